@@ -1,0 +1,145 @@
+"""Who is calling: resolved from a bearer token or an API key; tenant scoping in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.auth.tokens import STAFF_ROLES, decode_token
+from market.db.base import utcnow
+from market.db.session import get_session
+from market.errors import Forbidden, NotFound, Unauthenticated
+from market.participants.models import ApiKey, Participant
+from market.settings import Settings
+
+API_KEY_PREFIX = "mk"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID | None
+    participant_id: uuid.UUID | None
+    roles: frozenset[str]
+    api_key_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """How this caller is named in the audit log."""
+        if self.api_key_id:
+            return f"apikey:{self.api_key_id}"
+        return f"user:{self.user_id}"
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def can_see_all(self) -> bool:
+        """Operators and auditors oversee every tenant; everyone else sees only their own."""
+        return self.has("operator", "auditor")
+
+
+def ensure_visible(principal: Principal, owner_ids: uuid.UUID | set[uuid.UUID | None] | None,
+                   what: str = "resource") -> None:
+    """Tenant scoping: another tenant's object answers 404, exactly as a missing one would."""
+    if principal.can_see_all():
+        return
+    owners = owner_ids if isinstance(owner_ids, set) else {owner_ids}
+    if principal.participant_id is None or principal.participant_id not in owners:
+        raise NotFound(f"{what} not found")
+
+
+def split_api_key(raw: str) -> tuple[str, str] | None:
+    parts = raw.split("_")
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    return parts[1], parts[2]
+
+
+def hash_api_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
+    parsed = split_api_key(raw)
+    if parsed is None:
+        raise Unauthenticated("malformed API key")
+    prefix, secret = parsed
+    key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+    if key is None or not hmac.compare_digest(key.secret_hash, hash_api_secret(secret)):
+        raise Unauthenticated("invalid API key")
+    if key.revoked_at is not None:
+        raise Unauthenticated("API key revoked")
+    key.last_used_at = utcnow()
+    return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id)
+
+
+async def optional_principal(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    if api_key:
+        return await _principal_from_api_key(session, api_key)
+    if not token:
+        return None
+    settings: Settings = request.app.state.settings
+    try:
+        claims = decode_token(settings, token)
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("access token expired") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthenticated(f"invalid access token: {exc}") from exc
+    return Principal(claims.user_id, claims.participant_id, claims.roles)
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated("send a bearer token or an X-API-Key header")
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    async def _dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
+        return principal
+
+    return _dependency
+
+
+async def load_caller_participant(session: AsyncSession, principal: Principal) -> Participant:
+    if principal.participant_id is None:
+        raise Forbidden("only participant users can do this")
+    participant = await session.get(Participant, principal.participant_id)
+    if participant is None:
+        raise Unauthenticated("participant no longer exists")
+    return participant
+
+
+Authenticated = Annotated[Principal, Depends(current_principal)]
+MaybeAuthenticated = Annotated[Principal | None, Depends(optional_principal)]
+Operator = Annotated[Principal, Depends(require_roles("operator"))]
+Auditor = Annotated[Principal, Depends(require_roles("operator", "auditor"))]
+PriceAuthority = Annotated[Principal, Depends(require_roles("price_authority"))]
+Seller = Annotated[Principal, Depends(require_roles("seller"))]
+Buyer = Annotated[Principal, Depends(require_roles("buyer"))]

@@ -1,0 +1,175 @@
+"""Domain errors and their one rendering as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://jilin-data-exchange.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("market.errors")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Dotted location of the offending input, e.g. body.credit_code")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the offending fields for validation errors."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "validation-error"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class MarketError(Exception):
+    """Base of every domain error: a stable code, a message and the HTTP status it maps to."""
+
+    code = "market-error"
+    title = "Request failed"
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        fields: Sequence[tuple[str, str]] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.fields = list(fields)
+        self.extra = extra or {}
+
+
+class InvalidInput(MarketError):
+    code, title, status = "validation-error", "Invalid input", 422
+
+
+class NotFound(MarketError):
+    code, title, status = "not-found", "Not found", 404
+
+
+class Unauthenticated(MarketError):
+    code, title, status = "unauthenticated", "Authentication required", 401
+
+
+class Forbidden(MarketError):
+    code, title, status = "forbidden", "Not allowed", 403
+
+
+class Conflict(MarketError):
+    code, title, status = "conflict", "Conflict", 409
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": [{"field": f, "reason": r} for f, r in fields],
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_responses(*errors: type[MarketError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route, so OpenAPI lists the problems it can answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in (InvalidInput, *errors):
+        out[err.status] = {
+            "model": Problem,
+            "description": err.title,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    return out
+
+
+def _validation_fields(exc: RequestValidationError) -> tuple[list[tuple[str, str]], bool]:
+    fields = []
+    malformed = False
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            malformed = True
+        fields.append((loc, str(err.get("msg", "invalid"))))
+    return fields, malformed
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MarketError)
+    async def _market_error(request: Request, exc: MarketError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            exc.status, exc.code, exc.title, exc.message, request, exc.fields, exc.extra, headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields, malformed = _validation_fields(exc)
+        if malformed:
+            return problem_response(
+                400, "malformed-json", "Malformed JSON", "The body is not valid JSON.",
+                request, fields,
+            )
+        detail = "; ".join(f"{f}: {r}" for f, r in fields)
+        return problem_response(422, "validation-error", "Invalid input", detail, request, fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            exc.status_code, f"http-{exc.status_code}"
+        )
+        return problem_response(
+            exc.status_code, code, str(exc.detail), str(exc.detail), request,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique/foreign-key race lost to a concurrent request: the transaction rolled back.
+        log.info("integrity conflict", extra={"error": str(exc.orig)})
+        return problem_response(
+            409, "conflict", "Conflict", "The request conflicts with the current state; retry.",
+            request,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database operational error", extra={"error": str(exc.orig)})
+        return problem_response(
+            503, "database-unavailable", "Service unavailable",
+            "The database is unavailable or busy; nothing was changed. Retry later.", request,
+            headers={"Retry-After": "1"},
+        )

@@ -1,0 +1,154 @@
+"""HTTP: sign-up, tokens, participants, credit status, API keys. Parse, authorise, call, return."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from market.auth.principal import Authenticated, MaybeAuthenticated, Operator
+from market.auth.tokens import TokenClaims, issue_token
+from market.db.session import Session
+from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
+from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
+from market.participants import service
+from market.participants.models import ApiKey, Participant, User
+from market.participants.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    CreditChange,
+    ParticipantCreate,
+    ParticipantOut,
+    SignUpOut,
+    TokenOut,
+    UserOut,
+)
+
+router = APIRouter(prefix="/v1", tags=["participants"])
+
+
+def participant_out(p: Participant) -> ParticipantOut:
+    return ParticipantOut.model_validate(p, from_attributes=True)
+
+
+def api_key_out(k: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut.model_validate(k, from_attributes=True)
+
+
+@router.post(
+    "/participants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SignUpOut,
+    summary="Sign up an organisation, natural person or public body with its first user",
+    responses=problem_responses(Conflict, Forbidden),
+)
+async def sign_up(
+    data: ParticipantCreate, request: Request, session: Session, principal: MaybeAuthenticated,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    owner = principal.actor if principal else "anonymous"
+    fingerprint = request_fingerprint(data)
+    if (replayed := await replay(session, owner, idempotency_key, "participants.create", fingerprint)):
+        return replayed
+    participant, user = await service.sign_up(session, request.app.state.settings, data, principal)
+    body = SignUpOut(participant=participant_out(participant),
+                     user=UserOut.model_validate(user, from_attributes=True))
+    await remember(session, owner, idempotency_key, "participants.create", fingerprint, 201, body)
+    return body
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    summary="Exchange e-mail and password for a JWT access token (OAuth2 password flow)",
+    responses=problem_responses(Unauthenticated),
+    tags=["auth"],
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: Session
+) -> TokenOut:
+    user: User = await service.authenticate(session, form.username, form.password)
+    settings = request.app.state.settings
+    claims = TokenClaims(user.id, user.participant_id, frozenset(user.roles))
+    return TokenOut(access_token=issue_token(settings, claims), expires_in=settings.jwt_ttl_seconds)
+
+
+@router.get(
+    "/participants/{participant_id}",
+    response_model=ParticipantOut,
+    summary="Read a participant (its own users, operators and auditors only)",
+    responses=problem_responses(NotFound, Unauthenticated),
+)
+async def read_participant(
+    participant_id: uuid.UUID, session: Session, principal: Authenticated
+) -> ParticipantOut:
+    return participant_out(await service.get_participant(session, principal, participant_id))
+
+
+@router.patch(
+    "/participants/{participant_id}/credit",
+    response_model=ParticipantOut,
+    summary="Set a participant's credit status (good / watch / blacklisted) with a reason",
+    responses=problem_responses(NotFound, Unauthenticated, Forbidden),
+)
+async def change_credit(
+    participant_id: uuid.UUID, change: CreditChange, session: Session, principal: Operator
+) -> ParticipantOut:
+    return participant_out(await service.change_credit(session, principal, participant_id, change))
+
+
+@router.post(
+    "/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    summary="Create a machine credential; the key is shown once and stored hashed",
+    responses=problem_responses(Unauthenticated, Forbidden),
+    tags=["auth"],
+)
+async def create_api_key(
+    data: ApiKeyCreate, session: Session, principal: Authenticated,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    fingerprint = request_fingerprint(data)
+    if (replayed := await replay(session, principal.actor, idempotency_key, "api_keys.create",
+                                 fingerprint)):
+        return replayed
+    key, secret = await service.create_api_key(session, principal, data)
+    body = ApiKeyCreated(**api_key_out(key).model_dump(), key=secret)
+    await remember(session, principal.actor, idempotency_key, "api_keys.create", fingerprint, 201,
+                   body)
+    return JSONResponse(body.model_dump(mode="json"), status_code=201,
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut], summary="List this participant's API keys",
+            responses=problem_responses(Unauthenticated), tags=["auth"])
+async def list_api_keys(session: Session, principal: Authenticated) -> list[ApiKeyOut]:
+    return [api_key_out(k) for k in await service.list_api_keys(session, principal)]
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Revoke an API key", responses=problem_responses(NotFound, Unauthenticated),
+               tags=["auth"])
+async def revoke_api_key(key_id: uuid.UUID, session: Session, principal: Authenticated) -> Response:
+    await service.revoke_api_key(session, principal, key_id)
+    return Response(status_code=204)
+
+
+class WhoAmI(BaseModel):
+    user_id: uuid.UUID | None
+    participant_id: uuid.UUID | None
+    roles: list[str]
+    via_api_key: bool
+
+
+@router.get("/auth/me", response_model=WhoAmI, summary="Who the credential in this request is",
+            responses=problem_responses(Unauthenticated), tags=["auth"])
+async def who_am_i(principal: Authenticated) -> WhoAmI:
+    return WhoAmI(user_id=principal.user_id, participant_id=principal.participant_id,
+                  roles=sorted(principal.roles), via_api_key=principal.api_key_id is not None)

@@ -1,0 +1,121 @@
+"""Request and response models for participants, users, tokens and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+ParticipantKind = Literal["organisation", "natural_person", "public_body"]
+CreditStatus = Literal["good", "watch", "blacklisted"]
+Jurisdiction = Literal["domestic", "foreign"]
+ParticipantRole = Literal["seller", "buyer"]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are refused: a typo must not silently drop a value."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FirstUser(StrictModel):
+    email: EmailStr
+    password: str = Field(min_length=12, max_length=128)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class ParticipantCreate(StrictModel):
+    kind: ParticipantKind
+    name: str = Field(min_length=1, max_length=200)
+    credit_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Unified social credit code (GB 32100-2015), required for domestic organisations and public bodies.",
+        examples=["91350100M000100Y43"],
+    )
+    credit_code_override_reason: str | None = Field(
+        default=None,
+        min_length=10,
+        max_length=1000,
+        description="Operators only: register a code that fails its check digit, saying why.",
+    )
+    identity_number: str | None = Field(
+        default=None, min_length=6, max_length=40,
+        description="Natural persons: ID document number; stored only as a salted hash.",
+    )
+    jurisdiction: Jurisdiction = "domestic"
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    roles: list[ParticipantRole] = Field(default_factory=lambda: ["seller", "buyer"], min_length=1)
+    user: FirstUser
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParticipantCreate:
+        if self.jurisdiction == "domestic" and self.country != "CN":
+            raise ValueError("a domestic participant has country CN")
+        if self.jurisdiction == "foreign" and self.country == "CN":
+            raise ValueError("a foreign participant has a country other than CN")
+        return self
+
+
+class ParticipantOut(BaseModel):
+    id: uuid.UUID
+    kind: ParticipantKind
+    name: str
+    credit_code: str | None
+    credit_code_override_reason: str | None
+    jurisdiction: Jurisdiction
+    country: str
+    credit_status: CreditStatus
+    credit_reason: str | None
+    created_at: datetime
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    roles: list[str]
+
+
+class SignUpOut(BaseModel):
+    participant: ParticipantOut
+    user: UserOut
+
+
+class CreditChange(StrictModel):
+    status: CreditStatus
+    reason: str = Field(min_length=5, max_length=2000)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class ApiKeyCreate(StrictModel):
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[ParticipantRole] = Field(default_factory=lambda: ["buyer"], min_length=1)
+
+
+class ApiKeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    roles: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The full key. Shown once; only its hash is stored.")
+
+
+class StaffCreate(StrictModel):
+    email: EmailStr
+    password: str = Field(min_length=12, max_length=128)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Literal["operator", "auditor", "price_authority"]

@@ -1,0 +1,92 @@
+"""Service settings, read from `MARKET_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Shipped defaults are fine on a laptop and fatal in production: `production` mode refuses them.
+DEFAULT_JWT_SECRET = "embedded-mode-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+DEFAULT_DATA_DIR = Path(".market")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKET_", env_file=None, extra="ignore")
+
+    mode: Literal["embedded", "production", "test"] = "embedded"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_issuer: str = "jilin-data-exchange"
+    jwt_audience: str = "jilin-data-exchange-api"
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    # Ed25519 seed (base64, 32 bytes) that signs certificates and audit tree heads.
+    signing_key: str = ""
+
+    commission_rate: Decimal = Decimal("0.05")
+    default_currency: str = "CNY"
+    payment_provider: Literal["offline", "stripe"] = "offline"
+    offline_auto_confirm: bool = False
+    stripe_api_key: str = ""
+    stripe_webhook_secret: str = ""
+
+    max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 1_073_741_824
+    publicity_working_days: int = Field(default=10, ge=1, le=60)
+    objection_working_days: int = Field(default=5, ge=1, le=30)
+    quote_ttl_seconds: int = Field(default=1800, ge=60)
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.mode == "production":
+            problems = []
+            if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32:
+                problems.append("MARKET_JWT_SECRET must be set to a secret of 32+ characters")
+            if not self.signing_key:
+                problems.append("MARKET_SIGNING_KEY must be set (base64 Ed25519 seed)")
+            if not self.database_url:
+                problems.append("MARKET_DATABASE_URL must be set")
+            if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
+                problems.append("MARKET_STRIPE_WEBHOOK_SECRET must be set with Stripe")
+            if problems:
+                raise ValueError("refusing to start in production mode: " + "; ".join(problems))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'market.db'}"
+
+    def exchange_signing_key(self) -> Ed25519PrivateKey:
+        """The exchange's Ed25519 key; in embedded mode generated once into the data dir."""
+        if self.signing_key:
+            return Ed25519PrivateKey.from_private_bytes(base64.b64decode(self.signing_key))
+        key_file = self.data_dir / "signing.key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            key_file.chmod(0o600)
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(key_file.read_text()))
+
+    def exchange_public_key_b64(self) -> str:
+        raw = self.exchange_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return base64.b64encode(raw).decode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

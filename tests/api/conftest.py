@@ -1,0 +1,166 @@
+"""Every API test runs twice: on an SQLite file and on PostgreSQL.
+
+PostgreSQL comes from MARKET_TEST_DATABASE_URL; without it, from testcontainers when a Docker
+engine answers; otherwise its tests are skipped with the reason shown. With
+MARKET_REQUIRE_POSTGRES=1 (set by .ci/run) a missing PostgreSQL fails the run instead.
+Each run creates its own database (dropped at the end), so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from market.app import create_app
+from market.db.base import Base
+from market.db.migrate import upgrade
+from market.settings import Settings
+from tests.api.factories import Api
+
+TEST_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
+TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("postgres_only") and "backend" in getattr(item, "fixturenames", ()):
+            callspec = getattr(item, "callspec", None)
+            if callspec and callspec.params.get("backend") == "sqlite":
+                item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)"))
+
+
+def _docker_postgres() -> Iterator[str] | None:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+    except Exception:
+        return None
+    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+
+    def _gen() -> Iterator[str]:
+        with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:
+            yield pg.get_connection_url()
+
+    return _gen()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    url = os.environ.get("MARKET_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    container = _docker_postgres()
+    if container is not None:
+        yield from container
+        return
+    reason = "PostgreSQL tests skipped: MARKET_TEST_DATABASE_URL unset and no Docker engine answers"
+    if os.environ.get("MARKET_REQUIRE_POSTGRES") == "1":
+        pytest.fail(reason + " (MARKET_REQUIRE_POSTGRES=1)")
+    pytest.skip(reason)
+
+
+async def _create_database(server_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    url = make_url(server_url).set(drivername="postgresql+asyncpg")
+    name = f"market_test_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(
+        user=url.username, password=url.password, host=url.host, port=url.port or 5432,
+        database=url.database,
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    url = make_url(server_url)
+    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host,
+                                 port=url.port or 5432, database=url.database)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def test_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        mode="test", database_url=database_url, data_dir=data_dir,
+        jwt_secret=TEST_JWT_SECRET, signing_key=TEST_SIGNING_KEY, log_json=False,
+        stripe_webhook_secret="whsec_test_secret", stripe_api_key="sk_test_123",
+    )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def backend_app(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix="market-test-"))
+    dropper = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{data_dir / 'test.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url, name = await _create_database(server)
+        dropper = (server, name)
+    # Alembic drives its own event loop, so it runs in a worker thread.
+    import asyncio
+
+    await asyncio.to_thread(upgrade, url)
+    app = create_app(test_settings(url, data_dir))
+    app.state.backend = request.param
+    try:
+        yield app
+    finally:
+        await app.state.engine.dispose()
+        if dropper:
+            await _drop_database(*dropper)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def backend(backend_app: Any) -> str:
+    return str(backend_app.state.backend)
+
+
+async def _wipe(app: Any) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with app.state.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
+
+
+@pytest.fixture
+async def app(backend_app: Any) -> AsyncIterator[Any]:
+    await _wipe(backend_app)
+    yield backend_app
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, app: Any) -> Api:
+    return Api(client, app)
