@@ -1,0 +1,65 @@
+"""Quotes and orders: the buyer's path from a priced offer to a paid, delivered trade."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from market.db.base import Base, IdMixin, TimestampMixin, json_type
+
+
+class Quote(IdMixin, TimestampMixin, Base):
+    __tablename__ = "quotes"
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
+    buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
+    quantity: Mapped[str] = mapped_column(String(40))  # Decimal as text: never a float
+    purpose: Mapped[str] = mapped_column(String(40))
+    scenario: Mapped[str] = mapped_column(String(200))
+    cross_border: Mapped[bool] = mapped_column(default=False)
+    body: Mapped[dict[str, Any]] = mapped_column(json_type())  # the itemised pricing.quote
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # SHA-256 of the quote's canonical JSON: the order pays exactly what was quoted.
+    digest: Mapped[str] = mapped_column(String(64))
+    plan_version: Mapped[int] = mapped_column()
+    price_entry_key: Mapped[str | None] = mapped_column(String(80))
+    price_entry_version: Mapped[int | None] = mapped_column()
+    compliance_outcome: Mapped[str | None] = mapped_column(String(14))
+    issued_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | ordered | expired
+
+
+class Order(IdMixin, TimestampMixin, Base):
+    __tablename__ = "orders"
+
+    quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotes.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
+    buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
+    seller_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
+    # pending_payment | needs_review | paid | delivered | completed | cancelled | refunded
+    # | disputed | rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending_payment", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    purpose: Mapped[str] = mapped_column(String(40))
+    scenario: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[str] = mapped_column(String(40))
+    payment_provider: Mapped[str] = mapped_column(String(10))
+    payment_reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    licence_id: Mapped[uuid.UUID | None] = mapped_column()
+    paid_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
+
+    # One order per quote: a replayed or concurrent purchase of the same quote cannot double up.
+    __table_args__ = (
+        UniqueConstraint("quote_id"),
+        Index("ix_orders_buyer_created", "buyer_id", "created_at"),
+    )
