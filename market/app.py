@@ -14,7 +14,12 @@ from sqlalchemy import text
 from market import routes
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
-from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware, configure_logging
+from market.observability import (
+    BodyLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from market.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -60,14 +65,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with request.app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means not ready; the reason is reported
-            return problem_response(503, "not-ready", "Not ready", f"database unreachable: {type(exc).__name__}")
+            return problem_response(
+                503, "not-ready", "Not ready", f"database unreachable: {type(exc).__name__}"
+            )
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_bytes,
-                       max_upload=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -33,7 +33,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
-    seed: Annotated[bool, typer.Option(help="Seed demo participants and products if empty.")] = True,
+    seed: Annotated[
+        bool, typer.Option(help="Seed demo participants and products if empty.")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (embedded default: SQLite file, migrated, demo data)."""
     import uvicorn
@@ -60,7 +62,9 @@ def create_staff(
     email: str,
     role: Annotated[str, typer.Option(help="operator | auditor | price_authority")],
     display_name: str = "",
-    password: Annotated[str, typer.Option(envvar="MARKET_STAFF_PASSWORD", help="Prompted if unset.")] = "",
+    password: Annotated[
+        str, typer.Option(envvar="MARKET_STAFF_PASSWORD", help="Prompted if unset.")
+    ] = "",
 ) -> None:
     """Create an exchange staff user (operator, auditor or price authority)."""
     from market.db.session import make_engine, make_sessionmaker
@@ -68,7 +72,7 @@ def create_staff(
     from market.participants.service import create_staff as create
 
     secret = password or getpass.getpass("password (12+ characters): ")
-    data = StaffCreate(email=email, password=secret, display_name=display_name or email, role=role)  # type: ignore[arg-type]
+    data = StaffCreate(email=email, password=secret, display_name=display_name or email, role=role)
 
     async def _run() -> str:
         engine = make_engine(get_settings().effective_database_url)
@@ -84,7 +88,9 @@ def create_staff(
 
 @app.command()
 def demo(
-    base_url: Annotated[str, typer.Option(help="A running `market serve`.")] = "http://127.0.0.1:8000",
+    base_url: Annotated[
+        str, typer.Option(help="A running `market serve`.")
+    ] = "http://127.0.0.1:8000",
 ) -> None:
     """Run a scripted seller → buyer → operator flow against a running service and narrate it."""
     from market.demo.script import run_demo

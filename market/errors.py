@@ -107,7 +107,8 @@ def problem_response(
 def problem_responses(*errors: type[MarketError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route, so OpenAPI lists the problems it can answer."""
     out: dict[int | str, dict[str, Any]] = {}
-    for err in (InvalidInput, *errors):
+    all_errors: tuple[type[MarketError], ...] = (InvalidInput, *errors)
+    for err in all_errors:
         out[err.status] = {
             "model": Problem,
             "description": err.title,
@@ -140,8 +141,12 @@ def install_error_handlers(app: FastAPI) -> None:
         fields, malformed = _validation_fields(exc)
         if malformed:
             return problem_response(
-                400, "malformed-json", "Malformed JSON", "The body is not valid JSON.",
-                request, fields,
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                "The body is not valid JSON.",
+                request,
+                fields,
             )
         detail = "; ".join(f"{f}: {r}" for f, r in fields)
         return problem_response(422, "validation-error", "Invalid input", detail, request, fields)
@@ -152,7 +157,11 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, f"http-{exc.status_code}"
         )
         return problem_response(
-            exc.status_code, code, str(exc.detail), str(exc.detail), request,
+            exc.status_code,
+            code,
+            str(exc.detail),
+            str(exc.detail),
+            request,
             headers=getattr(exc, "headers", None),
         )
 
@@ -161,7 +170,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # A unique/foreign-key race lost to a concurrent request: the transaction rolled back.
         log.info("integrity conflict", extra={"error": str(exc.orig)})
         return problem_response(
-            409, "conflict", "Conflict", "The request conflicts with the current state; retry.",
+            409,
+            "conflict",
+            "Conflict",
+            "The request conflicts with the current state; retry.",
             request,
         )
 
@@ -169,7 +181,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database operational error", extra={"error": str(exc.orig)})
         return problem_response(
-            503, "database-unavailable", "Service unavailable",
-            "The database is unavailable or busy; nothing was changed. Retry later.", request,
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "The database is unavailable or busy; nothing was changed. Retry later.",
+            request,
             headers={"Retry-After": "1"},
         )

@@ -35,7 +35,9 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(json_logs: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
@@ -44,10 +46,18 @@ def configure_logging(json_logs: bool) -> None:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("market_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("market_http_request_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry)
+        self.requests = Counter(
+            "market_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "market_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+        )
 
 
 class RequestContextMiddleware:
@@ -63,7 +73,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = (
+            incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        )
         scope.setdefault("state", {})[REQUEST_ID] = request_id
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -82,10 +94,16 @@ class RequestContextMiddleware:
             route_path = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(scope["method"], route_path, status_holder["status"]).inc()
             self.metrics.latency.labels(scope["method"], route_path).observe(elapsed)
-            self.log.info("request", extra={
-                REQUEST_ID: request_id, "method": scope["method"], "path": scope["path"],
-                "status": status_holder["status"], "ms": round(elapsed * 1000, 2),
-            })
+            self.log.info(
+                "request",
+                extra={
+                    REQUEST_ID: request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status_holder["status"],
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
 
 
 class BodyLimitMiddleware:
@@ -94,8 +112,13 @@ class BodyLimitMiddleware:
     Upload routes (paths in `upload_paths`) get the larger upload limit and are streamed.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int, max_upload: int,
-                 upload_suffixes: tuple[str, ...] = ("/sample",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        max_upload: int,
+        upload_suffixes: tuple[str, ...] = ("/sample",),
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
@@ -131,7 +154,9 @@ class BodyLimitMiddleware:
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
-            413, "payload-too-large", "Payload too large",
+            413,
+            "payload-too-large",
+            "Payload too large",
             f"The request body exceeds the limit of {limit} bytes; nothing was stored.",
             fields=[("body", f"larger than {limit} bytes")],
         )

@@ -19,7 +19,9 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     if isinstance(value, float):
-        raise TypeError("floats are not allowed in canonical JSON: use Decimal or integer minor units")
+        raise TypeError(
+            "floats are not allowed in canonical JSON: use Decimal or integer minor units"
+        )
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

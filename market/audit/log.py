@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.canonical import canonical_json, entry_leaf_bytes
 from market.audit.models import AuditEntry
-from market.db.base import utcnow
+from market.common.clock import now as utcnow
 
 SYSTEM_ACTOR = "system"
 

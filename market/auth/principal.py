@@ -53,8 +53,11 @@ class Principal:
         return self.has("operator", "auditor")
 
 
-def ensure_visible(principal: Principal, owner_ids: uuid.UUID | set[uuid.UUID | None] | None,
-                   what: str = "resource") -> None:
+def ensure_visible(
+    principal: Principal,
+    owner_ids: uuid.UUID | set[uuid.UUID | None] | None,
+    what: str = "resource",
+) -> None:
     """Tenant scoping: another tenant's object answers 404, exactly as a missing one would."""
     if principal.can_see_all():
         return
@@ -79,7 +82,9 @@ async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
     if parsed is None:
         raise Unauthenticated("malformed API key")
     prefix, secret = parsed
-    key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+    key = (
+        await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
+    ).scalar_one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, hash_api_secret(secret)):
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:

@@ -17,7 +17,9 @@ from market.errors import InvalidInput
 
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
-Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before.")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="`next_cursor` of the page before.")
+]
 
 
 class Page(BaseModel, Generic[T]):
@@ -36,7 +38,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         stamp, row_id = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(stamp), str(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise InvalidInput("cursor is not one this API issued", fields=[("query.cursor", "malformed")]) from exc
+        raise InvalidInput(
+            "cursor is not one this API issued", fields=[("query.cursor", "malformed")]
+        ) from exc
 
 
 def keyset_page(stmt: Select[Any], model: Any, cursor: str | None, limit: int) -> Select[Any]:

@@ -1,9 +1,9 @@
 """Imports every feature's tables so Base.metadata is complete (Alembic, tests)."""
 
 from market.audit import models as audit_models  # noqa: F401
+from market.catalog import models as catalog_models  # noqa: F401
 from market.idempotency import models as idempotency_models  # noqa: F401
+from market.orders import models as order_models  # noqa: F401
 from market.participants import models as participant_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401
-from market.catalog import models as catalog_models  # noqa: F401
-from market.orders import models as order_models  # noqa: F401

@@ -30,8 +30,11 @@ class Narrator:
         if not ok:
             self.failures += 1
             self.say(f"         {response.text[:400]}")
-        return response.json() if response.content and response.headers.get(
-            "content-type", "").endswith("json") else None
+        return (
+            response.json()
+            if response.content and response.headers.get("content-type", "").endswith("json")
+            else None
+        )
 
 
 def login(client: httpx.Client, email: str) -> dict[str, str]:
@@ -42,7 +45,7 @@ def login(client: httpx.Client, email: str) -> dict[str, str]:
 
 def run_demo(base_url: str) -> int:
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        n = Narrator(client)  # type: ignore[arg-type]
+        n = Narrator(client)
         try:
             n.check("service ready", client.get("/readyz"), 200)
         except httpx.ConnectError:
@@ -52,8 +55,11 @@ def run_demo(base_url: str) -> int:
         seller = login(client, DEMO_SELLER[0])
         buyer = login(client, DEMO_BUYER[0])
         n.say("2. The buyer creates an API key for its machines (shown once).")
-        key = n.check("create API key", client.post("/v1/api-keys", json={"name": "demo-etl"},
-                                                       headers=buyer), 201)
+        key = n.check(
+            "create API key",
+            client.post("/v1/api-keys", json={"name": "demo-etl"}, headers=buyer),
+            201,
+        )
         api_headers = {"X-API-Key": key["key"]} if key else buyer
         from market.demo.flow import trade_flow
 

@@ -30,7 +30,10 @@ async def seed_demo_data(settings: Settings) -> list[str]:
                 return []
             for email, name, code in (DEMO_SELLER, DEMO_BUYER):
                 data = ParticipantCreate(
-                    kind="organisation", name=name, credit_code=code, roles=["seller", "buyer"],
+                    kind="organisation",
+                    name=name,
+                    credit_code=code,
+                    roles=["seller", "buyer"],
                     user=FirstUser(email=email, password=DEMO_PASSWORD, display_name=name),
                 )
                 await service.sign_up(session, settings, data, None)
@@ -38,7 +41,7 @@ async def seed_demo_data(settings: Settings) -> list[str]:
             for email, role in DEMO_STAFF:
                 await service.create_staff(
                     session,
-                    StaffCreate(email=email, password=DEMO_PASSWORD, display_name=role, role=role),  # type: ignore[arg-type]
+                    StaffCreate(email=email, password=DEMO_PASSWORD, display_name=role, role=role),
                     actor="seed",
                 )
                 lines.append(f"{email} / {DEMO_PASSWORD}  ({role})")

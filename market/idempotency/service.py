@@ -22,7 +22,10 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=8,
         max_length=200,
-        description="Client-chosen unique key; a retry with the same key and body replays the first response.",
+        description=(
+            "Client-chosen unique key; a retry with the same key and body replays "
+            "the first response."
+        ),
     ),
 ]
 

@@ -48,16 +48,23 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
     responses=problem_responses(Conflict, Forbidden),
 )
 async def sign_up(
-    data: ParticipantCreate, request: Request, session: Session, principal: MaybeAuthenticated,
+    data: ParticipantCreate,
+    request: Request,
+    session: Session,
+    principal: MaybeAuthenticated,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     owner = principal.actor if principal else "anonymous"
     fingerprint = request_fingerprint(data)
-    if (replayed := await replay(session, owner, idempotency_key, "participants.create", fingerprint)):
+    if replayed := await replay(
+        session, owner, idempotency_key, "participants.create", fingerprint
+    ):
         return replayed
     participant, user = await service.sign_up(session, request.app.state.settings, data, principal)
-    body = SignUpOut(participant=participant_out(participant),
-                     user=UserOut.model_validate(user, from_attributes=True))
+    body = SignUpOut(
+        participant=participant_out(participant),
+        user=UserOut.model_validate(user, from_attributes=True),
+    )
     await remember(session, owner, idempotency_key, "participants.create", fingerprint, 201, body)
     return body
 
@@ -111,30 +118,44 @@ async def change_credit(
     tags=["auth"],
 )
 async def create_api_key(
-    data: ApiKeyCreate, session: Session, principal: Authenticated,
+    data: ApiKeyCreate,
+    session: Session,
+    principal: Authenticated,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     fingerprint = request_fingerprint(data)
-    if (replayed := await replay(session, principal.actor, idempotency_key, "api_keys.create",
-                                 fingerprint)):
+    if replayed := await replay(
+        session, principal.actor, idempotency_key, "api_keys.create", fingerprint
+    ):
         return replayed
     key, secret = await service.create_api_key(session, principal, data)
     body = ApiKeyCreated(**api_key_out(key).model_dump(), key=secret)
-    await remember(session, principal.actor, idempotency_key, "api_keys.create", fingerprint, 201,
-                   body)
-    return JSONResponse(body.model_dump(mode="json"), status_code=201,
-                        headers={"Cache-Control": "no-store"})
+    await remember(
+        session, principal.actor, idempotency_key, "api_keys.create", fingerprint, 201, body
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"}
+    )
 
 
-@router.get("/api-keys", response_model=list[ApiKeyOut], summary="List this participant's API keys",
-            responses=problem_responses(Unauthenticated), tags=["auth"])
+@router.get(
+    "/api-keys",
+    response_model=list[ApiKeyOut],
+    summary="List this participant's API keys",
+    responses=problem_responses(Unauthenticated),
+    tags=["auth"],
+)
 async def list_api_keys(session: Session, principal: Authenticated) -> list[ApiKeyOut]:
     return [api_key_out(k) for k in await service.list_api_keys(session, principal)]
 
 
-@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Revoke an API key", responses=problem_responses(NotFound, Unauthenticated),
-               tags=["auth"])
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key",
+    responses=problem_responses(NotFound, Unauthenticated),
+    tags=["auth"],
+)
 async def revoke_api_key(key_id: uuid.UUID, session: Session, principal: Authenticated) -> Response:
     await service.revoke_api_key(session, principal, key_id)
     return Response(status_code=204)
@@ -147,8 +168,17 @@ class WhoAmI(BaseModel):
     via_api_key: bool
 
 
-@router.get("/auth/me", response_model=WhoAmI, summary="Who the credential in this request is",
-            responses=problem_responses(Unauthenticated), tags=["auth"])
+@router.get(
+    "/auth/me",
+    response_model=WhoAmI,
+    summary="Who the credential in this request is",
+    responses=problem_responses(Unauthenticated),
+    tags=["auth"],
+)
 async def who_am_i(principal: Authenticated) -> WhoAmI:
-    return WhoAmI(user_id=principal.user_id, participant_id=principal.participant_id,
-                  roles=sorted(principal.roles), via_api_key=principal.api_key_id is not None)
+    return WhoAmI(
+        user_id=principal.user_id,
+        participant_id=principal.participant_id,
+        roles=sorted(principal.roles),
+        via_api_key=principal.api_key_id is not None,
+    )

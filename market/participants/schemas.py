@@ -32,7 +32,10 @@ class ParticipantCreate(StrictModel):
     credit_code: str | None = Field(
         default=None,
         max_length=64,
-        description="Unified social credit code (GB 32100-2015), required for domestic organisations and public bodies.",
+        description=(
+            "Unified social credit code (GB 32100-2015); required for domestic organisations "
+            "and public bodies."
+        ),
         examples=["91350100M000100Y43"],
     )
     credit_code_override_reason: str | None = Field(
@@ -42,12 +45,14 @@ class ParticipantCreate(StrictModel):
         description="Operators only: register a code that fails its check digit, saying why.",
     )
     identity_number: str | None = Field(
-        default=None, min_length=6, max_length=40,
+        default=None,
+        min_length=6,
+        max_length=40,
         description="Natural persons: ID document number; stored only as a salted hash.",
     )
     jurisdiction: Jurisdiction = "domestic"
     country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
-    roles: list[ParticipantRole] = Field(default_factory=lambda: ["seller", "buyer"], min_length=1)
+    roles: list[ParticipantRole] = Field(default_factory=lambda: ["seller", "buyer"], min_length=1)  # type: ignore[arg-type]
     user: FirstUser
 
     @model_validator(mode="after")
@@ -91,13 +96,13 @@ class CreditChange(StrictModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     expires_in: int
 
 
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=100)
-    roles: list[ParticipantRole] = Field(default_factory=lambda: ["buyer"], min_length=1)
+    roles: list[ParticipantRole] = Field(default_factory=lambda: ["buyer"], min_length=1)  # type: ignore[arg-type]
 
 
 class ApiKeyOut(BaseModel):

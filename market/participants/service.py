@@ -39,12 +39,16 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
         if needs_code:
             raise InvalidInput(
                 "domestic organisations and public bodies need a unified social credit code",
-                fields=[("body.credit_code", "required for a domestic organisation or public body")],
+                fields=[
+                    ("body.credit_code", "required for a domestic organisation or public body")
+                ],
             )
         return None
     if data.kind == "natural_person":
-        raise InvalidInput("natural persons have no credit code",
-                           fields=[("body.credit_code", "not allowed for natural persons")])
+        raise InvalidInput(
+            "natural persons have no credit code",
+            fields=[("body.credit_code", "not allowed for natural persons")],
+        )
     code = data.credit_code.upper()
     problems = credit_code_problems(code)
     only_check_digits = problems and all(p.position in (17, 18) for p in problems)
@@ -69,7 +73,9 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
 
 def _identity_hash(settings: Settings, number: str) -> str:
     # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
-    return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256
+    ).hexdigest()
 
 
 async def sign_up(
@@ -77,11 +83,15 @@ async def sign_up(
 ) -> tuple[Participant, User]:
     code = _check_credit_code(data, principal)
     if data.kind != "natural_person" and data.identity_number:
-        raise InvalidInput("only natural persons give an identity number",
-                           fields=[("body.identity_number", "only for natural persons")])
+        raise InvalidInput(
+            "only natural persons give an identity number",
+            fields=[("body.identity_number", "only for natural persons")],
+        )
     if data.kind == "natural_person" and not data.identity_number:
-        raise InvalidInput("natural persons give an identity document number",
-                           fields=[("body.identity_number", "required for natural persons")])
+        raise InvalidInput(
+            "natural persons give an identity document number",
+            fields=[("body.identity_number", "required for natural persons")],
+        )
     identity = _identity_hash(settings, data.identity_number) if data.identity_number else None
     if code and await session.scalar(select(Participant.id).where(Participant.credit_code == code)):
         raise DuplicateParticipant(
@@ -91,33 +101,49 @@ async def sign_up(
     if identity and await session.scalar(
         select(Participant.id).where(Participant.identity_hash == identity)
     ):
-        raise DuplicateParticipant("this person is already registered",
-                                   fields=[("body.identity_number", "already registered")])
+        raise DuplicateParticipant(
+            "this person is already registered",
+            fields=[("body.identity_number", "already registered")],
+        )
     email = data.user.email.lower()
     if await session.scalar(select(User.id).where(User.email == email)):
-        raise DuplicateEmail("this e-mail address is already in use",
-                             fields=[("body.user.email", "already in use")])
+        raise DuplicateEmail(
+            "this e-mail address is already in use", fields=[("body.user.email", "already in use")]
+        )
     participant = Participant(
-        kind=data.kind, name=data.name, credit_code=code,
+        kind=data.kind,
+        name=data.name,
+        credit_code=code,
         credit_code_override_reason=data.credit_code_override_reason,
-        identity_hash=identity, jurisdiction=data.jurisdiction, country=data.country,
+        identity_hash=identity,
+        jurisdiction=data.jurisdiction,
+        country=data.country,
         credit_status="good",
     )
     session.add(participant)
     await session.flush()
     user = User(
-        participant_id=participant.id, email=email, display_name=data.user.display_name,
-        password_hash=hash_password(data.user.password), roles=sorted(set(data.roles)),
+        participant_id=participant.id,
+        email=email,
+        display_name=data.user.display_name,
+        password_hash=hash_password(data.user.password),
+        roles=sorted(set(data.roles)),
     )
     session.add(user)
     await session.flush()
     await record(
-        session, actor=principal.actor if principal else f"user:{user.id}",
-        action="participant.registered", subject_type="participant", subject_id=participant.id,
+        session,
+        actor=principal.actor if principal else f"user:{user.id}",
+        action="participant.registered",
+        subject_type="participant",
+        subject_id=participant.id,
         payload={
-            "kind": participant.kind, "name": participant.name, "credit_code": code,
+            "kind": participant.kind,
+            "name": participant.name,
+            "credit_code": code,
             "override_reason": data.credit_code_override_reason,
-            "jurisdiction": participant.jurisdiction, "roles": user.roles,
+            "jurisdiction": participant.jurisdiction,
+            "roles": user.roles,
         },
     )
     return participant, user
@@ -126,19 +152,33 @@ async def sign_up(
 async def create_staff(session: AsyncSession, data: StaffCreate, actor: str) -> User:
     email = data.email.lower()
     if await session.scalar(select(User.id).where(User.email == email)):
-        raise DuplicateEmail("this e-mail address is already in use",
-                             fields=[("body.email", "already in use")])
-    user = User(participant_id=None, email=email, display_name=data.display_name,
-                password_hash=hash_password(data.password), roles=[data.role])
+        raise DuplicateEmail(
+            "this e-mail address is already in use", fields=[("body.email", "already in use")]
+        )
+    user = User(
+        participant_id=None,
+        email=email,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password),
+        roles=[data.role],
+    )
     session.add(user)
     await session.flush()
-    await record(session, actor=actor, action="staff.created", subject_type="user",
-                 subject_id=user.id, payload={"email": email, "role": data.role})
+    await record(
+        session,
+        actor=actor,
+        action="staff.created",
+        subject_type="user",
+        subject_id=user.id,
+        payload={"email": email, "role": data.role},
+    )
     return user
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    user = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one_or_none()
+    user = (
+        await session.execute(select(User).where(User.email == email.lower()))
+    ).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated("incorrect e-mail or password")
     if not user.is_active:
@@ -166,10 +206,17 @@ async def change_credit(
     participant.credit_status = change.status
     participant.credit_reason = change.reason
     await record(
-        session, actor=principal.actor, action="participant.credit_changed",
-        subject_type="participant", subject_id=participant.id,
-        payload={"from": before, "to": change.status, "reason": change.reason,
-                 "basis": "吉政办发〔2016〕35号"},
+        session,
+        actor=principal.actor,
+        action="participant.credit_changed",
+        subject_type="participant",
+        subject_id=participant.id,
+        payload={
+            "from": before,
+            "to": change.status,
+            "reason": change.reason,
+            "basis": "吉政办发〔2016〕35号",
+        },
     )
     return participant
 
@@ -180,24 +227,40 @@ async def create_api_key(
     if principal.participant_id is None or principal.user_id is None:
         raise Forbidden("API keys belong to a participant and are created by its users")
     if not set(data.roles) <= principal.roles:
-        raise Forbidden("an API key cannot carry a role its creator does not have",
-                        fields=[("body.roles", "exceeds the creating user's roles")])
+        raise Forbidden(
+            "an API key cannot carry a role its creator does not have",
+            fields=[("body.roles", "exceeds the creating user's roles")],
+        )
     prefix, secret = secrets.token_hex(8), secrets.token_urlsafe(32).replace("_", "-")
-    key = ApiKey(participant_id=principal.participant_id, created_by=principal.user_id,
-                 name=data.name, prefix=prefix, secret_hash=hash_api_secret(secret),
-                 roles=sorted(set(data.roles)))
+    key = ApiKey(
+        participant_id=principal.participant_id,
+        created_by=principal.user_id,
+        name=data.name,
+        prefix=prefix,
+        secret_hash=hash_api_secret(secret),
+        roles=sorted(set(data.roles)),
+    )
     session.add(key)
     await session.flush()
-    await record(session, actor=principal.actor, action="api_key.created", subject_type="api_key",
-                 subject_id=key.id, payload={"name": key.name, "prefix": prefix, "roles": key.roles})
+    await record(
+        session,
+        actor=principal.actor,
+        action="api_key.created",
+        subject_type="api_key",
+        subject_id=key.id,
+        payload={"name": key.name, "prefix": prefix, "roles": key.roles},
+    )
     return key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
 
 
 async def list_api_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]:
     if principal.participant_id is None:
         return []
-    stmt = (select(ApiKey).where(ApiKey.participant_id == principal.participant_id)
-            .order_by(ApiKey.created_at.desc()))
+    stmt = (
+        select(ApiKey)
+        .where(ApiKey.participant_id == principal.participant_id)
+        .order_by(ApiKey.created_at.desc())
+    )
     return list((await session.execute(stmt)).scalars())
 
 
@@ -207,5 +270,11 @@ async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: uu
         raise NotFound("API key not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        await record(session, actor=principal.actor, action="api_key.revoked",
-                     subject_type="api_key", subject_id=key.id, payload={"prefix": key.prefix})
+        await record(
+            session,
+            actor=principal.actor,
+            action="api_key.revoked",
+            subject_type="api_key",
+            subject_id=key.id,
+            payload={"prefix": key.prefix},
+        )

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from market.app import create_app
+from market.common import clock
 from market.db.base import Base
 from market.db.migrate import upgrade
 from market.settings import Settings
@@ -34,10 +35,14 @@ TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("postgres_only") and "backend" in getattr(item, "fixturenames", ()):
+        if item.get_closest_marker("postgres_only") and "backend" in getattr(
+            item, "fixturenames", ()
+        ):
             callspec = getattr(item, "callspec", None)
             if callspec and callspec.params.get("backend") == "sqlite":
-                item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)"))
+                item.add_marker(
+                    pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)")
+                )
 
 
 def _docker_postgres() -> Iterator[str] | None:
@@ -78,7 +83,10 @@ async def _create_database(server_url: str) -> tuple[str, str]:
     url = make_url(server_url).set(drivername="postgresql+asyncpg")
     name = f"market_test_{secrets.token_hex(6)}"
     conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port or 5432,
         database=url.database,
     )
     try:
@@ -92,8 +100,13 @@ async def _drop_database(server_url: str, name: str) -> None:
     import asyncpg
 
     url = make_url(server_url)
-    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host,
-                                 port=url.port or 5432, database=url.database)
+    conn = await asyncpg.connect(
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        database=url.database,
+    )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -102,9 +115,14 @@ async def _drop_database(server_url: str, name: str) -> None:
 
 def test_settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
-        mode="test", database_url=database_url, data_dir=data_dir,
-        jwt_secret=TEST_JWT_SECRET, signing_key=TEST_SIGNING_KEY, log_json=False,
-        stripe_webhook_secret="whsec_test_secret", stripe_api_key="sk_test_123",
+        mode="test",
+        database_url=database_url,
+        data_dir=data_dir,
+        jwt_secret=TEST_JWT_SECRET,
+        signing_key=TEST_SIGNING_KEY,
+        log_json=False,
+        stripe_webhook_secret="whsec_test_secret",
+        stripe_api_key="sk_test_123",
     )
 
 
@@ -145,13 +163,15 @@ async def _wipe(app: Any) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
+                await conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture
 async def app(backend_app: Any) -> AsyncIterator[Any]:
     await _wipe(backend_app)
+    clock.reset()
     yield backend_app
+    clock.reset()
 
 
 @pytest.fixture

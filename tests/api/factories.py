@@ -10,7 +10,11 @@ from typing import Any
 import httpx
 
 from market.participants import service as participant_service
-from market.participants.credit_code import ALPHABET, credit_code_check_char, organisation_check_char
+from market.participants.credit_code import (
+    ALPHABET,
+    credit_code_check_char,
+    organisation_check_char,
+)
 from market.participants.schemas import StaffCreate
 
 PASSWORD = "correct horse battery staple"
@@ -48,30 +52,41 @@ class Api:
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
-    async def org(self, name: str | None = None, roles: tuple[str, ...] = ("seller", "buyer"),
-                  **overrides: Any) -> Party:
+    async def org(
+        self,
+        name: str | None = None,
+        roles: tuple[str, ...] = ("seller", "buyer"),
+        **overrides: Any,
+    ) -> Party:
         n = next(_counter)
         code = overrides.pop("credit_code", None) or valid_credit_code()
         body = {
-            "kind": "organisation", "name": name or f"Org {n}", "credit_code": code,
+            "kind": "organisation",
+            "name": name or f"Org {n}",
+            "credit_code": code,
             "roles": list(roles),
-            "user": {"email": f"user{n}@org{n}.example.cn", "password": PASSWORD,
-                     "display_name": f"User {n}"},
+            "user": {
+                "email": f"user{n}@org{n}.example.cn",
+                "password": PASSWORD,
+                "display_name": f"User {n}",
+            },
         }
         body.update(overrides)
         r = await self.client.post("/v1/participants", json=body)
         assert r.status_code == 201, r.text
         out = r.json()
         email = body["user"]["email"]  # type: ignore[index]
-        return Party(out["participant"]["id"], out["user"]["id"], email,
-                     await self.login(email), code)
+        return Party(
+            out["participant"]["id"], out["user"]["id"], email, await self.login(email), code
+        )
 
     async def staff(self, role: str) -> dict[str, str]:
         n = next(_counter)
         email = f"{role}{n}@exchange.example.cn"
         async with self.app.state.sessionmaker() as session, session.begin():
             await participant_service.create_staff(
-                session, StaffCreate(email=email, password=PASSWORD, display_name=role, role=role),
+                session,
+                StaffCreate(email=email, password=PASSWORD, display_name=role, role=role),
                 actor="test",
             )
         return await self.login(email)

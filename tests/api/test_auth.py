@@ -18,16 +18,25 @@ def forge(claims: dict[str, Any], key: str = TEST_JWT_SECRET, alg: str = "HS256"
 
 def good_claims(user_id: str, pid: str, **over: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"sub": user_id, "pid": pid, "roles": ["buyer", "seller"],
-              "iss": "jilin-data-exchange", "aud": "jilin-data-exchange-api",
-              "iat": now, "nbf": now, "exp": now + 600}
+    claims = {
+        "sub": user_id,
+        "pid": pid,
+        "roles": ["buyer", "seller"],
+        "iss": "jilin-data-exchange",
+        "aud": "jilin-data-exchange-api",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     claims.update(over)
     return claims
 
 
 async def test_wrong_password_is_401(api: Api, client: Any) -> None:
     party = await api.org()
-    r = await client.post("/v1/auth/token", data={"username": party.email, "password": "wrong-password-x"})
+    r = await client.post(
+        "/v1/auth/token", data={"username": party.email, "password": "wrong-password-x"}
+    )
     assert r.status_code == 401
     assert r.json()["type"].endswith("/unauthenticated")
 
@@ -42,14 +51,23 @@ async def test_forged_tokens_are_refused(api: Api, client: Any) -> None:
     import json as _json
 
     payload = jwt.utils.base64url_encode(
-        _json.dumps(good_claims(party.user_id, party.participant_id)).encode()).decode()
+        _json.dumps(good_claims(party.user_id, party.participant_id)).encode()
+    ).decode()
     bad_tokens = {
         "alg none": f"{header_none}.{payload}.",
-        "expired": forge(good_claims(party.user_id, party.participant_id, exp=now - 10, iat=now - 700, nbf=now - 700)),
+        "expired": forge(
+            good_claims(
+                party.user_id, party.participant_id, exp=now - 10, iat=now - 700, nbf=now - 700
+            )
+        ),
         "not yet valid": forge(good_claims(party.user_id, party.participant_id, nbf=now + 600)),
-        "wrong audience": forge(good_claims(party.user_id, party.participant_id, aud="someone-else")),
+        "wrong audience": forge(
+            good_claims(party.user_id, party.participant_id, aud="someone-else")
+        ),
         "wrong issuer": forge(good_claims(party.user_id, party.participant_id, iss="evil")),
-        "other key": forge(good_claims(party.user_id, party.participant_id), key="another-secret-" * 4),
+        "other key": forge(
+            good_claims(party.user_id, party.participant_id), key="another-secret-" * 4
+        ),
         "tampered": valid[:-4] + ("AAAA" if not valid.endswith("AAAA") else "BBBB"),
         "unknown role": forge(good_claims(party.user_id, party.participant_id, roles=["god"])),
         "HS512": forge(good_claims(party.user_id, party.participant_id), alg="HS512"),
@@ -72,13 +90,18 @@ async def test_api_key_shown_once_hashed_and_revocable(api: Api, client: Any) ->
     me = await client.get(f"/v1/participants/{buyer.participant_id}", headers={"X-API-Key": key})
     assert me.status_code == 200
     other = await api.org()
-    assert (await client.get(f"/v1/participants/{other.participant_id}",
-                             headers={"X-API-Key": key})).status_code == 404
-    assert (await client.delete(f"/v1/api-keys/{created.json()['id']}",
-                                headers=other.headers)).status_code == 404
-    assert (await client.delete(f"/v1/api-keys/{created.json()['id']}",
-                                headers=buyer.headers)).status_code == 204
-    revoked = await client.get(f"/v1/participants/{buyer.participant_id}", headers={"X-API-Key": key})
+    assert (
+        await client.get(f"/v1/participants/{other.participant_id}", headers={"X-API-Key": key})
+    ).status_code == 404
+    assert (
+        await client.delete(f"/v1/api-keys/{created.json()['id']}", headers=other.headers)
+    ).status_code == 404
+    assert (
+        await client.delete(f"/v1/api-keys/{created.json()['id']}", headers=buyer.headers)
+    ).status_code == 204
+    revoked = await client.get(
+        f"/v1/participants/{buyer.participant_id}", headers={"X-API-Key": key}
+    )
     assert revoked.status_code == 401
 
 
@@ -91,5 +114,7 @@ async def test_bad_api_keys_are_401(api: Api, client: Any, key: str) -> None:
 
 async def test_api_key_cannot_exceed_creator_roles(api: Api, client: Any) -> None:
     buyer = await api.org(roles=("buyer",))
-    r = await client.post("/v1/api-keys", json={"name": "x", "roles": ["seller"]}, headers=buyer.headers)
+    r = await client.post(
+        "/v1/api-keys", json={"name": "x", "roles": ["seller"]}, headers=buyer.headers
+    )
     assert r.status_code == 403

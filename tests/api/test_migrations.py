@@ -17,7 +17,9 @@ from market.db.migrate import alembic_config
 async def test_upgrade_from_empty_reaches_every_head_and_matches_models(app: Any) -> None:
     heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
     async with app.state.engine.connect() as conn:
-        applied = {row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))}
+        applied = {
+            row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))
+        }
         diffs = await conn.run_sync(
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
