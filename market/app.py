@@ -20,6 +20,8 @@ from market.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
+from market.payments.provider import OfflineProvider, PaymentProvider
+from market.payments.stripe_provider import StripeProvider
 from market.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -29,6 +31,12 @@ government-guided pricing for paid public data, fair pricing and a tamper-eviden
 
 Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
+
+
+def build_payment_provider(settings: Settings) -> PaymentProvider:
+    if settings.payment_provider == "stripe":
+        return StripeProvider(settings.stripe_api_key)
+    return OfflineProvider(auto_confirm=settings.offline_auto_confirm)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.payment_provider = build_payment_provider(settings)
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from market.compliance.endpoints import router as compliance_router
+from market.delivery.endpoints import router as delivery_router
+from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
+from market.payments.endpoints import router as payments_router
 
-ROUTERS = [participants_router]
+ROUTERS = [
+    participants_router,
+    compliance_router,
+    orders_router,
+    payments_router,
+    delivery_router,
+]
 
 
 def include_all(app: FastAPI) -> None:

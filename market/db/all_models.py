@@ -2,8 +2,11 @@
 
 from market.audit import models as audit_models  # noqa: F401
 from market.catalog import models as catalog_models  # noqa: F401
+from market.compliance import models as compliance_models  # noqa: F401
+from market.delivery import models as delivery_models  # noqa: F401
 from market.idempotency import models as idempotency_models  # noqa: F401
 from market.orders import models as order_models  # noqa: F401
 from market.participants import models as participant_models  # noqa: F401
+from market.payments import models as payment_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401

@@ -1,0 +1,57 @@
+"""Pure library of data rights (Jilin Big Data Regulation Art. 22), chains and licences.
+
+No FastAPI, SQLAlchemy or `market` imports (enforced by contracts/ruff.toml): the service
+gathers grants, calls these functions, and stores what they return.
+"""
+
+from contracts.chains import (
+    ChainValidity,
+    GrantIndex,
+    Problem,
+    RightsTreeNode,
+    check_new_grant,
+    revocation_effect,
+    tree,
+    validate_chain,
+)
+from contracts.errors import ContractError
+from contracts.licences import Licence, LicenceTemplate, derive_licence
+from contracts.links import FaultCode
+from contracts.odrl import ODRL_CONTEXT, grant_to_odrl, licence_to_odrl
+from contracts.rights import (
+    ALLOWED_PARENT_KINDS,
+    Purpose,
+    RightGrant,
+    RightKind,
+    Scope,
+    Territory,
+    parse_purpose,
+    parse_purposes,
+)
+
+__all__ = [
+    "ALLOWED_PARENT_KINDS",
+    "ODRL_CONTEXT",
+    "ChainValidity",
+    "ContractError",
+    "FaultCode",
+    "GrantIndex",
+    "Licence",
+    "LicenceTemplate",
+    "Problem",
+    "Purpose",
+    "RightGrant",
+    "RightKind",
+    "RightsTreeNode",
+    "Scope",
+    "Territory",
+    "check_new_grant",
+    "derive_licence",
+    "grant_to_odrl",
+    "licence_to_odrl",
+    "parse_purpose",
+    "parse_purposes",
+    "revocation_effect",
+    "tree",
+    "validate_chain",
+]

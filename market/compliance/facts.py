@@ -1,0 +1,160 @@
+"""The facts a compliance decision rests on.
+
+The service gathers these from its tables (resources, registrations, right grants,
+participants, licence templates) and hands them to the pure rule set in
+`market.compliance.rules`. Every model is frozen and refuses unknown fields, so a
+decision's facts snapshot is exactly what the rules saw.
+
+`None` means "unknown". The rules never read an unknown as permissive: where a rule
+needs a value that is `None`, it denies with "missing fact <path>". Only the optional
+sub-records `consent` and `authorised_operation` use `None` for "there is none", which the
+rules treat just as restrictively (no consent, no mandate).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+
+from contracts.rights import Purpose
+
+# One purpose vocabulary for the whole exchange: licences and right grants (contracts/)
+# name purposes from the same closed list, so "is the buyer's purpose inside the
+# licence?" is a set comparison, not a fuzzy text match (Art. 63(2)).
+KNOWN_PURPOSES: frozenset[str] = frozenset(p.value for p in Purpose)
+
+
+def _known_purpose(value: str) -> str:
+    if value not in KNOWN_PURPOSES:
+        known = ", ".join(sorted(KNOWN_PURPOSES))
+        # An unrecognised purpose cannot have been authorised by anyone, so it is bad
+        # input (a 4xx at the API) rather than something the rules could weigh.
+        raise ValueError(f"unknown purpose {value!r}; known purposes: {known}")
+    return value
+
+
+PurposeName = Annotated[str, AfterValidator(_known_purpose)]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Scenario = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+Category = Literal["public", "enterprise", "personal"]  # Art. 21
+Grade = Literal["general", "important", "core"]  # Art. 82, GB/T 43697-2024
+OpenClass = Literal["unconditional", "conditional", "not_open"]  # Art. 32, 35
+PersonalInfo = Literal["identifiable", "de_identified", "anonymised"]  # Art. 21, PIPL Art. 73
+CreditStatus = Literal["good", "watch", "blacklisted"]  # 吉政办发〔2016〕35号
+Jurisdiction = Literal["domestic", "foreign"]
+Territory = Literal["domestic", "cross_border"]  # same values as contracts.rights.Territory
+# Closed on purpose: a misspelt tag must fail validation, not slip past the Art. 52 rule.
+# Every tag here marks data the exchange will not trade (2020 Regulation Art. 52,
+# 2023 Regulation Art. 63(1), (3)).
+SecurityTag = Literal[
+    "national_security",
+    "public_security",
+    "military",
+    "state_secret",
+    "public_interest",
+]
+PROHIBITED_SECURITY_TAGS: frozenset[str] = frozenset(get_args(SecurityTag))
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Consent(_Facts):
+    """The consent basis recorded for personal data (Art. 43; PIPL Art. 23, 29)."""
+
+    purposes: tuple[PurposeName, ...]
+    # Giving personal data to another processor (the buyer) needs its own consent
+    # (PIPL Art. 23); re-processing needs fresh consent (Art. 43).
+    covers_onward_transfer: bool
+    separate_consent_for_sensitive: bool
+
+
+class AuthorisedOperation(_Facts):
+    """A public-data authorised-operation mandate (授权运营, Art. 36)."""
+
+    mandate_id: Identifier
+    scope_purposes: tuple[PurposeName, ...]
+    valid: bool
+
+
+class ResourceFacts(_Facts):
+    """One data resource a product is built on."""
+
+    resource_id: Identifier
+    category: Category | None
+    grade: Grade | None
+    # Only public data has an open class; `None` on public data is a missing fact.
+    open_class: OpenClass | None = None
+    # `None` means "not personal data"; on a resource categorised personal it is missing.
+    personal_info: PersonalInfo | None = None
+    sensitive_personal: bool
+    consent: Consent | None = None
+    trade_secret: bool
+    security_tags: tuple[SecurityTag, ...]
+    authorised_operation: AuthorisedOperation | None = None
+
+    @model_validator(mode="after")
+    def _open_class_is_for_public_data(self) -> Self:
+        # Contradictory facts are bad input, not a reason to guess which one is true.
+        if self.open_class is not None and self.category not in ("public", None):
+            raise ValueError("open_class applies to public data only (Art. 32, 35)")
+        return self
+
+
+class RightFacts(_Facts):
+    """What the rights chain says about the seller's operating right (Art. 22)."""
+
+    # True only when the whole grant chain back to the registered holder is valid.
+    holds_valid_operating_right: bool | None
+    permitted_purposes: tuple[PurposeName, ...] = ()
+    territory: Territory | None = None
+    chain_failure_reason: str | None = None
+    seller_is_registered_holder: bool | None
+
+
+class ParticipantFacts(_Facts):
+    """A seller or buyer as the credit system and registry know them."""
+
+    participant_id: Identifier
+    credit: CreditStatus | None
+    jurisdiction: Jurisdiction | None
+
+
+class ListingFacts(_Facts):
+    """Everything needed to decide whether a product may be listed (挂牌)."""
+
+    product_id: Identifier
+    seller: ParticipantFacts
+    resources: tuple[ResourceFacts, ...]
+    rights: RightFacts | None
+    declared_scenarios: tuple[Scenario, ...]
+    # Whether the price plan charges buyers at all; paid public data needs a mandate
+    # (Art. 36). Unknown is a missing fact for products containing public data.
+    charges_fee: bool | None
+
+
+class ConditionalOpenApproval(_Facts):
+    """An approved application for conditionally open public data (Art. 35)."""
+
+    resource_id: Identifier
+    application_id: Identifier
+    purposes: tuple[PurposeName, ...]
+
+
+class TradeFacts(_Facts):
+    """Everything needed to decide whether a buyer may buy a listed product."""
+
+    listing: ListingFacts
+    buyer: ParticipantFacts
+    purpose: PurposeName | None
+    scenario: Scenario | None
+    cross_border: bool | None
+    # Keyed by resource: an approval covers the resource it was granted for, not the
+    # whole product.
+    conditional_open_approvals: tuple[ConditionalOpenApproval, ...] = ()
+    security_assessment_on_file: bool | None
+    # From the listing's licence template; unknown is a missing fact.
+    licence_permitted_purposes: tuple[PurposeName, ...] | None

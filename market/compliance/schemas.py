@@ -1,0 +1,123 @@
+"""Request and response models for compliance checks, reviews and facts on file."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from market.compliance.facts import PurposeName
+from market.participants.schemas import StrictModel
+
+
+class CheckRequest(StrictModel):
+    """A proposed listing or trade to dry-run through the rules."""
+
+    kind: Literal["listing", "trade"]
+    product_id: uuid.UUID
+    purpose: PurposeName | None = None
+    scenario: str | None = Field(default=None, min_length=1, max_length=200)
+    cross_border: bool = False
+    buyer_id: uuid.UUID | None = Field(
+        default=None, description="Operators only: check a trade for this buyer."
+    )
+
+    @model_validator(mode="after")
+    def _trade_needs_purpose(self) -> CheckRequest:
+        if self.kind == "trade" and (self.purpose is None or self.scenario is None):
+            raise ValueError("a trade check needs a purpose and a scenario")
+        return self
+
+
+class FindingOut(BaseModel):
+    rule_id: str
+    article: str
+    outcome: str
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionOut(BaseModel):
+    id: uuid.UUID | None = None
+    kind: str
+    outcome: Literal["allow", "deny", "needs_review"]
+    findings: list[FindingOut]
+    ruleset_version: str
+    facts: dict[str, Any]
+    subject_type: str | None = None
+    subject_id: str | None = None
+    created_at: datetime | None = None
+    review_status: str | None = None
+    review_reason: str | None = None
+    reviewed_by: str | None = None
+
+
+class MandateCreate(StrictModel):
+    resource_id: uuid.UUID
+    operator_id: uuid.UUID = Field(description="The participant authorised to operate the data.")
+    purposes: list[PurposeName] = Field(min_length=1)
+    conditions: str = Field(min_length=1, max_length=4000)
+    revenue_share: Decimal = Field(ge=0, le=1, description="Share to the public body, 0..1.")
+    document: str = Field(min_length=1, max_length=500)
+    valid_from: datetime
+    valid_to: datetime
+
+    @model_validator(mode="after")
+    def _term(self) -> MandateCreate:
+        if self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+
+class MandateOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    operator_id: uuid.UUID
+    purposes: list[str]
+    conditions: str
+    revenue_share: str
+    document: str
+    valid_from: datetime
+    valid_to: datetime
+
+
+class OpenApplicationCreate(StrictModel):
+    resource_id: uuid.UUID
+    purposes: list[PurposeName] = Field(min_length=1)
+    scope: str = Field(min_length=1, max_length=4000)
+
+
+class OpenApplicationDecision(StrictModel):
+    decision: Literal["approve", "reject"]
+    conditions: str | None = Field(default=None, max_length=4000)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class OpenApplicationOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    applicant_id: uuid.UUID
+    purposes: list[str]
+    scope: str
+    status: str
+    conditions: str | None
+    decision_reason: str | None
+
+
+class AssessmentCreate(StrictModel):
+    recipient_id: uuid.UUID
+    resource_id: uuid.UUID
+    reference: str = Field(min_length=3, max_length=120, description="Filing or approval number.")
+    valid_until: datetime
+
+
+class AssessmentOut(BaseModel):
+    id: uuid.UUID
+    recipient_id: uuid.UUID
+    resource_id: uuid.UUID
+    reference: str
+    valid_until: datetime

@@ -1,0 +1,86 @@
+"""HTTP: licences, their ODRL terms, delivery credentials and metered usage."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+
+from contracts import licence_to_odrl
+from market.auth.principal import Authenticated, MaybeAuthenticated
+from market.db.session import Session
+from market.delivery import service
+from market.errors import NotFound, problem_responses
+from market.orders.schemas import LicenceOut, UsageOut, UsageReport
+
+router = APIRouter(prefix="/v1", tags=["delivery"])
+
+
+@router.get(
+    "/licences/{licence_id}",
+    response_model=LicenceOut,
+    summary="Licence terms and whether they can be used now",
+    responses=problem_responses(NotFound),
+)
+async def read_licence(
+    licence_id: uuid.UUID, session: Session, principal: Authenticated
+) -> LicenceOut:
+    licence = await service.visible_licence(session, principal, licence_id)
+    usable, why = await service.licence_status(session, licence)
+    return LicenceOut(
+        id=licence.id,
+        order_id=licence.order_id,
+        product_id=licence.product_id,
+        buyer_id=licence.buyer_id,
+        seller_id=licence.seller_id,
+        status="active" if usable else "inactive",
+        status_reason=why,
+        terms=licence.terms,
+        valid_from=licence.valid_from,
+        valid_to=licence.valid_to,
+    )
+
+
+@router.get(
+    "/licences/{licence_id}/odrl",
+    summary="Licence as an ODRL 2.2 JSON-LD Agreement",
+    responses=problem_responses(NotFound),
+)
+async def licence_odrl(licence_id: uuid.UUID, session: Session, principal: Authenticated) -> Any:
+    licence = await service.visible_licence(session, principal, licence_id)
+    return licence_to_odrl(service.licence_terms(licence))
+
+
+@router.get(
+    "/deliveries/{licence_id}",
+    summary="Download token or API credential and remaining quota",
+    responses=problem_responses(NotFound, service.DeliveryRevoked),
+)
+async def delivery(
+    licence_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
+) -> dict[str, Any]:
+    return await service.delivery_for_buyer(
+        session, request.app.state.settings, principal, licence_id
+    )
+
+
+@router.post(
+    "/deliveries/{licence_id}/usage",
+    response_model=UsageOut,
+    summary="Metered usage from the delivery gateway (refused over quota)",
+    responses=problem_responses(NotFound, service.QuotaExceeded, service.DeliveryRevoked),
+)
+async def usage(
+    licence_id: uuid.UUID,
+    data: UsageReport,
+    session: Session,
+    principal: MaybeAuthenticated,
+    credential: Annotated[str | None, Header(alias="X-Delivery-Credential", max_length=200)] = None,
+) -> UsageOut:
+    entitlement = await service.record_usage(
+        session, licence_id, data.calls, credential=credential, principal=principal
+    )
+    return UsageOut(
+        licence_id=licence_id, calls_used=entitlement.calls_used, call_quota=entitlement.call_quota
+    )

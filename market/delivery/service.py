@@ -1,0 +1,327 @@
+"""Delivery: on payment a licence (contracts/) and an entitlement; metered use; revocation.
+
+A licence is only as good as the rights under it: every read re-checks the operating right's
+chain, so a revoked upstream grant stops delivery at once without rewriting licences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import ContractError, Licence, LicenceTemplate, derive_licence
+from market.audit.log import record
+from market.auth.principal import Principal, hash_api_secret
+from market.catalog.models import Product
+from market.common.clock import now
+from market.delivery.models import Entitlement, LicenceRow, UsageRecord
+from market.errors import Conflict, MarketError, NotFound, Unauthenticated
+from market.orders.models import Order
+from market.settings import Settings
+
+CREDENTIAL_PREFIX = "dk"
+DOWNLOAD_TOKEN_TTL = timedelta(minutes=10)
+
+
+class DeliveryRevoked(MarketError):
+    code, title, status = "delivery-revoked", "Licence no longer valid", 410
+
+
+class QuotaExceeded(MarketError):
+    code, title, status = "quota-exceeded", "Call quota exceeded", 429
+
+
+async def _operating_right(session: AsyncSession, order: Order) -> tuple[Any, Any] | None:
+    from market.catalog.models import product_resources
+    from market.rights.validity import operating_right_for
+
+    resource_ids = list(
+        (
+            await session.execute(
+                select(product_resources.c.resource_id).where(
+                    product_resources.c.product_id == order.product_id
+                )
+            )
+        ).scalars()
+    )
+    return await operating_right_for(
+        session,
+        holder_id=order.seller_id,
+        product_id=order.product_id,
+        resource_ids=resource_ids,
+        at=now(),
+    )
+
+
+async def deliver(session: AsyncSession, order: Order, *, actor: str) -> LicenceRow | None:
+    """Issue the licence and entitlement for a paid order (once)."""
+    if order.licence_id is not None:
+        return await session.get(LicenceRow, order.licence_id)
+    product = await session.get(Product, order.product_id)
+    assert product is not None
+    from market.rights.validity import to_contract_grant
+
+    found = await _operating_right(session, order)
+    try:
+        if found is None:
+            raise ContractError(
+                "no_operating_right",
+                "operating_grant",
+                "the seller holds no operating right for this product (Art. 22)",
+            )
+        grant_row, validity = found
+        licence = derive_licence(
+            LicenceTemplate.model_validate(product.licence_template),
+            to_contract_grant(grant_row),
+            validity,
+            str(order.buyer_id),
+            str(order.product_id),
+            order.purpose,
+            order.scenario,
+            now(),
+            licence_id=str(uuid.uuid4()),
+        )
+    except ContractError as exc:
+        order.status_reason = f"delivery blocked: {exc}"
+        await record(
+            session,
+            actor=actor,
+            action="delivery.blocked",
+            subject_type="order",
+            subject_id=order.id,
+            payload={"reason": str(exc)},
+        )
+        return None
+    row = LicenceRow(
+        id=uuid.UUID(licence.licence_id),
+        order_id=order.id,
+        product_id=order.product_id,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        operating_grant_id=grant_row.id,
+        terms=licence.model_dump(mode="json"),
+        valid_from=licence.valid_from,
+        valid_to=licence.valid_to,
+        created_at=now(),
+    )
+    session.add(row)
+    await session.flush()
+    session.add(
+        Entitlement(
+            licence_id=row.id,
+            delivery_mode=product.delivery_mode,
+            call_quota=licence.quota if product.delivery_mode == "api" else None,
+        )
+    )
+    order.licence_id = row.id
+    order.status = "delivered"
+    await session.flush()
+    await record(
+        session,
+        actor=actor,
+        action="licence.issued",
+        subject_type="order",
+        subject_id=order.id,
+        payload={
+            "licence_id": str(row.id),
+            "operating_grant_id": str(grant_row.id),
+            "purposes": sorted(p.value for p in licence.purposes),
+            "scenario": licence.scenario,
+            "valid_to": licence.valid_to,
+            "quota": licence.quota,
+            "territory": licence.territory.value,
+            "chain": list(licence.chain),
+        },
+    )
+    return row
+
+
+async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, actor: str) -> None:
+    if order.licence_id is None:
+        return
+    licence = await session.get(LicenceRow, order.licence_id)
+    if licence is not None and licence.revoked_at is None:
+        licence.revoked_at = now()
+        licence.revocation_reason = reason
+        await record(
+            session,
+            actor=actor,
+            action="licence.revoked",
+            subject_type="order",
+            subject_id=order.id,
+            payload={"licence_id": str(licence.id), "reason": reason},
+        )
+
+
+async def visible_licence(
+    session: AsyncSession, principal: Principal, licence_id: uuid.UUID
+) -> LicenceRow:
+    licence = await session.get(LicenceRow, licence_id)
+    if licence is None or (
+        not principal.can_see_all()
+        and principal.participant_id not in (licence.buyer_id, licence.seller_id)
+    ):
+        raise NotFound("licence not found")
+    return licence
+
+
+async def licence_status(session: AsyncSession, licence: LicenceRow) -> tuple[bool, str]:
+    """Whether the licence can be used now, and why not."""
+    if licence.revoked_at is not None:
+        return False, f"revoked: {licence.revocation_reason}"
+    at = now()
+    if at >= licence.valid_to:
+        return False, "expired"
+    from market.rights.validity import chain_validity
+
+    validity = await chain_validity(session, licence.operating_grant_id, at)
+    if not validity.valid:
+        return False, f"upstream right no longer valid: {validity.message or validity.reason}"
+    return True, "active"
+
+
+def download_token(settings: Settings, licence_id: uuid.UUID, expires: int) -> str:
+    body = f"{licence_id}.{expires}"
+    mac = hmac.new(settings.jwt_secret.encode(), f"download:{body}".encode(), hashlib.sha256)
+    return f"{body}.{mac.hexdigest()}"
+
+
+def check_download_token(settings: Settings, token: str) -> uuid.UUID:
+    try:
+        licence_id, expires, _mac = token.rsplit(".", 2)
+        valid = hmac.compare_digest(
+            download_token(settings, uuid.UUID(licence_id), int(expires)), token
+        )
+    except ValueError as exc:
+        raise Unauthenticated("malformed download token") from exc
+    if not valid:
+        raise Unauthenticated("invalid download token")
+    if int(expires) < int(now().timestamp()):
+        raise Unauthenticated("download token expired")
+    return uuid.UUID(licence_id)
+
+
+async def delivery_for_buyer(
+    session: AsyncSession, settings: Settings, principal: Principal, licence_id: uuid.UUID
+) -> dict[str, Any]:
+    licence = await visible_licence(session, principal, licence_id)
+    if principal.participant_id != licence.buyer_id:
+        raise NotFound("licence not found")
+    usable, why = await licence_status(session, licence)
+    if not usable:
+        raise DeliveryRevoked(f"this licence cannot be used: {why}")
+    entitlement = (
+        await session.execute(
+            select(Entitlement).where(Entitlement.licence_id == licence.id).with_for_update()
+        )
+    ).scalar_one()
+    out: dict[str, Any] = {
+        "licence_id": str(licence.id),
+        "delivery_mode": entitlement.delivery_mode,
+        "valid_to": licence.valid_to,
+    }
+    if entitlement.delivery_mode == "file":
+        expires = int((now() + DOWNLOAD_TOKEN_TTL).timestamp())
+        out["download_token"] = download_token(settings, licence.id, expires)
+        out["download_token_expires_at"] = expires
+        action = "delivery.token_issued"
+    else:
+        if not entitlement.credential_revealed:
+            prefix, secret = secrets.token_hex(8), secrets.token_urlsafe(32).replace("_", "-")
+            entitlement.credential_prefix = prefix
+            entitlement.credential_hash = hash_api_secret(secret)
+            entitlement.credential_revealed = True
+            out["access_credential"] = f"{CREDENTIAL_PREFIX}_{prefix}_{secret}"
+        out["credential_prefix"] = entitlement.credential_prefix
+        out["call_quota"] = entitlement.call_quota
+        out["calls_used"] = entitlement.calls_used
+        out["calls_remaining"] = (
+            None
+            if entitlement.call_quota is None
+            else entitlement.call_quota - entitlement.calls_used
+        )
+        action = "delivery.credential_issued" if "access_credential" in out else "delivery.read"
+    await record(
+        session,
+        actor=principal.actor,
+        action=action,
+        subject_type="licence",
+        subject_id=licence.id,
+        payload={"mode": entitlement.delivery_mode},
+    )
+    return out
+
+
+async def record_usage(
+    session: AsyncSession,
+    licence_id: uuid.UUID,
+    calls: int,
+    *,
+    credential: str | None,
+    principal: Principal | None,
+) -> Entitlement:
+    """Meter calls reported by the delivery gateway; refuses over quota and foreign licences."""
+    stmt = select(Entitlement).where(Entitlement.licence_id == licence_id).with_for_update()
+    entitlement = (await session.execute(stmt)).scalar_one_or_none()
+    licence = await session.get(LicenceRow, licence_id)
+    if entitlement is None or licence is None:
+        raise NotFound("licence not found")
+    if credential:
+        parts = credential.split("_")
+        if (
+            len(parts) != 3
+            or parts[0] != CREDENTIAL_PREFIX
+            or parts[1] != entitlement.credential_prefix
+            or not hmac.compare_digest(entitlement.credential_hash or "", hash_api_secret(parts[2]))
+        ):
+            raise NotFound("licence not found")  # a credential for another licence learns nothing
+        reporter = f"credential:{entitlement.credential_prefix}"
+    elif principal is not None and principal.participant_id == licence.seller_id:
+        reporter = principal.actor
+    else:
+        raise NotFound("licence not found")
+    usable, why = await licence_status(session, licence)
+    if not usable:
+        raise DeliveryRevoked(f"usage refused: {why}")
+    if (
+        entitlement.call_quota is not None
+        and entitlement.calls_used + calls > entitlement.call_quota
+    ):
+        raise QuotaExceeded(
+            f"{calls} calls would exceed the quota ({entitlement.calls_used} of "
+            f"{entitlement.call_quota} used)",
+            fields=[("body.calls", "over quota")],
+        )
+    entitlement.calls_used += calls
+    session.add(
+        UsageRecord(
+            entitlement_id=entitlement.id, calls=calls, reported_by=reporter, recorded_at=now()
+        )
+    )
+    await record(
+        session,
+        actor=reporter,
+        action="usage.recorded",
+        subject_type="licence",
+        subject_id=licence.id,
+        payload={
+            "calls": calls,
+            "calls_used": entitlement.calls_used,
+            "quota": entitlement.call_quota,
+        },
+    )
+    return entitlement
+
+
+def licence_terms(licence: LicenceRow) -> Licence:
+    return Licence.model_validate(licence.terms)
+
+
+__all__ = ["Conflict"]

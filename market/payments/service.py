@@ -1,0 +1,207 @@
+"""Refunds, offline confirmations and Stripe webhook events, each applied exactly once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.audit.log import record
+from market.auth.principal import Principal
+from market.common.clock import now
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.orders import service as orders
+from market.orders.models import Order
+from market.payments import ledger
+from market.payments.models import Payment, Refund, WebhookEvent
+from market.payments.provider import PaymentProvider
+
+
+async def payment_for_order(session: AsyncSession, order_id: uuid.UUID) -> Payment:
+    payment = (
+        await session.execute(select(Payment).where(Payment.order_id == order_id).with_for_update())
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound("no payment for this order")
+    return payment
+
+
+async def confirm_offline(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID
+) -> Order:
+    """An operator confirms a bank transfer arrived."""
+    payment = await payment_for_order(session, order_id)
+    if payment.provider != "offline":
+        raise Conflict("only offline payments are confirmed by hand")
+    if not await orders.payment_succeeded(session, payment, actor=principal.actor):
+        raise Conflict(f"the payment is already {payment.status}")
+    order = await session.get(Order, order_id)
+    assert order is not None
+    return order
+
+
+async def _apply_refund(
+    session: AsyncSession,
+    order: Order,
+    payment: Payment,
+    amount: int,
+    *,
+    actor: str,
+    reason: str,
+    refund: Refund | None = None,
+) -> None:
+    commission_booked = -await ledger.account_total(session, order.id, ledger.COMMISSION_REVENUE)
+    lines = ledger.refund_lines(
+        amount,
+        total_minor=order.total_minor,
+        commission=order.commission_minor,
+        refunded_before=payment.refunded_minor,
+        commission_reversed_before=order.commission_minor - commission_booked,
+    )
+    await ledger.post(session, order.id, order.currency, lines)
+    payment.refunded_minor += amount
+    full = payment.refunded_minor == payment.amount_minor
+    payment.status = "refunded" if full else "partially_refunded"
+    if full:
+        order.status = "refunded"
+        from market.delivery.service import revoke_for_order
+
+        await revoke_for_order(session, order, reason="refunded", actor=actor)
+    await record(
+        session,
+        actor=actor,
+        action="refund.issued",
+        subject_type="order",
+        subject_id=order.id,
+        payload={
+            "amount_minor": amount,
+            "refunded_total_minor": payment.refunded_minor,
+            "full": full,
+            "reason": reason,
+            "refund_id": str(refund.id) if refund else None,
+        },
+    )
+
+
+async def refund_order(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    principal: Principal,
+    order_id: uuid.UUID,
+    *,
+    amount_minor: int | None,
+    reason: str,
+) -> Refund:
+    order = await orders.get_order(session, principal, order_id)
+    if not principal.has("operator"):
+        raise Forbidden("refunds are issued by an operator (after a buyer's request or dispute)")
+    order = await session.get(Order, order.id, with_for_update=True)  # type: ignore[assignment]
+    assert order is not None
+    if order.status not in ("paid", "delivered", "completed", "disputed"):
+        raise Conflict(
+            f"an order that is {order.status} cannot be refunded", code="invalid-order-state"
+        )
+    payment = await payment_for_order(session, order.id)
+    remaining = payment.amount_minor - payment.refunded_minor
+    amount = remaining if amount_minor is None else amount_minor
+    if amount <= 0 or amount > remaining:
+        raise InvalidInput(
+            f"refund must be between 1 and {remaining} fen",
+            fields=[("body.amount_minor", f"must be 1..{remaining}")],
+        )
+    refund = Refund(
+        payment_id=payment.id, amount_minor=amount, reason=reason, requested_by=principal.actor
+    )
+    session.add(refund)
+    await session.flush()
+    done = await provider.refund(
+        payment_reference=payment.provider_ref, refund_id=str(refund.id), amount_minor=amount
+    )
+    refund.provider_ref = done.reference
+    refund.status = done.status
+    if done.status == "succeeded":
+        await _apply_refund(
+            session, order, payment, amount, actor=principal.actor, reason=reason, refund=refund
+        )
+    return refund
+
+
+async def _payment_by_ref(session: AsyncSession, reference: str | None) -> Payment | None:
+    if not reference:
+        return None
+    stmt = select(Payment).where(Payment.provider_ref == reference).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def handle_stripe_event(session: AsyncSession, event: dict[str, Any]) -> str:
+    """Store the event in the inbox (once) and apply it; returns what happened."""
+    event_id = str(event.get("id") or "")
+    if not event_id:
+        raise InvalidInput("event without id", fields=[("body.id", "required")])
+    try:
+        async with session.begin_nested():
+            inbox = WebhookEvent(
+                provider_event_id=event_id,
+                type=str(event.get("type")),
+                payload=json.dumps(event, sort_keys=True),
+            )
+            session.add(inbox)
+    except IntegrityError:
+        return "duplicate"
+    outcome = await _apply_event(session, event)
+    inbox.handled_at = now()
+    inbox.outcome = outcome
+    return outcome
+
+
+async def _apply_event(session: AsyncSession, event: dict[str, Any]) -> str:
+    kind = event.get("type")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        payment = await _payment_by_ref(session, obj.get("id"))
+        if payment is None:
+            return "unknown payment"
+        if kind == "payment_intent.succeeded":
+            if obj.get("amount_received", obj.get("amount")) != payment.amount_minor:
+                return "amount mismatch: ignored"
+            done = await orders.payment_succeeded(session, payment, actor="stripe")
+            return "paid" if done else "already applied"
+        reason = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
+        return "failed" if await orders.payment_failed(session, payment, reason) else "ignored"
+    if kind == "charge.refunded":
+        payment = await _payment_by_ref(session, obj.get("payment_intent"))
+        if payment is None:
+            return "unknown payment"
+        order = await session.get(Order, payment.order_id, with_for_update=True)
+        assert order is not None
+        # A refund proves the charge happened, even if its success event has not arrived yet.
+        await orders.payment_succeeded(session, payment, actor="stripe")
+        delta = int(obj.get("amount_refunded", 0)) - payment.refunded_minor
+        if delta <= 0:
+            return "already applied"
+        await _apply_refund(session, order, payment, delta, actor="stripe", reason="stripe refund")
+        return "refunded"
+    if kind == "charge.dispute.created":
+        payment = await _payment_by_ref(session, obj.get("payment_intent"))
+        if payment is None:
+            return "unknown payment"
+        order = await session.get(Order, payment.order_id, with_for_update=True)
+        assert order is not None
+        if order.status == "disputed":
+            return "already applied"
+        order.status = "disputed"
+        order.status_reason = str(obj.get("reason") or "dispute")
+        await record(
+            session,
+            actor="stripe",
+            action="dispute.opened",
+            subject_type="order",
+            subject_id=order.id,
+            payload={"reason": order.status_reason, "amount_minor": obj.get("amount")},
+        )
+        return "disputed"
+    return "ignored type"
