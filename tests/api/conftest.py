@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item, "fixturenames", ()
         ):
             callspec = getattr(item, "callspec", None)
-            if callspec and callspec.params.get("backend") == "sqlite":
+            if callspec and callspec.params.get("backend_app") == "sqlite":
                 item.add_marker(
                     pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)")
                 )

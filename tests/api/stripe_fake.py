@@ -1,0 +1,101 @@
+"""A fake Stripe behind the SDK's own HTTP-client seam (Stripe's servers are unreachable here).
+
+It answers PaymentIntent and Refund creation like Stripe does, including replaying the first
+response for a repeated Idempotency-Key, and records every request for assertions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import stripe
+
+WEBHOOK_SECRET = "whsec_test_secret"
+
+
+class FakeStripe(stripe.HTTPClient):
+    name = "fake_stripe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[str, Any]] = []
+        self._by_key: dict[str, tuple[bytes, int, Mapping[str, str]]] = {}
+        self._ids = itertools.count(1)
+
+    def _answer(self, method: str, url: str, headers: Mapping[str, str], post_data: Any) -> Any:
+        body = dict(
+            parse_qsl(post_data.decode() if isinstance(post_data, bytes) else post_data or "")
+        )
+        key = headers.get("Idempotency-Key")
+        self.requests.append({"method": method, "url": url, "key": key, "body": body})
+        if key and key in self._by_key:
+            return self._by_key[key]
+        n = next(self._ids)
+        if url.endswith("/v1/payment_intents"):
+            obj = {
+                "id": f"pi_fake_{n}",
+                "object": "payment_intent",
+                "amount": int(body["amount"]),
+                "currency": body["currency"],
+                "status": "requires_payment_method",
+                "client_secret": f"pi_fake_{n}_secret_x",
+                "metadata": {k[9:-1]: v for k, v in body.items() if k.startswith("metadata[")},
+            }
+        elif url.endswith("/v1/refunds"):
+            obj = {
+                "id": f"re_fake_{n}",
+                "object": "refund",
+                "amount": int(body["amount"]),
+                "payment_intent": body["payment_intent"],
+                "status": "succeeded",
+            }
+        else:
+            obj = {"error": {"message": f"fake Stripe does not know {url}"}}
+            return json.dumps(obj).encode(), 404, {}
+        answer = (json.dumps(obj).encode(), 200, {"Request-Id": f"req_{n}"})
+        if key:
+            self._by_key[key] = answer
+        return answer
+
+    def request(
+        self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
+    ) -> Any:
+        return self._answer(method, url, headers or {}, post_data)
+
+    async def request_async(
+        self, method: str, url: str, headers: Any, post_data: Any = None
+    ) -> Any:
+        return self._answer(method, url, headers or {}, post_data)
+
+    async def sleep_async(self, secs: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    async def close_async(self) -> None:
+        return None
+
+    def created(self, kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["url"].endswith(f"/v1/{kind}")]
+
+
+def signed_event(
+    event_type: str, obj: dict[str, Any], event_id: str, secret: str = WEBHOOK_SECRET
+) -> tuple[bytes, dict[str, str]]:
+    payload = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    )
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret)
+    return payload.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"}

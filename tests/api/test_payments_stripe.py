@@ -1,0 +1,191 @@
+"""The Stripe provider end to end: PaymentIntents with our idempotency keys, signed webhooks
+applied once and in any order, refunds through the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from market.payments.models import WebhookEvent
+from market.payments.stripe_provider import StripeProvider
+from tests.api.compliance_factories import listed_product
+from tests.api.factories import Api
+from tests.api.orders_factories import sealed_quote
+from tests.api.stripe_fake import FakeStripe, signed_event
+
+
+@pytest.fixture
+def fake_stripe(app: Any) -> Iterator[FakeStripe]:
+    fake = FakeStripe()
+    original = app.state.payment_provider
+    app.state.payment_provider = StripeProvider("sk_test_123", http_client=fake)
+    yield fake
+    app.state.payment_provider = original
+
+
+async def ordered(
+    api: Api, client: Any, app: Any, total_minor: int = 20_000
+) -> tuple[Any, Any, dict[str, Any]]:
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    product = await listed_product(app, seller.participant_id)
+    quote_id = await sealed_quote(
+        app, product["product_id"], buyer.participant_id, total_minor=total_minor
+    )
+    r = await client.post(
+        "/v1/orders",
+        json={"quote_id": quote_id},
+        headers={**buyer.headers, "Idempotency-Key": f"k-{uuid.uuid4().hex}"},
+    )
+    assert r.status_code == 201, r.text
+    return seller, buyer, r.json()
+
+
+async def post_event(client: Any, event_type: str, obj: dict[str, Any], event_id: str) -> Any:
+    body, headers = signed_event(event_type, obj, event_id)
+    return await client.post("/v1/payments/stripe/webhook", content=body, headers=headers)
+
+
+async def ledger(client: Any, order_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    return (await client.get(f"/v1/orders/{order_id}/ledger", headers=headers)).json()
+
+
+async def test_order_creates_one_payment_intent_keyed_by_our_ids(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    product = await listed_product(app, seller.participant_id)
+    quote_id = await sealed_quote(
+        app, product["product_id"], buyer.participant_id, total_minor=8_800
+    )
+    headers = {**buyer.headers, "Idempotency-Key": "same-key-twice-0001"}
+    first = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    second = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    intents = fake_stripe.created("payment_intents")
+    assert len(intents) == 1
+    order = first.json()
+    assert intents[0]["key"] == f"market:order:{order['id']}"
+    assert intents[0]["body"]["amount"] == "8800" and intents[0]["body"]["currency"] == "cny"
+    assert intents[0]["body"]["metadata[order_id]"] == order["id"]
+    assert intents[0]["body"]["metadata[quote_id]"] == quote_id
+    assert order["payment_client_secret"].startswith("pi_fake_")
+
+
+async def test_success_webhook_replayed_charges_once(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, buyer, order = await ordered(api, client, app)
+    intent = {
+        "id": order["payment_reference"],
+        "object": "payment_intent",
+        "amount": 20_000,
+        "amount_received": 20_000,
+        "status": "succeeded",
+    }
+    for _ in range(3):
+        r = await post_event(client, "payment_intent.succeeded", intent, "evt_success_1")
+        assert r.status_code == 200
+    now_order = (await client.get(f"/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert now_order["status"] == "delivered" and now_order["licence_id"]
+    lines = (await ledger(client, order["id"], seller.headers))["lines"]
+    assert [line["kind"] for line in lines].count("charge") == 1
+    async with app.state.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+async def test_refund_event_before_success_event_leaves_order_refunded(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, buyer, order = await ordered(api, client, app)
+    pi = order["payment_reference"]
+    refunded = await post_event(
+        client,
+        "charge.refunded",
+        {
+            "id": "ch_1",
+            "object": "charge",
+            "payment_intent": pi,
+            "amount": 20_000,
+            "amount_refunded": 20_000,
+        },
+        "evt_refund_1",
+    )
+    assert refunded.json()["outcome"] == "refunded"
+    late = await post_event(
+        client,
+        "payment_intent.succeeded",
+        {"id": pi, "object": "payment_intent", "amount": 20_000, "amount_received": 20_000},
+        "evt_success_late",
+    )
+    assert late.json()["outcome"] == "already applied"
+    final = (await client.get(f"/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert final["status"] == "refunded"
+    book = await ledger(client, order["id"], seller.headers)
+    assert book["balanced"] and [x["kind"] for x in book["lines"]].count("charge") == 1
+
+
+async def test_forged_signature_is_400_and_changes_nothing(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    _, buyer, order = await ordered(api, client, app)
+    intent = {"id": order["payment_reference"], "amount": 20_000, "amount_received": 20_000}
+    body, headers = signed_event(
+        "payment_intent.succeeded", intent, "evt_forged", secret="whsec_attacker"
+    )
+    r = await client.post("/v1/payments/stripe/webhook", content=body, headers=headers)
+    assert r.status_code == 400 and r.json()["type"].endswith("/bad-webhook-signature")
+    unsigned = await client.post(
+        "/v1/payments/stripe/webhook", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert unsigned.status_code == 400
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=buyer.headers)).json()[
+        "status"
+    ] == "pending_payment"
+    async with app.state.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+async def test_dispute_and_api_refund_with_stripe(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, buyer, order = await ordered(api, client, app, total_minor=10_001)
+    pi = order["payment_reference"]
+    await post_event(
+        client,
+        "payment_intent.succeeded",
+        {"id": pi, "amount": 10_001, "amount_received": 10_001},
+        "evt_ok",
+    )
+    disputed = await post_event(
+        client,
+        "charge.dispute.created",
+        {"id": "dp_1", "payment_intent": pi, "amount": 10_001, "reason": "product_not_received"},
+        "evt_dispute",
+    )
+    assert disputed.json()["outcome"] == "disputed"
+    operator = await api.staff("operator")
+    refund = await client.post(
+        f"/v1/orders/{order['id']}/refund",
+        headers=operator,
+        json={"reason": "dispute settled for the buyer", "amount_minor": 3_333},
+    )
+    assert refund.status_code == 201, refund.text
+    sent = fake_stripe.created("refunds")
+    assert len(sent) == 1 and sent[0]["key"] == f"market:refund:{refund.json()['id']}"
+    # Stripe then reports the same refund: applied already, nothing doubles.
+    echoed = await post_event(
+        client,
+        "charge.refunded",
+        {"id": "ch_x", "payment_intent": pi, "amount": 10_001, "amount_refunded": 3_333},
+        "evt_echo",
+    )
+    assert echoed.json()["outcome"] == "already applied"
+    book = await ledger(client, order["id"], seller.headers)
+    assert book["balanced"]
+    refunds = [x for x in book["lines"] if x["kind"] == "refund"]
+    assert sum(x["amount_minor"] for x in refunds) == -3_333
