@@ -114,7 +114,9 @@ async def create_order(
             },
         )
         return OrderRefused(decision)
-    commission = ledger.commission_minor(quote.total_minor, settings.commission_rate)
+    commission = ledger.commission_minor(
+        quote.total_minor, settings.commission_rate, quote.currency
+    )
     order = Order(
         id=order_id,
         quote_id=quote.id,

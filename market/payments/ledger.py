@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.clock import now
 from market.payments.models import LedgerEntry
+from pricing.money import Money
 
 CLEARING = "cash:clearing"
 SELLER_PAYABLE = "payable:seller"
@@ -27,9 +28,9 @@ class Line:
     amount_minor: int  # + debit, - credit
 
 
-def commission_minor(total_minor: int, rate: Decimal) -> int:
+def commission_minor(total_minor: int, rate: Decimal, currency: str = "CNY") -> int:
     """The exchange's commission on a charge, half-up to the fen."""
-    return int((Decimal(total_minor) * rate).to_integral_value(rounding="ROUND_HALF_UP"))
+    return Money.from_minor(total_minor, currency).times(rate).minor_units
 
 
 def charge_lines(total_minor: int, commission: int) -> list[Line]:
@@ -52,8 +53,8 @@ def refund_lines(
     if refunded_before + refund_minor == total_minor:
         reversed_commission = commission - commission_reversed_before
     else:
-        share = Decimal(commission) * refund_minor / total_minor
-        reversed_commission = int(share.to_integral_value(rounding="ROUND_HALF_UP"))
+        share = Decimal(refund_minor) / total_minor
+        reversed_commission = Money.from_minor(commission, "CNY").times(share).minor_units
     return [
         Line("refund", CLEARING, -refund_minor),
         Line("payout_reversal", SELLER_PAYABLE, refund_minor - reversed_commission),

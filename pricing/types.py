@@ -1,0 +1,66 @@
+"""Field types shared by plans and catalogue entries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from pricing.errors import PricingError
+from pricing.money import to_decimal
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return to_decimal(value)
+    except PricingError as exc:
+        raise ValueError(exc.reason) from exc
+
+
+# A price: decimal string or integer, never a float, never negative.
+Price = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0)]
+# A percentage 0..100 (discounts, reductions, float bands).
+Percent = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+
+
+class Tier(BaseModel):
+    """Units `first_unit`..`last_unit` (inclusive, 1-based; open-ended if None) at `unit_price`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_unit: int = Field(ge=1)
+    last_unit: int | None = Field(default=None, ge=1)
+    unit_price: Price
+
+    def units_in(self, quantity: int) -> int:
+        """How many of the first `quantity` units fall in this tier."""
+        top = quantity if self.last_unit is None else min(quantity, self.last_unit)
+        return max(0, top - self.first_unit + 1)
+
+
+def check_tiers(tiers: tuple[Tier, ...] | list[Tier], field: str = "tiers") -> None:
+    """Tiers start at unit 1, are ordered, contiguous, non-overlapping; only the last is open."""
+    if not tiers:
+        raise ValueError(f"{field}: at least one tier is needed")
+    expected = 1
+    for i, tier in enumerate(tiers):
+        if tier.first_unit != expected:
+            problem = "overlap" if tier.first_unit < expected else "leave a gap"
+            raise ValueError(
+                f"{field}[{i}]: tiers must be ordered and contiguous; first_unit "
+                f"{tier.first_unit} would {problem} (expected {expected})"
+            )
+        if tier.last_unit is None:
+            if i != len(tiers) - 1:
+                raise ValueError(f"{field}[{i}]: only the last tier may be open-ended")
+            return
+        if tier.last_unit < tier.first_unit:
+            raise ValueError(f"{field}[{i}]: last_unit is before first_unit")
+        expected = tier.last_unit + 1
+    raise ValueError(f"{field}: the last tier must be open-ended (last_unit null)")
+
+
+def graduated_total(tiers: tuple[Tier, ...] | list[Tier], quantity: int) -> Decimal:
+    """Marginal (累进) pricing: each unit at the price of the tier it falls in."""
+    return sum((t.unit_price * t.units_in(quantity) for t in tiers), Decimal(0))
