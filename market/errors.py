@@ -188,3 +188,15 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             headers={"Retry-After": "1"},
         )
+
+
+def invalid_from_validation(
+    exc: Any, prefix: str = "body", message: str = "invalid input"
+) -> InvalidInput:
+    """Turn a pydantic ValidationError raised inside a service into a 422 naming each field."""
+    fields = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (prefix, *err.get("loc", ())))
+        fields.append((loc, str(err.get("msg", "invalid"))))
+    detail = "; ".join(f"{f}: {r}" for f, r in fields)
+    return InvalidInput(f"{message}: {detail}", fields=fields)

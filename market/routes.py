@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
 from market.orders.endpoints import router as orders_router
@@ -12,6 +13,7 @@ from market.payments.endpoints import router as payments_router
 
 ROUTERS = [
     participants_router,
+    catalog_router,
     compliance_router,
     orders_router,
     payments_router,

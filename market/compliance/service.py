@@ -19,7 +19,7 @@ from market.compliance.decision import Decision, evaluate
 from market.compliance.facts import ListingFacts, TradeFacts
 from market.compliance.gather import listing_facts, trade_facts
 from market.compliance.models import ComplianceDecisionRow
-from market.errors import Conflict, InvalidInput, MarketError, NotFound
+from market.errors import Conflict, InvalidInput, MarketError, NotFound, invalid_from_validation
 
 
 class ComplianceDenied(MarketError):
@@ -27,11 +27,7 @@ class ComplianceDenied(MarketError):
 
 
 def invalid_facts(exc: ValidationError, prefix: str = "body") -> InvalidInput:
-    fields = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p != "listing"]
-        fields.append((".".join([prefix, *loc[-1:]]), str(err.get("msg"))))
-    return InvalidInput("the facts for this check are invalid", fields=fields)
+    return invalid_from_validation(exc, prefix, "the facts for this check are invalid")
 
 
 def findings_json(decision: Decision) -> list[dict[str, Any]]:

@@ -119,3 +119,71 @@ async def listed_product(
             "resource_id": str(res.id),
             "holding_grant_id": str(holding.id),
         }
+
+
+async def registered_resource(app: Any, seller_id: str, **resource: Any) -> dict[str, str]:
+    """A registered resource with the seller's holding right (registration tested elsewhere)."""
+    seller = uuid.UUID(seller_id)
+    fields: dict[str, Any] = {
+        "title": "企业经营数据",
+        "category": "enterprise",
+        "grade": "general",
+        "lawful_source": "collected in own operations",
+        "fingerprint_sha256": "ab" * 32,
+        "status": "registered",
+    }
+    fields.update(resource)
+    async with app.state.sessionmaker() as session, session.begin():
+        res = DataResource(owner_id=seller, **fields)
+        session.add(res)
+        await session.flush()
+        reg = Registration(
+            resource_id=res.id,
+            applicant_id=seller,
+            status="registered",
+            registration_number=f"JLDR-2026-R-{uuid.uuid4().int % 10**6:06d}",
+        )
+        session.add(reg)
+        await session.flush()
+        holding = RightGrantRow(
+            kind="holding",
+            holder_id=seller,
+            resource_id=res.id,
+            subject_kind="resource",
+            subject_id=res.id,
+            registration_id=reg.id,
+            purposes=ALL_PURPOSES,
+            territory="cross_border",
+            sublicensable=True,
+            valid_from=now() - timedelta(days=1),
+        )
+        session.add(holding)
+        await session.flush()
+        return {"resource_id": str(res.id), "holding_grant_id": str(holding.id)}
+
+
+async def operating_right(
+    app: Any,
+    holder_id: str,
+    resource: dict[str, str],
+    product_id: str,
+    purposes: tuple[str, ...] = ("commercial_analytics", "risk_control"),
+    valid_to: Any = None,
+) -> str:
+    async with app.state.sessionmaker() as session, session.begin():
+        grant = RightGrantRow(
+            kind="operating",
+            holder_id=uuid.UUID(holder_id),
+            resource_id=uuid.UUID(resource["resource_id"]),
+            subject_kind="product",
+            subject_id=uuid.UUID(product_id),
+            parent_id=uuid.UUID(resource["holding_grant_id"]),
+            purposes=list(purposes),
+            territory="domestic",
+            sublicensable=False,
+            valid_from=now() - timedelta(hours=1),
+            valid_to=valid_to,
+        )
+        session.add(grant)
+        await session.flush()
+        return str(grant.id)

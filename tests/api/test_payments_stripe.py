@@ -153,7 +153,7 @@ async def test_forged_signature_is_400_and_changes_nothing(
 async def test_dispute_and_api_refund_with_stripe(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe
 ) -> None:
-    seller, buyer, order = await ordered(api, client, app, total_minor=10_001)
+    seller, _buyer, order = await ordered(api, client, app, total_minor=10_001)
     pi = order["payment_reference"]
     await post_event(
         client,

@@ -1,0 +1,366 @@
+"""HTTP: guided price catalogue, products, listings, public catalogue, quotes, fairness."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from market.auth.principal import (
+    Authenticated,
+    Buyer,
+    MaybeAuthenticated,
+    Operator,
+    PriceAuthority,
+    Principal,
+    Seller,
+    require_roles,
+)
+from market.catalog import price_catalogue, products, search
+from market.catalog.fairness import product_fairness
+from market.catalog.models import PriceCatalogueEntryRow, Product
+from market.catalog.quotes import issue_quote
+from market.catalog.schemas import (
+    ListingDecision,
+    ListingOut,
+    PriceEntryCreate,
+    PriceEntryOut,
+    ProductCreate,
+    ProductOut,
+    ProductUpdate,
+    QuoteCreate,
+    QuoteOut,
+    Withdrawal,
+)
+from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
+from market.compliance.service import denial
+from market.db.session import Session
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
+from market.orders.models import Quote
+from pricing import FairnessFinding
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+Overseer = Annotated[Principal, Depends(require_roles("operator", "price_authority"))]
+
+
+def entry_out(row: PriceCatalogueEntryRow) -> PriceEntryOut:
+    return PriceEntryOut.model_validate(row, from_attributes=True)
+
+
+async def product_out(session: Any, product: Product) -> ProductOut:
+    return ProductOut.model_validate(
+        {
+            **{c: getattr(product, c) for c in ProductOut.model_fields if hasattr(product, c)},
+            "resource_ids": await products.resource_ids_of(session, product.id),
+        }
+    )
+
+
+def quote_out(q: Quote) -> QuoteOut:
+    return QuoteOut.model_validate(
+        {
+            **{c: getattr(q, c) for c in QuoteOut.model_fields if hasattr(q, c)},
+            "lines": q.body.get("lines", []),
+        }
+    )
+
+
+def refused(decision: Any) -> JSONResponse:
+    problem = denial(decision)
+    return JSONResponse(
+        {
+            "type": "https://jilin-data-exchange.example/problems/compliance-denied",
+            "title": problem.title,
+            "status": 403,
+            "detail": problem.message,
+            "errors": [],
+            **problem.extra,
+        },
+        status_code=403,
+        media_type="application/problem+json",
+    )
+
+
+@router.post(
+    "/price-catalogue",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PriceEntryOut,
+    summary="Publish a government-guided price entry (price authority)",
+    responses=problem_responses(Conflict, Forbidden),
+    tags=["price catalogue"],
+)
+async def publish_entry(
+    data: PriceEntryCreate, session: Session, principal: PriceAuthority
+) -> PriceEntryOut:
+    return entry_out(await price_catalogue.publish(session, principal, data))
+
+
+@router.post(
+    "/price-catalogue/{entry_key}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PriceEntryOut,
+    summary="Supersede an entry with a new version",
+    responses=problem_responses(NotFound, Forbidden),
+    tags=["price catalogue"],
+)
+async def supersede_entry(
+    entry_key: str, data: PriceEntryCreate, session: Session, principal: PriceAuthority
+) -> PriceEntryOut:
+    return entry_out(await price_catalogue.supersede(session, principal, entry_key, data))
+
+
+@router.post(
+    "/price-catalogue/{entry_key}/withdrawal",
+    response_model=list[PriceEntryOut],
+    summary="Withdraw an entry",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+    tags=["price catalogue"],
+)
+async def withdraw_entry(
+    entry_key: str, data: Withdrawal, session: Session, principal: PriceAuthority
+) -> list[PriceEntryOut]:
+    return [
+        entry_out(r) for r in await price_catalogue.withdraw(session, principal, entry_key, data)
+    ]
+
+
+@router.get(
+    "/price-catalogue",
+    response_model=list[PriceEntryOut],
+    tags=["price catalogue"],
+    summary="Guided price entries in force (or every version with history=true); public",
+)
+async def list_entries(
+    session: Session,
+    history: bool = False,
+    data_class: Annotated[str | None, Query(max_length=80)] = None,
+) -> list[PriceEntryOut]:
+    stmt = select(PriceCatalogueEntryRow).order_by(
+        PriceCatalogueEntryRow.entry_key, PriceCatalogueEntryRow.version
+    )
+    if not history:
+        stmt = stmt.where(PriceCatalogueEntryRow.status == "in_force")
+    if data_class:
+        stmt = stmt.where(PriceCatalogueEntryRow.data_class == data_class)
+    return [entry_out(r) for r in (await session.execute(stmt)).scalars()]
+
+
+@router.get(
+    "/price-catalogue/{entry_key}",
+    response_model=list[PriceEntryOut],
+    tags=["price catalogue"],
+    summary="One entry with every version; public",
+    responses=problem_responses(NotFound),
+)
+async def read_entry(entry_key: str, session: Session) -> list[PriceEntryOut]:
+    rows = await price_catalogue.versions(session, entry_key)
+    if not rows:
+        raise NotFound("price entry not found")
+    return [entry_out(r) for r in rows]
+
+
+@router.post(
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
+    summary="Create a product on registered resources (validated price plan)",
+    responses=problem_responses(NotFound, Forbidden),
+)
+async def create_product(
+    data: ProductCreate, session: Session, principal: Seller, idempotency_key: IdempotencyKey = None
+) -> Any:
+    fingerprint = request_fingerprint(data)
+    if replayed := await replay(
+        session, principal.actor, idempotency_key, "products.create", fingerprint
+    ):
+        return replayed
+    body = await product_out(session, await products.create_product(session, principal, data))
+    await remember(
+        session, principal.actor, idempotency_key, "products.create", fingerprint, 201, body
+    )
+    return body
+
+
+@router.get("/products", response_model=Page[ProductOut], summary="Own products (operators: all)")
+async def list_products(
+    session: Session, principal: Authenticated, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ProductOut]:
+    stmt = select(Product)
+    if not principal.can_see_all():
+        stmt = stmt.where(Product.seller_id == principal.participant_id)
+    rows = list((await session.execute(keyset_page(stmt, Product, cursor, limit))).scalars())
+    page = page_of(rows, limit, lambda p: p)
+    return Page(
+        items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/products/{product_id}",
+    response_model=ProductOut,
+    responses=problem_responses(NotFound),
+    summary="A product (listed ones are public; others: seller and operators)",
+)
+async def read_product(
+    product_id: uuid.UUID, session: Session, principal: MaybeAuthenticated
+) -> ProductOut:
+    return await product_out(session, await products.get_product(session, principal, product_id))
+
+
+@router.patch(
+    "/products/{product_id}",
+    response_model=ProductOut,
+    summary="Edit a draft, rejected or suspended product (a new plan version is revalidated)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def update_product(
+    product_id: uuid.UUID, data: ProductUpdate, session: Session, principal: Seller
+) -> ProductOut:
+    return await product_out(
+        session, await products.update_product(session, principal, product_id, data)
+    )
+
+
+@router.post(
+    "/products/{product_id}/listing",
+    response_model=ListingOut,
+    summary="Submit for listing: the listing rules decide (listed, needs_review or rejected)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def submit_listing(product_id: uuid.UUID, session: Session, principal: Seller) -> ListingOut:
+    product, decision = await products.submit_listing(session, principal, product_id)
+    return ListingOut(
+        product=await product_out(session, product),
+        compliance_outcome=decision.outcome,
+        findings=decision.findings,
+    )
+
+
+@router.post(
+    "/listings/{product_id}/decision",
+    response_model=ListingOut,
+    summary="Operator: list, reject, suspend or delist, with a reason",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def decide_listing(
+    product_id: uuid.UUID, data: ListingDecision, session: Session, principal: Operator
+) -> ListingOut:
+    product = await products.decide_listing(
+        session, principal, product_id, data.action, data.reason
+    )
+    return ListingOut(product=await product_out(session, product))
+
+
+@router.get("/catalog", response_model=Page[ProductOut], summary="Search listed products; public")
+async def catalogue(
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    category: Annotated[str | None, Query(pattern="^(public|enterprise|personal|mixed)$")] = None,
+    grade: Annotated[str | None, Query(pattern="^(general|important|core)$")] = None,
+    delivery_mode: Annotated[str | None, Query(pattern="^(file|api|sandbox)$")] = None,
+    min_price: Annotated[int | None, Query(ge=0, description="fen")] = None,
+    max_price: Annotated[int | None, Query(ge=0, description="fen")] = None,
+    seller_id: uuid.UUID | None = None,
+) -> Page[ProductOut]:
+    rows = await search.search(
+        session,
+        cursor=cursor,
+        limit=limit,
+        q=q,
+        category=category,
+        grade=grade,
+        delivery_mode=delivery_mode,
+        min_price=min_price,
+        max_price=max_price,
+        seller_id=seller_id,
+    )
+    page = page_of(rows, limit, lambda p: p)
+    return Page(
+        items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD; public")
+async def catalogue_dcat(
+    request: Request, session: Session, limit: Annotated[int, Query(ge=1, le=1000)] = 500
+) -> JSONResponse:
+    rows = await search.search(
+        session,
+        cursor=None,
+        limit=limit,
+        q=None,
+        category=None,
+        grade=None,
+        delivery_mode=None,
+        min_price=None,
+        max_price=None,
+        seller_id=None,
+    )
+    body = search.dcat_catalogue(rows[:limit], request.app.state.settings.public_base_url)
+    return JSONResponse(body, media_type="application/ld+json")
+
+
+@router.post(
+    "/quotes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=QuoteOut,
+    summary="Itemised, explained, expiring quote (trade rules run first)",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def create_quote(
+    data: QuoteCreate,
+    request: Request,
+    session: Session,
+    principal: Buyer,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    fingerprint = request_fingerprint(data)
+    if replayed := await replay(
+        session, principal.actor, idempotency_key, "quotes.create", fingerprint
+    ):
+        return replayed
+    result = await issue_quote(session, request.app.state.settings, principal, data)
+    if not isinstance(result, Quote):
+        return refused(result)
+    body = quote_out(result)
+    await remember(
+        session, principal.actor, idempotency_key, "quotes.create", fingerprint, 201, body
+    )
+    return body
+
+
+@router.get(
+    "/quotes/{quote_id}",
+    response_model=QuoteOut,
+    summary="A quote (its buyer, the seller, operators)",
+    responses=problem_responses(NotFound),
+)
+async def read_quote(quote_id: uuid.UUID, session: Session, principal: Authenticated) -> QuoteOut:
+    q = await session.get(Quote, quote_id)
+    if q is None:
+        raise NotFound("quote not found")
+    product = await session.get(Product, q.product_id)
+    if not principal.can_see_all() and principal.participant_id not in (
+        q.buyer_id,
+        product.seller_id if product else None,
+    ):
+        raise NotFound("quote not found")
+    return quote_out(q)
+
+
+@router.get(
+    "/products/{product_id}/fairness",
+    response_model=list[FairnessFinding],
+    summary="Art. 70 check over the product's quotes (operators, price authority)",
+    responses=problem_responses(NotFound, Forbidden),
+)
+async def fairness(
+    product_id: uuid.UUID, session: Session, principal: Overseer
+) -> list[FairnessFinding]:
+    return await product_fairness(session, product_id)

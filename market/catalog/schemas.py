@@ -1,0 +1,148 @@
+"""Request and response models for the price catalogue, products, listings, catalogue, quotes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from contracts import LicenceTemplate
+from market.compliance.facts import PurposeName
+from market.participants.schemas import StrictModel
+
+DeliveryMode = Literal["file", "api", "sandbox"]
+
+
+class PriceEntryCreate(StrictModel):
+    """A guided price entry as the price authority publishes it (pricing.GuidedPriceEntry)."""
+
+    entry_key: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
+    data_class: str = Field(min_length=1, max_length=80)
+    unit: str
+    currency: str = "CNY"
+    mode: Literal["band", "ceiling"]
+    tiers: list[dict[str, Any]] = Field(min_length=1)
+    band_up_pct: Any = None
+    band_down_pct: Any = None
+    purpose_reductions: dict[str, Any] | None = None
+    effective_from: datetime
+    effective_to: datetime | None = None
+    legal_basis: str = Field(min_length=2, max_length=500)
+
+
+class PriceEntryOut(BaseModel):
+    id: uuid.UUID
+    entry_key: str
+    version: int
+    data_class: str
+    status: str
+    effective_from: datetime
+    effective_to: datetime | None
+    legal_basis: str
+    published_by: str
+    body: dict[str, Any]
+    withdrawal_reason: str | None
+
+
+class Withdrawal(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ProductCreate(StrictModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    resource_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    delivery_mode: DeliveryMode
+    scenarios: list[str] = Field(min_length=1, max_length=20, description="No scenario, no trade.")
+    price_plan: dict[str, Any] = Field(
+        description="A pricing plan: fixed, one_off, tiered, metered or subscription."
+    )
+    licence_template: LicenceTemplate
+    exclusivity: Literal["non_exclusive", "exclusive"] = "non_exclusive"
+    stock_limit: int | None = Field(default=None, ge=1)
+    price_catalogue_class: str | None = Field(default=None, max_length=80)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: list[str]) -> list[str]:
+        cleaned = [s.strip() for s in value]
+        if any(not s or len(s) > 200 for s in cleaned):
+            raise ValueError("scenarios are non-empty texts of at most 200 characters")
+        return cleaned
+
+
+class ProductUpdate(StrictModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    scenarios: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    price_plan: dict[str, Any] | None = None
+    licence_template: LicenceTemplate | None = None
+    stock_limit: int | None = Field(default=None, ge=1)
+
+
+class ProductOut(BaseModel):
+    id: uuid.UUID
+    seller_id: uuid.UUID
+    title: str
+    description: str
+    resource_ids: list[uuid.UUID]
+    delivery_mode: str
+    scenarios: list[str]
+    price_plan: dict[str, Any]
+    plan_version: int
+    currency: str
+    price_from_minor: int
+    licence_template: dict[str, Any]
+    exclusivity: str
+    stock_limit: int | None
+    sold_count: int
+    category: str
+    grade: str
+    price_catalogue_class: str | None
+    listing_status: str
+    listing_reason: str | None
+    listed_at: datetime | None
+    created_at: datetime
+
+
+class ListingDecision(StrictModel):
+    action: Literal["list", "reject", "suspend", "delist"]
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ListingOut(BaseModel):
+    product: ProductOut
+    compliance_outcome: str | None = None
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class QuoteCreate(StrictModel):
+    product_id: uuid.UUID
+    quantity: int = Field(ge=1, le=1_000_000_000)
+    purpose: PurposeName
+    scenario: str = Field(min_length=1, max_length=200)
+    cross_border: bool = False
+    lottery_won: bool = Field(
+        default=False, description="Won a published random allocation (Art. 70)."
+    )
+
+
+class QuoteOut(BaseModel):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    buyer_id: uuid.UUID
+    quantity: str
+    purpose: str
+    scenario: str
+    lines: list[dict[str, Any]]
+    total_minor: int
+    currency: str
+    plan_version: int
+    price_entry_key: str | None
+    price_entry_version: int | None
+    compliance_outcome: str | None
+    digest: str
+    issued_at: datetime
+    expires_at: datetime

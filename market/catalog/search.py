@@ -1,0 +1,128 @@
+"""The public catalogue: search over listed products, and its DCAT JSON-LD rendering."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.catalog.models import Product
+from market.common.pagination import keyset_page
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def catalogue_query(
+    dialect: str,
+    *,
+    q: str | None,
+    category: str | None,
+    grade: str | None,
+    delivery_mode: str | None,
+    min_price: int | None,
+    max_price: int | None,
+    seller_id: uuid.UUID | None,
+) -> Select[Any]:
+    stmt = select(Product).where(Product.listing_status == "listed")
+    if q:
+        like = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
+        if dialect == "postgresql":
+            # Full-text search on the GIN-indexed tsvector; the substring match keeps
+            # unsegmented Chinese text findable (the 'simple' parser does not split CJK words).
+            fts = func.to_tsvector("simple", Product.search_text).bool_op("@@")(
+                func.plainto_tsquery("simple", q)
+            )
+            stmt = stmt.where(or_(fts, like))
+        else:
+            stmt = stmt.where(like)
+    for column, value in (
+        (Product.category, category),
+        (Product.grade, grade),
+        (Product.delivery_mode, delivery_mode),
+        (Product.seller_id, seller_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if min_price is not None:
+        stmt = stmt.where(Product.price_from_minor >= min_price)
+    if max_price is not None:
+        stmt = stmt.where(Product.price_from_minor <= max_price)
+    return stmt
+
+
+async def search(
+    session: AsyncSession, *, cursor: str | None, limit: int, **filters: Any
+) -> list[Product]:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    stmt = keyset_page(catalogue_query(dialect, **filters), Product, cursor, limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+def dcat_catalogue(products: list[Product], base_url: str) -> dict[str, Any]:
+    """DCAT 3 JSON-LD: one dcat:Dataset per listed product, its licence as an ODRL policy."""
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "odrl": "http://www.w3.org/ns/odrl/2/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+        },
+        "@id": f"{base_url}/v1/catalog.jsonld",
+        "@type": "dcat:Catalog",
+        "dct:title": "Jilin data exchange catalogue",
+        "dcat:dataset": [
+            {
+                "@id": f"{base_url}/v1/products/{p.id}",
+                "@type": "dcat:Dataset",
+                "dct:identifier": str(p.id),
+                "dct:title": p.title,
+                "dct:description": p.description,
+                "dct:publisher": {"@id": f"urn:participant:{p.seller_id}", "@type": "foaf:Agent"},
+                "dct:issued": p.listed_at.isoformat() if p.listed_at else None,
+                "dcat:keyword": p.scenarios,
+                "dct:subject": [p.category, p.grade],
+                "dcat:distribution": [
+                    {
+                        "@type": "dcat:Distribution",
+                        "dct:format": {
+                            "file": "file download",
+                            "api": "API access",
+                            "sandbox": "sandbox / privacy computing",
+                        }[p.delivery_mode],
+                        "dcat:accessURL": {"@id": f"{base_url}/v1/products/{p.id}"},
+                    }
+                ],
+                "odrl:hasPolicy": {
+                    "@type": "odrl:Offer",
+                    "odrl:permission": [
+                        {
+                            "odrl:action": "odrl:use",
+                            "odrl:constraint": [
+                                {
+                                    "odrl:leftOperand": "odrl:purpose",
+                                    "odrl:operator": "odrl:isAnyOf",
+                                    "odrl:rightOperand": p.licence_template.get(
+                                        "permitted_purposes", []
+                                    ),
+                                }
+                            ],
+                        }
+                    ],
+                },
+            }
+            for p in products
+        ],
+    }
+
+
+async def listed_count(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Product).where(Product.listing_status == "listed")
+        )
+        or 0
+    )
