@@ -10,11 +10,13 @@ from typing import Annotated
 
 import typer
 
+from market.registry.cli import registry_app
 from market.settings import get_settings
 
 app = typer.Typer(help="Jilin data exchange backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
 
 
 @db_app.command("upgrade")

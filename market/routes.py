@@ -10,6 +10,8 @@ from market.delivery.endpoints import router as delivery_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
+from market.registry.endpoints import router as registry_router
+from market.rights.endpoints import router as rights_router
 
 ROUTERS = [
     participants_router,
@@ -18,6 +20,8 @@ ROUTERS = [
     orders_router,
     payments_router,
     delivery_router,
+    registry_router,
+    rights_router,
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
@@ -33,6 +33,9 @@ class DataResource(IdMixin, TimestampMixin, Base):
     data_schema: Mapped[dict[str, Any] | None] = mapped_column(json_type())
     fingerprint_sha256: Mapped[str | None] = mapped_column(String(64))
     sample_bytes: Mapped[int | None] = mapped_column()
+    # A new sample uploaded for a change registration waits here until the change is registered.
+    pending_fingerprint_sha256: Mapped[str | None] = mapped_column(String(64))
+    pending_sample_bytes: Mapped[int | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default="draft")
 
@@ -56,3 +59,33 @@ class Registration(IdMixin, TimestampMixin, Base):
     transfer_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("participants.id"))
     certificate: Mapped[dict[str, Any] | None] = mapped_column(json_type())
     resource_version: Mapped[int] = mapped_column(default=1)
+
+
+class Objection(IdMixin, Base):
+    """An objection during publicity (Art. 30; handled within 5 working days, 2020 Art. 12)."""
+
+    __tablename__ = "objections"
+
+    registration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registrations.id"), index=True)
+    objector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"))
+    # wrong_data | personal_information | trade_secret | ownership_dispute
+    kind: Mapped[str] = mapped_column(String(24))
+    grounds: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # | upheld | dismissed
+    filed_at: Mapped[datetime] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarDay(IdMixin, Base):
+    """An operator's addition to the working-day calendar: a holiday or a makeup working day."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(100))
+    added_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,98 @@
+"""Registration certificates, signed by the exchange (Ed25519) and verifiable offline by anyone
+with the exchange's public key and, optionally, the data file itself (Art. 62)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+DOMAIN = b"market-cert-v1\n"
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+
+
+def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+
+
+def public_key_b64(public_key: Ed25519PublicKey) -> str:
+    return base64.b64encode(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def certificate_signing_bytes(certificate: dict[str, Any]) -> bytes:
+    """The exact bytes signed: a domain prefix and the certificate's canonical JSON."""
+    body = json.dumps(certificate, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return DOMAIN + body.encode("utf-8")
+
+
+def sign_certificate(certificate: dict[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    public = private_key.public_key()
+    certificate = {**certificate, "key_id": key_id(public)}
+    signature = private_key.sign(certificate_signing_bytes(certificate))
+    return {
+        "certificate": certificate,
+        "algorithm": "Ed25519",
+        "signature": base64.b64encode(signature).decode(),
+    }
+
+
+def fingerprint_stream(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_chunks(path: Path, size: int = 1 << 20) -> Iterable[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+@dataclass
+class VerificationResult:
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def verify_certificate(
+    signed: dict[str, Any], public_key: Ed25519PublicKey, fingerprint: str | None = None
+) -> VerificationResult:
+    """Checks the signature, the key id and, when given, the data file's SHA-256."""
+    reasons = []
+    certificate = signed.get("certificate")
+    if not isinstance(certificate, dict) or signed.get("algorithm") != "Ed25519":
+        return VerificationResult(False, ["not a signed certificate of this exchange"])
+    try:
+        public_key.verify(
+            base64.b64decode(signed.get("signature", "")), certificate_signing_bytes(certificate)
+        )
+    except (InvalidSignature, ValueError):
+        reasons.append(
+            "signature does not verify: the certificate was altered or signed by another key"
+        )
+    if certificate.get("key_id") != key_id(public_key):
+        reasons.append("certificate names another signing key")
+    if fingerprint is not None and certificate.get("fingerprint_sha256") != fingerprint:
+        reasons.append("the file's SHA-256 differs from the registered fingerprint")
+    return VerificationResult(not reasons, reasons)
+
+
+def verify_certificate_files(
+    cert_path: Path, file_path: Path | None, public_key_text: str
+) -> VerificationResult:
+    signed = json.loads(cert_path.read_text(encoding="utf-8"))
+    signed = signed.get("signed_certificate", signed)  # accept the /v1/registry response as is
+    fingerprint = fingerprint_stream(file_chunks(file_path)) if file_path else None
+    return verify_certificate(signed, public_key_from_b64(public_key_text), fingerprint)

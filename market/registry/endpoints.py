@@ -1,0 +1,347 @@
+"""HTTP: resources, registrations, objections, the public registry and the working-day calendar."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy import select
+
+from market.audit.log import record
+from market.auth.principal import Authenticated, Operator, Seller, ensure_visible
+from market.common.clock import now
+from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
+from market.db.session import Session
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
+from market.registry import lifecycle, resources
+from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry.schemas import (
+    CalendarDayCreate,
+    CalendarDayOut,
+    ChangeRequest,
+    ObjectionCreate,
+    ObjectionOut,
+    ObjectionResolution,
+    RegistrationCreate,
+    RegistrationDecision,
+    RegistrationOut,
+    RegistryEntry,
+    ResourceCreate,
+    ResourceOut,
+    TransferRequest,
+)
+
+router = APIRouter(prefix="/v1", tags=["registry"])
+
+
+def resource_out(r: DataResource) -> ResourceOut:
+    return ResourceOut.model_validate(r, from_attributes=True)
+
+
+def registration_out(r: Registration) -> RegistrationOut:
+    return RegistrationOut.model_validate(r, from_attributes=True)
+
+
+def objection_out(o: Objection) -> ObjectionOut:
+    return ObjectionOut.model_validate(
+        {
+            **ObjectionOut.model_validate(o, from_attributes=True).model_dump(),
+            "overdue": lifecycle.is_overdue(o, now()),
+        }
+    )
+
+
+@router.post(
+    "/resources",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResourceOut,
+    summary="Describe a data resource with its classification (Art. 21, 35, 82)",
+    responses=problem_responses(Forbidden),
+)
+async def create_resource(data: ResourceCreate, session: Session, principal: Seller) -> ResourceOut:
+    return resource_out(await resources.create_resource(session, principal, data))
+
+
+@router.get(
+    "/resources", response_model=Page[ResourceOut], summary="Own resources (operators: all)"
+)
+async def list_resources(
+    session: Session, principal: Authenticated, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ResourceOut]:
+    stmt = select(DataResource)
+    if not principal.can_see_all():
+        stmt = stmt.where(DataResource.owner_id == principal.participant_id)
+    rows = list((await session.execute(keyset_page(stmt, DataResource, cursor, limit))).scalars())
+    return page_of(rows, limit, resource_out)
+
+
+@router.get(
+    "/resources/{resource_id}",
+    response_model=ResourceOut,
+    responses=problem_responses(NotFound),
+    summary="A resource (its owner, operators, auditors)",
+)
+async def read_resource(
+    resource_id: uuid.UUID, session: Session, principal: Authenticated
+) -> ResourceOut:
+    return resource_out(await resources.get_resource(session, principal, resource_id))
+
+
+@router.put(
+    "/resources/{resource_id}/sample",
+    response_model=ResourceOut,
+    summary="Stream a sample or manifest; we compute its SHA-256 fingerprint",
+    responses=problem_responses(NotFound, resources.FingerprintMismatch),
+)
+async def upload_sample(
+    resource_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    principal: Seller,
+    expected: Annotated[
+        str | None, Header(alias="X-Expected-SHA256", pattern="^[0-9a-fA-F]{64}$")
+    ] = None,
+) -> ResourceOut:
+    return resource_out(
+        await resources.upload_sample(
+            session,
+            principal,
+            resource_id,
+            request.stream(),
+            expected,
+            request.app.state.settings.max_upload_bytes,
+        )
+    )
+
+
+@router.post(
+    "/registrations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationOut,
+    summary="Apply to register a resource (Art. 62)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def apply(data: RegistrationCreate, session: Session, principal: Seller) -> RegistrationOut:
+    return registration_out(await lifecycle.apply(session, principal, data))
+
+
+@router.post(
+    "/registrations/finalise-due",
+    summary="Register every application whose publicity has ended",
+    responses=problem_responses(Forbidden),
+)
+async def finalise_due(request: Request, session: Session, principal: Operator) -> dict[str, int]:
+    return {"registered": await lifecycle.finalise_due(session, request.app.state.settings)}
+
+
+@router.get(
+    "/registrations/{registration_id}",
+    response_model=RegistrationOut,
+    responses=problem_responses(NotFound),
+    summary="A registration (applicant, operators)",
+)
+async def read_registration(
+    registration_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
+) -> RegistrationOut:
+    reg = await session.get(Registration, registration_id)
+    if reg is None:
+        raise NotFound("registration not found")
+    ensure_visible(principal, {reg.applicant_id, reg.transfer_to_id}, "registration")
+    return registration_out(await lifecycle.refresh(session, request.app.state.settings, reg))
+
+
+@router.post(
+    "/registrations/{registration_id}/decision",
+    response_model=RegistrationOut,
+    summary="Operator review: approve into publicity (or effect transfer/cancellation), or reject",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def decide(
+    registration_id: uuid.UUID,
+    data: RegistrationDecision,
+    request: Request,
+    session: Session,
+    principal: Operator,
+) -> RegistrationOut:
+    return registration_out(
+        await lifecycle.decide(
+            session, request.app.state.settings, principal, registration_id, data
+        )
+    )
+
+
+@router.post(
+    "/registrations/{registration_id}/objections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ObjectionOut,
+    summary="Object during publicity (Art. 30); pauses the clock",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def object_to(
+    registration_id: uuid.UUID,
+    data: ObjectionCreate,
+    request: Request,
+    session: Session,
+    principal: Authenticated,
+) -> ObjectionOut:
+    return objection_out(
+        await lifecycle.object_to(
+            session, request.app.state.settings, principal, registration_id, data
+        )
+    )
+
+
+@router.post(
+    "/objections/{objection_id}/resolution",
+    response_model=ObjectionOut,
+    summary="Uphold (registration rejected) or dismiss (clock resumes) an objection",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def resolve(
+    objection_id: uuid.UUID,
+    data: ObjectionResolution,
+    request: Request,
+    session: Session,
+    principal: Operator,
+) -> ObjectionOut:
+    return objection_out(
+        await lifecycle.resolve_objection(
+            session, request.app.state.settings, principal, objection_id, data
+        )
+    )
+
+
+@router.get(
+    "/objections",
+    response_model=list[ObjectionOut],
+    summary="Objections (operators); overdue first",
+)
+async def list_objections(
+    session: Session,
+    principal: Operator,
+    overdue: bool = False,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> list[ObjectionOut]:
+    stmt = select(Objection).order_by(Objection.due_at)
+    if overdue or open_only:
+        stmt = stmt.where(Objection.status == "open")
+    rows = [
+        o
+        for o in (await session.execute(stmt)).scalars()
+        if not overdue or lifecycle.is_overdue(o, now())
+    ]
+    return [objection_out(o) for o in rows]
+
+
+@router.post(
+    "/registrations/{registration_id}/changes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationOut,
+    summary="Register a new version (new fingerprint)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def change(
+    registration_id: uuid.UUID, data: ChangeRequest, session: Session, principal: Seller
+) -> RegistrationOut:
+    return registration_out(
+        await lifecycle.request_change(session, principal, registration_id, data)
+    )
+
+
+@router.post(
+    "/registrations/{registration_id}/transfer",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationOut,
+    summary="Transfer to another participant (the holding right moves)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def transfer(
+    registration_id: uuid.UUID, data: TransferRequest, session: Session, principal: Seller
+) -> RegistrationOut:
+    return registration_out(
+        await lifecycle.request_transfer(session, principal, registration_id, data)
+    )
+
+
+@router.post(
+    "/registrations/{registration_id}/cancellation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationOut,
+    summary="Cancel the registration (the holding right ends)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def cancel(
+    registration_id: uuid.UUID, data: ChangeRequest, session: Session, principal: Seller
+) -> RegistrationOut:
+    return registration_out(
+        await lifecycle.request_cancellation(session, principal, registration_id, data)
+    )
+
+
+@router.get(
+    "/registry/{registration_number}",
+    response_model=RegistryEntry,
+    tags=["public"],
+    summary="Public certificate lookup, verifiable offline with the exchange's public key",
+    responses=problem_responses(NotFound),
+)
+async def registry_entry(
+    registration_number: str, request: Request, session: Session
+) -> RegistryEntry:
+    regs = (
+        (
+            await session.execute(
+                select(Registration).where(Registration.registration_number == registration_number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not regs or regs[0].certificate is None:
+        raise NotFound("no certificate with this registration number")
+    reg = regs[0]
+    settings = request.app.state.settings
+    return RegistryEntry(
+        registration_number=registration_number,
+        status=reg.status,
+        signed_certificate=reg.certificate,
+        exchange_public_key=settings.exchange_public_key_b64(),
+    )
+
+
+@router.get(
+    "/holidays",
+    response_model=list[CalendarDayOut],
+    tags=["public"],
+    summary="Operators' additions to the working-day calendar (official holidays ship in code)",
+)
+async def list_days(session: Session) -> list[CalendarDayOut]:
+    rows = (await session.execute(select(CalendarDay).order_by(CalendarDay.day))).scalars()
+    return [CalendarDayOut.model_validate(d, from_attributes=True) for d in rows]
+
+
+@router.post(
+    "/holidays",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CalendarDayOut,
+    summary="Add a holiday or makeup working day",
+    responses=problem_responses(Conflict, Forbidden),
+)
+async def add_day(data: CalendarDayCreate, session: Session, principal: Operator) -> Any:
+    if await session.scalar(select(CalendarDay.id).where(CalendarDay.day == data.day)):
+        raise Conflict("this day is already in the calendar", fields=[("body.day", "exists")])
+    day = CalendarDay(
+        day=data.day, kind=data.kind, name=data.name, added_by=principal.actor, created_at=now()
+    )
+    session.add(day)
+    await session.flush()
+    await record(
+        session,
+        actor=principal.actor,
+        action="calendar.day_added",
+        subject_type="calendar",
+        subject_id=str(data.day),
+        payload={"kind": data.kind, "name": data.name},
+    )
+    return CalendarDayOut.model_validate(day, from_attributes=True)

@@ -1,0 +1,177 @@
+"""Request and response models for resources, registrations, objections and the calendar."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from market.compliance.facts import PurposeName
+from market.participants.schemas import StrictModel
+
+SecurityTag = Literal[
+    "national_security", "public_security", "military", "state_secret", "public_interest"
+]
+
+
+class ConsentBasis(StrictModel):
+    """The consent personal data rests on (Art. 43; PIPL Art. 23, 29)."""
+
+    purposes: list[PurposeName] = Field(min_length=1)
+    covers_onward_transfer: bool = False
+    separate_consent_for_sensitive: bool = False
+    evidence: str = Field(
+        min_length=3, max_length=2000, description="Where the consent records are."
+    )
+
+
+class ResourceCreate(StrictModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    category: Literal["public", "enterprise", "personal"] = Field(description="Art. 21")
+    grade: Literal["general", "important", "core"] = Field(description="Art. 82; GB/T 43697-2024")
+    open_class: Literal["unconditional", "conditional", "not_open"] | None = Field(
+        default=None, description="Public data only (Art. 32, 35)"
+    )
+    personal_info: Literal["identifiable", "de_identified", "anonymised"] | None = None
+    anonymisation_method: str | None = Field(default=None, min_length=3, max_length=2000)
+    consent: ConsentBasis | None = None
+    sensitive_personal: bool = False
+    trade_secret: bool = False
+    security_tags: list[SecurityTag] = Field(default_factory=list)
+    lawful_source: str = Field(min_length=3, max_length=4000)
+    data_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _classification(self) -> ResourceCreate:
+        if self.category == "public" and self.open_class is None:
+            raise ValueError("public data needs its open_class (Art. 35)")
+        if self.category != "public" and self.open_class is not None:
+            raise ValueError("open_class applies to public data only")
+        if self.category == "personal" and self.personal_info is None:
+            raise ValueError(
+                "personal data needs personal_info: identifiable, de_identified or anonymised"
+            )
+        if self.personal_info == "anonymised" and not self.anonymisation_method:
+            raise ValueError("data marked anonymised needs the anonymisation_method used")
+        if self.personal_info == "identifiable" and self.consent is None:
+            raise ValueError("identifiable personal data needs its consent basis (Art. 43)")
+        return self
+
+
+class ResourceOut(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str
+    description: str
+    category: str
+    grade: str
+    open_class: str | None
+    personal_info: str | None
+    anonymisation_method: str | None
+    consent: dict[str, Any] | None
+    sensitive_personal: bool
+    trade_secret: bool
+    security_tags: list[str]
+    lawful_source: str
+    data_schema: dict[str, Any] | None
+    fingerprint_sha256: str | None
+    sample_bytes: int | None
+    pending_fingerprint_sha256: str | None
+    version: int
+    status: str
+    created_at: datetime
+
+
+class RegistrationCreate(StrictModel):
+    resource_id: uuid.UUID
+    rights_evidence: str = Field(min_length=3, max_length=4000)
+
+
+class Checklist(StrictModel):
+    classification_present: bool
+    lawful_source: bool
+    fingerprint: bool
+    rights_evidence: bool
+
+
+class RegistrationDecision(StrictModel):
+    decision: Literal["approve", "reject"]
+    checklist: Checklist
+    reasons: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ChangeRequest(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class TransferRequest(StrictModel):
+    to_participant_id: uuid.UUID
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class RegistrationOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    applicant_id: uuid.UUID
+    kind: str
+    status: str
+    registration_number: str | None
+    rights_evidence: str
+    checklist: dict[str, Any] | None
+    decision_reasons: list[str] | None
+    publicity_started_at: datetime | None
+    publicity_ends_at: datetime | None
+    registered_at: datetime | None
+    transfer_to_id: uuid.UUID | None
+    certificate: dict[str, Any] | None
+    resource_version: int
+    created_at: datetime
+
+
+class ObjectionCreate(StrictModel):
+    kind: Literal["wrong_data", "personal_information", "trade_secret", "ownership_dispute"]
+    grounds: str = Field(min_length=10, max_length=4000)
+
+
+class ObjectionResolution(StrictModel):
+    outcome: Literal["upheld", "dismissed"]
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ObjectionOut(BaseModel):
+    id: uuid.UUID
+    registration_id: uuid.UUID
+    objector_id: uuid.UUID
+    kind: str
+    grounds: str
+    status: str
+    filed_at: datetime
+    due_at: datetime
+    overdue: bool = False
+    resolved_at: datetime | None
+    resolution_reason: str | None
+
+
+class CalendarDayCreate(StrictModel):
+    day: date
+    kind: Literal["holiday", "workday"]
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CalendarDayOut(BaseModel):
+    day: date
+    kind: str
+    name: str
+
+
+class RegistryEntry(BaseModel):
+    """What anyone can see and verify offline about a registration number."""
+
+    registration_number: str
+    status: str
+    signed_certificate: dict[str, Any]
+    exchange_public_key: str = Field(description="Base64 Ed25519 public key of the exchange")
+    verification: str = "Ed25519 over b'market-cert-v1\\n' + canonical JSON of `certificate`"

@@ -1,0 +1,72 @@
+"""Request and response models for right grants and the rights tree."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from market.compliance.facts import PurposeName
+from market.participants.schemas import StrictModel
+
+
+class GrantCreate(StrictModel):
+    parent_grant_id: uuid.UUID
+    kind: Literal["processing", "operating"]
+    holder_id: uuid.UUID
+    subject_kind: Literal["resource", "product"]
+    subject_id: uuid.UUID
+    purposes: list[PurposeName] = Field(min_length=1)
+    territory: Literal["domestic", "cross_border"] = "domestic"
+    sublicensable: bool = False
+    field_limits: list[str] | None = None
+    volume_limit: int | None = Field(default=None, ge=1)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+class Revocation(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class GrantOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    holder_id: uuid.UUID
+    granted_by_id: uuid.UUID | None
+    resource_id: uuid.UUID
+    subject_kind: str
+    subject_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    registration_id: uuid.UUID | None
+    purposes: list[str]
+    territory: str
+    sublicensable: bool
+    field_limits: list[str] | None
+    volume_limit: int | None
+    valid_from: datetime
+    valid_to: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+
+class RevocationOut(BaseModel):
+    grant: GrantOut
+    invalidated: list[str] = Field(description="Every grant that hangs from it (now invalid)")
+
+
+class TreeNode(BaseModel):
+    grant: GrantOut
+    valid: bool
+    reason: str | None
+    message: str | None
+    children: list[TreeNode] = Field(default_factory=list)
+
+
+class RightsTree(BaseModel):
+    resource_id: uuid.UUID
+    at: datetime
+    roots: list[TreeNode]
+    extra: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,149 @@
+"""Granting and revoking processing and operating rights (Art. 22, 63(2)).
+
+Only the holder of a parent right grants under it; the contracts library decides whether the
+child fits inside its parent. Revocation writes one row; what hangs beneath it is invalid by
+computation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import ContractError, RightGrant, check_new_grant, revocation_effect
+from market.audit.log import record
+from market.auth.principal import Principal
+from market.catalog.models import product_resources
+from market.common.clock import now
+from market.errors import Forbidden, InvalidInput, NotFound
+from market.participants.models import Participant
+from market.rights.models import RightGrantRow
+from market.rights.schemas import GrantCreate
+from market.rights.validity import resource_grants, to_contract_grant
+
+
+async def issue_grant(
+    session: AsyncSession, principal: Principal, data: GrantCreate
+) -> RightGrantRow:
+    parent = await session.get(RightGrantRow, data.parent_grant_id)
+    if parent is None or (
+        parent.holder_id != principal.participant_id and not principal.can_see_all()
+    ):
+        raise NotFound(
+            "parent grant not found", fields=[("body.parent_grant_id", "no such grant of yours")]
+        )
+    if parent.holder_id != principal.participant_id:
+        raise Forbidden(
+            "only the holder of the parent right can grant under it (Art. 22)",
+            fields=[("body.parent_grant_id", "you do not hold this right")],
+        )
+    if await session.get(Participant, data.holder_id) is None:
+        raise NotFound("holder not found", fields=[("body.holder_id", "no such participant")])
+    if data.subject_kind == "product":
+        on_resource = await session.scalar(
+            product_resources.select()
+            .where(
+                product_resources.c.product_id == data.subject_id,
+                product_resources.c.resource_id == parent.resource_id,
+            )
+            .with_only_columns(product_resources.c.product_id)
+        )
+        if on_resource is None:
+            raise InvalidInput(
+                "the product is not built on this resource",
+                fields=[("body.subject_id", "not a product on the parent's resource")],
+            )
+    at = now()
+    row = RightGrantRow(
+        id=uuid.uuid4(),
+        kind=data.kind,
+        holder_id=data.holder_id,
+        granted_by_id=principal.participant_id,
+        resource_id=parent.resource_id,
+        subject_kind=data.subject_kind,
+        subject_id=data.subject_id,
+        parent_id=parent.id,
+        purposes=sorted(set(data.purposes)),
+        territory=data.territory,
+        sublicensable=data.sublicensable,
+        field_limits=data.field_limits,
+        volume_limit=data.volume_limit,
+        valid_from=data.valid_from or at,
+        valid_to=data.valid_to,
+        created_at=at,
+        updated_at=at,
+    )
+    index = {
+        str(g.id): to_contract_grant(g) for g in await resource_grants(session, parent.resource_id)
+    }
+    try:
+        proposed: RightGrant = to_contract_grant(row)
+        problems = check_new_grant(
+            index[str(parent.id)], proposed, str(principal.participant_id), at, grants=index
+        )
+    except ContractError as exc:
+        raise InvalidInput(str(exc), fields=[(f"body.{exc.field}", exc.reason)]) from exc
+    if problems:
+        raise InvalidInput(
+            "the grant does not fit its chain: "
+            + "; ".join(f"{p.code}: {p.reason}" for p in problems),
+            fields=[(f"body.{p.field}", f"link {p.grant_id}: {p.reason}") for p in problems],
+        )
+    session.add(row)
+    await session.flush()
+    await record(
+        session,
+        actor=principal.actor,
+        action="grant.issued",
+        subject_type="grant",
+        subject_id=row.id,
+        payload={
+            "kind": row.kind,
+            "holder_id": str(row.holder_id),
+            "parent_id": str(parent.id),
+            "resource_id": str(row.resource_id),
+            "subject": f"{row.subject_kind}:{row.subject_id}",
+            "purposes": row.purposes,
+            "territory": row.territory,
+            "sublicensable": row.sublicensable,
+            "valid_to": row.valid_to,
+        },
+    )
+    return row
+
+
+async def visible_grant(
+    session: AsyncSession, principal: Principal, grant_id: uuid.UUID
+) -> RightGrantRow:
+    grant = await session.get(RightGrantRow, grant_id)
+    if grant is None or not (
+        principal.can_see_all()
+        or principal.participant_id in (grant.holder_id, grant.granted_by_id)
+    ):
+        raise NotFound("grant not found")
+    return grant
+
+
+async def revoke_grant(
+    session: AsyncSession, principal: Principal, grant_id: uuid.UUID, reason: str
+) -> tuple[RightGrantRow, list[str]]:
+    grant = await visible_grant(session, principal, grant_id)
+    if not (principal.has("operator") or principal.participant_id == grant.granted_by_id):
+        raise Forbidden("only the grantor or an operator revokes a grant")
+    if grant.revoked_at is not None:
+        raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
+    grant.revoked_at, grant.revocation_reason = now(), reason
+    index = {
+        str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)
+    }
+    affected = sorted(revocation_effect(str(grant.id), index) - {str(grant.id)})
+    await record(
+        session,
+        actor=principal.actor,
+        action="grant.revoked",
+        subject_type="grant",
+        subject_id=grant.id,
+        payload={"reason": reason, "invalidated": affected},
+    )
+    return grant, affected
