@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from market.audit.cli import audit_app
 from market.registry.cli import registry_app
 from market.settings import get_settings
 
@@ -17,6 +18,7 @@ app = typer.Typer(help="Jilin data exchange backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
+app.add_typer(audit_app, name="audit")
 
 
 @db_app.command("upgrade")
@@ -35,9 +37,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
-    seed: Annotated[
-        bool, typer.Option(help="Seed demo participants and products if empty.")
-    ] = True,
+    seed: Annotated[bool, typer.Option(help="Seed demo participants and products if empty.")] = True,
 ) -> None:
     """Serve the HTTP API (embedded default: SQLite file, migrated, demo data)."""
     import uvicorn
@@ -64,9 +64,7 @@ def create_staff(
     email: str,
     role: Annotated[str, typer.Option(help="operator | auditor | price_authority")],
     display_name: str = "",
-    password: Annotated[
-        str, typer.Option(envvar="MARKET_STAFF_PASSWORD", help="Prompted if unset.")
-    ] = "",
+    password: Annotated[str, typer.Option(envvar="MARKET_STAFF_PASSWORD", help="Prompted if unset.")] = "",
 ) -> None:
     """Create an exchange staff user (operator, auditor or price authority)."""
     from market.db.session import make_engine, make_sessionmaker
@@ -90,9 +88,7 @@ def create_staff(
 
 @app.command()
 def demo(
-    base_url: Annotated[
-        str, typer.Option(help="A running `market serve`.")
-    ] = "http://127.0.0.1:8000",
+    base_url: Annotated[str, typer.Option(help="A running `market serve`.")] = "http://127.0.0.1:8000",
 ) -> None:
     """Run a scripted seller → buyer → operator flow against a running service and narrate it."""
     from market.demo.script import run_demo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from market.audit.endpoints import router as audit_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
@@ -22,6 +23,7 @@ ROUTERS = [
     delivery_router,
     registry_router,
     rights_router,
+    audit_router,
 ]
 
 

@@ -12,6 +12,7 @@ from contract_factories import (
     index,
     scope,
     scopes,
+    sub_scopes,
     valid_trees,
 )
 from hypothesis import given, settings
@@ -46,6 +47,20 @@ def test_revoking_a_grant_invalidates_exactly_its_subtree(
     assert invalid == subtree
 
 
+@given(valid_trees(), st.data())
+def test_only_the_holding_right_and_sublicensable_rights_have_valid_children(
+    grants: dict[str, RightGrant], data: st.DataObject
+) -> None:
+    parent = grants[data.draw(st.sampled_from(sorted(grants)))]
+    kind = data.draw(st.sampled_from([RightKind.PROCESSING, RightKind.OPERATING]))
+    # Within the parent's scope and term: only the kinds and sublicensing decide.
+    new = child("new", parent, kind, scope=data.draw(sub_scopes(parent.scope)))
+    may_have_children = parent.kind is RightKind.HOLDING or (
+        parent.kind is RightKind.PROCESSING and parent.scope.sublicensable
+    )
+    assert validate_chain("new", {**grants, "new": new}, T0).valid == may_have_children
+
+
 @st.composite
 def arbitrary_trees(draw: st.DrawFn) -> dict[str, RightGrant]:
     """Acyclic trees with random kinds, scopes, terms and revocations: mostly invalid."""
@@ -65,13 +80,21 @@ def arbitrary_trees(draw: st.DrawFn) -> dict[str, RightGrant]:
             continue
         parent = draw(st.sampled_from(grants))
         kind = draw(st.sampled_from(RightKind))
+        if draw(st.booleans()):
+            # Plausible child: within its parent's scope and term, so that the remaining
+            # rules (kinds, sublicensing, activity) are what decides validity.
+            terms.update(
+                scope=draw(sub_scopes(parent.scope)),
+                valid_from=parent.valid_from,
+                valid_to=parent.valid_to,
+            )
         grants.append(child(f"g{i}", parent, kind, **terms))
     return index(*grants)
 
 
 @settings(max_examples=200)
 @given(arbitrary_trees())
-def test_no_valid_grant_exceeds_its_parent_in_scope_or_term(
+def test_no_valid_grant_exceeds_its_parent_or_hangs_from_a_closed_one(
     grants: dict[str, RightGrant],
 ) -> None:
     for gid, grant in grants.items():
@@ -83,6 +106,7 @@ def test_no_valid_grant_exceeds_its_parent_in_scope_or_term(
         parent = grants[grant.parent_id]
         assert validate_chain(parent.grant_id, grants, T0).valid
         assert grant.scope.within(parent.scope) == []
+        assert parent.kind is RightKind.HOLDING or parent.scope.sublicensable
         assert grant.valid_from >= parent.valid_from
         if parent.valid_to is not None:
             assert grant.valid_to is not None and grant.valid_to <= parent.valid_to

@@ -1,0 +1,154 @@
+"""`market audit verify`: recompute the log from the database or an export and check every head."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import func, select
+
+from market.audit.models import AuditEntry
+from market.audit.tree_head import SignedTreeHead
+from market.audit.tree_models import TreeHead, TreeNode
+from market.audit.verify import EntryRecord, LogVerifier, VerificationReport
+from market.registry.certificates import public_key_from_b64
+
+audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
+BATCH = 5000
+
+
+def _record(row: dict[str, object] | AuditEntry) -> EntryRecord:
+    if isinstance(row, AuditEntry):
+        return EntryRecord(
+            int(row.seq or 0),
+            row.created_at,
+            row.actor,
+            row.action,
+            row.subject_type,
+            row.subject_id,
+            row.payload,
+            bytes(row.leaf_hash),
+        )
+    return EntryRecord(
+        int(str(row["seq"])),
+        datetime.fromisoformat(str(row["created_at"])),
+        str(row["actor"]),
+        str(row["action"]),
+        str(row["subject_type"]),
+        str(row["subject_id"]),
+        str(row["payload"]),
+        bytes.fromhex(str(row["leaf_hash"])),
+    )
+
+
+async def verify_database(database_url: str, public_key_b64: str, progress: Any = None) -> VerificationReport:
+    from market.db.session import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            heads = [
+                SignedTreeHead(
+                    tree_size=h.tree_size,
+                    root_hash=h.root_hash,
+                    timestamp=h.timestamp,
+                    signature=h.signature,
+                    key_id=h.key_id,
+                )
+                for h in (await session.execute(select(TreeHead))).scalars()
+            ]
+            verifier = LogVerifier(heads, public_key_from_b64(public_key_b64))
+            last = -1
+            while not verifier.saturated:
+                rows = list(
+                    (
+                        await session.execute(
+                            select(AuditEntry)
+                            .where(AuditEntry.seq.is_not(None), AuditEntry.seq > last)
+                            .order_by(AuditEntry.seq)
+                            .limit(BATCH)
+                        )
+                    ).scalars()
+                )
+                if not rows:
+                    break
+                low, high = int(rows[0].seq or 0), int(rows[-1].seq or 0)
+                leaves = dict(
+                    (
+                        await session.execute(
+                            select(TreeNode.idx, TreeNode.hash).where(
+                                TreeNode.level == 0, TreeNode.idx >= low, TreeNode.idx <= high
+                            )
+                        )
+                    ).all()
+                )
+                for row in rows:
+                    stored = leaves.get(int(row.seq or 0))
+                    verifier.feed(_record(row), bytes(stored) if stored is not None else None)
+                    if row.seq is not None and stored is None:
+                        verifier.report.fail(row.seq, "inserted", "no tree leaf was ever recorded here")
+                last = high
+                if progress is not None:
+                    progress.update(len(rows))
+            leaves_total = await session.scalar(
+                select(func.count()).select_from(TreeNode).where(TreeNode.level == 0)
+            )
+            if (leaves_total or 0) > verifier.report.entries and verifier.report.ok:
+                verifier.report.fail(verifier.report.entries, "deleted", "the tree has leaves with no entry")
+            return verifier.finish()
+    finally:
+        await engine.dispose()
+
+
+def verify_export(export: Path, heads_file: Path | None, public_key_b64: str) -> VerificationReport:
+    heads = []
+    if heads_file is not None:
+        data = json.loads(heads_file.read_text(encoding="utf-8"))
+        heads = [SignedTreeHead.model_validate(h) for h in (data if isinstance(data, list) else [data])]
+    verifier = LogVerifier(heads, public_key_from_b64(public_key_b64))
+    with export.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                verifier.feed(_record(json.loads(line)))
+                if verifier.saturated:
+                    break
+    return verifier.finish()
+
+
+@audit_app.command("verify")
+def verify(
+    export: Annotated[
+        Path | None, typer.Option(exists=True, help="JSON lines from GET /v1/audit/export")
+    ] = None,
+    heads: Annotated[
+        Path | None, typer.Option(exists=True, help="Signed tree head(s) JSON (with --export)")
+    ] = None,
+    public_key: Annotated[str | None, typer.Option(help="Exchange public key, base64")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Default: MARKET_DATABASE_URL")] = None,
+) -> None:
+    """Exit 0 if the log is intact; otherwise name the first bad sequence number and exit 1."""
+    from market.settings import get_settings
+
+    settings = get_settings()
+    key = public_key or settings.exchange_public_key_b64()
+    if export is not None:
+        report = verify_export(export, heads, key)
+    else:
+        url = database_url or settings.effective_database_url
+        with typer.progressbar(length=0, label="verifying") as bar:
+            report = asyncio.run(verify_database(url, key, bar))
+    typer.echo(f"entries checked: {report.entries}; signed heads checked: {report.heads_checked}")
+    if report.ok:
+        typer.echo("log intact")
+        return
+    typer.echo(
+        f"TAMPERED: first bad sequence number {report.first_bad_seq} ({report.kind}): {report.detail}",
+        err=True,
+    )
+    for problem in report.problems[1:5]:
+        typer.echo(f"  also: {problem}", err=True)
+    raise typer.Exit(1)
