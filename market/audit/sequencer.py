@@ -9,6 +9,9 @@ entries committed; a sequence number, once given, never changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +20,7 @@ from market.audit.models import AuditEntry
 from market.audit.tree_models import TreeNode
 
 SEQUENCER_LOCK = 7_262_016  # arbitrary, fixed: one sequencer at a time
+T = TypeVar("T")
 
 
 class StoredNodes:
@@ -41,6 +45,35 @@ async def load_nodes(session: AsyncSession, wanted: set[tuple[int, int]]) -> Sto
     return StoredNodes(rows)
 
 
+class LazyNodes:
+    """NodeSource that fetches missing nodes one query at a time (proofs need O(log n))."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.cache: dict[tuple[int, int], bytes] = {}
+        self.missing: set[tuple[int, int]] = set()
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in self.cache:
+            self.missing.add(key)
+            raise LookupError(key)
+        return self.cache[key]
+
+    async def run(self, compute: Callable[[LazyNodes], T]) -> T:
+        """Run `compute(self)`, fetching whatever nodes it asks for, until it completes."""
+        for _ in range(64):
+            try:
+                return compute(self)
+            except LookupError:
+                fetched = await load_nodes(self.session, self.missing)
+                self.cache.update(fetched.rows)
+                if not fetched.rows:
+                    raise
+                self.missing.clear()
+        raise RuntimeError("proof needed too many rounds")
+
+
 async def tree_size(session: AsyncSession) -> int:
     top = await session.scalar(select(func.max(AuditEntry.seq)))
     return 0 if top is None else int(top) + 1
@@ -60,10 +93,7 @@ async def sequence_pending(session: AsyncSession, batch: int = 5000) -> int:
     pending = (await session.execute(stmt)).all()
     if not pending:
         return 0
-    from market.audit.merkle import frontier_positions
-
-    frontier = await load_nodes(session, set(frontier_positions(size)))
-    builder = TreeBuilder.resume(size, frontier)
+    builder = await LazyNodes(session).run(lambda nodes: TreeBuilder.resume(size, nodes))
     nodes: list[dict[str, object]] = []
     for offset, (entry_id, leaf) in enumerate(pending):
         await session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(seq=size + offset))

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.audit.merkle import (
-    EMPTY_ROOT,
-    consistency_proof,
-    frontier_positions,
-    inclusion_proof,
-    root_of,
-)
+from market.audit.merkle import EMPTY_ROOT, consistency_proof, inclusion_proof, range_hash
 from market.audit.models import AuditEntry
-from market.audit.sequencer import StoredNodes, load_nodes, sequence_all, tree_size
+from market.audit.sequencer import LazyNodes, sequence_all, tree_size
 from market.audit.tree_head import SignedTreeHead, sign_tree_head
 from market.audit.tree_models import TreeHead, TreeNode
 from market.common.clock import now
@@ -26,48 +19,6 @@ from market.settings import Settings
 
 HEAD_MIN_INTERVAL = timedelta(seconds=1)
 T = TypeVar("T")
-
-
-async def all_nodes_for_range(session: AsyncSession, size: int) -> StoredNodes:
-    """Every perfect subtree any proof inside a tree of `size` may need: O(log^2 n) rows."""
-    wanted: set[tuple[int, int]] = set()
-    for level in range(size.bit_length() + 1):
-        count = size >> level
-        # Proofs touch, per level, the frontier and the nodes beside the path: load the level's
-        # few candidates lazily instead of all of them.
-        if count:
-            wanted.add((level, count - 1))
-    wanted |= set(frontier_positions(size))
-    return await load_nodes(session, wanted)
-
-
-class LazyNodes:
-    """NodeSource that fetches missing nodes one query at a time (proofs need O(log n))."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.cache: dict[tuple[int, int], bytes] = {}
-        self.missing: set[tuple[int, int]] = set()
-
-    def node(self, level: int, index: int) -> bytes:
-        key = (level, index)
-        if key not in self.cache:
-            self.missing.add(key)
-            raise LookupError(key)
-        return self.cache[key]
-
-    async def run(self, compute: Callable[[LazyNodes], T]) -> T:
-        """Run `compute(self)`, fetching whatever nodes it asks for, until it completes."""
-        for _ in range(64):
-            try:
-                return compute(self)
-            except LookupError:
-                fetched = await load_nodes(self.session, self.missing)
-                self.cache.update(fetched.rows)
-                if not fetched.rows:
-                    raise
-                self.missing.clear()
-        raise RuntimeError("proof needed too many rounds")
 
 
 async def latest_head(session: AsyncSession) -> TreeHead | None:
@@ -85,7 +36,7 @@ async def current_head(session: AsyncSession, settings: Settings) -> TreeHead:
         return head
     if head is not None and now() - head.timestamp < HEAD_MIN_INTERVAL and head.tree_size > 0:
         pass  # a burst of requests still gets a fresh head: heads are cheap
-    root = EMPTY_ROOT if size == 0 else await LazyNodes(session).run(lambda n: root_of(size, n))
+    root = EMPTY_ROOT if size == 0 else await LazyNodes(session).run(lambda n: range_hash(n, 0, size))
     sth = sign_tree_head(size, root, now(), settings.exchange_signing_key())
     row = TreeHead(
         tree_size=size,

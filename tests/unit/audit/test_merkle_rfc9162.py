@@ -8,13 +8,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from market.audit.merkle import (
     EMPTY_ROOT,
-    InMemoryNodes,
+    MemoryNodeSource,
     TreeBuilder,
     consistency_proof,
-    hash_children,
-    hash_leaf,
     inclusion_proof,
-    root_of,
+    leaf_hash,
+    node_hash,
+    range_hash,
     verify_consistency,
     verify_inclusion,
 )
@@ -41,30 +41,30 @@ def mth(leaves: list[bytes]) -> bytes:
     if len(leaves) == 1:
         return leaves[0]
     k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return hash_children(mth(leaves[:k]), mth(leaves[k:]))
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
 
 
 def test_empty_one_and_known_vector() -> None:
     assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     assert TreeBuilder().root() == EMPTY_ROOT
-    leaves = [hash_leaf(v) for v in VECTOR]
+    leaves = [leaf_hash(v) for v in VECTOR]
     one = TreeBuilder()
     one.append(leaves[0])
-    assert one.root() == hash_leaf(b"")
+    assert one.root() == leaf_hash(b"")
     assert mth(leaves).hex() == ROOT_8
-    assert root_of(8, InMemoryNodes(leaves)).hex() == ROOT_8
+    assert range_hash(MemoryNodeSource(leaves), 0, 8).hex() == ROOT_8
 
 
 def test_every_proof_for_every_size_up_to_200() -> None:
-    leaves = [hash_leaf(i.to_bytes(2, "big")) for i in range(200)]
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(200)]
     builder = TreeBuilder()
     roots = []
     for leaf in leaves:
         builder.append(leaf)
         roots.append(builder.root())
-    nodes = InMemoryNodes(leaves)
+    nodes = MemoryNodeSource(leaves)
     for n in range(1, 201):
-        assert roots[n - 1] == mth(leaves[:n]) == root_of(n, nodes)
+        assert roots[n - 1] == mth(leaves[:n]) == range_hash(nodes, 0, n)
         step = 1 if n <= 64 else 7
         for i in range(0, n, step):
             proof = inclusion_proof(i, n, nodes)
@@ -76,12 +76,12 @@ def test_every_proof_for_every_size_up_to_200() -> None:
             proof = consistency_proof(m, n, nodes)
             assert verify_consistency(m, n, roots[m - 1], roots[n - 1], proof)
             if m < n:
-                assert not verify_consistency(m, n, roots[m - 1], hash_leaf(b"forged"), proof)
+                assert not verify_consistency(m, n, roots[m - 1], leaf_hash(b"forged"), proof)
 
 
 def test_proofs_refuse_out_of_range_and_wrong_leaves() -> None:
-    leaves = [hash_leaf(bytes([i])) for i in range(10)]
-    nodes = InMemoryNodes(leaves)
+    leaves = [leaf_hash(bytes([i])) for i in range(10)]
+    nodes = MemoryNodeSource(leaves)
     root = mth(leaves)
     assert not verify_inclusion(leaves[3], 10, 10, inclusion_proof(3, 10, nodes), root)
     assert not verify_inclusion(leaves[4], 3, 10, inclusion_proof(3, 10, nodes), root)
