@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from market.alerts.endpoints import router as alerts_router
 from market.audit.endpoints import router as audit_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
@@ -24,6 +25,7 @@ ROUTERS = [
     registry_router,
     rights_router,
     audit_router,
+    alerts_router,
 ]
 
 

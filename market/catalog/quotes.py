@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.alerts.service import scan_refusals
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog.price_catalogue import guided_entry_at
@@ -37,9 +38,7 @@ async def issue_quote(
             fields=[("body.product_id", "not listed")],
         )
     if product.seller_id == principal.participant_id:
-        raise InvalidInput(
-            "you cannot buy your own product", fields=[("body.product_id", "own product")]
-        )
+        raise InvalidInput("you cannot buy your own product", fields=[("body.product_id", "own product")])
     if data.scenario not in product.scenarios:
         raise InvalidInput(
             "no declared scenario, no trade (无场景不交易)",
@@ -86,6 +85,7 @@ async def issue_quote(
             subject_id=product.id,
             payload={"decision_id": str(decision.id), "buyer_id": str(principal.participant_id)},
         )
+        await scan_refusals(session, principal.participant_id)
         return decision
     entry = (
         await guided_entry_at(session, product.price_catalogue_class, issued)

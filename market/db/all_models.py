@@ -1,5 +1,6 @@
 """Imports every feature's tables so Base.metadata is complete (Alembic, tests)."""
 
+from market.alerts import models as alert_models  # noqa: F401
 from market.audit import models as audit_models  # noqa: F401
 from market.audit import tree_models as audit_tree_models  # noqa: F401
 from market.catalog import models as catalog_models  # noqa: F401

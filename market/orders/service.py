@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.alerts.service import scan_order, scan_refusals
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog.models import Product
@@ -84,9 +85,7 @@ async def create_order(
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
     product = await _locked_product(session, quote.product_id)
     if product.seller_id == principal.participant_id:
-        raise InvalidInput(
-            "you cannot buy your own product", fields=[("body.quote_id", "own product")]
-        )
+        raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
     await _check_availability(session, product)
     order_id = uuid.uuid4()
     decision = await gate_trade(
@@ -113,10 +112,9 @@ async def create_order(
                 "buyer_id": str(principal.participant_id),
             },
         )
+        await scan_refusals(session, principal.participant_id)
         return OrderRefused(decision)
-    commission = ledger.commission_minor(
-        quote.total_minor, settings.commission_rate, quote.currency
-    )
+    commission = ledger.commission_minor(quote.total_minor, settings.commission_rate, quote.currency)
     order = Order(
         id=order_id,
         quote_id=quote.id,
@@ -157,6 +155,7 @@ async def create_order(
             "compliance_decision": str(decision.id),
         },
     )
+    await scan_order(session, order)
     if order.status == "pending_payment":
         await start_payment(session, provider, order)
     return order
@@ -267,9 +266,7 @@ async def cancel_order(
         raise Forbidden("only the buyer or an operator can cancel an order")
     product = await _locked_product(session, order.product_id)
     if order.status not in ("pending_payment", "needs_review"):
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be cancelled; ask for a refund"
-        )
+        raise InvalidTransition(f"an order that is {order.status} cannot be cancelled; ask for a refund")
     order.status = "cancelled"
     order.status_reason = reason
     product.sold_count -= 1

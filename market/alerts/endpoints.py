@@ -1,0 +1,74 @@
+"""HTTP: risk alerts for operators (Art. 61)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from market.alerts import service
+from market.alerts.models import RiskAlert
+from market.auth.principal import Operator
+from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
+from market.db.session import Session
+from market.errors import Conflict, NotFound, problem_responses
+from market.participants.schemas import StrictModel
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+
+class AlertOut(BaseModel):
+    id: uuid.UUID
+    rule: str
+    severity: str
+    subject_type: str
+    subject_id: str
+    summary: str
+    evidence: dict[str, Any]
+    status: str
+    acknowledged_by: str | None
+    acknowledgement: str | None
+    acknowledged_at: datetime | None
+    created_at: datetime
+
+
+class Acknowledgement(StrictModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+def alert_out(a: RiskAlert) -> AlertOut:
+    return AlertOut.model_validate(a, from_attributes=True)
+
+
+@router.get("", response_model=Page[AlertOut], summary="Risk warnings on abnormal trades, with evidence")
+async def alerts(
+    session: Session,
+    principal: Operator,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    status: Annotated[str | None, Query(pattern="^(open|acknowledged)$")] = None,
+    rule: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[AlertOut]:
+    stmt = select(RiskAlert)
+    if status:
+        stmt = stmt.where(RiskAlert.status == status)
+    if rule:
+        stmt = stmt.where(RiskAlert.rule == rule)
+    rows = list((await session.execute(keyset_page(stmt, RiskAlert, cursor, limit))).scalars())
+    return page_of(rows, limit, alert_out)
+
+
+@router.post(
+    "/{alert_id}/acknowledgement",
+    response_model=AlertOut,
+    summary="Acknowledge an alert with a reason (audited)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def acknowledge(
+    alert_id: uuid.UUID, data: Acknowledgement, session: Session, principal: Operator
+) -> AlertOut:
+    return alert_out(await service.acknowledge(session, alert_id, data.reason, principal.actor))

@@ -1,0 +1,85 @@
+"""Alerts raised by real trades through the API, and their audited acknowledgement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from market.participants.credit_code import credit_code_check_char
+from tests.api.compliance_factories import listed_product
+from tests.api.factories import Api
+from tests.api.orders_factories import sealed_quote
+
+
+async def order(client: Any, buyer: Any, quote_id: str) -> Any:
+    return await client.post(
+        "/v1/orders",
+        json={"quote_id": quote_id},
+        headers={**buyer.headers, "Idempotency-Key": f"alert-{uuid.uuid4().hex}"},
+    )
+
+
+async def alerts(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
+    return list((await client.get(f"/v1/alerts?rule={rule}", headers=operator)).json()["items"])
+
+
+async def test_related_party_and_round_trip_alerts_and_acknowledgement(
+    api: Api, client: Any, app: Any
+) -> None:
+    operator = await api.staff("operator")
+    seller = await api.org()
+    assert seller.credit_code is not None
+    first17 = "91220200" + seller.credit_code[8:17]  # another registration, same organisation code
+    sibling = await api.org(roles=("buyer", "seller"), credit_code=first17 + credit_code_check_char(first17))
+    stranger = await api.org(roles=("buyer",))
+    product = await listed_product(app, seller.participant_id)
+    assert (
+        await order(client, stranger, await sealed_quote(app, product["product_id"], stranger.participant_id))
+    ).status_code == 201
+    assert await alerts(client, operator, "related_party") == []  # a normal trade: silent
+    r = await order(client, sibling, await sealed_quote(app, product["product_id"], sibling.participant_id))
+    assert r.status_code == 201
+    related = await alerts(client, operator, "related_party")
+    assert len(related) == 1 and related[0]["evidence"]["order_id"] == r.json()["id"]
+    back = await listed_product(app, sibling.participant_id)
+    await order(client, seller, await sealed_quote(app, back["product_id"], seller.participant_id))
+    assert len(await alerts(client, operator, "round_trip")) == 1
+    alert_id = related[0]["id"]
+    assert (await client.get("/v1/alerts", headers=seller.headers)).status_code == 403
+    ack = await client.post(
+        f"/v1/alerts/{alert_id}/acknowledgement",
+        headers=operator,
+        json={"reason": "group companies, disclosed in filing 2026-17"},
+    )
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    again = await client.post(
+        f"/v1/alerts/{alert_id}/acknowledgement", headers=operator, json={"reason": "again"}
+    )
+    assert again.status_code == 409
+    auditor = await api.staff("auditor")
+    acked = (await client.get("/v1/audit/entries?action=alert.acknowledged", headers=auditor)).json()["items"]
+    assert acked and acked[0]["payload"]["alert_id"] == alert_id
+
+
+async def test_burst_and_repeated_refusals(api: Api, client: Any, app: Any) -> None:
+    operator = await api.staff("operator")
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    for _ in range(5):
+        product = await listed_product(app, seller.participant_id)
+        await order(client, buyer, await sealed_quote(app, product["product_id"], buyer.participant_id))
+    burst = await alerts(client, operator, "purchase_burst")
+    assert len(burst) == 1 and burst[0]["subject_id"] == buyer.participant_id
+    shady = await api.org(roles=("buyer",))
+    await client.patch(
+        f"/v1/participants/{shady.participant_id}/credit",
+        headers=operator,
+        json={"status": "blacklisted", "reason": "court judgment"},
+    )
+    product = await listed_product(app, seller.participant_id)
+    for _ in range(3):
+        refused = await order(
+            client, shady, await sealed_quote(app, product["product_id"], shady.participant_id)
+        )
+        assert refused.status_code == 403
+    retries = await alerts(client, operator, "repeated_refusals")
+    assert len(retries) == 1 and len(retries[0]["evidence"]["audit_entries"]) == 3
