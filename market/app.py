@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +35,20 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
 
 
+async def sign_heads_regularly(app: FastAPI, interval: int) -> None:
+    """Sequence new audit entries and sign a tree head every `interval` seconds."""
+    from market.audit.service import current_head
+
+    log = logging.getLogger("market.audit")
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                await current_head(session, app.state.settings)
+        except Exception:  # a failed round is retried at the next tick; requests are unaffected
+            log.exception("signing the audit tree head failed")
+
+
 def build_payment_provider(settings: Settings) -> PaymentProvider:
     if settings.payment_provider == "stripe":
         return StripeProvider(settings.stripe_api_key)
@@ -46,7 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        heads = None
+        if settings.audit_head_interval_seconds and settings.mode != "test":
+            heads = asyncio.create_task(sign_heads_regularly(app, settings.audit_head_interval_seconds))
         yield
+        if heads is not None:
+            heads.cancel()
         await engine.dispose()
 
     app = FastAPI(

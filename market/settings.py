@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     publicity_working_days: int = Field(default=10, ge=1, le=60)
     objection_working_days: int = Field(default=5, ge=1, le=30)
     quote_ttl_seconds: int = Field(default=1800, ge=60)
+    # The sequencer runs and a tree head is signed this often (0: only on demand).
+    audit_head_interval_seconds: int = Field(default=10, ge=0)
     log_json: bool = True
 
     @model_validator(mode="after")

@@ -1,11 +1,131 @@
-"""Demo resources and products: grows as the trading features land."""
+"""Demo resources and products, created through the same services the API uses.
+
+Only the publicity period is shortened (a demo cannot wait ten working days); everything else
+(review checklist, certificate, holding right, operating right, listing rules) is the real path.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts import LicenceTemplate
+from market.auth.principal import Principal
+from market.catalog.products import create_product, submit_listing
+from market.catalog.schemas import ProductCreate
+from market.common.clock import now
+from market.participants.models import User
+from market.registry import lifecycle, resources
+from market.registry.schemas import Checklist, RegistrationCreate, RegistrationDecision, ResourceCreate
+from market.rights.schemas import GrantCreate
+from market.rights.service import issue_grant
 from market.settings import Settings
+
+SAMPLE = "month,district,active_smes,revenue_index\n2026-10,Nanguan,1204,103.2\n2026-10,Chaoyang,1877,98.7\n"
+PRODUCTS = [
+    (
+        "长春中小企业经营指数 API",
+        "api",
+        {
+            "kind": "metered",
+            "base_fee": "500.00",
+            "included_units": 1000,
+            "overage_unit_price": "0.20",
+            "currency": "CNY",
+        },
+        10_000,
+    ),
+    ("吉林企业经营月报 (file)", "file", {"kind": "one_off", "price": "2000.00", "currency": "CNY"}, None),
+]
+
+
+async def _principal(session: AsyncSession, email: str) -> Principal:
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one()
+    return Principal(user.id, user.participant_id, frozenset(user.roles))
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list[str]:
-    return []
+    from market.demo.seed import DEMO_SELLER
+
+    seller = await _principal(session, DEMO_SELLER[0])
+    operator = await _principal(session, "operator@demo.example.cn")
+    resource = await resources.create_resource(
+        session,
+        seller,
+        ResourceCreate(
+            title="长春中小企业经营数据",
+            description="Monthly operating indicators of SMEs by district",
+            category="enterprise",
+            grade="general",
+            lawful_source="collected from member enterprises under data-sharing agreements",
+        ),
+    )
+    await resources.upload_sample(session, seller, resource.id, _chunks(SAMPLE.encode()), None, 1 << 20)
+    reg = await lifecycle.apply(
+        session,
+        seller,
+        RegistrationCreate(resource_id=resource.id, rights_evidence="member agreements 2026-001..120"),
+    )
+    await lifecycle.decide(
+        session,
+        settings,
+        operator,
+        reg.id,
+        RegistrationDecision(
+            decision="approve",
+            checklist=Checklist(
+                classification_present=True, lawful_source=True, fingerprint=True, rights_evidence=True
+            ),
+        ),
+    )
+    reg.publicity_ends_at = now() - timedelta(seconds=1)  # demo only: no ten-day wait
+    await lifecycle.finalise(session, settings, reg, actor="seed")
+    holding = reg.id
+    from market.rights.models import RightGrantRow
+
+    root = (
+        await session.execute(select(RightGrantRow).where(RightGrantRow.registration_id == holding))
+    ).scalar_one()
+    lines = [f"registered resource {resource.title}: {reg.registration_number}"]
+    template = LicenceTemplate(
+        permitted_purposes=frozenset({"risk_control", "commercial_analytics"}),
+        scenarios=("SME credit risk scoring",),
+        term_days=365,
+        quota=None,
+    )
+    for title, mode, plan, quota in PRODUCTS:
+        product = await create_product(
+            session,
+            seller,
+            ProductCreate(
+                title=title,
+                description="Operating indicators of small and medium enterprises in Jilin",
+                resource_ids=[resource.id],
+                delivery_mode=mode,
+                scenarios=["SME credit risk scoring"],
+                price_plan=plan,
+                licence_template=template.model_copy(update={"quota": quota}),
+            ),
+        )
+        await issue_grant(
+            session,
+            seller,
+            GrantCreate(
+                parent_grant_id=root.id,
+                kind="operating",
+                holder_id=seller.participant_id,
+                subject_kind="product",
+                subject_id=product.id,
+                purposes=["risk_control", "commercial_analytics"],
+            ),
+        )
+        product, _ = await submit_listing(session, seller, product.id)
+        lines.append(f"product {title}: {product.listing_status} ({product.id})")
+    return lines
