@@ -76,9 +76,7 @@ async def create_order(
             code="idempotency-key-required",
         )
     fingerprint = request_fingerprint(data)
-    if replayed := await replay(
-        session, principal.actor, idempotency_key, "orders.create", fingerprint
-    ):
+    if replayed := await replay(session, principal.actor, idempotency_key, "orders.create", fingerprint):
         return replayed
     quote = await load_payable_quote(session, data.quote_id, principal.participant_id, now())
     result = await service.create_order(
@@ -100,9 +98,7 @@ async def create_order(
             media_type="application/problem+json",
         )
     body = await order_out(session, result)
-    await remember(
-        session, principal.actor, idempotency_key, "orders.create", fingerprint, 201, body
-    )
+    await remember(session, principal.actor, idempotency_key, "orders.create", fingerprint, 201, body)
     return body
 
 
@@ -116,9 +112,7 @@ async def read_order(order_id: uuid.UUID, session: Session, principal: Authentic
     return await order_out(session, await service.get_order(session, principal, order_id))
 
 
-@router.get(
-    "/orders", response_model=Page[OrderOut], summary="Own purchases and sales (operators: all)"
-)
+@router.get("/orders", response_model=Page[OrderOut], summary="Own purchases and sales (operators: all)")
 async def list_orders(
     session: Session,
     principal: Authenticated,
@@ -140,9 +134,7 @@ async def list_orders(
         stmt = stmt.where(Order.status == status_filter)
     rows = list((await session.execute(keyset_page(stmt, Order, cursor, limit))).scalars())
     page = page_of(rows, limit, lambda o: o)
-    return Page(
-        items=[await order_out(session, o) for o in page.items], next_cursor=page.next_cursor
-    )
+    return Page(items=[await order_out(session, o) for o in page.items], next_cursor=page.next_cursor)
 
 
 @router.post(
@@ -151,12 +143,18 @@ async def list_orders(
     summary="Cancel an order that is not paid yet",
     responses=problem_responses(NotFound, Conflict, Forbidden),
 )
-async def cancel(
-    order_id: uuid.UUID, data: Reason, session: Session, principal: Authenticated
-) -> OrderOut:
-    return await order_out(
-        session, await service.cancel_order(session, principal, order_id, data.reason)
-    )
+async def cancel(order_id: uuid.UUID, data: Reason, session: Session, principal: Authenticated) -> OrderOut:
+    return await order_out(session, await service.cancel_order(session, principal, order_id, data.reason))
+
+
+@router.post(
+    "/orders/{order_id}/completion",
+    response_model=OrderOut,
+    summary="The buyer confirms receipt; the order is completed",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def complete(order_id: uuid.UUID, session: Session, principal: Authenticated) -> OrderOut:
+    return await order_out(session, await service.complete_order(session, principal, order_id))
 
 
 @router.post(
@@ -220,9 +218,7 @@ async def confirm_offline(order_id: uuid.UUID, session: Session, principal: Oper
     summary="Every money movement of an order (double entry: each movement sums to zero)",
     responses=problem_responses(NotFound),
 )
-async def order_ledger(
-    order_id: uuid.UUID, session: Session, principal: Authenticated
-) -> LedgerOut:
+async def order_ledger(order_id: uuid.UUID, session: Session, principal: Authenticated) -> LedgerOut:
     order = await service.get_order(session, principal, order_id)
     lines = await ledger.entries(session, order.id)
     return LedgerOut(

@@ -321,6 +321,25 @@ async def review_order(
     return order
 
 
+async def complete_order(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
+    """The buyer confirms receipt: the trade is complete and the seller's payout is due."""
+    order = await get_order(session, principal, order_id)
+    if principal.participant_id != order.buyer_id:
+        raise Forbidden("only the buyer confirms receipt")
+    if order.status != "delivered":
+        raise InvalidTransition(f"an order that is {order.status} cannot be completed")
+    order.status = "completed"
+    await record(
+        session,
+        actor=principal.actor,
+        action="order.completed",
+        subject_type="order",
+        subject_id=order.id,
+        payload={"seller_proceeds_minor": order.total_minor - order.commission_minor},
+    )
+    return order
+
+
 def order_summary(order: Order) -> dict[str, Any]:
     return {"id": str(order.id), "status": order.status, "total_minor": order.total_minor}
 
