@@ -4,16 +4,7 @@ No FastAPI, SQLAlchemy or `market` imports (enforced by contracts/ruff.toml): th
 gathers grants, calls these functions, and stores what they return.
 """
 
-from contracts.chains import (
-    ChainValidity,
-    GrantIndex,
-    Problem,
-    RightsTreeNode,
-    check_new_grant,
-    revocation_effect,
-    tree,
-    validate_chain,
-)
+from contracts.chains import ChainValidity, GrantIndex, Problem, check_new_grant, validate_chain
 from contracts.errors import ContractError
 from contracts.licences import Licence, LicenceTemplate, derive_licence
 from contracts.links import FaultCode
@@ -28,6 +19,7 @@ from contracts.rights import (
     parse_purpose,
     parse_purposes,
 )
+from contracts.trees import RightsTreeNode, revocation_effect, rights_tree, tree
 
 __all__ = [
     "ALLOWED_PARENT_KINDS",
@@ -52,6 +44,7 @@ __all__ = [
     "parse_purpose",
     "parse_purposes",
     "revocation_effect",
+    "rights_tree",
     "tree",
     "validate_chain",
 ]

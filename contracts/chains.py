@@ -1,4 +1,4 @@
-"""Rights chains: is a grant valid, may a grant be issued, what does a revocation reach.
+"""Rights chains: is a grant valid at a moment, and may a new grant be issued.
 
 A grant is valid at a moment only if every grant from it up to the registered holding
 right is in force then, and every link obeys the Art. 22 rules in `contracts.links`
@@ -6,7 +6,8 @@ right is in force then, and every link obeys the Art. 22 rules in `contracts.lin
 on anything less lacks the rights holder's authorisation (Art. 63(2)).
 
 Revocation is never stored on descendants: revoking a grant makes every grant below it
-invalid because validity is always computed through the whole chain.
+invalid because validity is always computed through the whole chain (what a revocation
+reaches, and the displayed tree, live in `contracts.trees`).
 """
 
 from __future__ import annotations
@@ -56,17 +57,8 @@ class Problem(BaseModel):
     reason: str
 
 
-class RightsTreeNode(BaseModel):
-    """One grant in the displayed rights tree, with its computed validity."""
-
-    model_config = ConfigDict(frozen=True)
-
-    grant: RightGrant
-    validity: ChainValidity
-    children: tuple[RightsTreeNode, ...] = ()
-
-
-def _require_aware(at: datetime) -> None:
+def require_aware(at: datetime) -> None:
+    """Refuse naive datetimes: every moment in the exchange is timezone-aware UTC."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ContractError("naive_datetime", "at", "times must be timezone-aware (UTC)")
 
@@ -77,7 +69,7 @@ def validate_chain(grant_id: str, grants: GrantIndex, at: datetime) -> ChainVali
     Each grant is looked up exactly once while walking towards the root; a grant seen
     twice means a cycle, reported as `FaultCode.CYCLE` rather than looping.
     """
-    _require_aware(at)
+    require_aware(at)
     path: list[RightGrant] = []  # leaf first, while walking up
     seen: set[str] = set()
     current = grant_id
@@ -160,7 +152,7 @@ def check_new_grant(
     A validated proposal, once stored, is valid from its `valid_from` (the same link
     rules decide both).
     """
-    _require_aware(at)
+    require_aware(at)
     pid = proposed.grant_id
     problems: list[Problem] = []
 
@@ -171,14 +163,21 @@ def check_new_grant(
         add(FaultCode.DUPLICATE_GRANT, pid, "grant_id", f"grant {pid!r} already exists")
     if proposed.revoked_at is not None:
         add(FaultCode.ALREADY_REVOKED, pid, "revoked_at", "a new grant cannot be already revoked")
+    if proposed.valid_to is not None and proposed.valid_to <= at:
+        add(
+            FaultCode.EXPIRED,
+            pid,
+            "valid_to",
+            f"the proposed term ends at {proposed.valid_to.isoformat()}, before it is issued; "
+            "it could never authorise anything (Art. 63(2))",
+        )
     if parent is None:
         if root_fault(proposed) is not None or proposed.parent_id is not None:
             add(
                 FaultCode.NOT_ROOTED,
                 pid,
                 "parent_id",
-                "only a holding right on a registration "
-                "may be issued without a parent (Art. 22, Art. 62)",
+                "only a holding right on a registration may be issued without a parent (Art. 22, Art. 62)",
             )
         return problems
 
@@ -212,8 +211,7 @@ def check_new_grant(
             FaultCode.HOLDING_TRANSFERRED,
             parent.grant_id,
             "parent_id",
-            "this holding right has been transferred; only the transferee may grant from it "
-            "now (Art. 22)",
+            "this holding right has been transferred; only the transferee may grant from it now (Art. 22)",
         )
     return problems
 
@@ -223,74 +221,5 @@ def _transferred(holding_id: str, grants: GrantIndex, at: datetime) -> bool:
     # down): grants issued before the transfer stay valid, the transferee takes subject
     # to them.
     return any(
-        g.parent_id == holding_id and g.kind is RightKind.HOLDING and g.is_active(at)
-        for g in grants.values()
+        g.parent_id == holding_id and g.kind is RightKind.HOLDING and g.is_active(at) for g in grants.values()
     )
-
-
-def _children_index(grants: GrantIndex) -> dict[str, list[RightGrant]]:
-    children: dict[str, list[RightGrant]] = {}
-    for g in grants.values():
-        if g.parent_id is not None:
-            children.setdefault(g.parent_id, []).append(g)
-    for kids in children.values():
-        kids.sort(key=lambda g: (g.valid_from, g.grant_id))  # stable display order
-    return children
-
-
-def revocation_effect(grant_id: str, grants: GrantIndex) -> set[str]:
-    """Ids of the grant and everything hanging from it: what revoking it invalidates.
-
-    Computed from parent links on demand, never stored. Terminates on cycles.
-    """
-    if grant_id not in grants:
-        raise ContractError("unknown_grant", "grant_id", f"no grant {grant_id!r}")
-    children = _children_index(grants)
-    reached = {grant_id}
-    stack = [grant_id]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child.grant_id not in reached:
-                reached.add(child.grant_id)
-                stack.append(child.grant_id)
-    return reached
-
-
-def tree(grants: GrantIndex, at: datetime) -> list[RightsTreeNode]:
-    """The rights tree(s) over `grants` (usually one resource's), each node with validity.
-
-    Roots are grants without a parent or whose parent is not in `grants`; grants caught
-    in a cycle, reachable from no root, are shown as extra roots so nothing is hidden.
-    """
-    _require_aware(at)
-    children = _children_index(grants)
-    ordered = sorted(grants.values(), key=lambda g: (g.valid_from, g.grant_id))
-    starts = [g for g in ordered if g.parent_id is None or g.parent_id not in grants]
-    visited: set[str] = set()
-    preorder: list[RightGrant] = []
-
-    def walk(start: RightGrant) -> None:
-        # Iterative: a hostile or corrupt index must not exhaust the recursion limit.
-        stack = [start]
-        while stack:
-            g = stack.pop()
-            if g.grant_id in visited:
-                continue
-            visited.add(g.grant_id)
-            preorder.append(g)
-            stack.extend(reversed(children.get(g.grant_id, [])))
-
-    for g in starts:
-        walk(g)
-    for g in ordered:
-        if g.grant_id not in visited:
-            starts.append(g)
-            walk(g)
-
-    nodes: dict[str, RightsTreeNode] = {}
-    for g in reversed(preorder):  # children are built before their parents
-        kids = tuple(nodes[c.grant_id] for c in children.get(g.grant_id, []) if c.grant_id in nodes)
-        nodes[g.grant_id] = RightsTreeNode(
-            grant=g, validity=validate_chain(g.grant_id, grants, at), children=kids
-        )
-    return [nodes[g.grant_id] for g in starts]

@@ -108,9 +108,7 @@ def derive_licence(
         raise ContractError("naive_datetime", "start", "times must be timezone-aware (UTC)")
     g = operating_grant
     if chain_validity.grant_id != g.grant_id:
-        raise ContractError(
-            "chain_mismatch", "chain_validity", "validity was computed for another grant"
-        )
+        raise ContractError("chain_mismatch", "chain_validity", "validity was computed for another grant")
     if not chain_validity.valid:
         raise ContractError(
             "chain_invalid",
@@ -142,7 +140,9 @@ def derive_licence(
         raise ContractError(
             "purpose_not_offered",
             "purpose",
-            f"purpose {wanted.value!r} is not among the listing's permitted purposes",
+            f"purpose {wanted.value!r} is not among the listing's permitted purposes; the "
+            "seller has not authorised that use (Art. 63(2)), and re-purposing personal data "
+            "needs fresh consent (Art. 43)",
         )
     if wanted not in g.scope.purposes:
         raise ContractError(
@@ -155,7 +155,8 @@ def derive_licence(
         raise ContractError(
             "scenario_not_offered",
             "scenario",
-            f"scenario {scenario!r} is not among the listing's declared scenarios",
+            f"scenario {scenario!r} is not among the listing's declared scenarios; no declared "
+            "scenario, no trade (Art. 63(2))",
         )
 
     adjustments: list[str] = []

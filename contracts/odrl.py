@@ -76,16 +76,12 @@ def _export_prohibition(target: str, territory: Territory) -> list[Json]:
         {
             "target": target,
             "action": "move",
-            "constraint": [
-                {"leftOperand": "spatial", "operator": "neq", "rightOperand": DOMESTIC_COUNTRY}
-            ],
+            "constraint": [{"leftOperand": "spatial", "operator": "neq", "rightOperand": DOMESTIC_COUNTRY}],
         }
     ]
 
 
-def grant_to_odrl(
-    grant: RightGrant, *, assigner_id: str | None = None, base: str = "urn:jde:"
-) -> Json:
+def grant_to_odrl(grant: RightGrant, *, assigner_id: str | None = None, base: str = "urn:jde:") -> Json:
     """ODRL policy for one right grant.
 
     A grant out of a parent is an ``Agreement`` between the parent's holder
@@ -175,11 +171,7 @@ def licence_to_odrl(licence: Licence, *, base: str = "urn:jde:") -> Json:
     else:
         prohibitions.append({"target": target, "assignee": assignee, "action": "distribute"})
     if licence.onward_processing_allowed:
-        consent = (
-            [{"action": "obtainConsent", "target": target}]
-            if licence.contains_personal_data
-            else None
-        )
+        consent = [{"action": "obtainConsent", "target": target}] if licence.contains_personal_data else None
         permissions.append(permission("derive", consent))
     else:
         prohibitions.append({"target": target, "assignee": assignee, "action": "derive"})

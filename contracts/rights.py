@@ -157,32 +157,23 @@ class Scope(BaseModel):
         problems: list[tuple[str, str]] = []
         extra = sorted(p.value for p in self.purposes - parent.purposes)
         if extra:
-            problems.append(
-                ("scope.purposes", f"purposes {extra} are outside the parent right's scope")
-            )
+            problems.append(("scope.purposes", f"purposes {extra} are outside the parent right's scope"))
         if not parent.territory.covers(self.territory):
-            problems.append(
-                ("scope.territory", "cross-border use exceeds the parent's domestic territory")
-            )
+            problems.append(("scope.territory", "cross-border use exceeds the parent's domestic territory"))
         if parent.field_limits is not None:
             if self.field_limits is None:
-                problems.append(
-                    ("scope.field_limits", "all fields requested but the parent limits fields")
-                )
+                problems.append(("scope.field_limits", "all fields requested but the parent limits fields"))
             else:
                 extra_fields = sorted(self.field_limits - parent.field_limits)
                 if extra_fields:
-                    problems.append(
-                        ("scope.field_limits", f"fields {extra_fields} are not in the parent's")
-                    )
+                    problems.append(("scope.field_limits", f"fields {extra_fields} are not in the parent's"))
         if parent.volume_limit is not None and (
             self.volume_limit is None or self.volume_limit > parent.volume_limit
         ):
             problems.append(
                 (
                     "scope.volume_limit",
-                    f"volume {self.volume_limit or 'unlimited'} exceeds the parent's "
-                    f"{parent.volume_limit}",
+                    f"volume {self.volume_limit or 'unlimited'} exceeds the parent's {parent.volume_limit}",
                 )
             )
         return problems

@@ -25,9 +25,7 @@ def check_currency(currency: str, field: str = "currency") -> str:
 def to_decimal(value: Any, field: str = "amount") -> Decimal:
     """Decimal from a Decimal, int or numeric string; floats (and bools) are refused."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise PricingError(
-            field, 'money must not be a float: send a decimal string such as "12.50"'
-        )
+        raise PricingError(field, 'money must not be a float: send a decimal string such as "12.50"')
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
@@ -98,7 +96,16 @@ class Money:
         return Money(-self.amount, self.currency)
 
     def times(self, factor: Any) -> Money:
+        """Exact product (unrounded); `factor` is an int, Decimal or decimal string, never float."""
         return Money(self.amount * to_decimal(factor, "factor"), self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        return self.times(factor)
+
+    __rmul__ = __mul__
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)
@@ -108,11 +115,20 @@ class Money:
         self._same(other)
         return self.amount <= other.amount
 
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
     def __str__(self) -> str:
         return f"{round_half_up_to_minor(self.amount, self.currency)} {self.currency}"
 
 
 def sum_money(items: Iterable[Money], currency: str) -> Money:
+    """Exact sum; the currency is explicit so an empty sum still has one, and mixing is refused."""
     total = Money.zero(currency)
     for item in items:
         total = total + item
@@ -141,3 +157,22 @@ def allocate(total: Money, weights: Sequence[int | Decimal]) -> list[Money]:
     for i in order[:leftover]:
         floors[i] += 1
     return [Money.from_minor(sign * f, total.currency) for f in floors]
+
+
+def round_parts(amounts: Sequence[Decimal], currency: str) -> list[int]:
+    """Minor units for non-negative exact parts, summing to the rounded exact whole.
+
+    Rounding each line alone can drift from the rounded total (3 x 0.004 -> 0.00, not 0.01);
+    so each part is floored and the fen the whole is owed go to the largest remainders
+    (ties to the earliest). Each part ends within one fen of its exact amount.
+    """
+    scale = CURRENCIES[check_currency(currency)]
+    exact = [to_decimal(a, "amounts").scaleb(scale) for a in amounts]
+    if any(e < 0 for e in exact):
+        raise PricingError("amounts", "parts to round are non-negative")
+    whole = Money(sum(exact, Decimal(0)).scaleb(-scale), currency).minor_units
+    floors = [int(e) for e in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[: whole - sum(floors)]:
+        floors[i] += 1
+    return floors

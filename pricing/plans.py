@@ -1,11 +1,30 @@
 """Sellers' price plans (自主定价, Art. 65) and the only discounts Art. 70 allows.
 
-Each plan turns a quantity into itemised base lines; discounts are applied by `quote`.
+Jilin Big Data Regulation Art. 65: enterprise and personal data are priced autonomously; a plan
+for paid public data must also stay inside its guided entry (`validate_plan_against_entry`).
+Art. 70: no discriminatory pricing between counterparties on the same trade conditions, except
+genuine differing needs under normal practice (`volume`), new-user offers for a reasonable
+period (`new_customer`) and random allocation under published fair rules
+(`random_allocation`). Any other discount kind is refused at validation.
+
+Each plan turns a quantity into itemised base lines; `pricing.quote` applies purposes and
+discounts. Amounts are decimal strings (or ints) in JSON; floats are refused.
+
+JSON shape (discriminated on `kind`)::
+
+    {"kind": "tiered", "style": "graduated", "currency": "CNY", "plan_version": 3,
+     "tiers": [{"first_unit": 1, "last_unit": 100, "unit_price": "1.00"},
+               {"first_unit": 101, "last_unit": null, "unit_price": "0.50"}],
+     "discounts": [{"kind": "volume", "min_quantity": 1000, "pct": "5"}]}
+    {"kind": "fixed", "unit_price": "2.50"}        {"kind": "one_off", "price": "999"}
+    {"kind": "metered", "base_fee": "100", "included_units": 1000, "unit_price": "0",
+     "overage_unit_price": "0.05"}
+    {"kind": "subscription", "period": "month", "price_per_period": "300"}
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -20,9 +39,10 @@ from pydantic import (
 )
 
 from pricing.money import CURRENCIES
-from pricing.types import Percent, Price, Tier, check_tiers, graduated_total
+from pricing.types import Percent, Price, Tier, check_tiers, graduated_total, show_price
 
-MAX_NEW_CUSTOMER_DAYS = 365  # "a reasonable period" (Art. 70): at most a year
+# "A reasonable period" for new-user offers (Art. 70): we read it as at most one year.
+MAX_NEW_CUSTOMER_PERIOD = timedelta(days=365)
 
 
 class _Strict(BaseModel):
@@ -39,9 +59,12 @@ class NewCustomerDiscount(_Strict):
 
     @model_validator(mode="after")
     def _bounded(self) -> NewCustomerDiscount:
-        days = (self.valid_to - self.valid_from).days
-        if self.valid_to <= self.valid_from or days > MAX_NEW_CUSTOMER_DAYS:
-            raise ValueError(f"a new-customer offer runs for 1..{MAX_NEW_CUSTOMER_DAYS} days")
+        span = self.valid_to - self.valid_from
+        if span <= timedelta(0) or span > MAX_NEW_CUSTOMER_PERIOD:
+            raise ValueError(
+                "valid_to: a new-customer offer runs for a reasonable period of at most "
+                f"{MAX_NEW_CUSTOMER_PERIOD.days} days after valid_from (Art. 70)"
+            )
         return self
 
     def applies(self, at: datetime, is_new_customer: bool) -> bool:
@@ -57,11 +80,18 @@ class VolumeDiscount(_Strict):
 
 
 class RandomAllocationDiscount(_Strict):
-    """A discount won under published, fair random-allocation rules (Art. 70)."""
+    """A discount won in a draw under published, fair random-allocation rules (Art. 70)."""
 
     kind: Literal["random_allocation"]
-    rule_url: str = Field(min_length=8, max_length=500)
+    rule_id: str | None = Field(default=None, min_length=1, max_length=120)
+    rule_url: str | None = Field(default=None, min_length=8, max_length=500)
     pct: Percent
+
+    @model_validator(mode="after")
+    def _published(self) -> RandomAllocationDiscount:
+        if self.rule_id is None and self.rule_url is None:
+            raise ValueError("rule_id/rule_url: name the published fair rule of the draw")
+        return self
 
 
 Discount = Annotated[
@@ -70,11 +100,25 @@ Discount = Annotated[
 
 
 class BaseLine(BaseModel):
+    """One priced line before purposes and discounts; amounts exact (not yet rounded)."""
+
     code: str
     description: str
     quantity: int
     unit_price: Decimal
     amount: Decimal
+    reason: str
+
+
+def _line(code: str, description: str, n: int, unit_price: Decimal, reason: str) -> BaseLine:
+    return BaseLine(
+        code=code,
+        description=description,
+        quantity=n,
+        unit_price=unit_price,
+        amount=unit_price * n,
+        reason=reason,
+    )
 
 
 class _Plan(_Strict):
@@ -86,15 +130,16 @@ class _Plan(_Strict):
     @classmethod
     def _currency(cls, value: str) -> str:
         if value not in CURRENCIES:
-            raise ValueError(f"unknown currency {value!r}")
+            raise ValueError(f"unknown currency {value!r}; known: {', '.join(CURRENCIES)}")
         return value
 
-    @model_validator(mode="after")
-    def _one_discount_per_kind(self) -> _Plan:
-        kinds = [d.kind for d in self.discounts]
+    @field_validator("discounts")
+    @classmethod
+    def _one_discount_per_kind(cls, value: tuple[Discount, ...]) -> tuple[Discount, ...]:
+        kinds = [d.kind for d in value]
         if len(kinds) != len(set(kinds)):
             raise ValueError("at most one discount of each kind")
-        return self
+        return value
 
 
 class FixedPlan(_Plan):
@@ -104,15 +149,8 @@ class FixedPlan(_Plan):
     unit_price: Price
 
     def base_lines(self, quantity: int) -> list[BaseLine]:
-        return [
-            BaseLine(
-                code="plan",
-                description=f"{quantity} x {self.unit_price}",
-                quantity=quantity,
-                unit_price=self.unit_price,
-                amount=self.unit_price * quantity,
-            )
-        ]
+        price = show_price(self.unit_price)
+        return [_line("plan", f"{quantity} x {price}", quantity, self.unit_price, f"at {price}")]
 
 
 class OneOffPlan(_Plan):
@@ -122,15 +160,7 @@ class OneOffPlan(_Plan):
     price: Price
 
     def base_lines(self, quantity: int) -> list[BaseLine]:
-        return [
-            BaseLine(
-                code="plan",
-                description="one-off licence",
-                quantity=1,
-                unit_price=self.price,
-                amount=self.price,
-            )
-        ]
+        return [_line("plan", "one-off licence", 1, self.price, "one-off price")]
 
 
 class TieredPlan(_Plan):
@@ -141,71 +171,83 @@ class TieredPlan(_Plan):
     style: Literal["graduated", "volume"]
     tiers: tuple[Tier, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _tiers(self) -> TieredPlan:
-        check_tiers(self.tiers)
-        return self
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        check_tiers(value)
+        return value
 
     def base_lines(self, quantity: int) -> list[BaseLine]:
         if self.style == "volume":
-            tier = next(
-                t
-                for t in self.tiers
-                if t.units_in(quantity) and (t.last_unit is None or quantity <= t.last_unit)
-            )
+            tier = next(t for t in self.tiers if t.contains(quantity))
             return [
-                BaseLine(
-                    code="tier",
-                    description=f"all {quantity} units at tier from {tier.first_unit}",
-                    quantity=quantity,
-                    unit_price=tier.unit_price,
-                    amount=tier.unit_price * quantity,
+                _line(
+                    "tier",
+                    f"all {quantity} units at tier {tier.label()}",
+                    quantity,
+                    tier.unit_price,
+                    f"volume tier {tier.label()} at {show_price(tier.unit_price)}",
                 )
             ]
-        lines = []
-        for t in self.tiers:
-            n = t.units_in(quantity)
-            if n:
-                end = "+" if t.last_unit is None else f"-{t.last_unit}"
-                lines.append(
-                    BaseLine(
-                        code="tier",
-                        description=f"units {t.first_unit}{end} at {t.unit_price}",
-                        quantity=n,
-                        unit_price=t.unit_price,
-                        amount=t.unit_price * n,
-                    )
-                )
-        return lines
+        return [
+            _line(
+                "tier",
+                f"units {tier.label()} at {show_price(tier.unit_price)}",
+                n,
+                tier.unit_price,
+                f"tier {tier.label()} at {show_price(tier.unit_price)}",
+            )
+            for tier in self.tiers
+            if (n := tier.units_in(quantity))
+        ]
 
 
 class MeteredPlan(_Plan):
-    """Per unit (call, record, GB) with an optional included quota; overage above it."""
+    """Per unit (call, record, GB): an optional base fee, `included_units` at `unit_price`
+    (0 = included in the fee), every unit above at `overage_unit_price` (default `unit_price`)."""
 
     kind: Literal["metered"]
     base_fee: Price = Decimal(0)
     included_units: int = Field(default=0, ge=0)
-    overage_unit_price: Price
+    unit_price: Price = Decimal(0)
+    overage_unit_price: Price | None = None
+
+    @property
+    def overage_price(self) -> Decimal:
+        return self.unit_price if self.overage_unit_price is None else self.overage_unit_price
 
     def base_lines(self, quantity: int) -> list[BaseLine]:
-        lines = [
-            BaseLine(
-                code="base_fee",
-                description=f"base fee incl. {self.included_units} units",
-                quantity=1,
-                unit_price=self.base_fee,
-                amount=self.base_fee,
+        lines = []
+        if self.base_fee or self.included_units:
+            lines.append(
+                _line(
+                    "base_fee",
+                    f"base fee incl. {self.included_units} units",
+                    1,
+                    self.base_fee,
+                    "metered plan base fee",
+                )
             )
-        ]
-        over = max(0, quantity - self.included_units)
+        inside = min(quantity, self.included_units)
+        if inside:
+            lines.append(
+                _line(
+                    "included",
+                    f"{inside} of {self.included_units} included units",
+                    inside,
+                    self.unit_price,
+                    f"within the included quota at {show_price(self.unit_price)}",
+                )
+            )
+        over = quantity - inside
         if over:
             lines.append(
-                BaseLine(
-                    code="overage",
-                    description=f"{over} units over the included quota",
-                    quantity=over,
-                    unit_price=self.overage_unit_price,
-                    amount=self.overage_unit_price * over,
+                _line(
+                    "overage" if self.included_units else "usage",
+                    f"{over} units" + (" over the included quota" if self.included_units else ""),
+                    over,
+                    self.overage_price,
+                    f"metered at {show_price(self.overage_price)} per unit",
                 )
             )
         return lines
@@ -219,13 +261,14 @@ class SubscriptionPlan(_Plan):
     price_per_period: Price
 
     def base_lines(self, quantity: int) -> list[BaseLine]:
+        price = show_price(self.price_per_period)
         return [
-            BaseLine(
-                code="subscription",
-                description=f"{quantity} {self.period}(s)",
-                quantity=quantity,
-                unit_price=self.price_per_period,
-                amount=self.price_per_period * quantity,
+            _line(
+                "subscription",
+                f"{quantity} {self.period}(s)",
+                quantity,
+                self.price_per_period,
+                f"subscription at {price} per {self.period}",
             )
         ]
 
@@ -234,7 +277,7 @@ PricePlan = Annotated[
     FixedPlan | OneOffPlan | TieredPlan | MeteredPlan | SubscriptionPlan,
     Field(discriminator="kind"),
 ]
-PRICE_PLAN = TypeAdapter(PricePlan)
+PRICE_PLAN: TypeAdapter[PricePlan] = TypeAdapter(PricePlan)
 
 
 def parse_plan(data: object) -> PricePlan:
@@ -242,7 +285,13 @@ def parse_plan(data: object) -> PricePlan:
     return PRICE_PLAN.validate_python(data)
 
 
+def parse_plan_json(text: str | bytes) -> PricePlan:
+    """Validate a plan from JSON text; a JSON float amount (12.5) is refused, "12.50" is not."""
+    return PRICE_PLAN.validate_json(text)
+
+
 def plan_total(plan: PricePlan, quantity: int) -> Decimal:
+    """Exact total of the base lines for `quantity` units, before purposes and discounts."""
     return sum((line.amount for line in plan.base_lines(quantity)), Decimal(0))
 
 
@@ -251,4 +300,22 @@ def lowest_price(plan: PricePlan) -> Decimal:
     return plan_total(plan, 1)
 
 
-__all__ = ["graduated_total"]
+__all__ = [
+    "PRICE_PLAN",
+    "BaseLine",
+    "Discount",
+    "FixedPlan",
+    "MeteredPlan",
+    "NewCustomerDiscount",
+    "OneOffPlan",
+    "PricePlan",
+    "RandomAllocationDiscount",
+    "SubscriptionPlan",
+    "TieredPlan",
+    "VolumeDiscount",
+    "graduated_total",
+    "lowest_price",
+    "parse_plan",
+    "parse_plan_json",
+    "plan_total",
+]

@@ -18,8 +18,9 @@ def _decimal(value: Any) -> Decimal:
         raise ValueError(exc.reason) from exc
 
 
-# A price: decimal string or integer, never a float, never negative.
-Price = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0)]
+# A price: decimal string or integer, never a float, never negative. Field(ge=0) makes a
+# negative price fail with the field's own location.
+Price = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, max_digits=20, decimal_places=8)]
 # A percentage 0..100 (discounts, reductions, float bands).
 Percent = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
 
@@ -37,6 +38,23 @@ class Tier(BaseModel):
         """How many of the first `quantity` units fall in this tier."""
         top = quantity if self.last_unit is None else min(quantity, self.last_unit)
         return max(0, top - self.first_unit + 1)
+
+    def contains(self, unit: int) -> bool:
+        return self.first_unit <= unit and (self.last_unit is None or unit <= self.last_unit)
+
+    def label(self) -> str:
+        """The tier as a fee schedule prints it: 11–30, or 101+ when open-ended."""
+        if self.last_unit is None:
+            return f"{self.first_unit}+"
+        return f"{self.first_unit}–{self.last_unit}"
+
+
+def show_price(value: Decimal) -> str:
+    """A unit price for reasons: at least two decimals (100.00), more when it has them (0.005)."""
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return format(value.normalize(), "f")
+    return format(value.quantize(Decimal("0.01")), "f")
 
 
 def check_tiers(tiers: tuple[Tier, ...] | list[Tier], field: str = "tiers") -> None:

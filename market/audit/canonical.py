@@ -17,25 +17,38 @@ and the Merkle leaf hash is `SHA-256(0x00 || leaf bytes)` (RFC 9162 §2.1.1).
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 LEAF_VERSION = 1
 
 
+# One-entry cache of the "YYYY-MM-DDTHH:MM:" prefix: log entries arrive in time order, so most
+# share the previous entry's minute, and isoformat() costs more than hashing the whole leaf.
+# Key and prefix live in one tuple, so a race between threads can only cause a miss.
+_minute_cache: tuple[tuple[int, int, int, int, int] | None, str] = (None, "")
+
+
 def rfc3339_utc(value: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.ffffffZ`, always with microseconds; refuses naive datetimes."""
+    global _minute_cache
     if value.tzinfo is not UTC:
         if value.tzinfo is None or value.utcoffset() is None:
             raise TypeError("naive datetime in canonical JSON: use timezone-aware UTC")
         value = value.astimezone(UTC)
-    # isoformat is several times faster than strftime and pads years to four digits;
-    # with an offset of zero it always ends in "+00:00", which RFC 3339 lets us write as "Z".
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
+    key = (value.minute, value.hour, value.day, value.month, value.year)
+    cached_key, prefix = _minute_cache
+    if key != cached_key:
+        # isoformat pads the year to four digits (strftime("%Y") does not, below 1000).
+        prefix = value.isoformat()[:17]
+        _minute_cache = (key, prefix)
+    # %-formatting: measurably faster than an f-string with format specs on this hot path.
+    return "%s%02d.%06dZ" % (prefix, value.second, value.microsecond)  # noqa: UP031
 
 
 def _normalise(value: Any) -> Any:
@@ -78,11 +91,62 @@ def canonical_json(obj: Any) -> bytes:
 # spends most of its time here. `encode_basestring` raises TypeError on a non-str, so a wrong
 # type can never be silently serialised differently from canonical_json.
 _LEAF_TEMPLATE = (
-    '{"action":%s,"actor":%s,"created_at":"%s","payload":%s,'
+    '{"action":%s,"actor":%s,"created_at":"%s%02d.%06dZ","payload":%s,'
     '"subject_id":%s,"subject_type":%s,"v":' + str(LEAF_VERSION) + "}"
 )
 # The same with the RFC 9162 leaf prefix 0x00 in front, so hashing needs no extra concatenation.
 LEAF_INPUT_TEMPLATE = "\x00" + _LEAF_TEMPLATE
+
+
+def entry_leaf_input(
+    created_at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    payload_json: str,
+) -> bytes:
+    """`0x00 || leaf bytes`: the exact input of the leaf's SHA-256. Writers and the verifier
+    both go through this one function (positional arguments: it is the verifier's hot path)."""
+    if created_at.tzinfo is not UTC:
+        if created_at.tzinfo is None or created_at.utcoffset() is None:
+            raise TypeError("naive datetime in canonical JSON: use timezone-aware UTC")
+        created_at = created_at.astimezone(UTC)
+    # rfc3339_utc inlined (a call costs ~10% of this function), sharing its minute cache.
+    global _minute_cache
+    key = (created_at.minute, created_at.hour, created_at.day, created_at.month, created_at.year)
+    cached_key, prefix = _minute_cache
+    if key != cached_key:
+        prefix = created_at.isoformat()[:17]
+        _minute_cache = (key, prefix)
+    q = encode_basestring
+    return (
+        LEAF_INPUT_TEMPLATE
+        % (
+            q(action),
+            q(actor),
+            prefix,
+            created_at.second,
+            created_at.microsecond,
+            q(payload_json),
+            q(subject_id),
+            q(subject_type),
+        )
+    ).encode("utf-8")
+
+
+def entry_leaf_hash(
+    created_at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    payload_json: str,
+) -> bytes:
+    """The entry's Merkle leaf hash, SHA-256(0x00 || leaf bytes)."""
+    return hashlib.sha256(
+        entry_leaf_input(created_at, actor, action, subject_type, subject_id, payload_json)
+    ).digest()
 
 
 def entry_leaf_bytes(
@@ -100,39 +164,7 @@ def entry_leaf_bytes(
     The sequence number is deliberately not part of the leaf: it is assigned later by the
     sequencer, and the order is protected by the tree itself.
     """
-    return (
-        _LEAF_TEMPLATE
-        % (
-            encode_basestring(action),
-            encode_basestring(actor),
-            rfc3339_utc(created_at),
-            encode_basestring(payload_json),
-            encode_basestring(subject_id),
-            encode_basestring(subject_type),
-        )
-    ).encode("utf-8")
-
-
-def entry_leaf_input(
-    created_at: datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    payload_json: str,
-) -> bytes:
-    """`0x00 || entry_leaf_bytes(...)`: the exact input of the leaf's SHA-256 (positional)."""
-    return (
-        LEAF_INPUT_TEMPLATE
-        % (
-            encode_basestring(action),
-            encode_basestring(actor),
-            rfc3339_utc(created_at),
-            encode_basestring(payload_json),
-            encode_basestring(subject_id),
-            encode_basestring(subject_type),
-        )
-    ).encode("utf-8")
+    return entry_leaf_input(created_at, actor, action, subject_type, subject_id, payload_json)[1:]
 
 
 def entry_leaf_bytes_reference(

@@ -208,6 +208,39 @@ def consistency_proof(first: int, second: int, source: NodeSource) -> list[bytes
     return proof
 
 
+class _Recorder:
+    """Answers every lookup with a placeholder and remembers which nodes were asked for."""
+
+    def __init__(self) -> None:
+        self.wanted: list[tuple[int, int]] = []
+
+    def node(self, level: int, index: int) -> bytes:
+        self.wanted.append((level, index))
+        return EMPTY_ROOT
+
+
+def inclusion_nodes(index: int, size: int) -> list[tuple[int, int]]:
+    """The (level, index) nodes `inclusion_proof(index, size, ·)` reads: fetch them in one
+    query, then generate the proof from that small mapping."""
+    recorder = _Recorder()
+    inclusion_proof(index, size, recorder)
+    return recorder.wanted
+
+
+def consistency_nodes(first: int, second: int) -> list[tuple[int, int]]:
+    """The (level, index) nodes `consistency_proof(first, second, ·)` reads."""
+    recorder = _Recorder()
+    consistency_proof(first, second, recorder)
+    return recorder.wanted
+
+
+def root_nodes(size: int) -> list[tuple[int, int]]:
+    """The (level, index) nodes `range_hash(·, 0, size)` reads: the frontier of the tree."""
+    recorder = _Recorder()
+    range_hash(recorder, 0, size)
+    return recorder.wanted
+
+
 def _well_formed(hashes: Sequence[bytes]) -> bool:
     return all(isinstance(h, bytes) and len(h) == HASH_SIZE for h in hashes)
 

@@ -36,7 +36,7 @@ from market.catalog.schemas import (
     Withdrawal,
 )
 from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
-from market.compliance.service import denial
+from market.compliance.service import refusal_response
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
@@ -69,22 +69,6 @@ def quote_out(q: Quote) -> QuoteOut:
     )
 
 
-def refused(decision: Any) -> JSONResponse:
-    problem = denial(decision)
-    return JSONResponse(
-        {
-            "type": "https://jilin-data-exchange.example/problems/compliance-denied",
-            "title": problem.title,
-            "status": 403,
-            "detail": problem.message,
-            "errors": [],
-            **problem.extra,
-        },
-        status_code=403,
-        media_type="application/problem+json",
-    )
-
-
 @router.post(
     "/price-catalogue",
     status_code=status.HTTP_201_CREATED,
@@ -93,9 +77,7 @@ def refused(decision: Any) -> JSONResponse:
     responses=problem_responses(Conflict, Forbidden),
     tags=["price catalogue"],
 )
-async def publish_entry(
-    data: PriceEntryCreate, session: Session, principal: PriceAuthority
-) -> PriceEntryOut:
+async def publish_entry(data: PriceEntryCreate, session: Session, principal: PriceAuthority) -> PriceEntryOut:
     return entry_out(await price_catalogue.publish(session, principal, data))
 
 
@@ -123,9 +105,7 @@ async def supersede_entry(
 async def withdraw_entry(
     entry_key: str, data: Withdrawal, session: Session, principal: PriceAuthority
 ) -> list[PriceEntryOut]:
-    return [
-        entry_out(r) for r in await price_catalogue.withdraw(session, principal, entry_key, data)
-    ]
+    return [entry_out(r) for r in await price_catalogue.withdraw(session, principal, entry_key, data)]
 
 
 @router.get(
@@ -174,14 +154,10 @@ async def create_product(
     data: ProductCreate, session: Session, principal: Seller, idempotency_key: IdempotencyKey = None
 ) -> Any:
     fingerprint = request_fingerprint(data)
-    if replayed := await replay(
-        session, principal.actor, idempotency_key, "products.create", fingerprint
-    ):
+    if replayed := await replay(session, principal.actor, idempotency_key, "products.create", fingerprint):
         return replayed
     body = await product_out(session, await products.create_product(session, principal, data))
-    await remember(
-        session, principal.actor, idempotency_key, "products.create", fingerprint, 201, body
-    )
+    await remember(session, principal.actor, idempotency_key, "products.create", fingerprint, 201, body)
     return body
 
 
@@ -194,9 +170,7 @@ async def list_products(
         stmt = stmt.where(Product.seller_id == principal.participant_id)
     rows = list((await session.execute(keyset_page(stmt, Product, cursor, limit))).scalars())
     page = page_of(rows, limit, lambda p: p)
-    return Page(
-        items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor
-    )
+    return Page(items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor)
 
 
 @router.get(
@@ -205,9 +179,7 @@ async def list_products(
     responses=problem_responses(NotFound),
     summary="A product (listed ones are public; others: seller and operators)",
 )
-async def read_product(
-    product_id: uuid.UUID, session: Session, principal: MaybeAuthenticated
-) -> ProductOut:
+async def read_product(product_id: uuid.UUID, session: Session, principal: MaybeAuthenticated) -> ProductOut:
     return await product_out(session, await products.get_product(session, principal, product_id))
 
 
@@ -220,9 +192,7 @@ async def read_product(
 async def update_product(
     product_id: uuid.UUID, data: ProductUpdate, session: Session, principal: Seller
 ) -> ProductOut:
-    return await product_out(
-        session, await products.update_product(session, principal, product_id, data)
-    )
+    return await product_out(session, await products.update_product(session, principal, product_id, data))
 
 
 @router.post(
@@ -249,9 +219,7 @@ async def submit_listing(product_id: uuid.UUID, session: Session, principal: Sel
 async def decide_listing(
     product_id: uuid.UUID, data: ListingDecision, session: Session, principal: Operator
 ) -> ListingOut:
-    product = await products.decide_listing(
-        session, principal, product_id, data.action, data.reason
-    )
+    product = await products.decide_listing(session, principal, product_id, data.action, data.reason)
     return ListingOut(product=await product_out(session, product))
 
 
@@ -281,9 +249,7 @@ async def catalogue(
         seller_id=seller_id,
     )
     page = page_of(rows, limit, lambda p: p)
-    return Page(
-        items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor
-    )
+    return Page(items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD; public")
@@ -321,17 +287,13 @@ async def create_quote(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     fingerprint = request_fingerprint(data)
-    if replayed := await replay(
-        session, principal.actor, idempotency_key, "quotes.create", fingerprint
-    ):
+    if replayed := await replay(session, principal.actor, idempotency_key, "quotes.create", fingerprint):
         return replayed
     result = await issue_quote(session, request.app.state.settings, principal, data)
     if not isinstance(result, Quote):
-        return refused(result)
+        return refusal_response(result)
     body = quote_out(result)
-    await remember(
-        session, principal.actor, idempotency_key, "quotes.create", fingerprint, 201, body
-    )
+    await remember(session, principal.actor, idempotency_key, "quotes.create", fingerprint, 201, body)
     return body
 
 
@@ -360,7 +322,5 @@ async def read_quote(quote_id: uuid.UUID, session: Session, principal: Authentic
     summary="Art. 70 check over the product's quotes (operators, price authority)",
     responses=problem_responses(NotFound, Forbidden),
 )
-async def fairness(
-    product_id: uuid.UUID, session: Session, principal: Overseer
-) -> list[FairnessFinding]:
+async def fairness(product_id: uuid.UUID, session: Session, principal: Overseer) -> list[FairnessFinding]:
     return await product_fairness(session, product_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,15 @@ from market.compliance.decision import Decision, evaluate
 from market.compliance.facts import ListingFacts, TradeFacts
 from market.compliance.gather import listing_facts, trade_facts
 from market.compliance.models import ComplianceDecisionRow
-from market.errors import Conflict, InvalidInput, MarketError, NotFound, invalid_from_validation
+from market.errors import (
+    PROBLEM_BASE,
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    InvalidInput,
+    MarketError,
+    NotFound,
+    invalid_from_validation,
+)
 
 
 class ComplianceDenied(MarketError):
@@ -36,14 +45,26 @@ def findings_json(decision: Decision) -> list[dict[str, Any]]:
 
 def denial(row: ComplianceDecisionRow) -> ComplianceDenied:
     reasons = [
-        f"{f['rule_id']} ({f['article']}): {f['message_en']}"
-        for f in row.findings
-        if f["outcome"] == "deny"
+        f"{f['rule_id']} ({f['article']}): {f['message_en']}" for f in row.findings if f["outcome"] == "deny"
     ]
     return ComplianceDenied(
         "refused by the compliance rules: " + "; ".join(reasons),
         extra={"decision_id": str(row.id), "outcome": row.outcome, "findings": row.findings},
     )
+
+
+def refusal_response(row: ComplianceDecisionRow) -> JSONResponse:
+    """The 403 problem+json a refused quote or order answers with; the refusal itself is kept."""
+    problem = denial(row)
+    body = {
+        "type": PROBLEM_BASE + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.message,
+        "errors": [],
+        **problem.extra,
+    }
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 async def build_listing_facts(session: AsyncSession, product: Product) -> ListingFacts:
@@ -110,9 +131,7 @@ async def store_decision(
     return row
 
 
-async def gate_listing(
-    session: AsyncSession, *, product: Product, actor: str
-) -> ComplianceDecisionRow:
+async def gate_listing(session: AsyncSession, *, product: Product, actor: str) -> ComplianceDecisionRow:
     """Run the listing rules on a product about to be listed; the decision is stored and audited."""
     decision = evaluate(await build_listing_facts(session, product))
     return await store_decision(

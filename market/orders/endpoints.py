@@ -6,13 +6,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
 from market.auth.principal import Authenticated, Buyer, Operator
 from market.common.clock import now
 from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
-from market.compliance.service import denial
+from market.compliance.service import refusal_response
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
@@ -84,19 +83,7 @@ async def create_order(
     )
     if isinstance(result, service.OrderRefused):
         # The refusal (decision + audit entry) is kept; no order exists.
-        problem = denial(result.decision)
-        return JSONResponse(
-            {
-                "type": "https://jilin-data-exchange.example/problems/compliance-denied",
-                "title": problem.title,
-                "status": 403,
-                "detail": problem.message,
-                "errors": [],
-                **problem.extra,
-            },
-            status_code=403,
-            media_type="application/problem+json",
-        )
+        return refusal_response(result.decision)
     body = await order_out(session, result)
     await remember(session, principal.actor, idempotency_key, "orders.create", fingerprint, 201, body)
     return body

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts import Purpose
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
@@ -37,18 +38,7 @@ from market.registry.workdays import (
 from market.rights.models import RightGrantRow
 from market.settings import Settings
 
-ALL_PURPOSES = [
-    "public_governance",
-    "public_welfare",
-    "academic_research",
-    "commercial_analytics",
-    "credit_assessment",
-    "marketing",
-    "risk_control",
-    "product_development",
-    "ai_training",
-    "internal_operations",
-]
+ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
 
 
 class InvalidRegistrationState(Conflict):
@@ -62,23 +52,27 @@ async def calendar(session: AsyncSession) -> HolidayCalendar:
     )
 
 
-async def _registration(
-    session: AsyncSession, registration_id: uuid.UUID, lock: bool = True
-) -> Registration:
+async def _registration(session: AsyncSession, registration_id: uuid.UUID, lock: bool = True) -> Registration:
     reg = await session.get(Registration, registration_id, with_for_update=lock)
     if reg is None:
         raise NotFound("registration not found")
     return reg
 
 
-async def apply(
-    session: AsyncSession, principal: Principal, data: RegistrationCreate
-) -> Registration:
+async def _no_application_in_progress(session: AsyncSession, resource_id: uuid.UUID) -> None:
+    pending = await session.scalar(
+        select(Registration.id).where(
+            Registration.resource_id == resource_id, Registration.status.in_(("submitted", "publicity"))
+        )
+    )
+    if pending:
+        raise Conflict("this resource already has an application in progress")
+
+
+async def apply(session: AsyncSession, principal: Principal, data: RegistrationCreate) -> Registration:
     resource = await session.get(DataResource, data.resource_id, with_for_update=True)
     if resource is None or resource.owner_id != principal.participant_id:
-        raise NotFound(
-            "resource not found", fields=[("body.resource_id", "no such resource of yours")]
-        )
+        raise NotFound("resource not found", fields=[("body.resource_id", "no such resource of yours")])
     if resource.status != "draft":
         raise InvalidRegistrationState(
             f"the resource is {resource.status}; use changes, transfer or cancellation"
@@ -93,14 +87,7 @@ async def apply(
             "the resource cannot be registered: " + "; ".join(r for _, r in problems),
             fields=problems,
         )
-    pending = await session.scalar(
-        select(Registration.id).where(
-            Registration.resource_id == resource.id,
-            Registration.status.in_(("submitted", "publicity")),
-        )
-    )
-    if pending:
-        raise Conflict("this resource already has an application in progress")
+    await _no_application_in_progress(session, resource.id)
     reg = Registration(
         resource_id=resource.id,
         applicant_id=resource.owner_id,
@@ -141,9 +128,7 @@ async def decide(
     reg.checklist = data.checklist.model_dump()
     if data.decision == "reject":
         if not data.reasons:
-            raise InvalidInput(
-                "a rejection gives its reasons", fields=[("body.reasons", "required")]
-            )
+            raise InvalidInput("a rejection gives its reasons", fields=[("body.reasons", "required")])
         reg.status, reg.decision_reasons = "rejected", data.reasons
         await record(
             session,
@@ -292,11 +277,7 @@ async def finalise(
         reg.resource_version = resource.version
     resource.status = "registered"
     await _certify(session, settings, reg, resource.owner_id, resource)
-    grant = (
-        await _root_holding_right(session, reg, resource.owner_id)
-        if reg.kind == "initial"
-        else None
-    )
+    grant = await _root_holding_right(session, reg, resource.owner_id) if reg.kind == "initial" else None
     await record(
         session,
         actor=actor,
@@ -442,14 +423,7 @@ async def _follow_up(
     reason: str,
     **extra: object,
 ) -> Registration:
-    pending = await session.scalar(
-        select(Registration.id).where(
-            Registration.resource_id == base.resource_id,
-            Registration.status.in_(("submitted", "publicity")),
-        )
-    )
-    if pending:
-        raise Conflict("this resource already has an application in progress")
+    await _no_application_in_progress(session, base.resource_id)
     reg = Registration(
         resource_id=base.resource_id,
         applicant_id=principal.participant_id,
@@ -492,9 +466,7 @@ async def request_change(
 async def _eligible_recipient(session: AsyncSession, participant_id: uuid.UUID) -> Participant:
     recipient = await session.get(Participant, participant_id)
     if recipient is None:
-        raise NotFound(
-            "recipient not found", fields=[("body.to_participant_id", "no such participant")]
-        )
+        raise NotFound("recipient not found", fields=[("body.to_participant_id", "no such participant")])
     if recipient.credit_status == "blacklisted":
         raise InvalidInput(
             "blacklisted participants cannot receive a transfer (吉政办发〔2016〕35号)",
@@ -508,9 +480,7 @@ async def request_transfer(
 ) -> Registration:
     base = await _registered(session, principal, registration_id)
     if data.to_participant_id == principal.participant_id:
-        raise InvalidInput(
-            "the resource is already yours", fields=[("body.to_participant_id", "yourself")]
-        )
+        raise InvalidInput("the resource is already yours", fields=[("body.to_participant_id", "yourself")])
     await _eligible_recipient(session, data.to_participant_id)
     return await _follow_up(
         session, principal, base, "transfer", data.reason, transfer_to_id=data.to_participant_id

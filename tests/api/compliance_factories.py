@@ -12,21 +12,9 @@ from typing import Any
 
 from market.catalog.models import Product, product_resources
 from market.common.clock import now
+from market.registry.lifecycle import ALL_PURPOSES
 from market.registry.models import DataResource, Registration
 from market.rights.models import RightGrantRow
-
-ALL_PURPOSES = [
-    "public_governance",
-    "public_welfare",
-    "academic_research",
-    "commercial_analytics",
-    "credit_assessment",
-    "marketing",
-    "risk_control",
-    "product_development",
-    "ai_training",
-    "internal_operations",
-]
 
 
 async def listed_product(
@@ -42,42 +30,13 @@ async def listed_product(
     **resource: Any,
 ) -> dict[str, str]:
     seller = uuid.UUID(seller_id)
-    fields: dict[str, Any] = {
-        "title": "企业经营数据",
-        "category": "enterprise",
-        "grade": "general",
-        "lawful_source": "collected in own operations",
-        "fingerprint_sha256": "ab" * 32,
-        "status": "registered",
-    }
-    fields.update(resource)
+    resource_ids = await registered_resource(app, seller_id, **resource)
+    fields = {"category": "enterprise", "grade": "general", **resource}
     async with app.state.sessionmaker() as session, session.begin():
-        res = DataResource(owner_id=seller, **fields)
-        session.add(res)
-        await session.flush()
-        reg = Registration(
-            resource_id=res.id,
-            applicant_id=seller,
-            status="registered",
-            registration_number=f"JLDR-2026-R-{uuid.uuid4().int % 10**6:06d}",
-        )
-        session.add(reg)
-        await session.flush()
+        res = await session.get(DataResource, uuid.UUID(resource_ids["resource_id"]))
+        holding = await session.get(RightGrantRow, uuid.UUID(resource_ids["holding_grant_id"]))
+        assert res is not None and holding is not None
         start = now() - timedelta(days=1)
-        holding = RightGrantRow(
-            kind="holding",
-            holder_id=seller,
-            resource_id=res.id,
-            subject_kind="resource",
-            subject_id=res.id,
-            registration_id=reg.id,
-            purposes=ALL_PURPOSES,
-            territory="cross_border",
-            sublicensable=True,
-            valid_from=start,
-        )
-        session.add(holding)
-        await session.flush()
         product = Product(
             seller_id=seller,
             title="经营指数",
@@ -95,9 +54,7 @@ async def listed_product(
         )
         session.add(product)
         await session.flush()
-        await session.execute(
-            product_resources.insert().values(product_id=product.id, resource_id=res.id)
-        )
+        await session.execute(product_resources.insert().values(product_id=product.id, resource_id=res.id))
         if operating_right:  # operating rights are over products (数据产品经营权)
             session.add(
                 RightGrantRow(

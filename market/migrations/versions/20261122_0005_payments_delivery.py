@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 revision: str = '0005'
 down_revision: str | Sequence[str] | None = '0002'
 branch_labels: str | Sequence[str] | None = None

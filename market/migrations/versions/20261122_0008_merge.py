@@ -6,9 +6,6 @@ Create Date: 2026-11-22 23:54:11.738789
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
 revision: str = '0008'
 down_revision: str | Sequence[str] | None = ('0004', '0005', '0007')
 branch_labels: str | Sequence[str] | None = None

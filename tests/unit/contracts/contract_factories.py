@@ -60,9 +60,7 @@ def child(
 ) -> RightGrant:
     """A child that is valid under `parent` unless `changes` say otherwise."""
     subject: tuple[Literal["resource", "product"], str] = (
-        ("product", "P1")
-        if kind is RightKind.OPERATING
-        else (parent.subject_kind, parent.subject_id)
+        ("product", "P1") if kind is RightKind.OPERATING else (parent.subject_kind, parent.subject_id)
     )
     fields: dict[str, Any] = {
         "grant_id": grant_id,

@@ -24,7 +24,7 @@ from contracts import (
     RightKind,
     check_new_grant,
     revocation_effect,
-    tree,
+    rights_tree,
     validate_chain,
 )
 
@@ -161,7 +161,7 @@ def test_cycles_are_detected_and_never_loop(grants: dict[str, RightGrant]) -> No
         revocation_effect(gid, grants)
 
     shown: list[str] = []
-    stack = list(tree(grants, T0))
+    stack = list(rights_tree(grants, T0))
     while stack:
         node = stack.pop()
         shown.append(node.grant.grant_id)
@@ -171,9 +171,7 @@ def test_cycles_are_detected_and_never_loop(grants: dict[str, RightGrant]) -> No
 
 @settings(max_examples=200)
 @given(valid_trees(), st.data())
-def test_an_issuable_grant_is_valid_once_recorded(
-    grants: dict[str, RightGrant], data: st.DataObject
-) -> None:
+def test_an_issuable_grant_is_valid_once_recorded(grants: dict[str, RightGrant], data: st.DataObject) -> None:
     parent = grants[data.draw(st.sampled_from(sorted(grants)))]
     kind = data.draw(st.sampled_from(RightKind))
     grantor = data.draw(st.sampled_from([parent.holder_id, "mallory"]))

@@ -12,6 +12,7 @@ from contracts import (
     Territory,
     check_new_grant,
     revocation_effect,
+    rights_tree,
     tree,
     validate_chain,
 )
@@ -146,15 +147,21 @@ def test_a_transferred_holding_right_can_no_longer_be_granted_from() -> None:
     problems = check_new_grant(ROOT, proposed, "seller", T0, grants=index(ROOT, transfer))
     assert [p.code for p in problems] == [FaultCode.HOLDING_TRANSFERRED]
     from_transferee = child("N", transfer)
-    assert (
-        check_new_grant(transfer, from_transferee, "buyer", T0, grants=index(ROOT, transfer)) == []
-    )
+    assert check_new_grant(transfer, from_transferee, "buyer", T0, grants=index(ROOT, transfer)) == []
 
 
 def test_a_root_holding_right_is_issued_without_a_parent() -> None:
     assert check_new_grant(None, holding("H9"), "registry", T0, grants={}) == []
     problems = check_new_grant(None, child("N", ROOT), "registry", T0, grants={})
     assert [p.code for p in problems] == [FaultCode.NOT_ROOTED]
+
+
+def test_a_grant_whose_term_has_already_ended_is_not_issued() -> None:
+    proposed = child("N", ROOT, valid_from=T0 - 2 * HOUR, valid_to=T0 - HOUR)
+    problems = check_new_grant(ROOT, proposed, "seller", T0, grants=index(ROOT))
+    assert [(p.code, p.grant_id, p.field) for p in problems] == [(FaultCode.EXPIRED, "N", "valid_to")]
+    future = child("N", ROOT, valid_from=T0 + HOUR)  # future-dated grants are fine
+    assert check_new_grant(ROOT, future, "seller", T0, grants=index(ROOT)) == []
 
 
 def test_duplicates_and_mismatched_parents_are_refused() -> None:
@@ -176,7 +183,9 @@ def test_revocation_reaches_the_grant_and_everything_below_it() -> None:
 
 def test_the_tree_nests_children_and_marks_validity() -> None:
     revoked_proc = PROC.revoked(T0 - HOUR)
-    [root] = tree(index(ROOT, revoked_proc, OPER, child("Q", ROOT)), T0)
+    grants = index(ROOT, revoked_proc, OPER, child("Q", ROOT))
+    assert tree(grants, T0) == rights_tree(grants, T0)  # the older name still works
+    [root] = rights_tree(grants, T0)
     assert root.grant.grant_id == "H" and root.validity.valid
     by_id = {n.grant.grant_id: n for n in root.children}
     assert set(by_id) == {"P", "Q"}
@@ -188,7 +197,7 @@ def test_the_tree_nests_children_and_marks_validity() -> None:
 def test_the_tree_shows_orphans_and_cycles_as_extra_roots() -> None:
     a = child("A", ROOT, parent_id="B")
     b = child("B", ROOT, parent_id="A")
-    roots = {n.grant.grant_id: n for n in tree(index(a, b, OPER), T0)}
+    roots = {n.grant.grant_id: n for n in rights_tree(index(a, b, OPER), T0)}
     assert set(roots) == {"A", "O"}
     [b_node] = roots["A"].children
     assert b_node.grant.grant_id == "B" and b_node.children == ()

@@ -89,9 +89,7 @@ def test_a_licence_within_the_right_is_not_adjusted() -> None:
         ({"start": T0 + 31 * 24 * HOUR}, "right_not_in_force", "start"),
     ],
 )
-def test_refusals_carry_a_code_and_the_field(
-    changes: dict[str, Any], code: str, field: str
-) -> None:
+def test_refusals_carry_a_code_and_the_field(changes: dict[str, Any], code: str, field: str) -> None:
     with pytest.raises(ContractError) as caught:
         derive(**changes)
     assert (caught.value.code, caught.value.field) == (code, field)

@@ -1,16 +1,19 @@
+"""One-line builders for pricing tests: a valid entry, plan or buyer unless told otherwise."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from pricing import BuyerFacts, GuidedPriceEntry, parse_plan
+from pricing import BuyerFacts, GuidedPriceEntry, PricePlan, QuotedTrade, TradeConditions, parse_plan
 
 AT = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 
 def entry(**over: Any) -> GuidedPriceEntry:
+    """Traffic data per call: base 2.00 with band -20 % / +10 % (1.60 .. 2.20)."""
     data: dict[str, Any] = {
-        "entry_key": "JL-PUB-TRAFFIC",
+        "entry_id": "JL-PUB-TRAFFIC",
         "data_class": "traffic",
         "unit": "per_call",
         "mode": "band",
@@ -21,12 +24,16 @@ def entry(**over: Any) -> GuidedPriceEntry:
         "legal_basis": "发改价格〔2025〕65号",
     }
     data.update(over)
-    return GuidedPriceEntry.model_validate(data)
+    return GuidedPriceEntry.model_validate({k: v for k, v in data.items() if v is not None})
 
 
-def disclosure_fee_schedule() -> GuidedPriceEntry:
+def ceiling_entry(**over: Any) -> GuidedPriceEntry:
+    return entry(mode="ceiling", band_up_pct=None, band_down_pct=None, **over)
+
+
+def disclosure_tiers() -> list[dict[str, Any]]:
     """国办函〔2020〕109号: requests 1-10 free, 11-30 at 100, then +100 per band of 10."""
-    tiers = [
+    tiers: list[dict[str, Any]] = [
         {"first_unit": 1, "last_unit": 10, "unit_price": "0"},
         {"first_unit": 11, "last_unit": 30, "unit_price": "100"},
     ]
@@ -35,21 +42,41 @@ def disclosure_fee_schedule() -> GuidedPriceEntry:
         tiers.append({"first_unit": start, "last_unit": start + 9, "unit_price": str(price)})
         start, price = start + 10, price + 100
     tiers.append({"first_unit": start, "unit_price": str(price)})
-    return entry(
-        entry_key="GOV-DISCLOSURE-FEE",
-        mode="ceiling",
-        band_up_pct=None,
-        band_down_pct=None,
+    return tiers
+
+
+def disclosure_fee_schedule() -> GuidedPriceEntry:
+    """The government information disclosure fee as a ceiling entry (国务院令711号 Art. 42)."""
+    return ceiling_entry(
+        entry_id="GOV-DISCLOSURE-FEE",
+        data_class="information_disclosure",
         unit="per_report",
-        tiers=tiers,
+        tiers=disclosure_tiers(),
         legal_basis="国务院令711号 Art. 42; 国办函〔2020〕109号",
     )
 
 
-def plan(**data: Any) -> Any:
+def plan(**data: Any) -> PricePlan:
     data.setdefault("currency", "CNY")
     return parse_plan(data)
 
 
 def facts(quantity: int = 1, purpose: str = "commercial_analytics", **over: Any) -> BuyerFacts:
     return BuyerFacts(purpose=purpose, quantity=quantity, at=over.pop("at", AT), **over)
+
+
+SAME = TradeConditions(security="general", cost="api", credit="good", steps="standard", duration="365")
+
+
+def trade(quote_id: str, buyer_id: str, total_minor: int, **over: Any) -> QuotedTrade:
+    data: dict[str, Any] = {
+        "quote_id": quote_id,
+        "buyer_id": buyer_id,
+        "conditions": SAME,
+        "quantity": 10,
+        "purpose": "commercial_analytics",
+        "total_minor": total_minor,
+        "plan_version": 1,
+    }
+    data.update(over)
+    return QuotedTrade.model_validate(data)

@@ -1,0 +1,90 @@
+"""Audit-log test data: entries as the writers make them, keys, signed heads, a reference MTH."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from market.audit.canonical import canonical_json, entry_leaf_hash
+from market.audit.merkle import root
+from market.audit.tree_head import SignedTreeHead, sign_tree_head
+from market.audit.verify import EntryRecord
+
+KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+PUBLIC = KEY.public_key()
+T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def entry(seq: int, note: str = "") -> EntryRecord:
+    """Entry `seq` of a synthetic log, with the leaf hash a writer would store."""
+    created_at = T0 + timedelta(milliseconds=137 * seq)
+    payload = canonical_json({"amount_fen": 1000 + seq, "note": note or f"数据 #{seq}"}).decode()
+    fields = (created_at, f"user-{seq % 7}", "order.paid", "order", f"order-{seq}", payload)
+    return EntryRecord(seq, *fields, leaf_hash=entry_leaf_hash(*fields))
+
+
+def entries(n: int) -> list[EntryRecord]:
+    return [entry(i) for i in range(n)]
+
+
+def rewritten(record: EntryRecord, **changes: object) -> EntryRecord:
+    """The record with fields changed *and* its leaf hash recomputed: a careful forger."""
+    changed = replace(record, **changes)  # type: ignore[arg-type]
+    return replace(changed, leaf_hash=changed.recomputed_leaf_hash())
+
+
+def head(records: Iterable[EntryRecord], key: Ed25519PrivateKey = KEY) -> SignedTreeHead:
+    leaves = [r.leaf_hash for r in records]
+    return sign_tree_head(len(leaves), root(leaves), T0 + timedelta(hours=1), key)
+
+
+def sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+class Reference:
+    """RFC 9162 §2.1.1–2.1.4 transcribed literally (recursive MTH, PATH, PROOF), over leaf
+    *data*, with MTH memoised per range so every size and index stays cheap to check."""
+
+    def __init__(self, data: list[bytes]) -> None:
+        self.data = data
+        self.mth = lru_cache(maxsize=None)(self._mth)
+
+    @staticmethod
+    def k(n: int) -> int:  # the largest power of two smaller than n, found by counting
+        k = 1
+        while k * 2 < n:
+            k *= 2
+        return k
+
+    def _mth(self, begin: int, end: int) -> bytes:
+        n = end - begin
+        if n == 0:
+            return sha(b"")
+        if n == 1:
+            return sha(b"\x00" + self.data[begin])
+        k = self.k(n)
+        return sha(b"\x01" + self.mth(begin, begin + k) + self.mth(begin + k, end))
+
+    def path(self, m: int, begin: int, end: int) -> list[bytes]:
+        n = end - begin
+        if n == 1:
+            return []
+        k = self.k(n)
+        if m < k:
+            return [*self.path(m, begin, begin + k), self.mth(begin + k, end)]
+        return [*self.path(m - k, begin + k, end), self.mth(begin, begin + k)]
+
+    def subproof(self, m: int, begin: int, end: int, complete: bool) -> list[bytes]:
+        n = end - begin
+        if m == n:
+            return [] if complete else [self.mth(begin, end)]
+        k = self.k(n)
+        if m <= k:
+            return [*self.subproof(m, begin, begin + k, complete), self.mth(begin + k, end)]
+        return [*self.subproof(m - k, begin + k, end, False), self.mth(begin, begin + k)]
