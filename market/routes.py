@@ -14,6 +14,7 @@ from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
 from market.registry.endpoints import router as registry_router
 from market.rights.endpoints import router as rights_router
+from market.stats.endpoints import router as stats_router
 
 ROUTERS = [
     participants_router,
@@ -26,6 +27,7 @@ ROUTERS = [
     rights_router,
     audit_router,
     alerts_router,
+    stats_router,
 ]
 
 

@@ -1,0 +1,44 @@
+"""Oversight statistics: settled trades counted by category and period; refunds apart."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.api.compliance_factories import listed_product
+from tests.api.factories import Api
+from tests.api.orders_factories import sealed_quote
+
+
+async def test_stats_by_category_and_period(api: Api, client: Any, app: Any) -> None:
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
+    authority = await api.staff("price_authority")
+    ids = []
+    for total in (10_000, 30_000, 5_000):
+        product = await listed_product(app, seller.participant_id)
+        quote = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=total)
+        order = (
+            await client.post(
+                "/v1/orders",
+                json={"quote_id": quote},
+                headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
+        ).json()
+        ids.append(order["id"])
+    for order_id in ids[:2]:
+        await client.post(f"/v1/payments/{order_id}/confirmation", headers=operator)
+    await client.post(f"/v1/payments/{ids[2]}/confirmation", headers=operator)
+    await client.post(f"/v1/orders/{ids[2]}/refund", headers=operator, json={"reason": "not as described"})
+    rows = (await client.get("/v1/stats?period=month", headers=authority)).json()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["category"], row["trades"], row["value_minor"], row["refunded_trades"]) == (
+        "enterprise",
+        2,
+        40_000,
+        1,
+    )
+    assert row["commission_minor"] == 500 + 1500
+    assert (await client.get("/v1/stats", headers=seller.headers)).status_code == 403
+    assert (await client.get("/v1/stats?period=week", headers=operator)).status_code == 422
