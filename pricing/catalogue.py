@@ -35,7 +35,6 @@ from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,7 +43,7 @@ from pydantic import (
 )
 
 from pricing.money import CURRENCIES, to_decimal
-from pricing.types import Percent, Tier, check_tiers, graduated_total
+from pricing.types import Percent, Tier, UtcDatetime, check_tiers, graduated_total
 
 FREE_BY_DEFAULT = ("public_governance", "public_welfare")  # 发改价格〔2025〕65号
 
@@ -103,8 +102,8 @@ class GuidedPriceEntry(BaseModel):
     band_up_pct: Percent | None = None
     band_down_pct: Percent | None = None
     purpose_rules: tuple[PurposeRule, ...] = Field(default_factory=_default_rules)
-    effective_from: AwareDatetime
-    effective_to: AwareDatetime | None = None
+    effective_from: UtcDatetime
+    effective_to: UtcDatetime | None = None
     legal_basis: str = Field(min_length=2, max_length=500)
     status: Literal["published", "superseded", "withdrawn"] = "published"
 

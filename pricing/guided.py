@@ -12,8 +12,9 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from pricing.catalogue import GuidedPriceEntry
+from pricing.discounts import VolumeDiscount
 from pricing.money import Money
-from pricing.plans import MeteredPlan, PricePlan, TieredPlan, VolumeDiscount, plan_total
+from pricing.plans import MeteredPlan, PricePlan, TieredPlan, plan_total
 from pricing.types import show_price
 
 

@@ -43,7 +43,8 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
 def round_half_up_to_minor(amount: Decimal, currency: str) -> Decimal:
     """THE rounding rule of the exchange: half-up to the currency's minor unit (the fen)."""
     exponent = CURRENCIES[check_currency(currency)]
-    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+    # to_decimal: a float reaching the rounding rule is refused with the usual message.
+    return to_decimal(amount).quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, order=False)

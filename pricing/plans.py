@@ -5,7 +5,8 @@ for paid public data must also stay inside its guided entry (`validate_plan_agai
 Art. 70: no discriminatory pricing between counterparties on the same trade conditions, except
 genuine differing needs under normal practice (`volume`), new-user offers for a reasonable
 period (`new_customer`) and random allocation under published fair rules
-(`random_allocation`). Any other discount kind is refused at validation.
+(`random_allocation`), defined in `pricing.discounts`. Any other discount kind is refused at
+validation.
 
 Each plan turns a quantity into itemised base lines; `pricing.quote` applies purposes and
 discounts. Amounts are decimal strings (or ints) in JSON; floats are refused.
@@ -24,79 +25,24 @@ JSON shape (discriminated on `kind`)::
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from pricing.discounts import (
+    MAX_NEW_CUSTOMER_PERIOD,
+    Discount,
+    NewCustomerDiscount,
+    RandomAllocationDiscount,
+    VolumeDiscount,
 )
-
 from pricing.money import CURRENCIES
-from pricing.types import Percent, Price, Tier, check_tiers, graduated_total, show_price
-
-# "A reasonable period" for new-user offers (Art. 70): we read it as at most one year.
-MAX_NEW_CUSTOMER_PERIOD = timedelta(days=365)
+from pricing.types import Price, Tier, check_tiers, graduated_total, show_price
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class NewCustomerDiscount(_Strict):
-    """New-user offer for a bounded period (Art. 70 exception)."""
-
-    kind: Literal["new_customer"]
-    pct: Percent
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime
-
-    @model_validator(mode="after")
-    def _bounded(self) -> NewCustomerDiscount:
-        span = self.valid_to - self.valid_from
-        if span <= timedelta(0) or span > MAX_NEW_CUSTOMER_PERIOD:
-            raise ValueError(
-                "valid_to: a new-customer offer runs for a reasonable period of at most "
-                f"{MAX_NEW_CUSTOMER_PERIOD.days} days after valid_from (Art. 70)"
-            )
-        return self
-
-    def applies(self, at: datetime, is_new_customer: bool) -> bool:
-        return is_new_customer and self.valid_from <= at < self.valid_to
-
-
-class VolumeDiscount(_Strict):
-    """A lower price for genuinely larger needs, open to every buyer alike (Art. 70)."""
-
-    kind: Literal["volume"]
-    min_quantity: int = Field(ge=2)
-    pct: Percent
-
-
-class RandomAllocationDiscount(_Strict):
-    """A discount won in a draw under published, fair random-allocation rules (Art. 70)."""
-
-    kind: Literal["random_allocation"]
-    rule_id: str | None = Field(default=None, min_length=1, max_length=120)
-    rule_url: str | None = Field(default=None, min_length=8, max_length=500)
-    pct: Percent
-
-    @model_validator(mode="after")
-    def _published(self) -> RandomAllocationDiscount:
-        if self.rule_id is None and self.rule_url is None:
-            raise ValueError("rule_id/rule_url: name the published fair rule of the draw")
-        return self
-
-
-Discount = Annotated[
-    NewCustomerDiscount | VolumeDiscount | RandomAllocationDiscount, Field(discriminator="kind")
-]
 
 
 class BaseLine(BaseModel):
@@ -301,6 +247,7 @@ def lowest_price(plan: PricePlan) -> Decimal:
 
 
 __all__ = [
+    "MAX_NEW_CUSTOMER_PERIOD",
     "PRICE_PLAN",
     "BaseLine",
     "Discount",

@@ -17,18 +17,14 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pricing.catalogue import GuidedPriceEntry
+from pricing.discounts import Discount, NewCustomerDiscount, RandomAllocationDiscount, VolumeDiscount
 from pricing.errors import PricingError
 from pricing.money import Money, round_parts
-from pricing.plans import (
-    Discount,
-    NewCustomerDiscount,
-    PricePlan,
-    RandomAllocationDiscount,
-    VolumeDiscount,
-)
+from pricing.plans import PricePlan
+from pricing.types import UtcDatetime
 
 LAWFUL_DISCOUNT_CODES = frozenset({"new_customer", "volume", "random_allocation"})
 
@@ -42,7 +38,7 @@ class BuyerFacts(BaseModel):
     quantity: int = Field(ge=1)
     is_new_customer: bool = False
     lottery_won: bool = False
-    at: AwareDatetime
+    at: UtcDatetime
 
 
 class QuoteLine(BaseModel):
@@ -76,8 +72,8 @@ class Quote(BaseModel):
     plan_version: int
     entry_id: str | None
     entry_version: int | None
-    issued_at: AwareDatetime
-    expires_at: AwareDatetime
+    issued_at: UtcDatetime
+    expires_at: UtcDatetime
 
     @property
     def total(self) -> Money:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from pricing.errors import PricingError
 from pricing.money import to_decimal
@@ -23,6 +24,15 @@ def _decimal(value: Any) -> Decimal:
 Price = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, max_digits=20, decimal_places=8)]
 # A percentage 0..100 (discounts, reductions, float bands).
 Percent = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Timezone-aware, stored in UTC: the same instant given as +08:00 or Z makes equal objects and
+# the same quote digest. Naive datetimes are refused (AwareDatetime).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class Tier(BaseModel):

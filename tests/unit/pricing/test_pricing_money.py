@@ -40,6 +40,8 @@ def test_floats_are_refused_everywhere(bad: float) -> None:
         Money.of("1", "CNY") * bad  # type: ignore[operator]
     with pytest.raises(PricingError, match="float"):
         allocate(Money.of("1", "CNY"), [bad, 1])  # type: ignore[list-item]
+    with pytest.raises(PricingError, match="float"):
+        round_half_up_to_minor(bad, "CNY")  # type: ignore[arg-type]
 
 
 def test_currencies_are_checked_and_never_mixed() -> None:

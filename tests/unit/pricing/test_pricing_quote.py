@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -104,6 +104,14 @@ def test_quotes_are_deterministic_and_canonically_serialised() -> None:
     assert a.total == sum((line.amount for line in a.lines), Money.zero("CNY"))
     changed = quote(p, entry(), facts(4))
     assert changed.digest() != a.digest()
+
+
+def test_the_same_instant_in_another_zone_gives_the_same_digest() -> None:
+    p = plan(kind="fixed", unit_price="2.00")
+    in_utc = quote(p, entry(), facts(3))
+    in_beijing = quote(p, entry(), facts(3, at=in_utc.issued_at.astimezone(timezone(timedelta(hours=8)))))
+    assert in_beijing == in_utc and in_beijing.digest() == in_utc.digest()
+    assert in_beijing.issued_at.utcoffset() == timedelta(0)
 
 
 def test_currency_mismatch_and_bad_validity_are_refused() -> None:
