@@ -245,9 +245,7 @@ def _well_formed(hashes: Sequence[bytes]) -> bool:
     return all(isinstance(h, bytes) and len(h) == HASH_SIZE for h in hashes)
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes
-) -> bool:
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes) -> bool:
     """RFC 9162 §2.1.3.2. Malformed input is a False, never an exception."""
     if not 0 <= index < size or not _well_formed([leaf, root_hash, *proof]):
         return False

@@ -64,8 +64,7 @@ class EntryRecord:
         return cls(
             seq=int(row["seq"]),
             created_at=(
-                created_at if isinstance(created_at, datetime)
-                else datetime.fromisoformat(str(created_at))
+                created_at if isinstance(created_at, datetime) else datetime.fromisoformat(str(created_at))
             ),
             actor=str(row["actor"]),
             action=str(row["action"]),
@@ -77,7 +76,11 @@ class EntryRecord:
 
     def recomputed_leaf_hash(self) -> bytes:
         return entry_leaf_hash(
-            self.created_at, self.actor, self.action, self.subject_type, self.subject_id,
+            self.created_at,
+            self.actor,
+            self.action,
+            self.subject_type,
+            self.subject_id,
             self.payload,
         )
 
@@ -238,9 +241,7 @@ class LogVerifier:
                 else:
                     expected += 1
                 stored = e.leaf_hash
-                input_ = leaf_input(
-                    e.created_at, e.actor, e.action, e.subject_type, e.subject_id, e.payload
-                )
+                input_ = leaf_input(e.created_at, e.actor, e.action, e.subject_type, e.subject_id, e.payload)
                 if sha256(input_).digest() != stored:
                     report.fail(seq, "edited", "the content no longer hashes to its leaf")
                     if report.problem_count >= limit:

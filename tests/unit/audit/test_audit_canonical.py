@@ -31,10 +31,13 @@ def test_canonical_json_is_sorted_compact_utf8_and_typed() -> None:
         "n": None,
         "t": True,
     }
-    assert canonical_json(obj) == (
-        '{"a":["2026-11-22T10:05:07.000042Z","00000000-0000-0000-0000-000000000001"],'
-        '"b":"12.50","n":null,"t":true,"名称":"数据"}'
-    ).encode()
+    assert (
+        canonical_json(obj)
+        == (
+            '{"a":["2026-11-22T10:05:07.000042Z","00000000-0000-0000-0000-000000000001"],'
+            '"b":"12.50","n":null,"t":true,"名称":"数据"}'
+        ).encode()
+    )
 
 
 @pytest.mark.parametrize("bad", [1.5, {"price": 0.1}, [Decimal(1), 2.0]])
@@ -107,8 +110,12 @@ def test_the_fast_leaf_equals_the_generic_canonical_json_leaf(
     when: datetime, actor: str, action: str, kind: str, sid: str, payload: str
 ) -> None:
     kwargs = {
-        "created_at": when, "actor": actor, "action": action, "subject_type": kind,
-        "subject_id": sid, "payload_json": payload,
+        "created_at": when,
+        "actor": actor,
+        "action": action,
+        "subject_type": kind,
+        "subject_id": sid,
+        "payload_json": payload,
     }
     leaf = entry_leaf_bytes(**kwargs)  # type: ignore[arg-type]
     assert leaf == entry_leaf_bytes_reference(**kwargs)  # type: ignore[arg-type]
@@ -117,11 +124,13 @@ def test_the_fast_leaf_equals_the_generic_canonical_json_leaf(
         assert f'"created_at":"{stamp}"'.encode() in leaf
 
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | text | st.decimals(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
-    max_leaves=12,
-))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | text | st.decimals(allow_nan=False, allow_infinity=False),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
+        max_leaves=12,
+    )
+)
 def test_canonical_text_survives_a_json_round_trip(value: object) -> None:
     # What lets an outside auditor re-canonicalise an API payload and get the stored text back.
     import json
@@ -130,11 +139,13 @@ def test_canonical_text_survives_a_json_round_trip(value: object) -> None:
     assert canonical_json(json.loads(once)) == once
 
 
-@given(st.datetimes(
-    min_value=datetime(1000, 1, 2),
-    max_value=datetime(9998, 12, 31),
-    timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))]),
-))
+@given(
+    st.datetimes(
+        min_value=datetime(1000, 1, 2),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))]),
+    )
+)
 def test_rfc3339_equals_the_strftime_definition(when: datetime) -> None:
     # strftime is the plain statement of the format (the fast path caches the minute prefix).
     assert rfc3339_utc(when) == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -25,10 +25,19 @@ from market.audit.merkle import (
 )
 
 # The CT reference inputs (Go and C++ certificate-transparency test suites) and MTH(D[n]).
-CT_DATA = [bytes.fromhex(h) for h in (
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-)]
+CT_DATA = [
+    bytes.fromhex(h)
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
 CT_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -42,27 +51,63 @@ CT_ROOTS = [
 ]
 CT_INCLUSION = [  # (index, size, PATH)
     (0, 1, []),
-    (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        0,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        5,
+        8,
+        [
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
     (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-    (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    (
+        1,
+        5,
+        [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 CT_CONSISTENCY = [  # (first, second, PROOF)
     (1, 1, []),
-    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 CT_LEAVES = [leaf_hash(d) for d in CT_DATA]
 CT_NODES = MemoryNodeSource(CT_LEAVES)
@@ -133,9 +178,7 @@ def test_tree_builder_yields_each_perfect_subtree_once_and_keeps_a_log_sized_fro
         assert builder.size == n and builder.root() == ref.mth(0, n)
         assert len(builder.frontier) == bin(n).count("1")
     assert len(seen) == 2 * 100 - bin(100).count("1")
-    assert list(perfect_subtree_hashes(leaves)) == [
-        (lv, ix, h) for lv, ix, h in _all_appends(leaves)
-    ]
+    assert list(perfect_subtree_hashes(leaves)) == [(lv, ix, h) for lv, ix, h in _all_appends(leaves)]
 
 
 def _all_appends(leaves: list[bytes]) -> list[tuple[int, int, bytes]]:
@@ -151,7 +194,7 @@ def test_a_resumed_builder_continues_exactly_where_the_stored_tree_ended() -> No
         stored = MemoryNodeSource(leaves[:cut])
         resumed = TreeBuilder.resume(cut, stored)
         rest = [node for leaf in leaves[cut:] for node in resumed.append(leaf)]
-        assert rest == _all_appends(leaves)[len(_all_appends(leaves[:cut])):]
+        assert rest == _all_appends(leaves)[len(_all_appends(leaves[:cut])) :]
         assert resumed.root() == root(leaves)
 
 
@@ -196,7 +239,7 @@ def test_verification_refuses_every_structural_lie_without_raising() -> None:
     for i in range(len(proof)):
         for byte in (0, 17, 31):
             bad = list(proof)
-            bad[i] = bad[i][:byte] + bytes([bad[i][byte] ^ 1]) + bad[i][byte + 1:]
+            bad[i] = bad[i][:byte] + bytes([bad[i][byte] ^ 1]) + bad[i][byte + 1 :]
             assert not verify_inclusion(CT_LEAVES[5], 5, 8, bad, root8)
     assert not verify_inclusion(CT_LEAVES[4], 5, 8, proof, root8)  # wrong leaf
     assert not verify_inclusion(CT_LEAVES[5], 8, 8, proof, root8)  # index outside the tree

@@ -17,7 +17,8 @@ WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 def test_the_signed_bytes_are_the_documented_ones() -> None:
     assert signing_bytes(8, ROOT.hex(), WHEN) == (
-        b'market-sth-v1\n{"root_hash":"' + ROOT.hex().encode()
+        b'market-sth-v1\n{"root_hash":"'
+        + ROOT.hex().encode()
         + b'","timestamp":"2026-11-22T12:00:00.000000Z","tree_size":8}'
     )
 

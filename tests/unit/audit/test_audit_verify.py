@@ -122,16 +122,25 @@ def test_feeding_one_by_one_equals_one_pass_and_memory_is_the_frontier() -> None
 def offline_material(seq: int, size: int = 40) -> tuple[str, str, str]:
     nodes = MemoryNodeSource(r.leaf_hash for r in LOG)
     record = LOG[seq]
-    entry_json = json.dumps({
-        "seq": record.seq, "created_at": record.created_at.isoformat(), "actor": record.actor,
-        "action": record.action, "subject_type": record.subject_type,
-        "subject_id": record.subject_id, "payload": json.loads(record.payload),
-        "leaf_hash": record.leaf_hash.hex(),
-    })
-    proof_json = json.dumps({
-        "leaf_index": seq, "tree_size": size,
-        "audit_path": [p.hex() for p in inclusion_proof(seq, size, nodes)],
-    })
+    entry_json = json.dumps(
+        {
+            "seq": record.seq,
+            "created_at": record.created_at.isoformat(),
+            "actor": record.actor,
+            "action": record.action,
+            "subject_type": record.subject_type,
+            "subject_id": record.subject_id,
+            "payload": json.loads(record.payload),
+            "leaf_hash": record.leaf_hash.hex(),
+        }
+    )
+    proof_json = json.dumps(
+        {
+            "leaf_index": seq,
+            "tree_size": size,
+            "audit_path": [p.hex() for p in inclusion_proof(seq, size, nodes)],
+        }
+    )
     return head(LOG[:size]).model_dump_json(), entry_json, proof_json
 
 
