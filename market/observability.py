@@ -73,9 +73,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = (
-            incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        )
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})[REQUEST_ID] = request_id
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -132,6 +130,27 @@ class BodyLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send, limit)
+            return
+        if declared is None and limit == self.max_body:
+            # A body of unknown length (chunked) is read here, up to the limit, so an oversize
+            # one is refused with 413 before any handler sees it; uploads stream instead.
+            buffered, size, more = [], 0, True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                size += len(message.get("body", b""))
+                if size > limit:
+                    await self._refuse(scope, receive, send, limit)
+                    return
+                buffered.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            replay = [{"type": "http.request", "body": b"".join(buffered), "more_body": False}]
+
+            async def replay_receive() -> Message:
+                return replay.pop() if replay else await receive()
+
+            await self.app(scope, replay_receive, send)
             return
         received = 0
         too_large = False

@@ -120,13 +120,11 @@ class ListingOut(BaseModel):
 
 class QuoteCreate(StrictModel):
     product_id: uuid.UUID
-    quantity: int = Field(ge=1, le=1_000_000_000)
+    quantity: int = Field(ge=1, le=1_000_000_000, strict=True)
     purpose: PurposeName
     scenario: str = Field(min_length=1, max_length=200)
     cross_border: bool = False
-    lottery_won: bool = Field(
-        default=False, description="Won a published random allocation (Art. 70)."
-    )
+    lottery_won: bool = Field(default=False, description="Won a published random allocation (Art. 70).")
 
 
 class QuoteOut(BaseModel):

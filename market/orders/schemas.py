@@ -49,7 +49,9 @@ class ReviewDecision(StrictModel):
 
 class RefundCreate(StrictModel):
     reason: str = Field(min_length=3, max_length=2000)
-    amount_minor: int | None = Field(default=None, ge=1, description="Default: all that remains.")
+    amount_minor: int | None = Field(
+        default=None, ge=1, strict=True, description="Default: all that remains."
+    )
 
 
 class RefundOut(BaseModel):
@@ -88,7 +90,7 @@ class LicenceOut(BaseModel):
 
 
 class UsageReport(StrictModel):
-    calls: int = Field(ge=1, le=1_000_000)
+    calls: int = Field(ge=1, le=1_000_000, strict=True)
 
 
 class UsageOut(BaseModel):

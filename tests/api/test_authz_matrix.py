@@ -1,0 +1,324 @@
+"""Authorisation matrix generated from the app's routes: no endpoint escapes it.
+
+Every route the application serves must be named in ROUTES with its audience. A new endpoint
+that is not classified fails `test_every_route_is_classified` by name, so whoever adds it has to
+decide who may call it. Then one world is built (tenants A and B with a registered resource, a
+listed product, a quote, a paid order and a licence each; staff) and every route with a path
+parameter is called as tenant B with tenant A's ids: the answer must be 403 or 404 and must not
+carry A's data. Every non-public route must answer 401 without credentials.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from market.app import create_app
+from tests.api.compliance_factories import operating_right
+from tests.api.compliance_factories import registered_resource as inserted_resource
+from tests.api.factories import Api, Party
+from tests.api.registry_factories import CHECKLIST, holding_grant_id, registered_resource
+from tests.api.test_catalog_products import GUIDED, product_body
+
+SECRET_TITLE = "TENANT-A-CONFIDENTIAL-7f3c"
+
+# Who may call each route. "public": anyone, no credentials; "tenant": an authenticated
+# participant, limited to their own objects; "staff": operator/auditor/price authority only;
+# "credential": a delivery credential instead of a login.
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/redoc"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "public",
+    ("POST", "/v1/participants"): "public",  # sign-up
+    ("POST", "/v1/auth/token"): "public",  # log-in
+    ("GET", "/v1/participants/{participant_id}"): "tenant",
+    ("PATCH", "/v1/participants/{participant_id}/credit"): "staff",
+    ("POST", "/v1/api-keys"): "tenant",
+    ("GET", "/v1/api-keys"): "tenant",
+    ("DELETE", "/v1/api-keys/{key_id}"): "tenant",
+    ("GET", "/v1/auth/me"): "tenant",
+    ("POST", "/v1/price-catalogue"): "staff",
+    ("POST", "/v1/price-catalogue/{entry_key}/versions"): "staff",
+    ("POST", "/v1/price-catalogue/{entry_key}/withdrawal"): "staff",
+    ("GET", "/v1/price-catalogue"): "public",  # guided prices are published (Art. 44)
+    ("GET", "/v1/price-catalogue/{entry_key}"): "public",
+    ("POST", "/v1/products"): "tenant",
+    ("GET", "/v1/products"): "tenant",
+    ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
+    ("PATCH", "/v1/products/{product_id}"): "tenant",
+    ("POST", "/v1/products/{product_id}/listing"): "tenant",
+    ("POST", "/v1/listings/{product_id}/decision"): "staff",
+    ("GET", "/v1/catalog"): "public",
+    ("GET", "/v1/catalog.jsonld"): "public",
+    ("POST", "/v1/quotes"): "tenant",
+    ("GET", "/v1/quotes/{quote_id}"): "tenant",
+    ("GET", "/v1/products/{product_id}/fairness"): "staff",
+    ("POST", "/v1/compliance/checks"): "tenant",
+    ("GET", "/v1/compliance/decisions"): "staff",
+    ("GET", "/v1/compliance/reviews"): "staff",
+    ("GET", "/v1/compliance/decisions/{decision_id}"): "staff",
+    ("POST", "/v1/compliance/mandates"): "staff",
+    ("POST", "/v1/compliance/open-applications"): "tenant",
+    ("POST", "/v1/compliance/open-applications/{application_id}/decision"): "staff",
+    ("POST", "/v1/compliance/security-assessments"): "staff",
+    ("POST", "/v1/orders"): "tenant",
+    ("GET", "/v1/orders/{order_id}"): "tenant",
+    ("GET", "/v1/orders"): "tenant",
+    ("POST", "/v1/orders/{order_id}/cancellation"): "tenant",
+    ("POST", "/v1/orders/{order_id}/completion"): "tenant",
+    ("POST", "/v1/orders/{order_id}/review"): "staff",
+    ("POST", "/v1/orders/{order_id}/refund"): "tenant",
+    ("POST", "/v1/payments/{order_id}/confirmation"): "staff",
+    ("GET", "/v1/orders/{order_id}/ledger"): "tenant",
+    ("POST", "/v1/payments/stripe/webhook"): "public",  # authenticated by its signature
+    ("GET", "/v1/licences/{licence_id}"): "tenant",
+    ("GET", "/v1/licences/{licence_id}/odrl"): "tenant",
+    ("GET", "/v1/deliveries/{licence_id}"): "tenant",
+    ("POST", "/v1/deliveries/{licence_id}/usage"): "credential",
+    ("POST", "/v1/resources"): "tenant",
+    ("GET", "/v1/resources"): "tenant",
+    ("GET", "/v1/resources/{resource_id}"): "tenant",
+    ("PUT", "/v1/resources/{resource_id}/sample"): "tenant",
+    ("POST", "/v1/registrations"): "tenant",
+    ("POST", "/v1/registrations/finalise-due"): "staff",
+    ("GET", "/v1/registrations/{registration_id}"): "tenant",
+    ("POST", "/v1/registrations/{registration_id}/decision"): "staff",
+    ("POST", "/v1/registrations/{registration_id}/objections"): "tenant",
+    ("POST", "/v1/objections/{objection_id}/resolution"): "staff",
+    ("GET", "/v1/objections"): "staff",
+    ("POST", "/v1/registrations/{registration_id}/changes"): "tenant",
+    ("POST", "/v1/registrations/{registration_id}/transfer"): "tenant",
+    ("POST", "/v1/registrations/{registration_id}/cancellation"): "tenant",
+    ("GET", "/v1/registry/{registration_number}"): "public",  # the public register (Art. 62)
+    ("GET", "/v1/holidays"): "public",
+    ("POST", "/v1/holidays"): "staff",
+    ("POST", "/v1/grants"): "tenant",
+    ("GET", "/v1/grants/{grant_id}"): "tenant",
+    ("GET", "/v1/grants/{grant_id}/odrl"): "tenant",
+    ("POST", "/v1/grants/{grant_id}/revocation"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/rights"): "tenant",
+    ("GET", "/v1/audit/tree-head"): "public",  # anyone may check the log's signed head
+    ("GET", "/v1/audit/proofs/inclusion"): "tenant",
+    ("GET", "/v1/audit/proofs/consistency"): "public",
+    ("GET", "/v1/audit/entries"): "staff",
+    ("GET", "/v1/audit/trades/{order_id}"): "staff",
+    ("GET", "/v1/audit/export"): "staff",
+    ("GET", "/v1/alerts"): "staff",
+    ("POST", "/v1/alerts/{alert_id}/acknowledgement"): "staff",
+    ("GET", "/v1/stats"): "staff",  # market statistics for operators, auditors, price authority
+}
+
+# Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
+# filing an objection is open to anyone during publicity (Art. 62); reading a listed product.
+CROSS_TENANT_ALLOWED = {
+    ("POST", "/v1/registrations/{registration_id}/objections"),
+    ("GET", "/v1/products/{product_id}"),
+}
+
+REASON = {"reason": "cross-tenant probe"}
+BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/v1/participants/{participant_id}/credit"): {
+        "status": "blacklisted",
+        "reason": "cross-tenant probe",
+    },
+    ("POST", "/v1/price-catalogue/{entry_key}/versions"): GUIDED,
+    ("POST", "/v1/price-catalogue/{entry_key}/withdrawal"): REASON,
+    ("PATCH", "/v1/products/{product_id}"): {"title": "hijacked"},
+    ("POST", "/v1/listings/{product_id}/decision"): {"action": "delist", "reason": "probe"},
+    ("POST", "/v1/compliance/open-applications/{application_id}/decision"): {
+        "decision": "approve",
+        "reason": "probe",
+    },
+    ("POST", "/v1/orders/{order_id}/cancellation"): REASON,
+    ("POST", "/v1/orders/{order_id}/review"): {"approve": True, "reason": "probe"},
+    ("POST", "/v1/orders/{order_id}/refund"): REASON,
+    ("POST", "/v1/deliveries/{licence_id}/usage"): {"calls": 1},
+    ("POST", "/v1/registrations/{registration_id}/decision"): {
+        "decision": "approve",
+        "checklist": CHECKLIST,
+    },
+    ("POST", "/v1/objections/{objection_id}/resolution"): {"outcome": "upheld", "reason": "probe"},
+    ("POST", "/v1/registrations/{registration_id}/changes"): REASON,
+    ("POST", "/v1/registrations/{registration_id}/cancellation"): REASON,
+    # Filled with the caller's own participant id: B tries to transfer A's registration to B.
+    ("POST", "/v1/registrations/{registration_id}/transfer"): {
+        "to_participant_id": "{caller}",
+        "reason": "cross-tenant probe",
+    },
+    ("POST", "/v1/grants/{grant_id}/revocation"): REASON,
+    ("POST", "/v1/alerts/{alert_id}/acknowledgement"): REASON,
+}
+
+
+def served_routes() -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, following included routers whatever FastAPI nests them in."""
+
+    def walk(routes: Any, prefix: str) -> Iterator[tuple[str, str]]:
+        for r in routes:
+            if hasattr(r, "original_router"):  # FastAPI >= 0.16x keeps included routers nested
+                yield from walk(r.original_router.routes, prefix + r.include_context.prefix)
+            elif hasattr(r, "routes") and not getattr(r, "methods", None):
+                yield from walk(r.routes, prefix + getattr(r, "path", ""))
+            else:
+                for method in sorted(set(getattr(r, "methods", None) or ()) - {"HEAD"}):
+                    yield method, prefix + r.path
+
+    yield from walk(create_app().routes, "")
+
+
+def test_every_route_is_classified() -> None:
+    served = set(served_routes())
+    assert len(served) > 50, "route discovery broke: too few routes found"
+    unclassified = sorted(served - set(ROUTES))
+    assert not unclassified, f"routes with no authorisation class in ROUTES: {unclassified}"
+    stale = sorted(set(ROUTES) - served)
+    assert not stale, f"ROUTES names routes the app no longer serves: {stale}"
+
+
+@dataclass
+class Tenant:
+    party: Party
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Tenant:
+    """A participant with a registered resource, a listed product, a quote, a paid order, a licence."""
+    client = api.client
+    t = Tenant(await api.org())
+    me = t.party
+    reg = await registered_resource(api, me, operator, title=title)
+    rid = reg["resource"]["id"]
+    t.ids |= {
+        "participant_id": me.participant_id,
+        "resource_id": rid,
+        "registration_id": reg["registration"]["id"],
+        "registration_number": reg["registration"]["registration_number"],
+        "grant_id": await holding_grant_id(api, me.headers, rid),
+    }
+    for_sale = await inserted_resource(app, me.participant_id, title=title)
+    made = await client.post(
+        "/v1/products",
+        json=product_body(for_sale["resource_id"], title=title),
+        headers=me.headers,
+    )
+    assert made.status_code == 201, made.text
+    pid = made.json()["id"]
+    await operating_right(app, me.participant_id, for_sale, pid)
+    assert (await client.post(f"/v1/products/{pid}/listing", headers=me.headers)).status_code == 200
+    buyer = await api.org(roles=("buyer",))
+    quote = await client.post(
+        "/v1/quotes",
+        headers=buyer.headers,
+        json={"product_id": pid, "quantity": 1, "purpose": "risk_control",
+              "scenario": "credit risk scoring"},
+    )
+    assert quote.status_code == 201, quote.text
+    order = await client.post(
+        "/v1/orders",
+        json={"quote_id": quote.json()["id"]},
+        headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert order.status_code == 201, order.text
+    paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
+    assert paid.status_code == 200, paid.text
+    key = await client.post("/v1/api-keys", json={"name": title}, headers=me.headers)
+    assert key.status_code == 201, key.text
+    check = await client.post(
+        "/v1/compliance/checks", json={"kind": "listing", "product_id": pid}, headers=me.headers
+    )
+    assert check.status_code in (200, 201), check.text
+    t.ids |= {
+        "product_id": pid,
+        "quote_id": quote.json()["id"],
+        "order_id": order.json()["id"],
+        "licence_id": paid.json()["licence_id"],
+        "key_id": key.json()["id"],
+        "decision_id": check.json().get("id") or str(uuid.uuid4()),
+        # No cheap real object exists for these; their routes are staff-only, so the role
+        # check answers before any lookup and a fresh id is as good a probe as any.
+        "objection_id": str(uuid.uuid4()),
+        "application_id": str(uuid.uuid4()),
+        "alert_id": str(uuid.uuid4()),
+        "entry_key": str(GUIDED["entry_key"]),
+    }
+    return t
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        assert name in ids, f"{path}: no id of kind {name!r} in the matrix; add one to tenant()"
+        return ids[name]
+
+    return re.sub(r"\{([a-z_]+)\}", sub, path)
+
+
+async def call(
+    client: Any, method: str, path: str, url: str, headers: dict[str, str], caller: str = ""
+) -> Any:
+    if method == "PUT":
+        return await client.put(url, content=b"id\n1\n", headers=headers)
+    body = BODIES.get((method, path))
+    if isinstance(body, dict):
+        body = {k: caller if v == "{caller}" else v for k, v in body.items()}
+    if method == "GET" or (body is None and method == "DELETE"):
+        return await client.request(method, url, headers=headers)
+    return await client.request(method, url, json=body if body is not None else {}, headers=headers)
+
+
+async def test_tenant_b_cannot_reach_tenant_a_objects(api: Api, client: Any, app: Any) -> None:
+    operator = await api.staff("operator")
+    authority = await api.staff("price_authority")
+    await api.staff("auditor")
+    assert (await client.post("/v1/price-catalogue", json=GUIDED, headers=authority)).status_code == 201
+    a = await tenant(api, app, operator, SECRET_TITLE)
+    b = await tenant(api, app, operator, "tenant B data")
+    failures = []
+    probed = 0
+    for method, path in sorted(ROUTES):
+        if "{" not in path or ROUTES[(method, path)] == "public":
+            continue
+        if (method, path) in CROSS_TENANT_ALLOWED:
+            continue
+        url = fill(path, a.ids)
+        r = await call(client, method, path, url, b.party.headers, b.party.participant_id)
+        probed += 1
+        leaked = SECRET_TITLE in r.text or a.party.participant_id in r.text.replace(url, "")
+        if path == "/v1/participants/{participant_id}":
+            leaked = SECRET_TITLE in r.text  # the id is in the URL; the body must not say more
+        if r.status_code not in (403, 404) or leaked:
+            failures.append(f"{method} {path} -> {r.status_code} {r.text[:200]}")
+    assert probed >= 35
+    assert not failures, "tenant B reached tenant A's objects:\n" + "\n".join(failures)
+    # Positive control: the same URLs work for their owner, so the refusals above were about
+    # ownership and not about a malformed probe.
+    for method, path in sorted(ROUTES):
+        if method == "GET" and ROUTES[(method, path)] == "tenant" and "{" in path:
+            if "quote_id" in path or path.startswith("/v1/deliveries/"):
+                continue  # quotes and deliveries are the buyer's, not tenant A's (the seller)
+            own = await client.get(fill(path, a.ids), headers=a.party.headers)
+            assert own.status_code == 200, f"{path} as its owner -> {own.status_code} {own.text}"
+
+
+async def test_every_non_public_route_needs_credentials(client: Any) -> None:
+    ids = {name: str(uuid.uuid4()) for name in (
+        "participant_id", "resource_id", "registration_id", "grant_id", "order_id", "licence_id",
+        "quote_id", "key_id", "product_id", "objection_id", "decision_id", "application_id",
+        "alert_id")}
+    ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
+    ids["caller"] = ids["participant_id"]
+    failures = []
+    for (method, path), audience in sorted(ROUTES.items()):
+        if audience in ("public", "credential"):
+            continue
+        r = await call(client, method, path, fill(path, ids), {}, ids["caller"])
+        if r.status_code != 401:
+            failures.append(f"{method} {path} -> {r.status_code}")
+    assert not failures, "answered without credentials:\n" + "\n".join(failures)
