@@ -129,6 +129,10 @@ def parse_purposes(values: Iterable[object], field: str = "purposes") -> frozens
     if isinstance(values, str):
         # A bare string would otherwise be iterated character by character.
         values = [values]
+    if not isinstance(values, list | tuple | set | frozenset):
+        raise ContractError(
+            "invalid_purposes", field, f"expected a list of purposes, got {type(values).__name__}"
+        )
     return frozenset(parse_purpose(v, field) for v in values)
 
 

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contracts import ContractError
+
 PROBLEM_BASE = "https://jilin-data-exchange.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("market.errors")
@@ -165,6 +167,31 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(ContractError)
+    async def _contract(request: Request, exc: ContractError) -> JSONResponse:
+        # Raised by the contracts library's own validators (e.g. an unknown purpose inside a
+        # licence template); it is deliberately not a ValueError, so pydantic does not wrap it.
+        field = exc.field if exc.field.startswith(("body", "query", "path")) else f"body.{exc.field}"
+        return problem_response(
+            422,
+            f"contract-{exc.code}".replace("_", "-"),
+            "Invalid terms",
+            str(exc),
+            request,
+            [(field, exc.reason)],
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(
+            500,
+            "internal-error",
+            "Internal error",
+            "The server failed; the request was rolled back. It has been logged.",
+            request,
+        )
+
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A unique/foreign-key race lost to a concurrent request: the transaction rolled back.
@@ -190,9 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def invalid_from_validation(
-    exc: Any, prefix: str = "body", message: str = "invalid input"
-) -> InvalidInput:
+def invalid_from_validation(exc: Any, prefix: str = "body", message: str = "invalid input") -> InvalidInput:
     """Turn a pydantic ValidationError raised inside a service into a 422 naming each field."""
     fields = []
     for err in exc.errors():

@@ -161,7 +161,7 @@ async def entries(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,19}$", description="id to continue after")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="id to continue after")] = None,
 ) -> EntryPage:
     stmt = _filtered(subject_type, subject_id, actor, action, since, until)
     if cursor:

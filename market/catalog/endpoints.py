@@ -44,6 +44,7 @@ from market.orders.models import Quote
 from pricing import FairnessFinding
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
+MAX_MINOR = 10**15  # a trillion yuan in fen: far above any price, far below a 64-bit column
 Overseer = Annotated[Principal, Depends(require_roles("operator", "price_authority"))]
 
 
@@ -232,8 +233,8 @@ async def catalogue(
     category: Annotated[str | None, Query(pattern="^(public|enterprise|personal|mixed)$")] = None,
     grade: Annotated[str | None, Query(pattern="^(general|important|core)$")] = None,
     delivery_mode: Annotated[str | None, Query(pattern="^(file|api|sandbox)$")] = None,
-    min_price: Annotated[int | None, Query(ge=0, description="fen")] = None,
-    max_price: Annotated[int | None, Query(ge=0, description="fen")] = None,
+    min_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
     seller_id: uuid.UUID | None = None,
 ) -> Page[ProductOut]:
     rows = await search.search(

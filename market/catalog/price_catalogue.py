@@ -77,9 +77,7 @@ async def supersede(
     session: AsyncSession, principal: Principal, entry_key: str, data: PriceEntryCreate
 ) -> PriceCatalogueEntryRow:
     if data.entry_key != entry_key:
-        raise InvalidInput(
-            "the body names another entry", fields=[("body.entry_key", "must match the path")]
-        )
+        raise InvalidInput("the body names another entry", fields=[("body.entry_key", "must match the path")])
     existing = await versions(session, entry_key)
     if not existing:
         raise NotFound("price entry not found")
@@ -128,9 +126,7 @@ async def withdraw(
     return existing
 
 
-async def guided_entry_at(
-    session: AsyncSession, data_class: str, at: datetime
-) -> GuidedPriceEntry | None:
+async def guided_entry_at(session: AsyncSession, data_class: str, at: datetime) -> GuidedPriceEntry | None:
     """The entry in force for a class of public data at `at` (withdrawn ones never apply)."""
     stmt = select(PriceCatalogueEntryRow).where(
         PriceCatalogueEntryRow.data_class == data_class,

@@ -45,9 +45,7 @@ class InvalidListingTransition(Conflict):
 
 
 async def resource_ids_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
-    stmt = select(product_resources.c.resource_id).where(
-        product_resources.c.product_id == product_id
-    )
+    stmt = select(product_resources.c.resource_id).where(product_resources.c.product_id == product_id)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -68,9 +66,7 @@ async def _usable_resources(
             )
         grants = await resource_grants(session, rid)
         index = {str(g.id): to_contract_grant(g) for g in grants}
-        mine = [
-            g for g in grants if g.holder_id == seller_id and g.kind in ("holding", "processing")
-        ]
+        mine = [g for g in grants if g.holder_id == seller_id and g.kind in ("holding", "processing")]
         if not any(validate_chain(str(g.id), index, now()).valid for g in mine):
             raise Forbidden(
                 "you hold no valid holding or processing right over this resource (Art. 22)",
@@ -110,9 +106,7 @@ async def _checked_plan(
             raise InvalidInput(
                 f"the plan leaves guided entry {entry.entry_key} v{entry.version} (Art. 65): "
                 + "; ".join(v.reason for v in violations[:3]),
-                fields=[
-                    ("body.price_plan", f"{v.reason} (limit {v.limit})") for v in violations[:3]
-                ],
+                fields=[("body.price_plan", f"{v.reason} (limit {v.limit})") for v in violations[:3]],
                 extra={"entry_key": entry.entry_key, "entry_version": entry.version},
             )
     return stored, Money(lowest_price(plan), plan.currency).minor_units
@@ -122,15 +116,11 @@ def _search_text(product: Product) -> str:
     return " ".join([product.title, product.description, *product.scenarios])
 
 
-async def create_product(
-    session: AsyncSession, principal: Principal, data: ProductCreate
-) -> Product:
+async def create_product(session: AsyncSession, principal: Principal, data: ProductCreate) -> Product:
     if principal.participant_id is None:
         raise Forbidden("products belong to a participant")
     resources = await _usable_resources(session, principal.participant_id, data.resource_ids)
-    plan, price_from = await _checked_plan(
-        session, data.price_plan, resources, data.price_catalogue_class, 1
-    )
+    plan, price_from = await _checked_plan(session, data.price_plan, resources, data.price_catalogue_class, 1)
     if not set(data.licence_template.scenarios) <= set(data.scenarios):
         raise InvalidInput(
             "the licence template offers a scenario the product does not declare",
@@ -161,9 +151,7 @@ async def create_product(
     session.add(product)
     await session.flush()
     for rid in data.resource_ids:
-        await session.execute(
-            product_resources.insert().values(product_id=product.id, resource_id=rid)
-        )
+        await session.execute(product_resources.insert().values(product_id=product.id, resource_id=rid))
     await record(
         session,
         actor=principal.actor,
@@ -182,9 +170,7 @@ async def create_product(
     return product
 
 
-async def get_product(
-    session: AsyncSession, principal: Principal | None, product_id: uuid.UUID
-) -> Product:
+async def get_product(session: AsyncSession, principal: Principal | None, product_id: uuid.UUID) -> Product:
     product = await session.get(Product, product_id)
     if product is None:
         raise NotFound("product not found")
@@ -195,9 +181,7 @@ async def get_product(
     return product
 
 
-async def _own_product(
-    session: AsyncSession, principal: Principal, product_id: uuid.UUID
-) -> Product:
+async def _own_product(session: AsyncSession, principal: Principal, product_id: uuid.UUID) -> Product:
     product = await session.get(Product, product_id, with_for_update=True)
     if product is None or product.seller_id != principal.participant_id:
         raise NotFound("product not found")
@@ -218,8 +202,7 @@ async def update_product(
         resources = [
             r
             for r in [
-                await session.get(DataResource, rid)
-                for rid in await resource_ids_of(session, product.id)
+                await session.get(DataResource, rid) for rid in await resource_ids_of(session, product.id)
             ]
             if r
         ]

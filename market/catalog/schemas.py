@@ -61,7 +61,7 @@ class ProductCreate(StrictModel):
     )
     licence_template: LicenceTemplate
     exclusivity: Literal["non_exclusive", "exclusive"] = "non_exclusive"
-    stock_limit: int | None = Field(default=None, ge=1)
+    stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
     price_catalogue_class: str | None = Field(default=None, max_length=80)
 
     @field_validator("scenarios")
@@ -79,7 +79,7 @@ class ProductUpdate(StrictModel):
     scenarios: list[str] | None = Field(default=None, min_length=1, max_length=20)
     price_plan: dict[str, Any] | None = None
     licence_template: LicenceTemplate | None = None
-    stock_limit: int | None = Field(default=None, ge=1)
+    stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
 
 
 class ProductOut(BaseModel):

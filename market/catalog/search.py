@@ -54,9 +54,7 @@ def catalogue_query(
     return stmt
 
 
-async def search(
-    session: AsyncSession, *, cursor: str | None, limit: int, **filters: Any
-) -> list[Product]:
+async def search(session: AsyncSession, *, cursor: str | None, limit: int, **filters: Any) -> list[Product]:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     stmt = keyset_page(catalogue_query(dialect, **filters), Product, cursor, limit)
     return list((await session.execute(stmt)).scalars())
@@ -105,9 +103,7 @@ def dcat_catalogue(products: list[Product], base_url: str) -> dict[str, Any]:
                                 {
                                     "odrl:leftOperand": "odrl:purpose",
                                     "odrl:operator": "odrl:isAnyOf",
-                                    "odrl:rightOperand": p.licence_template.get(
-                                        "permitted_purposes", []
-                                    ),
+                                    "odrl:rightOperand": p.licence_template.get("permitted_purposes", []),
                                 }
                             ],
                         }

@@ -57,9 +57,7 @@ async def read(grant_id: uuid.UUID, session: Session, principal: Authenticated) 
     responses=problem_responses(NotFound),
     summary="The grant as ODRL 2.2 JSON-LD",
 )
-async def odrl(
-    grant_id: uuid.UUID, session: Session, principal: Authenticated
-) -> dict[str, object]:
+async def odrl(grant_id: uuid.UUID, session: Session, principal: Authenticated) -> dict[str, object]:
     grant = await service.visible_grant(session, principal, grant_id)
     assigner = str(grant.granted_by_id) if grant.granted_by_id else None
     return grant_to_odrl(to_contract_grant(grant), assigner_id=assigner)
@@ -84,9 +82,7 @@ async def revoke(
     responses=problem_responses(NotFound),
     summary="The rights tree of a resource with each grant's validity now",
 )
-async def rights_tree(
-    resource_id: uuid.UUID, session: Session, principal: Authenticated
-) -> RightsTree:
+async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
     resource = await session.get(DataResource, resource_id)
     grants = await resource_grants(session, resource_id)
     if resource is None or not (

@@ -22,7 +22,7 @@ class GrantCreate(StrictModel):
     territory: Literal["domestic", "cross_border"] = "domestic"
     sublicensable: bool = False
     field_limits: list[str] | None = None
-    volume_limit: int | None = Field(default=None, ge=1)
+    volume_limit: int | None = Field(default=None, ge=1, le=10**15, strict=True)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
 

@@ -23,16 +23,10 @@ from market.rights.schemas import GrantCreate
 from market.rights.validity import resource_grants, to_contract_grant
 
 
-async def issue_grant(
-    session: AsyncSession, principal: Principal, data: GrantCreate
-) -> RightGrantRow:
+async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
     parent = await session.get(RightGrantRow, data.parent_grant_id)
-    if parent is None or (
-        parent.holder_id != principal.participant_id and not principal.can_see_all()
-    ):
-        raise NotFound(
-            "parent grant not found", fields=[("body.parent_grant_id", "no such grant of yours")]
-        )
+    if parent is None or (parent.holder_id != principal.participant_id and not principal.can_see_all()):
+        raise NotFound("parent grant not found", fields=[("body.parent_grant_id", "no such grant of yours")])
     if parent.holder_id != principal.participant_id:
         raise Forbidden(
             "only the holder of the parent right can grant under it (Art. 22)",
@@ -74,9 +68,7 @@ async def issue_grant(
         created_at=at,
         updated_at=at,
     )
-    index = {
-        str(g.id): to_contract_grant(g) for g in await resource_grants(session, parent.resource_id)
-    }
+    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, parent.resource_id)}
     try:
         proposed: RightGrant = to_contract_grant(row)
         problems = check_new_grant(
@@ -86,8 +78,7 @@ async def issue_grant(
         raise InvalidInput(str(exc), fields=[(f"body.{exc.field}", exc.reason)]) from exc
     if problems:
         raise InvalidInput(
-            "the grant does not fit its chain: "
-            + "; ".join(f"{p.code}: {p.reason}" for p in problems),
+            "the grant does not fit its chain: " + "; ".join(f"{p.code}: {p.reason}" for p in problems),
             fields=[(f"body.{p.field}", f"link {p.grant_id}: {p.reason}") for p in problems],
         )
     session.add(row)
@@ -113,13 +104,10 @@ async def issue_grant(
     return row
 
 
-async def visible_grant(
-    session: AsyncSession, principal: Principal, grant_id: uuid.UUID
-) -> RightGrantRow:
+async def visible_grant(session: AsyncSession, principal: Principal, grant_id: uuid.UUID) -> RightGrantRow:
     grant = await session.get(RightGrantRow, grant_id)
     if grant is None or not (
-        principal.can_see_all()
-        or principal.participant_id in (grant.holder_id, grant.granted_by_id)
+        principal.can_see_all() or principal.participant_id in (grant.holder_id, grant.granted_by_id)
     ):
         raise NotFound("grant not found")
     return grant
@@ -134,9 +122,7 @@ async def revoke_grant(
     if grant.revoked_at is not None:
         raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
     grant.revoked_at, grant.revocation_reason = now(), reason
-    index = {
-        str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)
-    }
+    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)}
     affected = sorted(revocation_effect(str(grant.id), index) - {str(grant.id)})
     await record(
         session,

@@ -48,9 +48,7 @@ async def chain_validity(session: AsyncSession, grant_id: uuid.UUID, at: datetim
     grant = await session.get(RightGrantRow, grant_id)
     if grant is None:
         raise LookupError(f"no grant {grant_id}")
-    index = {
-        str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)
-    }
+    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)}
     return validate_chain(str(grant_id), index, at)
 
 
@@ -83,9 +81,7 @@ async def operating_right_for(
         in_tree = [g for g in candidates if g.resource_id == resource_id]
         if not in_tree:
             return None
-        index = {
-            str(g.id): to_contract_grant(g) for g in await resource_grants(session, resource_id)
-        }
+        index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, resource_id)}
         verdicts = [(g, validate_chain(str(g.id), index, at)) for g in in_tree]
         best = next((v for v in verdicts if v[1].valid), verdicts[0])
         if not best[1].valid:

@@ -62,14 +62,10 @@ GUIDED = {
 async def test_price_authority_publishes_supersedes_and_withdraws(api: Api, client: Any) -> None:
     authority = await api.staff("price_authority")
     seller = await api.org()
-    assert (
-        await client.post("/v1/price-catalogue", json=GUIDED, headers=seller.headers)
-    ).status_code == 403
+    assert (await client.post("/v1/price-catalogue", json=GUIDED, headers=seller.headers)).status_code == 403
     r = await client.post("/v1/price-catalogue", json=GUIDED, headers=authority)
     assert r.status_code == 201, r.text
-    assert (
-        await client.post("/v1/price-catalogue", json=GUIDED, headers=authority)
-    ).status_code == 409
+    assert (await client.post("/v1/price-catalogue", json=GUIDED, headers=authority)).status_code == 409
     v2 = await client.post(
         "/v1/price-catalogue/JL-PUB-ENTERPRISE-REG/versions",
         headers=authority,
@@ -165,25 +161,17 @@ async def test_listing_lifecycle_and_forbidden_transitions(api: Api, client: Any
     assert product["listing_status"] == "listed"
     decide = f"/v1/listings/{product['id']}/decision"
     assert (
-        await client.post(
-            decide, headers=seller.headers, json={"action": "suspend", "reason": "x" * 5}
-        )
+        await client.post(decide, headers=seller.headers, json={"action": "suspend", "reason": "x" * 5})
     ).status_code == 403
-    bad = await client.post(
-        decide, headers=operator, json={"action": "reject", "reason": "too late"}
-    )
+    bad = await client.post(decide, headers=operator, json={"action": "reject", "reason": "too late"})
     assert bad.status_code == 409
     assert (
-        await client.post(
-            decide, headers=operator, json={"action": "suspend", "reason": "complaint"}
-        )
+        await client.post(decide, headers=operator, json={"action": "suspend", "reason": "complaint"})
     ).json()["product"]["listing_status"] == "suspended"
     assert (
         await client.post(decide, headers=operator, json={"action": "list", "reason": "cleared"})
     ).status_code == 200
-    delisted = await client.post(
-        decide, headers=operator, json={"action": "delist", "reason": "expired"}
-    )
+    delisted = await client.post(decide, headers=operator, json={"action": "delist", "reason": "expired"})
     assert delisted.json()["product"]["listing_status"] == "delisted"
     assert (
         await client.post(decide, headers=operator, json={"action": "list", "reason": "again"})
@@ -197,9 +185,7 @@ async def test_important_data_waits_for_review_and_no_operating_right_is_rejecte
     operator = await api.staff("operator")
     resource = await registered_resource(app, seller.participant_id, grade="important")
     product = (
-        await client.post(
-            "/v1/products", json=product_body(resource["resource_id"]), headers=seller.headers
-        )
+        await client.post("/v1/products", json=product_body(resource["resource_id"]), headers=seller.headers)
     ).json()
     rejected = await client.post(f"/v1/products/{product['id']}/listing", headers=seller.headers)
     assert rejected.json()["product"]["listing_status"] == "rejected"  # no operating right yet
@@ -230,9 +216,7 @@ async def test_processor_without_resource_right_cannot_create_product(
     assert r.json()["errors"][0]["field"] == "body.resource_ids.0"
 
 
-async def test_catalogue_search_filters_pagination_and_dcat(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_catalogue_search_filters_pagination_and_dcat(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
     await listed(
         api,
@@ -266,9 +250,7 @@ async def test_catalogue_search_filters_pagination_and_dcat(
     assert [p["title"] for p in (await client.get("/v1/catalog?q=traffic")).json()["items"]] == [
         "Traffic flow API"
     ]
-    assert [p["title"] for p in (await client.get("/v1/catalog?q=信用")).json()["items"]] == [
-        "企业信用报告"
-    ]
+    assert [p["title"] for p in (await client.get("/v1/catalog?q=信用")).json()["items"]] == ["企业信用报告"]
     files = (await client.get("/v1/catalog?delivery_mode=file")).json()["items"]
     assert [p["title"] for p in files] == ["企业信用报告"]
     pricey = (await client.get("/v1/catalog?min_price=100000")).json()["items"]
@@ -312,9 +294,7 @@ async def test_quote_is_itemised_sealed_and_refused_when_it_should_be(
     assert quote["total_minor"] == 100 * 100 + 50 * 50
     assert [line["quantity"] for line in quote["lines"]] == [100, 50]
     assert len(quote["digest"]) == 64 and quote["expires_at"] > quote["issued_at"]
-    big = (
-        await client.post("/v1/quotes", json={**body, "quantity": 1000}, headers=buyer.headers)
-    ).json()
+    big = (await client.post("/v1/quotes", json={**body, "quantity": 1000}, headers=buyer.headers)).json()
     assert big["lines"][-1]["code"] == "volume" and "Art. 70" in big["lines"][-1]["reason"]
     for bad, status in [
         ({**body, "quantity": 0}, 422),
@@ -323,9 +303,7 @@ async def test_quote_is_itemised_sealed_and_refused_when_it_should_be(
         ({**body, "scenario": "cold calls"}, 422),
         ({**body, "quantity": 1.5}, 422),
     ]:
-        assert (
-            await client.post("/v1/quotes", json=bad, headers=buyer.headers)
-        ).status_code == status, bad
+        assert (await client.post("/v1/quotes", json=bad, headers=buyer.headers)).status_code == status, bad
     own = await client.post("/v1/quotes", json=body, headers=seller.headers)
     assert own.status_code == 422
     operator = await api.staff("operator")
@@ -364,9 +342,7 @@ async def test_quote_then_order_then_expiry(api: Api, client: Any, app: Any) -> 
     assert late.status_code == 409 and late.json()["type"].endswith("/quote-expired")
 
 
-async def test_fairness_check_flags_unexplained_price_differences(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_fairness_check_flags_unexplained_price_differences(api: Api, client: Any, app: Any) -> None:
     seller, a, b = await api.org(), await api.org(roles=("buyer",)), await api.org(roles=("buyer",))
     product = await listed(api, client, app, seller)
     body = {
@@ -378,9 +354,7 @@ async def test_fairness_check_flags_unexplained_price_differences(
     qa = (await client.post("/v1/quotes", json=body, headers=a.headers)).json()
     await client.post("/v1/quotes", json=body, headers=b.headers)
     authority = await api.staff("price_authority")
-    assert (
-        await client.get(f"/v1/products/{product['id']}/fairness", headers=authority)
-    ).json() == []
+    assert (await client.get(f"/v1/products/{product['id']}/fairness", headers=authority)).json() == []
     from sqlalchemy import update
 
     from market.orders.models import Quote
@@ -389,10 +363,17 @@ async def test_fairness_check_flags_unexplained_price_differences(
         import uuid as _uuid
 
         await s.execute(update(Quote).where(Quote.id == _uuid.UUID(qa["id"])).values(total_minor=1))
-    findings = (
-        await client.get(f"/v1/products/{product['id']}/fairness", headers=authority)
-    ).json()
+    findings = (await client.get(f"/v1/products/{product['id']}/fairness", headers=authority)).json()
     assert len(findings) == 1 and "Art. 70" in findings[0]["article"]
-    assert (
-        await client.get(f"/v1/products/{product['id']}/fairness", headers=a.headers)
-    ).status_code == 403
+    assert (await client.get(f"/v1/products/{product['id']}/fairness", headers=a.headers)).status_code == 403
+
+
+async def test_unknown_purpose_in_a_licence_template_is_422_not_500(api: Api, client: Any, app: Any) -> None:
+    # Found by schemathesis: the contracts library's validator raised through pydantic as a 500.
+    seller = await api.org()
+    resource = await registered_resource(app, seller.participant_id)
+    bad = product_body(resource["resource_id"], licence_template={**TEMPLATE, "permitted_purposes": ["AAA"]})
+    r = await client.post("/v1/products", json=bad, headers=seller.headers)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert any("permitted_purposes" in e["field"] for e in r.json()["errors"])

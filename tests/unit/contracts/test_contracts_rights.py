@@ -99,3 +99,13 @@ def test_revocation_takes_effect_at_its_instant_and_an_earlier_one_stands() -> N
     assert grant.is_active(T0 - HOUR)
     assert not grant.is_active(T0)
     assert grant.revoked(T0 + HOUR).revoked_at == T0
+
+
+def test_purposes_must_be_a_list() -> None:
+    import pytest
+
+    from contracts import ContractError, parse_purposes
+
+    for bad in (None, 3, {"risk_control": True}):
+        with pytest.raises(ContractError, match="invalid_purposes"):
+            parse_purposes(bad)  # type: ignore[arg-type]
