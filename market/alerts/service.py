@@ -133,7 +133,7 @@ async def scan_refusals(
     stmt = select(AuditEntry.id).where(
         AuditEntry.action.in_(REFUSAL_ACTIONS),
         AuditEntry.created_at >= now() - t.refusal_window,
-        AuditEntry.payload.contains(str(buyer_id)),
+        AuditEntry.leaf.contains(str(buyer_id)),
     )
     ids = [int(i) for i in (await session.execute(stmt)).scalars()]
     finding = repeated_refusals(str(buyer_id), ids, t)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,35 +13,25 @@ from sqlalchemy import func, select
 from market.audit.models import AuditEntry
 from market.audit.tree_head import SignedTreeHead
 from market.audit.tree_models import TreeHead, TreeNode
-from market.audit.verify import EntryRecord, LogVerifier, VerificationReport
+from market.audit.verify import EntryRecord, LogVerifier, VerificationReport, index_disagreement
 from market.registry.certificates import public_key_from_b64
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
 BATCH = 5000
 
 
-def _record(row: dict[str, object] | AuditEntry) -> EntryRecord:
-    if isinstance(row, AuditEntry):
-        return EntryRecord(
-            int(row.seq or 0),
-            row.created_at,
-            row.actor,
-            row.action,
-            row.subject_type,
-            row.subject_id,
-            row.payload,
-            bytes(row.leaf_hash),
-        )
-    return EntryRecord(
-        int(str(row["seq"])),
-        datetime.fromisoformat(str(row["created_at"])),
-        str(row["actor"]),
-        str(row["action"]),
-        str(row["subject_type"]),
-        str(row["subject_id"]),
-        str(row["payload"]),
-        bytes.fromhex(str(row["leaf_hash"])),
-    )
+def _record(row: AuditEntry) -> EntryRecord:
+    return EntryRecord(int(row.seq or 0), row.leaf.encode("utf-8"), bytes(row.leaf_hash))
+
+
+def _indexed_columns(row: AuditEntry) -> dict[str, object]:
+    return {
+        "created_at": row.created_at,
+        "actor": row.actor,
+        "action": row.action,
+        "subject_type": row.subject_type,
+        "subject_id": row.subject_id,
+    }
 
 
 async def verify_database(database_url: str, public_key_b64: str, progress: Any = None) -> VerificationReport:
@@ -91,6 +80,11 @@ async def verify_database(database_url: str, public_key_b64: str, progress: Any 
                 for row in rows:
                     if row.seq is not None and row.seq not in leaves:
                         verifier.report.fail(row.seq, "inserted", "no tree leaf was ever recorded here")
+                    column = index_disagreement(row.leaf, _indexed_columns(row))
+                    if column is not None:
+                        verifier.report.fail(
+                            row.seq, "edited", f"the {column} column no longer says what the entry says"
+                        )
                 last = high
                 if progress is not None:
                     progress.update(len(rows))
@@ -111,11 +105,19 @@ def verify_export(export: Path, heads_file: Path | None, public_key_b64: str) ->
         heads = [SignedTreeHead.model_validate(h) for h in (data if isinstance(data, list) else [data])]
     verifier = LogVerifier(heads, public_key_from_b64(public_key_b64))
     with export.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                verifier.feed(_record(json.loads(line)))
-                if verifier.saturated:
-                    break
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = EntryRecord.from_json(line)
+            except (ValueError, KeyError, TypeError) as exc:
+                verifier.report.fail(
+                    verifier.expected_seq, "malformed", f"line {number} of the export: {exc}"
+                )
+                break
+            verifier.feed(record)
+            if verifier.saturated:
+                break
     return verifier.finish()
 
 

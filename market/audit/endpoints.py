@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, or_, select
 
 from market.audit import service
+from market.audit.canonical import canonical_json, parse_leaf, rfc3339_utc
 from market.audit.models import AuditEntry
 from market.audit.schemas import (
     ConsistencyProofOut,
@@ -35,15 +36,18 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 def entry_out(e: AuditEntry) -> EntryOut:
+    """The entry as its leaf says it (the columns are only indexes)."""
+    signed = parse_leaf(e.leaf)
     return EntryOut(
         id=e.id,
         seq=e.seq,
-        created_at=e.created_at,
-        actor=e.actor,
-        action=e.action,
-        subject_type=e.subject_type,
-        subject_id=e.subject_id,
-        payload=json.loads(e.payload),
+        created_at=signed.created_at,
+        actor=signed.actor,
+        action=signed.action,
+        subject_type=signed.subject_type,
+        subject_id=signed.subject_id,
+        payload=signed.payload,
+        leaf=e.leaf,
         leaf_hash=bytes(e.leaf_hash).hex(),
     )
 
@@ -189,7 +193,7 @@ async def trade_history(order_id: uuid.UUID, session: Session, principal: Audito
         subjects.add(str(order.licence_id))
     stmt = (
         select(AuditEntry)
-        .where(or_(AuditEntry.subject_id.in_(subjects), AuditEntry.payload.contains(str(order.id))))
+        .where(or_(AuditEntry.subject_id.in_(subjects), AuditEntry.leaf.contains(str(order.id))))
         .order_by(AuditEntry.id)
     )
     return [entry_out(e) for e in (await session.execute(stmt)).scalars()]
@@ -205,7 +209,33 @@ CSV_FIELDS = [
     "subject_id",
     "payload",
     "leaf_hash",
+    "leaf",
 ]
+
+
+def _export_line(e: AuditEntry) -> str:
+    """One JSON line: the entry's place, its leaf hash and its exact leaf text; all an offline
+    verifier needs (SHA-256(0x00 || UTF-8 of `leaf`) must equal `leaf_hash`)."""
+    return json.dumps(
+        {"seq": e.seq, "id": e.id, "leaf_hash": bytes(e.leaf_hash).hex(), "leaf": e.leaf}, ensure_ascii=False
+    )
+
+
+def _csv_row(e: AuditEntry) -> list[object]:
+    """For people and spreadsheets: the leaf's fields in columns, and the leaf itself."""
+    signed = parse_leaf(e.leaf)
+    return [
+        e.seq,
+        e.id,
+        rfc3339_utc(signed.created_at),
+        signed.actor,
+        signed.action,
+        signed.subject_type,
+        signed.subject_id,
+        canonical_json(signed.payload).decode("utf-8"),
+        bytes(e.leaf_hash).hex(),
+        e.leaf,
+    ]
 
 
 @router.get(
@@ -242,24 +272,12 @@ async def export(
                 batch = list((await session.execute(stmt)).scalars())
                 if not batch:
                     return
-                for e in batch:
-                    record = {
-                        "seq": e.seq,
-                        "id": e.id,
-                        "created_at": e.created_at.isoformat(),
-                        "actor": e.actor,
-                        "action": e.action,
-                        "subject_type": e.subject_type,
-                        "subject_id": e.subject_id,
-                        "payload": e.payload,
-                        "leaf_hash": bytes(e.leaf_hash).hex(),
-                    }
-                    if format == "jsonl":
-                        yield json.dumps(record, ensure_ascii=False) + "\n"
-                    else:
-                        buffer = io.StringIO()
-                        csv.writer(buffer).writerow([record[f] for f in CSV_FIELDS])
-                        yield buffer.getvalue()
+                if format == "jsonl":
+                    yield "".join(_export_line(e) + "\n" for e in batch)
+                else:
+                    buffer = io.StringIO()
+                    csv.writer(buffer).writerows(_csv_row(e) for e in batch)
+                    yield buffer.getvalue()
                 last = batch[-1].seq or last
 
     media = "application/x-ndjson" if format == "jsonl" else "text/csv"

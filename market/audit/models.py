@@ -2,6 +2,11 @@
 
 Writers only INSERT (no lock, no counter): `seq` is assigned later, contiguously, by the
 sequencer, so concurrent trades never queue behind one another to be logged.
+
+`leaf` is the entry itself: its canonical bytes, exactly what the Merkle tree hashed. Reads
+are served from it and verification is hashing it. `created_at`, `actor`, `action` and the
+subject are copies of its fields kept as columns only so that they can be indexed and filtered;
+the verifier checks that they still agree with the leaf.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(80), index=True)
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(80))
-    payload: Mapped[str] = mapped_column(Text)
+    leaf: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
     __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id"),)

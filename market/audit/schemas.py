@@ -17,6 +17,10 @@ class EntryOut(BaseModel):
     subject_type: str
     subject_id: str
     payload: dict[str, Any]
+    leaf: str = Field(
+        description="The entry's canonical JSON exactly as the log hashed it: "
+        "leaf_hash = SHA-256(0x00 || UTF-8 of this text); the fields above are read from it"
+    )
     leaf_hash: str
 
 

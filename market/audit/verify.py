@@ -1,8 +1,8 @@
 """Offline verification of the audit log: streaming, O(log n) memory, pure (no database).
 
 For each entry, in the order given (the service reads `ORDER BY seq`):
-- its leaf is recomputed from its stored fields with the writers' own function and compared
-  with its stored `leaf_hash` → "edited";
+- its stored leaf bytes are hashed and compared with its stored `leaf_hash` → "edited"
+  (an entry *is* its leaf: reads are served from it, so nothing is re-serialised to check it);
 - its `seq` must be the next one: a jump → "deleted" (upgraded to "reordered" if the missing
   seq turns up later in the stream), a seq already passed → "inserted" (the entry is left out
   of the tree so the rest of the log still checks);
@@ -29,60 +29,76 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from market.audit.canonical import canonical_json, entry_leaf_hash, entry_leaf_input
-from market.audit.merkle import EMPTY_ROOT, fold_right, verify_inclusion
+from market.audit.canonical import parse_leaf
+from market.audit.merkle import EMPTY_ROOT, fold_right, leaf_hash, verify_inclusion
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
 
-ENTRY_KINDS = frozenset({"edited", "deleted", "reordered", "inserted"})
+ENTRY_KINDS = frozenset({"edited", "deleted", "reordered", "inserted", "malformed"})
 PROGRESS_EVERY = 1 << 16
 MAX_PENDING = 1024  # unmatched tree-leaf mismatches remembered to recognise a swap
 
 
+# Fields of an entry that a reader may be shown beside its leaf; each must agree with the leaf.
+SHOWN_FIELDS = ("created_at", "actor", "action", "subject_type", "subject_id", "payload")
+
+
 @dataclass(frozen=True, slots=True)
 class EntryRecord:
-    """One stored audit row, as the verifier needs it."""
+    """One stored audit entry, as the verifier needs it: its place, its leaf, its leaf hash."""
 
     seq: int
-    created_at: datetime
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    payload: str  # the stored canonical JSON text
+    leaf: bytes  # the canonical leaf bytes, exactly as stored and hashed
     leaf_hash: bytes
 
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any]) -> EntryRecord:
-        """From an export line or an API entry (payload as canonical text or as parsed JSON;
-        re-canonicalising parsed JSON gives the same text back, since floats never enter)."""
+        """From an export line or an API entry: `seq`, `leaf` (text), `leaf_hash` (hex).
+
+        Fields shown beside the leaf (actor, payload, ...) must say what the leaf says, else
+        ValueError: a reader must never be shown one thing while another was proven."""
         row = json.loads(data) if isinstance(data, str | bytes) else data
-        payload = row["payload"]
-        if not isinstance(payload, str):
-            payload = canonical_json(payload).decode("utf-8")
-        leaf = row.get("leaf_hash")
-        created_at = row["created_at"]
+        leaf = row["leaf"]
+        if not isinstance(leaf, str):
+            raise ValueError("leaf must be the entry's canonical JSON text")
+        shown = [name for name in SHOWN_FIELDS if name in row]
+        if shown:
+            parsed = parse_leaf(leaf)
+            for name in shown:
+                if not _agrees(row[name], getattr(parsed, name)):
+                    raise ValueError(f"the entry's {name} disagrees with its leaf")
+        digest = row.get("leaf_hash")
         return cls(
             seq=int(row["seq"]),
-            created_at=(
-                created_at if isinstance(created_at, datetime) else datetime.fromisoformat(str(created_at))
-            ),
-            actor=str(row["actor"]),
-            action=str(row["action"]),
-            subject_type=str(row["subject_type"]),
-            subject_id=str(row["subject_id"]),
-            payload=payload,
-            leaf_hash=bytes.fromhex(leaf) if isinstance(leaf, str) else bytes(leaf or b""),
+            leaf=leaf.encode("utf-8"),
+            leaf_hash=bytes.fromhex(digest) if isinstance(digest, str) else bytes(digest or b""),
         )
 
     def recomputed_leaf_hash(self) -> bytes:
-        return entry_leaf_hash(
-            self.created_at,
-            self.actor,
-            self.action,
-            self.subject_type,
-            self.subject_id,
-            self.payload,
-        )
+        return leaf_hash(self.leaf)
+
+
+def _agrees(shown: object, signed: object) -> bool:
+    if isinstance(signed, datetime):
+        if isinstance(shown, str):
+            try:
+                shown = datetime.fromisoformat(shown)
+            except ValueError:
+                return False
+        return isinstance(shown, datetime) and shown.tzinfo is not None and shown == signed
+    return shown == signed
+
+
+def index_disagreement(leaf: bytes | str, columns: Mapping[str, object]) -> str | None:
+    """Which indexed column (created_at, actor, action, subject) no longer says what the leaf
+    says, if any: a changed column would silently steer filters and a trade's history."""
+    try:
+        parsed = parse_leaf(leaf)
+    except ValueError as exc:
+        return str(exc)
+    for name, value in columns.items():
+        if not _agrees(value, getattr(parsed, name)):
+            return name
+    return None
 
 
 @dataclass
@@ -138,6 +154,11 @@ class LogVerifier:
         self._unplaced: dict[bytes, int] = {}
         self._displaced: dict[bytes, int] = {}
         self._check_heads()  # heads of size 0
+
+    @property
+    def expected_seq(self) -> int:
+        """The sequence number the next entry should carry."""
+        return self._expected
 
     @property
     def saturated(self) -> bool:
@@ -218,9 +239,8 @@ class LogVerifier:
     ) -> None:
         """Check `entries` (optionally against the tree's stored leaves by seq)."""
         # The hot loop: everything it touches is a local, the compact-range append is inlined,
-        # and nothing but SHA-256 and the shared leaf function runs for an intact entry.
+        # and nothing but SHA-256 runs for an intact entry (RFC 9162 leaf and node hashing).
         sha256 = hashlib.sha256
-        leaf_input = entry_leaf_input
         report = self.report
         frontier = self._frontier
         push, pop = frontier.append, frontier.pop
@@ -241,8 +261,7 @@ class LogVerifier:
                 else:
                     expected += 1
                 stored = e.leaf_hash
-                input_ = leaf_input(e.created_at, e.actor, e.action, e.subject_type, e.subject_id, e.payload)
-                if sha256(input_).digest() != stored:
+                if sha256(b"\x00" + e.leaf).digest() != stored:
                     report.fail(seq, "edited", "the content no longer hashes to its leaf")
                     if report.problem_count >= limit:
                         self._stopped = True

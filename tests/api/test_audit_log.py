@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,12 @@ async def test_tree_head_inclusion_and_consistency_proofs_verify(api: Api, clien
                 headers=auditor,
             )
         ).json()
+        # The README's recipe: hash the entry's leaf text as served, nothing re-serialised.
+        leaf = hashlib.sha256(b"\x00" + proof["entry"]["leaf"].encode("utf-8")).digest()
+        assert leaf.hex() == proof["leaf_hash"]
+        assert json.loads(proof["entry"]["leaf"])["payload"] == proof["entry"]["payload"]
         assert verify_inclusion(
-            bytes.fromhex(proof["leaf_hash"]),
+            leaf,
             seq,
             first["tree_size"],
             [bytes.fromhex(p) for p in proof["audit_path"]],
@@ -168,14 +173,27 @@ async def test_verifier_names_the_first_tampered_entry(api: Api, client: Any, ap
 
     edited = await tamper_and_verify(
         app,
-        "UPDATE audit_entries SET payload = replace(payload, 'late', 'LATE') "
+        "UPDATE audit_entries SET leaf = replace(leaf, 'late', 'LATE') "
         "WHERE action = 'participant.credit_changed' AND seq = "
         "(SELECT min(seq) FROM audit_entries WHERE action = 'participant.credit_changed')",
     )
     assert not edited.ok and edited.kind == "edited"
     first_changed = edited.first_bad_seq
+    async with app.state.engine.connect() as conn:
+        subject_of_3 = (
+            await conn.execute(text("SELECT subject_id FROM audit_entries WHERE seq = 3"))
+        ).scalar_one()
     async with app.state.engine.begin() as conn:
-        await conn.execute(text("UPDATE audit_entries SET payload = replace(payload, 'LATE', 'late')"))
+        await conn.execute(text("UPDATE audit_entries SET leaf = replace(leaf, 'LATE', 'late')"))
+    assert (await verify_database(app.state.settings.effective_database_url, key)).ok
+    # An index column steered away from its entry (to hide it from a subject's history).
+    steered = await tamper_and_verify(app, "UPDATE audit_entries SET subject_id = 'elsewhere' WHERE seq = 3")
+    assert not steered.ok and (steered.first_bad_seq, steered.kind) == (3, "edited")
+    assert "subject_id" in steered.detail
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE audit_entries SET subject_id = :s WHERE seq = 3"), {"s": subject_of_3}
+        )
     swap = (
         "UPDATE audit_entries SET seq = -1 WHERE seq = 2; UPDATE audit_entries SET seq = 2 WHERE seq = 3; "
         "UPDATE audit_entries SET seq = 3 WHERE seq = -1"
@@ -193,8 +211,8 @@ async def test_verifier_names_the_first_tampered_entry(api: Api, client: Any, ap
     assert not deleted.ok and deleted.first_bad_seq == 4 and deleted.kind == "deleted"
     inserted = await tamper_and_verify(
         app,
-        "INSERT INTO audit_entries (seq, created_at, actor, action, subject_type, subject_id, payload, "
-        f"leaf_hash) SELECT {size + 100}, created_at, actor, action, subject_type, subject_id, payload, "
+        "INSERT INTO audit_entries (seq, created_at, actor, action, subject_type, subject_id, leaf, "
+        f"leaf_hash) SELECT {size + 100}, created_at, actor, action, subject_type, subject_id, leaf, "
         "leaf_hash FROM audit_entries WHERE seq = 1",
     )
     assert not inserted.ok

@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
+from market.audit.canonical import parse_leaf
+from market.audit.cli import verify_database
+from market.audit.merkle import leaf_hash, root
+from market.audit.tree_head import sign_tree_head
 from market.db import all_models  # noqa: F401
 from market.db.base import Base
-from market.db.migrate import alembic_config
+from market.db.migrate import alembic_config, upgrade
+from market.db.session import make_engine
+from tests.api.conftest import _create_database, _drop_database
 
 # PostgreSQL-only expression indexes (full-text search) live in migrations, not in the models.
 EXPRESSION_INDEXES = {"ix_products_search_fts"}
 
 
-def not_expression_index(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
+def not_expression_index(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 
 
 async def test_upgrade_from_empty_reaches_every_head_and_matches_models(app: Any) -> None:
     heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
     async with app.state.engine.connect() as conn:
-        applied = {
-            row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))
-        }
+        applied = {row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))}
         diffs = await conn.run_sync(
             lambda sync: compare_metadata(
                 MigrationContext.configure(sync, opts={"include_object": not_expression_index}),
@@ -37,3 +46,80 @@ async def test_upgrade_from_empty_reaches_every_head_and_matches_models(app: Any
         )
     assert applied == heads
     assert diffs == []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_a_log_written_before_leaves_were_stored_still_verifies_after_the_upgrade(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Revision 0012 rebuilds each existing entry's version-1 leaf from its columns: the stored
+    leaf hashes, the tree and the head signed before the upgrade must all still check."""
+    if kind == "sqlite":
+        url, dropper = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", None
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url, name = await _create_database(server)
+        dropper = (server, name)
+    signing_key = Ed25519PrivateKey.generate()
+    try:
+        await asyncio.to_thread(upgrade, url, "0011")
+        leaves = []
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            for seq in range(5):
+                # Written by the version-1 writer: the payload is embedded as canonical JSON text.
+                v1 = (
+                    f'{{"action":"order.paid","actor":"user-{seq}","created_at":"2026-11-22T10:05:0{seq}.000042Z",'
+                    f'"payload":"{{\\"amount_fen\\":{100 + seq},\\"note\\":\\"数据\\"}}",'
+                    f'"subject_id":"o-{seq}","subject_type":"order","v":1}}'
+                ).encode()
+                leaves.append(leaf_hash(v1))
+                await conn.execute(
+                    text(
+                        "INSERT INTO audit_entries (seq, created_at, actor, action, subject_type, subject_id,"
+                        " payload, leaf_hash) VALUES (:seq, :at, :actor, 'order.paid', 'order', :sid, :p, :h)"
+                    ),
+                    {
+                        "seq": seq,
+                        "at": datetime(2026, 11, 22, 10, 5, seq, 42, tzinfo=UTC),
+                        "actor": f"user-{seq}",
+                        "sid": f"o-{seq}",
+                        "p": f'{{"amount_fen":{100 + seq},"note":"数据"}}',
+                        "h": leaves[-1],
+                    },
+                )
+                await conn.execute(
+                    text("INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (0, :i, :h)"),
+                    {"i": seq, "h": leaves[-1]},
+                )
+            sth = sign_tree_head(5, root(leaves), datetime(2026, 11, 22, 11, tzinfo=UTC), signing_key)
+            await conn.execute(
+                text(
+                    "INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp, signature, key_id) "
+                    "VALUES (5, :r, :t, :s, :k)"
+                ),
+                {"r": sth.root_hash, "t": sth.timestamp, "s": sth.signature, "k": sth.key_id},
+            )
+        await engine.dispose()
+        await asyncio.to_thread(upgrade, url)
+        public = base64.b64encode(signing_key.public_key().public_bytes_raw()).decode()
+        report = await verify_database(url, public)
+        assert report.ok, report
+        assert (report.entries, report.heads_checked, report.unsigned_entries) == (5, 1, 0)
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT leaf FROM audit_entries WHERE seq = 3"))).scalar_one()
+        await engine.dispose()
+        assert parse_leaf(stored).payload == {"amount_fen": 103, "note": "数据"}
+        # And back: the payload column returns with the text each entry had.
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0011")
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            payload = (
+                await conn.execute(text("SELECT payload FROM audit_entries WHERE seq = 3"))
+            ).scalar_one()
+        await engine.dispose()
+        assert payload == '{"amount_fen":103,"note":"数据"}'
+    finally:
+        if dropper:
+            await _drop_database(*dropper)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from market.audit.canonical import canonical_json, entry_leaf_hash
-from market.audit.merkle import root
+from market.audit.canonical import entry_leaf, parse_leaf
+from market.audit.merkle import leaf_hash, root
 from market.audit.tree_head import SignedTreeHead, sign_tree_head
 from market.audit.verify import EntryRecord
 
@@ -21,21 +21,40 @@ T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
 def entry(seq: int, note: str = "") -> EntryRecord:
-    """Entry `seq` of a synthetic log, with the leaf hash a writer would store."""
-    created_at = T0 + timedelta(milliseconds=137 * seq)
-    payload = canonical_json({"amount_fen": 1000 + seq, "note": note or f"数据 #{seq}"}).decode()
-    fields = (created_at, f"user-{seq % 7}", "order.paid", "order", f"order-{seq}", payload)
-    return EntryRecord(seq, *fields, leaf_hash=entry_leaf_hash(*fields))
+    """Entry `seq` of a synthetic log, with the leaf and leaf hash a writer would store."""
+    leaf = entry_leaf(
+        created_at=T0 + timedelta(milliseconds=137 * seq),
+        actor=f"user-{seq % 7}",
+        action="order.paid",
+        subject_type="order",
+        subject_id=f"order-{seq}",
+        payload={"amount_fen": 1000 + seq, "note": note or f"数据 #{seq}"},
+    ).encode()
+    return EntryRecord(seq, leaf, leaf_hash(leaf))
 
 
 def entries(n: int) -> list[EntryRecord]:
     return [entry(i) for i in range(n)]
 
 
+def _changed(record: EntryRecord, changes: dict[str, object]) -> tuple[int, bytes]:
+    seq = int(changes.pop("seq", record.seq))  # type: ignore[call-overload]
+    if not changes:
+        return seq, record.leaf
+    fields = {**asdict(parse_leaf(record.leaf)), **changes}
+    return seq, entry_leaf(**fields).encode()  # type: ignore[arg-type]
+
+
+def edited(record: EntryRecord, **changes: object) -> EntryRecord:
+    """The record with fields changed but its stored leaf hash left alone: a clumsy forger."""
+    seq, leaf = _changed(record, changes)
+    return EntryRecord(seq, leaf, record.leaf_hash)
+
+
 def rewritten(record: EntryRecord, **changes: object) -> EntryRecord:
     """The record with fields changed *and* its leaf hash recomputed: a careful forger."""
-    changed = replace(record, **changes)  # type: ignore[arg-type]
-    return replace(changed, leaf_hash=changed.recomputed_leaf_hash())
+    seq, leaf = _changed(record, changes)
+    return EntryRecord(seq, leaf, leaf_hash(leaf))
 
 
 def head(records: Iterable[EntryRecord], key: Ed25519PrivateKey = KEY) -> SignedTreeHead:

@@ -1,8 +1,8 @@
-"""Canonical JSON and the leaf bytes: the fast leaf path is byte-identical to the generic one."""
+"""Canonical JSON and the audit leaf: its exact bytes, and reading them back (versions 1 and 2)."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -11,14 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market.audit.canonical import (
-    canonical_json,
-    entry_leaf_bytes,
-    entry_leaf_bytes_reference,
-    entry_leaf_hash,
-    entry_leaf_input,
-    rfc3339_utc,
-)
+from market.audit.canonical import LeafFields, canonical_json, entry_leaf, parse_leaf, rfc3339_utc
 
 WHEN = datetime(2026, 11, 22, 10, 5, 7, 42, tzinfo=UTC)
 
@@ -53,14 +46,6 @@ def test_naive_datetimes_are_refused_and_offsets_are_normalised_to_utc() -> None
     assert rfc3339_utc(datetime(2026, 1, 1, 8, 0, tzinfo=beijing)) == "2026-01-01T00:00:00.000000Z"
 
 
-def test_the_minute_cache_never_serves_a_stale_prefix() -> None:
-    a, b = WHEN, WHEN + timedelta(minutes=1)
-    for _ in range(3):
-        assert rfc3339_utc(a) == "2026-11-22T10:05:07.000042Z"
-        assert rfc3339_utc(b) == "2026-11-22T10:06:07.000042Z"
-        assert rfc3339_utc(a.replace(year=2027)) == "2027-11-22T10:05:07.000042Z"
-
-
 def fields(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
         "created_at": WHEN,
@@ -68,33 +53,57 @@ def fields(**overrides: object) -> dict[str, object]:
         "action": "order.paid",
         "subject_type": "order",
         "subject_id": "o-1",
-        "payload_json": '{"amount_fen":100}',
+        "payload": {"amount_fen": 100, "note": "数据"},
     }
     return {**base, **overrides}
 
 
 def test_the_leaf_is_the_documented_object_and_excludes_the_sequence_number() -> None:
-    assert entry_leaf_bytes(**fields()) == (  # type: ignore[arg-type]
-        b'{"action":"order.paid","actor":"user-1","created_at":"2026-11-22T10:05:07.000042Z",'
-        b'"payload":"{\\"amount_fen\\":100}","subject_id":"o-1","subject_type":"order","v":1}'
+    assert entry_leaf(**fields()) == (  # type: ignore[arg-type]
+        '{"action":"order.paid","actor":"user-1","created_at":"2026-11-22T10:05:07.000042Z",'
+        '"payload":{"amount_fen":100,"note":"数据"},"subject_id":"o-1","subject_type":"order","v":2}'
     )
-    leaf = entry_leaf_bytes(**fields())  # type: ignore[arg-type]
-    assert entry_leaf_input(*fields().values()) == b"\x00" + leaf  # type: ignore[arg-type]
-    assert entry_leaf_hash(*fields().values()) == hashlib.sha256(b"\x00" + leaf).digest()  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["actor", "action", "subject_type", "subject_id", "payload_json"])
+@pytest.mark.parametrize("name", ["actor", "action", "subject_type", "subject_id"])
 def test_every_field_changes_the_leaf(name: str) -> None:
-    assert entry_leaf_bytes(**fields(**{name: "x"})) != entry_leaf_bytes(**fields())  # type: ignore[arg-type]
+    assert entry_leaf(**fields(**{name: "x"})) != entry_leaf(**fields())  # type: ignore[arg-type]
+    assert entry_leaf(**fields(payload={"amount_fen": 101})) != entry_leaf(**fields())  # type: ignore[arg-type]
 
 
 def test_a_wrong_type_is_refused_not_serialised_differently() -> None:
     with pytest.raises(TypeError):
-        entry_leaf_bytes(**fields(subject_id=uuid.UUID(int=1)))  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        entry_leaf_bytes_reference(**fields(subject_id=uuid.UUID(int=1)))  # type: ignore[arg-type]
+        entry_leaf(**fields(subject_id=uuid.UUID(int=1)))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="naive"):
-        entry_leaf_bytes(**fields(created_at=datetime(2026, 1, 1)))  # type: ignore[arg-type]
+        entry_leaf(**fields(created_at=datetime(2026, 1, 1)))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="float"):
+        entry_leaf(**fields(payload={"amount": 1.5}))  # type: ignore[arg-type]
+
+
+def test_a_version_1_leaf_written_before_leaves_were_stored_still_reads() -> None:
+    v1 = (
+        '{"action":"order.paid","actor":"user-1","created_at":"2026-11-22T10:05:07.000042Z",'
+        '"payload":"{\\"amount_fen\\":100}","subject_id":"o-1","subject_type":"order","v":1}'
+    )
+    parsed = parse_leaf(v1)
+    assert parsed.payload == {"amount_fen": 100} and parsed.created_at == WHEN
+    assert parse_leaf(v1.encode()) == parsed
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json",
+        "[1, 2]",
+        '{"v": 3, "payload": {}}',
+        entry_leaf(**fields()).replace('"v":2', '"v":1'),  # type: ignore[arg-type]  # payload not text
+        entry_leaf(**fields()).replace('"actor":"user-1",', ""),  # type: ignore[arg-type]
+        entry_leaf(**fields()).replace('"user-1"', "7"),  # type: ignore[arg-type]
+    ],
+)
+def test_what_is_not_a_leaf_is_refused_with_a_value_error(bad: str) -> None:
+    with pytest.raises(ValueError, match="leaf"):
+        parse_leaf(bad)
 
 
 text = st.text(st.characters(codec="utf-8"), max_size=40)  # no lone surrogates
@@ -103,25 +112,19 @@ moments = st.datetimes(
     max_value=datetime(9998, 12, 31),
     timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))]),
 )
+payloads = st.dictionaries(text, st.none() | st.booleans() | st.integers() | text, max_size=4)
 
 
-@given(moments, text, text, text, text, text)
-def test_the_fast_leaf_equals_the_generic_canonical_json_leaf(
-    when: datetime, actor: str, action: str, kind: str, sid: str, payload: str
+@given(moments, text, text, text, text, payloads)
+def test_a_leaf_reads_back_exactly_what_was_written(
+    when: datetime, actor: str, action: str, kind: str, sid: str, payload: dict[str, object]
 ) -> None:
-    kwargs = {
-        "created_at": when,
-        "actor": actor,
-        "action": action,
-        "subject_type": kind,
-        "subject_id": sid,
-        "payload_json": payload,
-    }
-    leaf = entry_leaf_bytes(**kwargs)  # type: ignore[arg-type]
-    assert leaf == entry_leaf_bytes_reference(**kwargs)  # type: ignore[arg-type]
-    if when.astimezone(UTC).year >= 1000:  # checked apart from the shared minute cache too
-        stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        assert f'"created_at":"{stamp}"'.encode() in leaf
+    leaf = entry_leaf(
+        created_at=when, actor=actor, action=action, subject_type=kind, subject_id=sid, payload=payload
+    )
+    assert parse_leaf(leaf) == LeafFields(when.astimezone(UTC), actor, action, kind, sid, payload)
+    # The stored text is the canonical form itself: re-serialising what was read gives it back.
+    assert canonical_json(json.loads(leaf)).decode() == leaf
 
 
 @given(
@@ -132,9 +135,6 @@ def test_the_fast_leaf_equals_the_generic_canonical_json_leaf(
     )
 )
 def test_canonical_text_survives_a_json_round_trip(value: object) -> None:
-    # What lets an outside auditor re-canonicalise an API payload and get the stored text back.
-    import json
-
     once = canonical_json(value)
     assert canonical_json(json.loads(once)) == once
 
@@ -147,5 +147,5 @@ def test_canonical_text_survives_a_json_round_trip(value: object) -> None:
     )
 )
 def test_rfc3339_equals_the_strftime_definition(when: datetime) -> None:
-    # strftime is the plain statement of the format (the fast path caches the minute prefix).
+    # strftime is the plain statement of the format.
     assert rfc3339_utc(when) == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

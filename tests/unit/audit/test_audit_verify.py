@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
+from pathlib import Path
 
-from audit_factories import KEY, PUBLIC, entries, entry, head, rewritten
+from audit_factories import KEY, PUBLIC, edited, entries, entry, head, rewritten
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from market.audit.merkle import MemoryNodeSource, inclusion_proof, root
+from market.audit.canonical import parse_leaf
+from market.audit.cli import verify_export
+from market.audit.merkle import MemoryNodeSource, inclusion_proof, leaf_hash, root
 from market.audit.verify import (
     EntryRecord,
     LogVerifier,
@@ -37,7 +41,7 @@ def test_an_intact_log_verifies_every_head_and_reports_its_root() -> None:
 
 def test_an_edited_entry_is_named() -> None:
     forged = list(LOG)
-    forged[17] = replace(LOG[17], payload='{"amount_fen":1,"note":"x"}')
+    forged[17] = edited(LOG[17], payload={"amount_fen": 1, "note": "x"})
     report = check(forged)
     assert not report.ok and (report.first_bad_seq, report.kind) == (17, "edited")
     assert report.heads_checked == 4  # the stored leaves still match every signed root
@@ -82,7 +86,7 @@ def test_a_swap_inside_the_database_shows_against_the_trees_own_leaves() -> None
 
 
 def test_an_inserted_entry_is_named_and_left_out_of_the_tree() -> None:
-    forged = [*LOG[:21], replace(LOG[20], actor="ghost"), *LOG[21:]]
+    forged = [*LOG[:21], edited(LOG[20], actor="ghost"), *LOG[21:]]
     report = check(forged)
     assert not report.ok and (report.first_bad_seq, report.kind) == (20, "inserted")
     assert report.heads_checked == 4 and report.problem_count == 1  # the rest still proves
@@ -105,7 +109,7 @@ def test_forged_heads_are_refused_and_a_fork_is_seen() -> None:
 
 
 def test_problems_are_capped_and_the_verifier_stops_early() -> None:
-    forged = [replace(r, payload="{}") for r in LOG]
+    forged = [edited(r, payload={}) for r in LOG]
     report = verify_log(forged, HEADS, PUBLIC, max_problems=5)
     assert report.problem_count == 5 and len(report.problems) == 5
     assert (report.first_bad_seq, report.kind) == (0, "edited") and report.entries < 40
@@ -122,15 +126,17 @@ def test_feeding_one_by_one_equals_one_pass_and_memory_is_the_frontier() -> None
 def offline_material(seq: int, size: int = 40) -> tuple[str, str, str]:
     nodes = MemoryNodeSource(r.leaf_hash for r in LOG)
     record = LOG[seq]
-    entry_json = json.dumps(
+    shown = parse_leaf(record.leaf)
+    entry_json = json.dumps(  # as GET /v1/audit/entries shows it: the leaf, and its fields read out
         {
             "seq": record.seq,
-            "created_at": record.created_at.isoformat(),
-            "actor": record.actor,
-            "action": record.action,
-            "subject_type": record.subject_type,
-            "subject_id": record.subject_id,
-            "payload": json.loads(record.payload),
+            "created_at": shown.created_at.isoformat(),
+            "actor": shown.actor,
+            "action": shown.action,
+            "subject_type": shown.subject_type,
+            "subject_id": shown.subject_id,
+            "payload": shown.payload,
+            "leaf": record.leaf.decode(),
             "leaf_hash": record.leaf_hash.hex(),
         }
     )
@@ -155,8 +161,13 @@ def test_the_offline_check_refuses_each_lie() -> None:
     sth, entry_json, proof = offline_material(13)
     other = Ed25519PrivateKey.generate().public_key()
     assert not verify_inclusion_proof_offline(sth, entry_json, proof, other)
-    edited = json.dumps({**json.loads(entry_json), "actor": "ghost"})
-    assert "does not hash" in verify_inclusion_proof_offline(sth, edited, proof, PUBLIC).reason
+    shown_otherwise = json.dumps({**json.loads(entry_json), "actor": "ghost"})
+    assert "disagrees" in verify_inclusion_proof_offline(sth, shown_otherwise, proof, PUBLIC).reason
+    forged = edited(LOG[13], actor="ghost")
+    forged_json = json.dumps({**json.loads(entry_json), "actor": "ghost", "leaf": forged.leaf.decode()})
+    assert "does not hash" in verify_inclusion_proof_offline(sth, forged_json, proof, PUBLIC).reason
+    recomputed = json.dumps({**json.loads(forged_json), "leaf_hash": leaf_hash(forged.leaf).hex()})
+    assert "does not lead" in verify_inclusion_proof_offline(sth, recomputed, proof, PUBLIC).reason
     moved = json.dumps({**json.loads(proof), "leaf_index": 14})
     assert not verify_inclusion_proof_offline(sth, entry_json, moved, PUBLIC)
     sth25, _, proof25 = offline_material(13, size=25)
@@ -179,6 +190,34 @@ def test_a_far_swap_fed_row_by_row_with_its_tree_leaf_is_reordered_at_the_first_
 
 def test_a_row_rewritten_with_its_leaf_hash_is_edited_against_the_trees_leaves() -> None:
     forged = list(LOG)
-    forged[8] = rewritten(LOG[8], payload='{"amount_fen":1}')
+    forged[8] = rewritten(LOG[8], payload={"amount_fen": 1})
     report = check(forged, tree_leaves={r.seq: r.leaf_hash for r in LOG})
     assert not report.ok and (report.first_bad_seq, report.kind) == (8, "edited")
+
+
+def export_file(tmp_path: Path, records: list[EntryRecord]) -> Path:
+    """The records as GET /v1/audit/export?format=jsonl writes them."""
+    path = tmp_path / "audit.jsonl"
+    lines = (
+        json.dumps({"seq": r.seq, "id": r.seq + 1, "leaf_hash": r.leaf_hash.hex(), "leaf": r.leaf.decode()})
+        for r in records
+    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_export_verifies_offline_and_a_broken_line_is_named(tmp_path: Path) -> None:
+    heads = tmp_path / "heads.json"
+    heads.write_text(json.dumps([json.loads(h.model_dump_json()) for h in HEADS]), encoding="utf-8")
+    public = base64.b64encode(PUBLIC.public_bytes_raw()).decode()
+    intact = verify_export(export_file(tmp_path, LOG), heads, public)
+    assert intact.ok and intact.heads_checked == 4 and intact.tree_size == 40
+    path = export_file(tmp_path, LOG)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[7] = lines[7][:-20]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    broken = verify_export(path, heads, public)
+    assert not broken.ok and broken.kind == "malformed" and "line 8" in broken.detail
+    edited_export = export_file(tmp_path, [*LOG[:9], edited(LOG[9], payload={"amount_fen": 1}), *LOG[10:]])
+    report = verify_export(edited_export, heads, public)
+    assert not report.ok and (report.first_bad_seq, report.kind) == (9, "edited")
