@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import ContractError
+from market.db.session import database_unavailable
 
 PROBLEM_BASE = "https://jilin-data-exchange.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -204,14 +205,23 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
         )
 
-    @app.exception_handler(OperationalError)
-    async def _db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database operational error", extra={"error": str(exc.orig)})
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Unreachable, restarting or busy database, or a connection lost mid-request: the
+        # transaction did not commit (or its outcome is unknown), and a retry may well succeed.
+        if not database_unavailable(exc):
+            raise exc  # a fault of ours, not of the database: the 500 handler logs it
+        log.warning(
+            "database unavailable",
+            extra={"path": request.url.path, "error": str(getattr(exc, "orig", None) or exc)},
+        )
         return problem_response(
             503,
             "database-unavailable",
             "Service unavailable",
-            "The database is unavailable or busy; nothing was changed. Retry later.",
+            "The database is unavailable or busy, or the connection to it was lost before the "
+            "request was confirmed. Retry later; an operation that takes an Idempotency-Key is safe "
+            "to retry with the same key.",
             request,
             headers={"Retry-After": "1"},
         )

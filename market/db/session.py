@@ -2,17 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+# SQLSTATEs meaning the server ended or refused the session through no fault of the request:
+# connection exceptions (class 08), administrator / crash shutdown, and "the database system is
+# starting up / shutting down" (asyncpg reports these as plain errors, not disconnects).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def _sqlstates(error: BaseException) -> Iterator[str]:
+    """The SQLSTATEs along the error, the driver error it wraps and their causes."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str):
+            yield state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The request failed because the database was unreachable or busy, or dropped the connection."""
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, exc.OperationalError):
+        return True
+    return any(s.startswith("08") or s in _UNAVAILABLE_SQLSTATES for s in _sqlstates(error))
+
+
+def _translate_connect_errors(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        # asyncpg raises a refused or timed-out connect as a bare OSError, which SQLAlchemy passes
+        # on unwrapped; as the DB-API's OperationalError it reads as "database unavailable".
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as error:
+            raise dialect.loaded_dbapi.OperationalError(
+                f"cannot connect to the database: {error!r}", error
+            ) from error
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -37,11 +78,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # Pre-ping replaces the connections a server restart killed while they sat in the pool.
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _translate_connect_errors(engine)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
