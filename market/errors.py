@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import ContractError
@@ -215,6 +216,15 @@ def install_error_handlers(app: FastAPI) -> None:
             "database unavailable",
             extra={"path": request.url.path, "error": str(getattr(exc, "orig", None) or exc)},
         )
+        return _database_unavailable(request)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for the whole pool timeout: overload, not a bug.
+        log.warning("database connection pool exhausted", extra={"path": request.url.path})
+        return _database_unavailable(request)
+
+    def _database_unavailable(request: Request) -> JSONResponse:
         return problem_response(
             503,
             "database-unavailable",

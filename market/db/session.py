@@ -15,10 +15,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-# SQLSTATEs meaning the server ended or refused the session through no fault of the request:
-# connection exceptions (class 08), administrator / crash shutdown, and "the database system is
-# starting up / shutting down" (asyncpg reports these as plain errors, not disconnects).
-_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03")
+# SQLSTATEs meaning the server ended, refused or rolled back the work through no fault of the
+# request: connection exceptions (class 08), administrator / crash shutdown, "the database system
+# is starting up / shutting down" (asyncpg reports these as plain errors, not disconnects), too
+# many connections, and a serialisation failure or deadlock (the transaction was rolled back
+# whole, so the same request, with the same Idempotency-Key, is safe to send again).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+# How long a request may wait for a new connection, or for a free one from the pool, before it
+# is answered 503: a server that silently drops packets must not hold requests for a minute.
+CONNECT_TIMEOUT_SECONDS = 10
+POOL_TIMEOUT_SECONDS = 10
 
 
 def _sqlstates(error: BaseException) -> Iterator[str]:
@@ -80,9 +86,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     # Pre-ping replaces the connections a server restart killed while they sat in the pool.
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     engine = create_async_engine(url, **kwargs)
     _translate_connect_errors(engine)
     return engine
