@@ -34,6 +34,9 @@ class Thresholds:
     burst_window: timedelta = timedelta(minutes=10)
     price_factor: Decimal = Decimal(3)
     price_history_min: int = 3
+    # The product's history is its most recent orders: a price is judged against what the
+    # product sells for now, and the check costs the same at its 10th order and its millionth.
+    price_history_window: int = 200
     round_trip_window: timedelta = timedelta(days=30)
     refusals: int = 3
     refusal_window: timedelta = timedelta(hours=1)
@@ -54,7 +57,7 @@ class OrderFacts:
     seller: PartyFacts
     total_minor: int
     created_at: datetime
-    earlier_product_totals: tuple[int, ...] = ()
+    earlier_product_totals: tuple[int, ...] = ()  # the product's most recent, newest first
     buyer_recent_order_ids: tuple[str, ...] = ()  # within the burst window, this one included
     reverse_trade_ids: tuple[str, ...] = ()  # seller bought from buyer within the round-trip window
     guided_band: tuple[int, int] | None = None

@@ -70,18 +70,26 @@ async def _raise(
     return alert
 
 
+async def recent_product_totals(session: AsyncSession, order: Order, window: int) -> tuple[int, ...]:
+    """The totals of the product's latest `window` orders before this one, newest first: the
+    history its price is judged against (an index range, whatever the product has sold)."""
+    stmt = (
+        select(Order.total_minor)
+        .where(
+            Order.product_id == order.product_id, Order.id != order.id, Order.created_at < order.created_at
+        )
+        .order_by(Order.created_at.desc())
+        .limit(window)
+    )
+    return tuple((await session.execute(stmt)).scalars())
+
+
 async def scan_order(
     session: AsyncSession, order: Order, thresholds: Thresholds | None = None
 ) -> list[RiskAlert]:
     t = thresholds or Thresholds()
     at = order.created_at
-    earlier = (
-        await session.execute(
-            select(Order.total_minor).where(
-                Order.product_id == order.product_id, Order.id != order.id, Order.created_at < at
-            )
-        )
-    ).scalars()
+    earlier = await recent_product_totals(session, order, t.price_history_window)
     recent = (
         await session.execute(
             select(Order.id).where(
@@ -109,7 +117,7 @@ async def scan_order(
         seller=await _party(session, order.seller_id),
         total_minor=order.total_minor,
         created_at=at,
-        earlier_product_totals=tuple(earlier),
+        earlier_product_totals=earlier,
         buyer_recent_order_ids=tuple(str(i) for i in recent),
         reverse_trade_ids=tuple(str(i) for i in reverse),
     )

@@ -95,9 +95,11 @@ async def sequence_pending(session: AsyncSession, batch: int = 5000) -> int:
         return 0
     builder = await LazyNodes(session).run(lambda nodes: TreeBuilder.resume(size, nodes))
     nodes: list[dict[str, object]] = []
-    for offset, (entry_id, leaf) in enumerate(pending):
-        await session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(seq=size + offset))
+    for _entry_id, leaf in pending:
         nodes.extend({"level": lv, "idx": ix, "hash": h} for lv, ix, h in builder.append(bytes(leaf)))
+    # One executemany per batch (the ORM's bulk UPDATE by primary key), not a round trip per entry.
+    numbering = [{"id": entry_id, "seq": size + offset} for offset, (entry_id, _leaf) in enumerate(pending)]
+    await session.execute(update(AuditEntry), numbering)
     await session.execute(insert(TreeNode), nodes)
     return len(pending)
 

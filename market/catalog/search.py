@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
 
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
+
+SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
 def _like_escape(text: str) -> str:
@@ -32,10 +35,11 @@ def catalogue_query(
         like = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
         if dialect == "postgresql":
             # Full-text search on the GIN-indexed tsvector; the substring match keeps
-            # unsegmented Chinese text findable (the 'simple' parser does not split CJK words).
-            fts = func.to_tsvector("simple", Product.search_text).bool_op("@@")(
-                func.plainto_tsquery("simple", q)
-            )
+            # unsegmented Chinese text findable (the 'simple' parser does not split CJK words)
+            # and is served by the trigram index, so a rare term never scans the catalogue.
+            # The configuration is a literal, not a bind parameter: a reused generic plan must
+            # still match the expression index's to_tsvector('simple', ...).
+            fts = func.to_tsvector(SIMPLE, Product.search_text).bool_op("@@")(func.plainto_tsquery(SIMPLE, q))
             stmt = stmt.where(or_(fts, like))
         else:
             stmt = stmt.where(like)

@@ -39,7 +39,7 @@ class Order(IdMixin, TimestampMixin, Base):
     __tablename__ = "orders"
 
     quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotes.id"))
-    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))  # ix_orders_product_created
     buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     seller_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     # pending_payment | needs_review | paid | delivered | completed | cancelled | refunded
@@ -62,4 +62,6 @@ class Order(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("quote_id"),
         Index("ix_orders_buyer_created", "buyer_id", "created_at"),
+        # A product's latest orders (the price-outlier check) without reading its whole history.
+        Index("ix_orders_product_created", "product_id", "created_at"),
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from market.alerts.service import recent_product_totals
+from market.common import clock
+from market.orders.models import Order
 from market.participants.credit_code import credit_code_check_char
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
@@ -83,3 +87,25 @@ async def test_burst_and_repeated_refusals(api: Api, client: Any, app: Any) -> N
         assert refused.status_code == 403
     retries = await alerts(client, operator, "repeated_refusals")
     assert len(retries) == 1 and len(retries[0]["evidence"]["audit_entries"]) == 3
+
+
+async def test_a_price_is_judged_against_the_products_latest_orders(api: Api, client: Any, app: Any) -> None:
+    operator = await api.staff("operator")
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    product = await listed_product(app, seller.participant_id)
+    ids = []
+    for total in (10_000, 10_000, 10_000, 40_000, 41_000):
+        clock.advance(timedelta(days=2))  # apart, so no purchase burst either
+        quote = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=total)
+        placed = await order(client, buyer, quote)
+        assert placed.status_code == 201, placed.text
+        ids.append(placed.json()["id"])
+    outliers = await alerts(client, operator, "price_outlier")
+    # Silent while the price holds; 40,000 against a median of 10,000 is flagged, and so is
+    # 41,000 (its history 40,000 + 3 x 10,000 still has a median of 10,000).
+    assert {a["evidence"]["order_id"] for a in outliers} == set(ids[3:])
+    async with app.state.sessionmaker() as session:
+        last = await session.get(Order, uuid.UUID(ids[-1]))
+        assert last is not None
+        assert await recent_product_totals(session, last, 2) == (40_000, 10_000)
+        assert await recent_product_totals(session, last, 200) == (40_000, 10_000, 10_000, 10_000)

@@ -26,8 +26,8 @@ from market.db.migrate import alembic_config, upgrade
 from market.db.session import make_engine
 from tests.api.conftest import _create_database, _drop_database
 
-# PostgreSQL-only expression indexes (full-text search) live in migrations, not in the models.
-EXPRESSION_INDEXES = {"ix_products_search_fts"}
+# PostgreSQL-only indexes (full-text and trigram search) live in migrations, not in the models.
+EXPRESSION_INDEXES = {"ix_products_search_fts", "ix_products_search_trgm"}
 
 
 def not_expression_index(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
