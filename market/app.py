@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from market import routes
+from market.alerts.service import ALERT_THRESHOLDS
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.observability import (
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(engine, {ALERT_THRESHOLDS: settings.alert_thresholds})
     app.state.payment_provider = build_payment_provider(settings)
     metrics = Metrics()
     app.state.metrics = metrics

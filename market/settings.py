@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from market.alerts.rules import Thresholds
+
 # Shipped defaults are fine on a laptop and fatal in production: `production` mode refuses them.
 DEFAULT_JWT_SECRET = "embedded-mode-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEFAULT_DATA_DIR = Path(".market")
@@ -49,6 +51,9 @@ class Settings(BaseSettings):
     quote_ttl_seconds: int = Field(default=1800, ge=60)
     # The sequencer runs and a tree head is signed this often (0: only on demand).
     audit_head_interval_seconds: int = Field(default=10, ge=0)
+    # Abnormal-trade alert thresholds (Art. 61), as JSON naming any fields of
+    # market.alerts.rules.Thresholds, e.g. '{"burst_orders": 10, "burst_window": "PT30M"}'.
+    alert_thresholds: Thresholds = Field(default_factory=Thresholds)
     log_json: bool = True
 
     @model_validator(mode="after")

@@ -84,10 +84,18 @@ async def recent_product_totals(session: AsyncSession, order: Order, window: int
     return tuple((await session.execute(stmt)).scalars())
 
 
+ALERT_THRESHOLDS = "alert_thresholds"  # the key in Session.info (set from the settings)
+
+
+def thresholds_of(session: AsyncSession) -> Thresholds:
+    configured = session.info.get(ALERT_THRESHOLDS)
+    return configured if isinstance(configured, Thresholds) else Thresholds()
+
+
 async def scan_order(
     session: AsyncSession, order: Order, thresholds: Thresholds | None = None
 ) -> list[RiskAlert]:
-    t = thresholds or Thresholds()
+    t = thresholds or thresholds_of(session)
     at = order.created_at
     earlier = await recent_product_totals(session, order, t.price_history_window)
     recent = (
@@ -136,7 +144,7 @@ async def scan_order(
 async def scan_refusals(
     session: AsyncSession, buyer_id: uuid.UUID, thresholds: Thresholds | None = None
 ) -> RiskAlert | None:
-    t = thresholds or Thresholds()
+    t = thresholds or thresholds_of(session)
     await session.flush()  # the refusal just recorded counts too
     stmt = select(AuditEntry.id).where(
         AuditEntry.action.in_(REFUSAL_ACTIONS),

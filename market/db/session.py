@@ -96,8 +96,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_sessionmaker(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one app; `info` (copied into every session's `Session.info`) carries the
+    few settings that rules deep in a use case read, such as the alert thresholds."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

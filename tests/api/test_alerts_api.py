@@ -6,8 +6,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from market.alerts.service import recent_product_totals
+from market.alerts.rules import Thresholds
+from market.alerts.service import ALERT_THRESHOLDS, recent_product_totals
 from market.common import clock
+from market.db.session import make_sessionmaker
 from market.orders.models import Order
 from market.participants.credit_code import credit_code_check_char
 from tests.api.compliance_factories import listed_product
@@ -109,3 +111,21 @@ async def test_a_price_is_judged_against_the_products_latest_orders(api: Api, cl
         assert last is not None
         assert await recent_product_totals(session, last, 2) == (40_000, 10_000)
         assert await recent_product_totals(session, last, 200) == (40_000, 10_000, 10_000, 10_000)
+
+
+async def test_configured_thresholds_decide_what_is_abnormal(api: Api, client: Any, app: Any) -> None:
+    operator = await api.staff("operator")
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    default_maker = app.state.sessionmaker
+    # As MARKET_ALERT_THRESHOLDS='{"burst_orders": 2}' configures it for the app.
+    app.state.sessionmaker = make_sessionmaker(
+        app.state.engine, {ALERT_THRESHOLDS: Thresholds(burst_orders=2)}
+    )
+    try:
+        for _ in range(2):
+            product = await listed_product(app, seller.participant_id)
+            await order(client, buyer, await sealed_quote(app, product["product_id"], buyer.participant_id))
+    finally:
+        app.state.sessionmaker = default_maker
+    burst = await alerts(client, operator, "purchase_burst")
+    assert len(burst) == 1 and burst[0]["subject_id"] == buyer.participant_id  # the default needs 5
