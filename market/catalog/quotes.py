@@ -3,6 +3,7 @@ priced at the plan and guided entry in force now, after the trade rules run."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -45,7 +46,10 @@ async def issue_quote(
             fields=[("body.scenario", f"not one of {product.scenarios}")],
         )
     issued = now()
+    # Stored (with the decision and the audit entries) only if the trade rules allow it, so a
+    # refused quote never exists; the id is ours, so nothing is written before then.
     quote_row = Quote(
+        id=uuid.uuid4(),
         product_id=product.id,
         buyer_id=principal.participant_id,
         quantity=str(data.quantity),
@@ -62,8 +66,6 @@ async def issue_quote(
         created_at=issued,
         updated_at=issued,
     )
-    session.add(quote_row)
-    await session.flush()
     decision = await gate_trade(
         session,
         product=product,
@@ -76,7 +78,6 @@ async def issue_quote(
         subject_id=str(quote_row.id),
     )
     if decision.outcome == "deny":
-        await session.delete(quote_row)
         await record(
             session,
             actor=principal.actor,
@@ -123,6 +124,7 @@ async def issue_quote(
     quote_row.price_entry_version = priced.entry_version
     quote_row.compliance_outcome = decision.outcome
     seal(quote_row)
+    session.add(quote_row)
     await record(
         session,
         actor=principal.actor,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.catalog.models import Product, product_resources
@@ -45,14 +45,20 @@ def plan_charges_fee(plan: dict[str, Any]) -> bool:
     return walk(plan)
 
 
-async def product_resources_of(session: AsyncSession, product_id: uuid.UUID) -> list[DataResource]:
+async def resources_and_grants(
+    session: AsyncSession, product_id: uuid.UUID
+) -> tuple[list[DataResource], list[RightGrantRow]]:
+    """The product's resources (by id) and every grant in their rights trees, in one query."""
     stmt = (
-        select(DataResource)
+        select(DataResource, RightGrantRow)
         .join(product_resources, product_resources.c.resource_id == DataResource.id)
+        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
         .where(product_resources.c.product_id == product_id)
         .order_by(DataResource.id)
     )
-    return list((await session.execute(stmt)).scalars())
+    rows = (await session.execute(stmt)).all()
+    resources = list(dict.fromkeys(resource for resource, _ in rows))
+    return resources, [grant for _, grant in rows if grant is not None]
 
 
 def participant_facts(participant: Participant | None, pid: uuid.UUID) -> ParticipantFacts:
@@ -110,26 +116,22 @@ async def resource_facts(
     )
 
 
-async def right_facts(
-    session: AsyncSession, product: Product, resources: list[DataResource], at: datetime
+def right_facts(
+    product: Product, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
 ) -> RightFacts:
-    from market.rights.validity import operating_right_for
+    """What the rights trees of `resources` (all of `grants`) say about the seller now."""
+    from market.rights.validity import operating_right_among
 
-    found = await operating_right_for(
-        session,
-        holder_id=product.seller_id,
-        product_id=product.id,
-        resource_ids=[r.id for r in resources],
-        at=at,
+    resource_ids = [r.id for r in resources]
+    found = operating_right_among(
+        grants, holder_id=product.seller_id, product_id=product.id, resource_ids=resource_ids, at=at
     )
-    holding = select(RightGrantRow.resource_id).where(
-        RightGrantRow.kind == "holding",
-        RightGrantRow.holder_id == product.seller_id,
-        RightGrantRow.resource_id.in_([r.id for r in resources]),
-        RightGrantRow.revoked_at.is_(None),
-    )
-    held = set((await session.execute(holding)).scalars())
-    is_holder = bool(resources) and held >= {r.id for r in resources}
+    held = {
+        g.resource_id
+        for g in grants
+        if g.kind == "holding" and g.holder_id == product.seller_id and g.revoked_at is None
+    }
+    is_holder = bool(resources) and held >= set(resource_ids)
     if found is None:
         return RightFacts(
             holds_valid_operating_right=False,
@@ -147,18 +149,56 @@ async def right_facts(
 
 
 async def listing_facts(session: AsyncSession, product: Product, at: datetime) -> ListingFacts:
-    resources = await product_resources_of(session, product.id)
-    seller = await session.get(Participant, product.seller_id)
+    return await _listing_facts(session, product, await session.get(Participant, product.seller_id), at)
+
+
+async def _listing_facts(
+    session: AsyncSession, product: Product, seller: Participant | None, at: datetime
+) -> ListingFacts:
+    resources, grants = await resources_and_grants(session, product.id)
     return ListingFacts(
         product_id=str(product.id),
         seller=participant_facts(seller, product.seller_id),
         resources=tuple(
             [await resource_facts(session, r, product.seller_id, at) for r in resources]
         ),
-        rights=await right_facts(session, product, resources, at),
+        rights=right_facts(product, resources, grants, at),
         declared_scenarios=tuple(product.scenarios or ()),
         charges_fee=plan_charges_fee(product.price_plan),
     )
+
+
+async def buyer_files(
+    session: AsyncSession, buyer_id: uuid.UUID, resource_ids: list[uuid.UUID], at: datetime
+) -> tuple[tuple[ConditionalOpenApproval, ...], set[uuid.UUID]]:
+    """What the buyer has on file for these resources, in one query: approved conditional-open
+    applications (Art. 35) and the resources with a security assessment in force (Art. 88)."""
+    approvals = select(OpenApplication.resource_id, OpenApplication.id, OpenApplication.purposes).where(
+        OpenApplication.applicant_id == buyer_id,
+        OpenApplication.status == "approved",
+        OpenApplication.resource_id.in_(resource_ids),
+    )
+    assessments = select(SecurityAssessment.resource_id, null(), null()).where(
+        SecurityAssessment.recipient_id == buyer_id,
+        SecurityAssessment.resource_id.in_(resource_ids),
+        SecurityAssessment.valid_until > at,
+    )
+    approved: list[ConditionalOpenApproval] = []
+    assessed: set[uuid.UUID] = set()
+    files: Result[uuid.UUID, uuid.UUID | None, list[str] | None]
+    files = await session.execute(union_all(approvals, assessments))
+    for resource_id, application_id, purposes in files:
+        if application_id is None:  # a row of the second select: an assessment
+            assessed.add(resource_id)
+        else:
+            approved.append(
+                ConditionalOpenApproval(
+                    resource_id=str(resource_id),
+                    application_id=str(application_id),
+                    purposes=tuple(purposes or ()),
+                )
+            )
+    return tuple(approved), assessed
 
 
 async def trade_facts(
@@ -171,28 +211,17 @@ async def trade_facts(
     cross_border: bool | None,
     at: datetime,
 ) -> TradeFacts:
-    listing = await listing_facts(session, product, at)
-    buyer = await session.get(Participant, buyer_id)
+    parties = await session.execute(
+        select(Participant).where(Participant.id.in_([product.seller_id, buyer_id]))
+    )
+    by_id = {p.id: p for p in parties.scalars()}  # seller and buyer in one read
+    # The session's identity map holds rows weakly: kept alive for the rest of the request, the
+    # parties are served from it to later reads of the same rows (the abnormal-trade scan).
+    session.info.setdefault("market.loaded_parties", []).extend(by_id.values())
+    listing = await _listing_facts(session, product, by_id.get(product.seller_id), at)
+    buyer = by_id.get(buyer_id)
     resource_ids = [uuid.UUID(r.resource_id) for r in listing.resources]
-    approvals = (
-        await session.execute(
-            select(OpenApplication).where(
-                OpenApplication.applicant_id == buyer_id,
-                OpenApplication.status == "approved",
-                OpenApplication.resource_id.in_(resource_ids),
-            )
-        )
-    ).scalars()
-    assessments = (
-        await session.execute(
-            select(SecurityAssessment.resource_id).where(
-                SecurityAssessment.recipient_id == buyer_id,
-                SecurityAssessment.resource_id.in_(resource_ids),
-                SecurityAssessment.valid_until > at,
-            )
-        )
-    ).scalars()
-    assessed = set(assessments)
+    approvals, assessed = await buyer_files(session, buyer_id, resource_ids, at)
     template = product.licence_template or {}
     return TradeFacts(
         listing=listing,
@@ -200,12 +229,7 @@ async def trade_facts(
         purpose=purpose,
         scenario=scenario,
         cross_border=cross_border,
-        conditional_open_approvals=tuple(
-            ConditionalOpenApproval(
-                resource_id=str(a.resource_id), application_id=str(a.id), purposes=tuple(a.purposes)
-            )
-            for a in approvals
-        ),
+        conditional_open_approvals=approvals,
         security_assessment_on_file=bool(resource_ids) and assessed >= set(resource_ids),
         licence_permitted_purposes=tuple(template.get("permitted_purposes", ())) or None,
     )

@@ -101,6 +101,7 @@ async def store_decision(
     session: AsyncSession, decision: Decision, *, subject_type: str, subject_id: str, actor: str
 ) -> ComplianceDecisionRow:
     row = ComplianceDecisionRow(
+        id=uuid.uuid4(),  # ours, so the row needs no flush of its own: it is written with the request
         kind=decision.kind,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -113,7 +114,6 @@ async def store_decision(
         review_status="pending" if decision.outcome == "needs_review" else None,
     )
     session.add(row)
-    await session.flush()
     await record(
         session,
         actor=actor,

@@ -26,8 +26,8 @@ router = APIRouter(prefix="/v1", tags=["delivery"])
 async def read_licence(
     licence_id: uuid.UUID, session: Session, principal: Authenticated
 ) -> LicenceOut:
-    licence = await service.visible_licence(session, principal, licence_id)
-    usable, why = await service.licence_status(session, licence)
+    licence, tree = await service.visible_licence_with_tree(session, principal, licence_id)
+    usable, why = await service.licence_status(session, licence, tree)
     return LicenceOut(
         id=licence.id,
         order_id=licence.order_id,

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from contracts import ContractError, Licence, LicenceTemplate, derive_licence
+from contracts import ChainValidity, ContractError, Licence, LicenceTemplate, derive_licence
 from market.audit.log import record
 from market.auth.principal import Principal, hash_api_secret
 from market.catalog.models import Product
@@ -24,10 +25,15 @@ from market.common.clock import now
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.errors import Conflict, MarketError, NotFound, Unauthenticated
 from market.orders.models import Order
+from market.rights.models import RightGrantRow
 from market.settings import Settings
 
 CREDENTIAL_PREFIX = "dk"
 DOWNLOAD_TOKEN_TTL = timedelta(minutes=10)
+
+
+# A licence's operating grant, joined to find its tree (built once: aliasing a mapper is costly).
+_OPERATING_GRANT = aliased(RightGrantRow)
 
 
 class DeliveryRevoked(MarketError):
@@ -38,37 +44,41 @@ class QuotaExceeded(MarketError):
     code, title, status = "quota-exceeded", "Call quota exceeded", 429
 
 
-async def _operating_right(session: AsyncSession, order: Order) -> tuple[Any, Any] | None:
+async def _product_and_right(
+    session: AsyncSession, order: Order
+) -> tuple[Product, tuple[RightGrantRow, ChainValidity] | None]:
+    """The ordered product and the seller's operating right over it now, read in one query
+    (the product, its resources and every grant in their rights trees)."""
     from market.catalog.models import product_resources
-    from market.rights.validity import operating_right_for
+    from market.rights.validity import operating_right_among
 
-    resource_ids = list(
-        (
-            await session.execute(
-                select(product_resources.c.resource_id).where(
-                    product_resources.c.product_id == order.product_id
-                )
-            )
-        ).scalars()
-    )
-    return await operating_right_for(
-        session,
+    rows = (
+        await session.execute(
+            select(Product, product_resources.c.resource_id, RightGrantRow)
+            .outerjoin(product_resources, product_resources.c.product_id == Product.id)
+            .outerjoin(RightGrantRow, RightGrantRow.resource_id == product_resources.c.resource_id)
+            .where(Product.id == order.product_id)
+            .order_by(product_resources.c.resource_id)
+        )
+    ).all()
+    assert rows, "an order's product exists (foreign key)"
+    found = operating_right_among(
+        [grant for _, _, grant in rows if grant is not None],
         holder_id=order.seller_id,
         product_id=order.product_id,
-        resource_ids=resource_ids,
+        resource_ids=list(dict.fromkeys(rid for _, rid, _ in rows if rid is not None)),
         at=now(),
     )
+    return rows[0][0], found
 
 
 async def deliver(session: AsyncSession, order: Order, *, actor: str) -> LicenceRow | None:
     """Issue the licence and entitlement for a paid order (once)."""
     if order.licence_id is not None:
         return await session.get(LicenceRow, order.licence_id)
-    product = await session.get(Product, order.product_id)
-    assert product is not None
+    product, found = await _product_and_right(session, order)
     from market.rights.validity import to_contract_grant
 
-    found = await _operating_right(session, order)
     try:
         if found is None:
             raise ContractError(
@@ -112,17 +122,8 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         created_at=now(),
     )
     session.add(row)
-    await session.flush()
-    session.add(
-        Entitlement(
-            licence_id=row.id,
-            delivery_mode=product.delivery_mode,
-            call_quota=licence.quota if product.delivery_mode == "api" else None,
-        )
-    )
     order.licence_id = row.id
     order.status = "delivered"
-    await session.flush()
     await record(
         session,
         actor=actor,
@@ -139,6 +140,16 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             "territory": licence.territory.value,
             "chain": list(licence.chain),
         },
+    )
+    # Without a relationship() the unit of work does not order INSERTs by foreign key: the licence
+    # (with the payment's changes before it) is written now, the entitlement referencing it next.
+    await session.flush()
+    session.add(
+        Entitlement(
+            licence_id=row.id,
+            delivery_mode=product.delivery_mode,
+            call_quota=licence.quota if product.delivery_mode == "api" else None,
+        )
     )
     return row
 
@@ -160,10 +171,7 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
         )
 
 
-async def visible_licence(
-    session: AsyncSession, principal: Principal, licence_id: uuid.UUID
-) -> LicenceRow:
-    licence = await session.get(LicenceRow, licence_id)
+def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
     if licence is None or (
         not principal.can_see_all()
         and principal.participant_id not in (licence.buyer_id, licence.seller_id)
@@ -172,16 +180,46 @@ async def visible_licence(
     return licence
 
 
-async def licence_status(session: AsyncSession, licence: LicenceRow) -> tuple[bool, str]:
-    """Whether the licence can be used now, and why not."""
+async def visible_licence(
+    session: AsyncSession, principal: Principal, licence_id: uuid.UUID
+) -> LicenceRow:
+    return _visible(principal, await session.get(LicenceRow, licence_id))
+
+
+async def visible_licence_with_tree(
+    session: AsyncSession, principal: Principal, licence_id: uuid.UUID
+) -> tuple[LicenceRow, list[RightGrantRow]]:
+    """`visible_licence` and, read in the same query, every grant in the tree of its operating
+    right (what `licence_status` needs)."""
+    rows = (
+        await session.execute(
+            select(LicenceRow, RightGrantRow)
+            .outerjoin(_OPERATING_GRANT, _OPERATING_GRANT.id == LicenceRow.operating_grant_id)
+            .outerjoin(RightGrantRow, RightGrantRow.resource_id == _OPERATING_GRANT.resource_id)
+            .where(LicenceRow.id == licence_id)
+        )
+    ).all()
+    licence = _visible(principal, rows[0][0] if rows else None)
+    return licence, [grant for _, grant in rows if grant is not None]
+
+
+async def licence_status(
+    session: AsyncSession, licence: LicenceRow, tree: list[RightGrantRow] | None = None
+) -> tuple[bool, str]:
+    """Whether the licence can be used now, and why not (`tree`: the grants of its operating
+    right's tree, when already read)."""
     if licence.revoked_at is not None:
         return False, f"revoked: {licence.revocation_reason}"
     at = now()
     if at >= licence.valid_to:
         return False, "expired"
-    from market.rights.validity import chain_validity
+    from market.rights.validity import chain_validity, chain_validity_among
 
-    validity = await chain_validity(session, licence.operating_grant_id, at)
+    validity = (
+        chain_validity_among(tree, licence.operating_grant_id, at)
+        if tree is not None
+        else await chain_validity(session, licence.operating_grant_id, at)
+    )
     if not validity.valid:
         return False, f"upstream right no longer valid: {validity.message or validity.reason}"
     return True, "active"

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.alerts.service import scan_order, scan_refusals
@@ -81,9 +81,15 @@ async def create_order(
 ) -> Order | OrderRefused:
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
-    if await session.scalar(select(Order.id).where(Order.quote_id == quote.id)):
+    # The product row lock and "is this quote ordered already?" in one statement.
+    ordered = exists().where(Order.quote_id == quote.id)
+    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
+    found = (await session.execute(stmt)).one_or_none()
+    if found is None:
+        raise NotFound("product not found")
+    product, already_ordered = found
+    if already_ordered:
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
-    product = await _locked_product(session, quote.product_id)
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
     await _check_availability(session, product)
@@ -135,7 +141,6 @@ async def create_order(
     session.add(order)
     product.sold_count += 1  # the reservation, released on cancellation or rejection
     quote.status = "ordered"
-    await session.flush()
     await record(
         session,
         actor=principal.actor,
@@ -155,6 +160,7 @@ async def create_order(
             "compliance_decision": str(decision.id),
         },
     )
+    await session.flush()  # the abnormal-trade scan counts this order too
     await scan_order(session, order)
     if order.status == "pending_payment":
         await start_payment(session, provider, order)
@@ -196,12 +202,17 @@ async def start_payment(session: AsyncSession, provider: PaymentProvider, order:
     return payment
 
 
-async def payment_succeeded(session: AsyncSession, payment: Payment, *, actor: str) -> bool:
-    """Record a successful charge once; later duplicates and late arrivals change nothing."""
+async def payment_succeeded(
+    session: AsyncSession, payment: Payment, *, actor: str, order: Order | None = None
+) -> Order | None:
+    """Record a successful charge once and return the paid order; later duplicates and late
+    arrivals change nothing (None). `order`: the payment's order, when the caller already
+    holds its row lock."""
     if payment.status != "requires_payment" and payment.status != "failed":
-        return False
-    order = await session.get(Order, payment.order_id, with_for_update=True)
-    assert order is not None
+        return None
+    if order is None:
+        order = await session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None and order.id == payment.order_id
     payment.status = "succeeded"
     order.status = "paid"
     order.paid_at = now()
@@ -227,7 +238,7 @@ async def payment_succeeded(session: AsyncSession, payment: Payment, *, actor: s
     from market.delivery.service import deliver
 
     await deliver(session, order, actor=actor)
-    return True
+    return order
 
 
 async def payment_failed(session: AsyncSession, payment: Payment, reason: str) -> bool:

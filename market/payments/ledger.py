@@ -81,11 +81,11 @@ async def post(
                 created_at=at,
             )
         )
-    await session.flush()
-    return movement
+    return movement  # written with the transaction's next flush; the readers below flush first
 
 
 async def account_total(session: AsyncSession, order_id: uuid.UUID, account: str) -> int:
+    await session.flush()  # lines posted earlier in this transaction count
     stmt = select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
         LedgerEntry.order_id == order_id, LedgerEntry.account == account
     )
@@ -93,6 +93,7 @@ async def account_total(session: AsyncSession, order_id: uuid.UUID, account: str
 
 
 async def entries(session: AsyncSession, order_id: uuid.UUID) -> list[LedgerEntry]:
+    await session.flush()
     stmt = (
         select(LedgerEntry)
         .where(LedgerEntry.order_id == order_id)

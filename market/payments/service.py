@@ -34,13 +34,21 @@ async def confirm_offline(
     session: AsyncSession, principal: Principal, order_id: uuid.UUID
 ) -> Order:
     """An operator confirms a bank transfer arrived."""
-    payment = await payment_for_order(session, order_id)
+    # The payment and its order, both row-locked by one statement.
+    stmt = (
+        select(Payment, Order)
+        .join(Order, Order.id == Payment.order_id)
+        .where(Payment.order_id == order_id)
+        .with_for_update()
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    if found is None:
+        raise NotFound("no payment for this order")
+    payment, order = found
     if payment.provider != "offline":
         raise Conflict("only offline payments are confirmed by hand")
-    if not await orders.payment_succeeded(session, payment, actor=principal.actor):
+    if await orders.payment_succeeded(session, payment, actor=principal.actor, order=order) is None:
         raise Conflict(f"the payment is already {payment.status}")
-    order = await session.get(Order, order_id)
-    assert order is not None
     return order
 
 

@@ -7,7 +7,7 @@ upstream grant invalidates everything beneath it with no second write.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -39,49 +39,82 @@ def to_contract_grant(row: RightGrantRow) -> RightGrant:
     )
 
 
+class GrantRows(Mapping[str, RightGrant]):
+    """Stored grants by id as a `contracts` grant index; a row is converted only when a chain
+    walk reaches it, so validating one chain costs its depth, not the size of its tree."""
+
+    def __init__(self, rows: Iterable[RightGrantRow]) -> None:
+        self.rows = {str(row.id): row for row in rows}
+        self._grants: dict[str, RightGrant] = {}
+
+    def __getitem__(self, grant_id: str) -> RightGrant:
+        grant = self._grants.get(grant_id)
+        if grant is None:
+            grant = self._grants[grant_id] = to_contract_grant(self.rows[grant_id])
+        return grant
+
+    def __contains__(self, grant_id: object) -> bool:
+        return grant_id in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 async def resource_grants(session: AsyncSession, resource_id: uuid.UUID) -> list[RightGrantRow]:
     stmt = select(RightGrantRow).where(RightGrantRow.resource_id == resource_id)
     return list((await session.execute(stmt)).scalars())
 
 
 async def chain_validity(session: AsyncSession, grant_id: uuid.UUID, at: datetime) -> ChainValidity:
-    grant = await session.get(RightGrantRow, grant_id)
-    if grant is None:
+    """The grant's chain at `at`, read with its whole tree in one query."""
+    tree = select(RightGrantRow.resource_id).where(RightGrantRow.id == grant_id).scalar_subquery()
+    grants = await session.execute(select(RightGrantRow).where(RightGrantRow.resource_id == tree))
+    return chain_validity_among(grants.scalars(), grant_id, at)
+
+
+def chain_validity_among(grants: Iterable[RightGrantRow], grant_id: uuid.UUID, at: datetime) -> ChainValidity:
+    """The grant's chain at `at`, `grants` being every grant in its tree."""
+    index = GrantRows(grants)
+    if str(grant_id) not in index:
         raise LookupError(f"no grant {grant_id}")
-    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)}
     return validate_chain(str(grant_id), index, at)
 
 
-async def operating_right_for(
-    session: AsyncSession,
+def operating_right_among(
+    grants: Iterable[RightGrantRow],
     *,
     holder_id: uuid.UUID,
-    product_id: uuid.UUID | None,
+    product_id: uuid.UUID,
     resource_ids: Sequence[uuid.UUID],
     at: datetime,
 ) -> tuple[RightGrantRow, ChainValidity] | None:
-    """The holder's operating right over the product, preferring one whose chain is valid now.
+    """The holder's operating right over the product among `grants` (every grant in the trees of
+    `resource_ids`), preferring one whose chain is valid now.
 
     Operating rights are over data products (数据产品经营权); a product built on several
     resources needs one over the product in each resource's tree, and the first failing
     one is reported.
     """
-    if product_id is None or not resource_ids:
+    if not resource_ids:
         return None
-    stmt = select(RightGrantRow).where(
-        RightGrantRow.kind == "operating",
-        RightGrantRow.holder_id == holder_id,
-        RightGrantRow.subject_kind == "product",
-        RightGrantRow.subject_id == product_id,
-        RightGrantRow.resource_id.in_(list(resource_ids)),
-    )
-    candidates = list((await session.execute(stmt)).scalars())
+    rows = list(grants)
+    candidates = [
+        g
+        for g in rows
+        if g.kind == "operating"
+        and g.holder_id == holder_id
+        and g.subject_kind == "product"
+        and g.subject_id == product_id
+    ]
     chosen: tuple[RightGrantRow, ChainValidity] | None = None
     for resource_id in resource_ids:
         in_tree = [g for g in candidates if g.resource_id == resource_id]
         if not in_tree:
             return None
-        index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, resource_id)}
+        index = GrantRows(g for g in rows if g.resource_id == resource_id)
         verdicts = [(g, validate_chain(str(g.id), index, at)) for g in in_tree]
         best = next((v for v in verdicts if v[1].valid), verdicts[0])
         if not best[1].valid:
