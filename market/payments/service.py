@@ -95,6 +95,14 @@ async def _apply_refund(
     )
 
 
+REFUNDABLE = ("paid", "delivered", "completed", "disputed")
+
+
+def _ensure_refundable(order: Order) -> None:
+    if order.status not in REFUNDABLE:
+        raise Conflict(f"an order that is {order.status} cannot be refunded", code="invalid-order-state")
+
+
 async def refund_order(
     session: AsyncSession,
     provider: PaymentProvider,
@@ -107,13 +115,14 @@ async def refund_order(
     order = await orders.get_order(session, principal, order_id)
     if not principal.has("operator"):
         raise Forbidden("refunds are issued by an operator (after a buyer's request or dispute)")
-    order = await session.get(Order, order.id, with_for_update=True)  # type: ignore[assignment]
-    assert order is not None
-    if order.status not in ("paid", "delivered", "completed", "disputed"):
-        raise Conflict(
-            f"an order that is {order.status} cannot be refunded", code="invalid-order-state"
-        )
+    _ensure_refundable(order)
+    # The payment's lock before the order's, the order confirmations and webhooks take them in,
+    # so a refund racing a payment event waits instead of deadlocking; then look again.
     payment = await payment_for_order(session, order.id)
+    locked = await session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    order = locked
+    _ensure_refundable(order)
     remaining = payment.amount_minor - payment.refunded_minor
     amount = remaining if amount_minor is None else amount_minor
     if amount <= 0 or amount > remaining:
