@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
@@ -17,6 +17,31 @@ SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+TRIGRAM = 3  # pg_trgm indexes a substring pattern only through its three-character pieces
+
+
+def text_match(dialect: str, q: str) -> ColumnElement[bool]:
+    """Products whose text contains `q` (case-insensitively) or, for several words on
+    PostgreSQL, every one of them as a word in any order."""
+    if dialect != "postgresql":
+        return Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
+    # The substring match keeps unsegmented Chinese text findable (the 'simple' parser does not
+    # split CJK words). From three characters on, the trigram index serves it, so a rare term
+    # never scans the catalogue. A shorter pattern holds no trigram, the index would return
+    # every row, so it is written in a form the index cannot claim and the planner walks the
+    # newest listings and stops at a page of matches instead.
+    if len(q) >= TRIGRAM:
+        substring: ColumnElement[bool] = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
+    else:
+        substring = func.strpos(func.lower(Product.search_text), q.lower()) > 0
+    if len(q.split()) < 2:
+        return substring  # one word: full-text search could find nothing the substring misses
+    # The configuration is a literal, not a bind parameter: a reused generic plan must still
+    # match the expression index's to_tsvector('simple', ...).
+    words = func.to_tsvector(SIMPLE, Product.search_text).bool_op("@@")(func.plainto_tsquery(SIMPLE, q))
+    return or_(words, substring)
 
 
 def catalogue_query(
@@ -32,17 +57,7 @@ def catalogue_query(
 ) -> Select[Any]:
     stmt = select(Product).where(Product.listing_status == "listed")
     if q:
-        like = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
-        if dialect == "postgresql":
-            # Full-text search on the GIN-indexed tsvector; the substring match keeps
-            # unsegmented Chinese text findable (the 'simple' parser does not split CJK words)
-            # and is served by the trigram index, so a rare term never scans the catalogue.
-            # The configuration is a literal, not a bind parameter: a reused generic plan must
-            # still match the expression index's to_tsvector('simple', ...).
-            fts = func.to_tsvector(SIMPLE, Product.search_text).bool_op("@@")(func.plainto_tsquery(SIMPLE, q))
-            stmt = stmt.where(or_(fts, like))
-        else:
-            stmt = stmt.where(like)
+        stmt = stmt.where(text_match(dialect, q))
     for column, value in (
         (Product.category, category),
         (Product.grade, grade),

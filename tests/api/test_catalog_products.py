@@ -251,6 +251,9 @@ async def test_catalogue_search_filters_pagination_and_dcat(api: Api, client: An
         "Traffic flow API"
     ]
     assert [p["title"] for p in (await client.get("/v1/catalog?q=信用")).json()["items"]] == ["企业信用报告"]
+    for q in ("TRAFFIC", "flow API", "sensors", "信", "企业信用"):  # any case, length, script
+        assert [p["title"] for p in (await client.get(f"/v1/catalog?q={q}")).json()["items"]] != [], q
+    assert (await client.get("/v1/catalog?q=%25")).json()["items"] == []  # a literal %, not a wildcard
     files = (await client.get("/v1/catalog?delivery_mode=file")).json()["items"]
     assert [p["title"] for p in files] == ["企业信用报告"]
     pricey = (await client.get("/v1/catalog?min_price=100000")).json()["items"]
