@@ -62,13 +62,26 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
-from bench_purchase import PURPOSE, SCENARIO, Server, credit_code, machine, ok, pg_connect, seed  # noqa: E402
+from bench_purchase import (  # noqa: E402
+    PURPOSE,
+    SCENARIO,
+    Server,
+    credit_code,
+    machine,
+    ok,
+    pg_connect,
+    scratch_database,
+    seed,
+    write_readme_section,
+)
 from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect  # noqa: E402
-from sqlalchemy.engine import URL, make_url  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
+from market.alerts.rules import Thresholds  # noqa: E402
+from market.alerts.service import product_history  # noqa: E402
 from market.audit.log import entry_values  # noqa: E402
 from market.audit.sequencer import SEQUENCER_LOCK, sequence_pending  # noqa: E402
 from market.catalog.models import Product  # noqa: E402
@@ -100,8 +113,6 @@ SCENARIOS = [
 ]
 LIFECYCLE = ("compliance.decided", "order.created", "payment.created", "order.paid", "order.completed")
 TRADE_RULES = [r.rule_id for r in rules_for("trade")]
-README_START = "<!-- bench_growth figures: rewritten by bench/bench_growth.py -->"
-README_END = "<!-- /bench_growth figures -->"
 
 
 def registration_code(i: int) -> str:
@@ -757,8 +768,8 @@ async def explain(conn: asyncpg.Connection, world: World, phase: Phase) -> None:
     at = datetime.now(UTC)
     queries = {
         # market/alerts/service.py scan_order: the product's earlier order totals (price outlier)
-        "scan_order: earlier orders of a bestseller product": select(Order.total_minor).where(
-            Order.product_id == hot, Order.id != uuid.uuid4(), Order.created_at < at),
+        "scan_order: earlier orders of a bestseller product": product_history(
+            hot, at, Thresholds().price_history_window).where(Order.id != uuid.uuid4()),
         "list_orders: buyer page": keyset_page(select(Order).where(
             (Order.buyer_id == world.buyers[0].participant_id)
             | (Order.seller_id == world.buyers[0].participant_id)), Order, None, 20),
@@ -843,17 +854,6 @@ def report(args: argparse.Namespace, small: Phase, large: Phase, api_s: float, t
     return "\n".join(lines)
 
 
-def write_readme(figures: str) -> None:
-    path = ROOT / "bench" / "README.md"
-    content = path.read_text()
-    if README_START not in content or README_END not in content:
-        print("bench/README.md has no bench_growth figures markers; not rewritten")
-        return
-    head, rest = content.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    path.write_text(f"{head}{README_START}\n\n{figures}\n{README_END}{tail}")
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -918,24 +918,11 @@ async def main() -> None:
     if not (args.orders > args.small_orders and args.listings > args.small_listings):
         ap.error("the large sizes must exceed the small ones")
 
-    server_url = make_url(os.environ.get(
-        "MARKET_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
-    name = f"market_growth_{secrets.token_hex(4)}"
-    admin = await pg_connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    db_url = server_url.set(drivername="postgresql+asyncpg", database=name).render_as_string(
-        hide_password=False)
-    server = Server(db_url)
-    try:
-        figures = await run(server, server_url, name, db_url, args)
-    finally:
-        admin = await pg_connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("market_growth") as (server_url, name, db_url):
+        figures = await run(Server(db_url), server_url, name, db_url, args)
     print(figures)
     if not args.no_readme:
-        write_readme(figures)
+        write_readme_section("bench_growth.py", figures)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.alerts.models import RiskAlert
@@ -74,17 +75,19 @@ async def _raise(
     return alert
 
 
-async def recent_product_totals(session: AsyncSession, order: Order, window: int) -> tuple[int, ...]:
-    """The totals of the product's latest `window` orders before this one, newest first: the
-    history its price is judged against (an index range, whatever the product has sold)."""
-    stmt = (
+def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:
+    """The totals of the product's latest `window` orders before `before`, newest first: the
+    history a price is judged against (an index range, whatever the product has sold)."""
+    return (
         select(Order.total_minor)
-        .where(
-            Order.product_id == order.product_id, Order.id != order.id, Order.created_at < order.created_at
-        )
+        .where(Order.product_id == product_id, Order.created_at < before)
         .order_by(Order.created_at.desc())
         .limit(window)
     )
+
+
+async def recent_product_totals(session: AsyncSession, order: Order, window: int) -> tuple[int, ...]:
+    stmt = product_history(order.product_id, order.created_at, window).where(Order.id != order.id)
     return tuple((await session.execute(stmt)).scalars())
 
 

@@ -49,7 +49,11 @@ class Product(IdMixin, TimestampMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
 
-    __table_args__ = (Index("ix_products_status_created", "listing_status", "created_at"),)
+    __table_args__ = (
+        Index("ix_products_status_created", "listing_status", "created_at"),
+        # The catalogue's newest-first page within one category, without walking the others.
+        Index("ix_products_status_category_created", "listing_status", "category", "created_at"),
+    )
 
 
 class PriceCatalogueEntryRow(IdMixin, Base):

@@ -22,6 +22,10 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_product_id'))
         batch_op.create_index('ix_orders_product_created', ['product_id', 'created_at'], unique=False)
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_products_status_category_created', ['listing_status', 'category', 'created_at'], unique=False
+        )
     if op.get_bind().dialect.name == 'postgresql':
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
@@ -31,6 +35,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP INDEX ix_products_search_trgm')
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.drop_index('ix_products_status_category_created')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_product_created')
         batch_op.create_index(batch_op.f('ix_orders_product_id'), ['product_id'], unique=False)
