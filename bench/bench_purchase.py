@@ -16,7 +16,7 @@ pgbench TPC-B on the same server. Ratios, not raw rates, are the figures that tr
 
 Env MARKET_BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test) names
 the server and a database to connect to for CREATE/DROP DATABASE. Writes bench/README.md's
-"Latest figures" section unless --no-readme.
+figures (between its markers) unless --no-readme.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -317,11 +318,37 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}"
 
 
-def write_readme(report: str) -> None:
+def write_readme_section(script: str, figures: str) -> None:
+    """Rewrite `script`'s figures in bench/README.md: only the text between its two markers,
+    so each bench keeps its own figures and the hand-written ones stay."""
+    start, end = f"<!-- {script} figures: rewritten by bench/{script} -->", f"<!-- /{script} figures -->"
     path = ROOT / "bench" / "README.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    head = text.split("\n## Latest figures", 1)[0].rstrip("\n")
-    path.write_text(f"{head}\n\n## Latest figures\n\n{report}")
+    content = path.read_text()
+    if start not in content or end not in content:
+        print(f"bench/README.md has no markers for {script}; not rewritten")
+        return
+    head, rest = content.split(start, 1)
+    path.write_text(f"{head}{start}\n\n{figures}\n{end}{rest.split(end, 1)[1]}")
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[tuple[Any, str, str]]:
+    """(server URL, name, URL) of a new database on MARKET_BENCH_DATABASE_URL's server, dropped
+    on the way out, also after a failure."""
+    server_url = make_url(
+        os.environ.get("MARKET_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    )
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = await pg_connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = server_url.set(drivername="postgresql+asyncpg", database=name)
+    try:
+        yield server_url, name, url.render_as_string(hide_password=False)
+    finally:
+        admin = await pg_connect(server_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def main() -> None:
@@ -334,24 +361,12 @@ async def main() -> None:
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args()
 
-    server_url = make_url(os.environ.get(
-        "MARKET_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
-    name = f"market_bench_{secrets.token_hex(4)}"
-    admin = await pg_connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    db_url = server_url.set(drivername="postgresql+asyncpg", database=name)
-    server = Server(db_url.render_as_string(hide_password=False))
-    try:
-        buy, ready, idle_rss, tps = await measure(server, server_url, name, args)
-    finally:
-        admin = await pg_connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("market_bench") as (server_url, name, db_url):
+        buy, ready, idle_rss, tps = await measure(Server(db_url), server_url, name, args)
     report = figures(args, server_url, buy, ready, idle_rss, tps)
     print(report)
     if not args.no_readme:
-        write_readme(report)
+        write_readme_section("bench_purchase.py", report)
 
 
 async def measure(

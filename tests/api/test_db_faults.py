@@ -98,12 +98,15 @@ class BackendKiller(OfflineProvider):
             or 0,
         }
         self.killed_pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        # With a timeout PostgreSQL waits until the backend has really gone (false if it has
+        # not after 5 s). Polling pg_stat_activity instead would spin forever: within one
+        # transaction it is a snapshot, and shows the backend alive for as long as it lasts.
+        wait_ms = 5000 if self.wait_until_gone else 0
         async with self.app.state.engine.connect() as other:
-            assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": self.killed_pid})
-            while self.wait_until_gone and await other.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": self.killed_pid}
-            ):
-                pass
+            assert await other.scalar(
+                text("SELECT pg_terminate_backend(:pid, :wait_ms)"),
+                {"pid": self.killed_pid, "wait_ms": wait_ms},
+            )
         return await super().create_payment(**kwargs)
 
 
