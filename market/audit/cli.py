@@ -80,11 +80,9 @@ async def verify_database(database_url: str, public_key_b64: str, progress: Any 
                 for row in rows:
                     if row.seq is not None and row.seq not in leaves:
                         verifier.report.fail(row.seq, "inserted", "no tree leaf was ever recorded here")
-                    column = index_disagreement(row.leaf, _indexed_columns(row))
-                    if column is not None:
-                        verifier.report.fail(
-                            row.seq, "edited", f"the {column} column no longer says what the entry says"
-                        )
+                    disagreement = index_disagreement(row.leaf, _indexed_columns(row))
+                    if disagreement is not None:
+                        verifier.report.fail(row.seq, "edited", disagreement)
                 last = high
                 if progress is not None:
                     progress.update(len(rows))

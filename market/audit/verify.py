@@ -29,7 +29,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from market.audit.canonical import parse_leaf
+from market.audit.canonical import LeafFields, parse_leaf
 from market.audit.merkle import EMPTY_ROOT, fold_right, leaf_hash, verify_inclusion
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
 
@@ -60,12 +60,9 @@ class EntryRecord:
         leaf = row["leaf"]
         if not isinstance(leaf, str):
             raise ValueError("leaf must be the entry's canonical JSON text")
-        shown = [name for name in SHOWN_FIELDS if name in row]
-        if shown:
-            parsed = parse_leaf(leaf)
-            for name in shown:
-                if not _agrees(row[name], getattr(parsed, name)):
-                    raise ValueError(f"the entry's {name} disagrees with its leaf")
+        shown = {name: row[name] for name in SHOWN_FIELDS if name in row}
+        if shown and (name := _first_disagreeing(parse_leaf(leaf), shown)) is not None:
+            raise ValueError(f"the entry's {name} disagrees with its leaf")
         digest = row.get("leaf_hash")
         return cls(
             seq=int(row["seq"]),
@@ -88,17 +85,20 @@ def _agrees(shown: object, signed: object) -> bool:
     return shown == signed
 
 
+def _first_disagreeing(signed: LeafFields, shown: Mapping[str, object]) -> str | None:
+    """The first of the `shown` fields that does not say what the leaf says, if any."""
+    return next((name for name, value in shown.items() if not _agrees(value, getattr(signed, name))), None)
+
+
 def index_disagreement(leaf: bytes | str, columns: Mapping[str, object]) -> str | None:
-    """Which indexed column (created_at, actor, action, subject) no longer says what the leaf
-    says, if any: a changed column would silently steer filters and a trade's history."""
+    """Why the indexed columns (created_at, actor, action, subject) no longer say what the leaf
+    says, if they don't: a changed column would silently steer filters and a trade's history."""
     try:
-        parsed = parse_leaf(leaf)
+        signed = parse_leaf(leaf)
     except ValueError as exc:
-        return str(exc)
-    for name, value in columns.items():
-        if not _agrees(value, getattr(parsed, name)):
-            return name
-    return None
+        return f"the stored leaf cannot be read ({exc})"
+    name = _first_disagreeing(signed, columns)
+    return None if name is None else f"the {name} column no longer says what the entry says"
 
 
 @dataclass
