@@ -92,9 +92,7 @@ def entry_leaf(
     ):
         if not isinstance(text, str):
             raise TypeError(f"{name} must be a str, not {type(text).__name__}")
-    if created_at.tzinfo is None or created_at.utcoffset() is None:
-        raise TypeError("naive datetime in canonical JSON: use timezone-aware UTC")
-    return canonical_json(
+    return canonical_json(  # refuses a naive created_at, as every datetime it meets
         {
             "v": LEAF_VERSION,
             "created_at": created_at,
