@@ -25,17 +25,17 @@ TRIGRAM = 3  # pg_trgm indexes a substring pattern only through its three-charac
 def text_match(dialect: str, q: str) -> ColumnElement[bool]:
     """Products whose text contains `q` (case-insensitively) or, for several words on
     PostgreSQL, every one of them as a word in any order."""
+    contains = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
     if dialect != "postgresql":
-        return Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
+        return contains
     # The substring match keeps unsegmented Chinese text findable (the 'simple' parser does not
     # split CJK words). From three characters on, the trigram index serves it, so a rare term
     # never scans the catalogue. A shorter pattern holds no trigram, the index would return
     # every row, so it is written in a form the index cannot claim and the planner walks the
     # newest listings and stops at a page of matches instead.
-    if len(q) >= TRIGRAM:
-        substring: ColumnElement[bool] = Product.search_text.ilike(f"%{_like_escape(q)}%", escape="\\")
-    else:
-        substring = func.strpos(func.lower(Product.search_text), q.lower()) > 0
+    substring = (
+        contains if len(q) >= TRIGRAM else func.strpos(func.lower(Product.search_text), q.lower()) > 0
+    )
     if len(q.split()) < 2:
         return substring  # one word: full-text search could find nothing the substring misses
     # The configuration is a literal, not a bind parameter: a reused generic plan must still
