@@ -26,7 +26,7 @@ from market.compliance.service import gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.registry.models import DataResource
 from market.rights.models import RightGrantRow
-from market.rights.validity import resource_grants, to_contract_grant
+from market.rights.validity import grant_index
 from pricing import Money, lowest_price, parse_plan, validate_plan_against_entry
 
 GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
@@ -64,9 +64,10 @@ async def _usable_resources(
                 "products are built on registered resources (Art. 62)",
                 fields=[(field, f"resource is {resource.status}, not registered")],
             )
-        grants = await resource_grants(session, rid)
-        index = {str(g.id): to_contract_grant(g) for g in grants}
-        mine = [g for g in grants if g.holder_id == seller_id and g.kind in ("holding", "processing")]
+        index = await grant_index(session, rid)
+        mine = [
+            g for g in index.rows.values() if g.holder_id == seller_id and g.kind in ("holding", "processing")
+        ]
         if not any(validate_chain(str(g.id), index, now()).valid for g in mine):
             raise Forbidden(
                 "you hold no valid holding or processing right over this resource (Art. 22)",

@@ -20,7 +20,7 @@ from market.errors import Forbidden, InvalidInput, NotFound
 from market.participants.models import Participant
 from market.rights.models import RightGrantRow
 from market.rights.schemas import GrantCreate
-from market.rights.validity import resource_grants, to_contract_grant
+from market.rights.validity import grant_index, to_contract_grant
 
 
 async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
@@ -68,7 +68,7 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
         created_at=at,
         updated_at=at,
     )
-    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, parent.resource_id)}
+    index = await grant_index(session, parent.resource_id)
     try:
         proposed: RightGrant = to_contract_grant(row)
         problems = check_new_grant(
@@ -122,7 +122,7 @@ async def revoke_grant(
     if grant.revoked_at is not None:
         raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
     grant.revoked_at, grant.revocation_reason = now(), reason
-    index = {str(g.id): to_contract_grant(g) for g in await resource_grants(session, grant.resource_id)}
+    index = await grant_index(session, grant.resource_id)
     affected = sorted(revocation_effect(str(grant.id), index) - {str(grant.id)})
     await record(
         session,

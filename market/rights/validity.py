@@ -68,6 +68,11 @@ async def resource_grants(session: AsyncSession, resource_id: uuid.UUID) -> list
     return list((await session.execute(stmt)).scalars())
 
 
+async def grant_index(session: AsyncSession, resource_id: uuid.UUID) -> GrantRows:
+    """Every grant in the resource's rights tree, as a `contracts` grant index."""
+    return GrantRows(await resource_grants(session, resource_id))
+
+
 async def chain_validity(session: AsyncSession, grant_id: uuid.UUID, at: datetime) -> ChainValidity:
     """The grant's chain at `at`, read with its whole tree in one query."""
     tree = select(RightGrantRow.resource_id).where(RightGrantRow.id == grant_id).scalar_subquery()
