@@ -47,21 +47,24 @@ def _canonical(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
 
 
-def _fill(column: str, value_of: Callable[[sa.Row[Any]], str]) -> None:
-    """Set `column` of every entry to `value_of(row)`, in batches of ids."""
+def _replace_column(old: str, new: str, value_of: Callable[[sa.Row[Any]], str]) -> None:
+    """Add text column `new`, set it to `value_of(row)` for every entry (in batches of ids),
+    make it NOT NULL and drop `old`."""
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column(new, sa.Text(), nullable=True))
     bind = op.get_bind()
     last = -1
-    while True:
-        rows = bind.execute(
-            sa.select(entries).where(entries.c.id > last).order_by(entries.c.id).limit(BATCH)
-        ).all()
-        if not rows:
-            return
+    while rows := bind.execute(
+        sa.select(entries).where(entries.c.id > last).order_by(entries.c.id).limit(BATCH)
+    ).all():
         bind.execute(
             entries.update().where(entries.c.id == sa.bindparam('row_id')),
-            [{'row_id': row.id, column: value_of(row)} for row in rows],
+            [{'row_id': row.id, new: value_of(row)} for row in rows],
         )
         last = rows[-1].id
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.alter_column(new, existing_type=sa.Text(), nullable=False)
+        batch_op.drop_column(old)
 
 
 def _version_1_leaf(row: sa.Row[Any]) -> str:
@@ -84,20 +87,10 @@ def _payload_of(row: sa.Row[Any]) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('leaf', sa.Text(), nullable=True))
-    _fill('leaf', _version_1_leaf)
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.alter_column('leaf', existing_type=sa.Text(), nullable=False)
-        batch_op.drop_column('payload')
+    _replace_column('payload', 'leaf', _version_1_leaf)
 
 
 def downgrade() -> None:
     # The payload comes back from the leaf; entries written as version 2 will no longer match
     # their leaf hashes under the version-1 code, so a downgrade past here is for emergencies.
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('payload', sa.Text(), nullable=True))
-    _fill('payload', _payload_of)
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.alter_column('payload', existing_type=sa.Text(), nullable=False)
-        batch_op.drop_column('leaf')
+    _replace_column('leaf', 'payload', _payload_of)
