@@ -41,7 +41,7 @@ from market.audit.merkle import (
     range_hash,
 )
 from market.audit.tree_head import SignedTreeHead, sign_tree_head
-from market.audit.verify import EntryRecord, verify_log
+from market.audit.verify import EntryRecord, export_line, verify_log
 
 KEY = Ed25519PrivateKey.generate()
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -85,24 +85,13 @@ def heads_for(n: int, every: int) -> list[SignedTreeHead]:
     return heads
 
 
-def export_lines(records: list[EntryRecord]) -> list[str]:
-    """The records as `GET /v1/audit/export?format=jsonl` writes them."""
-    return [
-        json.dumps(
-            {"seq": r.seq, "id": r.seq + 1, "leaf_hash": r.leaf_hash.hex(), "leaf": r.leaf.decode()},
-            ensure_ascii=False,
-        )
-        for r in records
-    ]
-
-
 def speed(n: int) -> tuple[float, float, float, float]:
     """(ratio vs all hashing, ratio vs leaf hashing, verifier entries/s, export-path ratio vs all
     hashing) on n entries."""
     records = list(synthetic(n))
     heads = heads_for(n, 10_000)  # the same head density at every size: one per 10k entries
     blobs = [b"\x00" + r.leaf for r in records]
-    lines = export_lines(records)
+    lines = [export_line(r.seq, r.seq + 1, r.leaf.decode(), r.leaf_hash) for r in records]
     nodes: list[bytes] = []
     frontier: list[bytes] = []
     for i, r in enumerate(records):  # the interior-node inputs the compact range hashes

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,6 +24,7 @@ from market.audit.schemas import (
     InclusionProofOut,
     TreeHeadOut,
 )
+from market.audit.verify import export_line
 from market.auth.principal import Auditor, Authenticated
 from market.catalog.models import Product
 from market.db.session import Session
@@ -213,14 +213,6 @@ CSV_FIELDS = [
 ]
 
 
-def _export_line(e: AuditEntry) -> str:
-    """One JSON line: the entry's place, its leaf hash and its exact leaf text; all an offline
-    verifier needs (SHA-256(0x00 || UTF-8 of `leaf`) must equal `leaf_hash`)."""
-    return json.dumps(
-        {"seq": e.seq, "id": e.id, "leaf_hash": bytes(e.leaf_hash).hex(), "leaf": e.leaf}, ensure_ascii=False
-    )
-
-
 def _csv_row(e: AuditEntry) -> list[object]:
     """For people and spreadsheets: the leaf's fields in columns, and the leaf itself."""
     signed = parse_leaf(e.leaf)
@@ -273,7 +265,8 @@ async def export(
                 if not batch:
                     return
                 if format == "jsonl":
-                    yield "".join(_export_line(e) + "\n" for e in batch)
+                    lines = (export_line(e.seq, e.id, e.leaf, bytes(e.leaf_hash)) for e in batch)
+                    yield "".join(line + "\n" for line in lines)
                 else:
                     buffer = io.StringIO()
                     csv.writer(buffer).writerows(_csv_row(e) for e in batch)

@@ -74,6 +74,14 @@ class EntryRecord:
         return leaf_hash(self.leaf)
 
 
+def export_line(seq: int | None, entry_id: int, leaf: str, leaf_hash: bytes) -> str:
+    """One line of the JSONL export (what `EntryRecord.from_json` reads back): the entry's
+    place, its leaf hash and its exact leaf text, all an offline verifier needs."""
+    return json.dumps(
+        {"seq": seq, "id": entry_id, "leaf_hash": leaf_hash.hex(), "leaf": leaf}, ensure_ascii=False
+    )
+
+
 def _agrees(shown: object, signed: object) -> bool:
     if isinstance(signed, datetime):
         if isinstance(shown, str):

@@ -16,6 +16,7 @@ from market.audit.merkle import MemoryNodeSource, inclusion_proof, leaf_hash, ro
 from market.audit.verify import (
     EntryRecord,
     LogVerifier,
+    export_line,
     verify_inclusion_proof_offline,
     verify_log,
 )
@@ -198,10 +199,7 @@ def test_a_row_rewritten_with_its_leaf_hash_is_edited_against_the_trees_leaves()
 def export_file(tmp_path: Path, records: list[EntryRecord]) -> Path:
     """The records as GET /v1/audit/export?format=jsonl writes them."""
     path = tmp_path / "audit.jsonl"
-    lines = (
-        json.dumps({"seq": r.seq, "id": r.seq + 1, "leaf_hash": r.leaf_hash.hex(), "leaf": r.leaf.decode()})
-        for r in records
-    )
+    lines = (export_line(r.seq, r.seq + 1, r.leaf.decode(), r.leaf_hash) for r in records)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
