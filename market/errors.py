@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +44,7 @@ class MarketError(Exception):
     code = "market-error"
     title = "Request failed"
     status = 400
+    headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
 
     def __init__(
         self,
@@ -135,7 +136,7 @@ def _validation_fields(exc: RequestValidationError) -> tuple[list[tuple[str, str
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarketError)
     async def _market_error(request: Request, exc: MarketError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
         return problem_response(
             exc.status, exc.code, exc.title, exc.message, request, exc.fields, exc.extra, headers
         )

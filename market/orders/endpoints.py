@@ -31,6 +31,7 @@ from market.orders.schemas import (
 from market.payments import ledger
 from market.payments import service as payments
 from market.payments.models import Payment
+from market.payments.provider import PaymentProviderRefused, PaymentProviderUnavailable
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
@@ -58,7 +59,15 @@ async def order_out(session: Any, order: Order) -> OrderOut:
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
     summary="Order from a stored, unexpired quote; compliance is re-checked now",
-    responses=problem_responses(NotFound, Conflict, Forbidden, QuoteExpired, QuoteAltered),
+    responses=problem_responses(
+        NotFound,
+        Conflict,
+        Forbidden,
+        QuoteExpired,
+        QuoteAltered,
+        PaymentProviderUnavailable,
+        PaymentProviderRefused,
+    ),
 )
 async def create_order(
     data: OrderCreate,
@@ -167,8 +176,10 @@ async def review(
     "/orders/{order_id}/refund",
     status_code=status.HTTP_201_CREATED,
     response_model=RefundOut,
-    summary="Refund all or part of a paid order (operators)",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
+    summary="Refund all or part of a paid order (operators); needs an Idempotency-Key",
+    responses=problem_responses(
+        NotFound, Conflict, Forbidden, PaymentProviderUnavailable, PaymentProviderRefused
+    ),
 )
 async def refund(
     order_id: uuid.UUID,
@@ -176,7 +187,12 @@ async def refund(
     request: Request,
     session: Session,
     principal: Authenticated,
-) -> RefundOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    operation = f"orders.{order_id}.refund"
+    fingerprint = request_fingerprint(data)
+    if replayed := await replay(session, principal.actor, idempotency_key, operation, fingerprint):
+        return replayed
     done = await payments.refund_order(
         session,
         request.app.state.payment_provider,
@@ -184,8 +200,11 @@ async def refund(
         order_id,
         amount_minor=data.amount_minor,
         reason=data.reason,
+        idempotency_key=idempotency_key,
     )
-    return RefundOut.model_validate(done, from_attributes=True)
+    body = RefundOut.model_validate(done, from_attributes=True)
+    await remember(session, principal.actor, idempotency_key, operation, fingerprint, 201, body)
+    return body
 
 
 @router.post(

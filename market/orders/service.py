@@ -25,7 +25,7 @@ from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFou
 from market.orders.models import Order, Quote
 from market.payments import ledger
 from market.payments.models import Payment
-from market.payments.provider import PaymentProvider
+from market.payments.provider import PaymentProvider, provider_call
 from market.settings import Settings
 
 ACTIVE_STATES = ("pending_payment", "needs_review", "paid", "delivered", "completed", "disputed")
@@ -168,12 +168,13 @@ async def create_order(
 
 
 async def start_payment(session: AsyncSession, provider: PaymentProvider, order: Order) -> Payment:
-    created = await provider.create_payment(
-        order_id=str(order.id),
-        quote_id=str(order.quote_id),
-        amount_minor=order.total_minor,
-        currency=order.currency,
-    )
+    async with provider_call(provider.name, "create the payment"):
+        created = await provider.create_payment(
+            order_id=str(order.id),
+            quote_id=str(order.quote_id),
+            amount_minor=order.total_minor,
+            currency=order.currency,
+        )
     payment = Payment(
         order_id=order.id,
         provider=provider.name,

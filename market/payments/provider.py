@@ -2,8 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+from market.errors import MarketError
+
+
+class PaymentProviderUnavailable(MarketError):
+    """The provider could not be reached, timed out, or is overloaded or failing on its side.
+
+    The request's transaction rolled back. A retry with the same Idempotency-Key is safe: a
+    refund's provider-side key is derived from it, so the provider never refunds twice; a
+    payment the provider may have created was never shown to the buyer, so it cannot be paid.
+    """
+
+    code, title, status = "payment-provider-unavailable", "Payment provider unavailable", 503
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "5"}
+
+
+class PaymentProviderRefused(MarketError):
+    """The provider answered, but refused the request: not the client's fault, nor passing."""
+
+    code, title, status = "payment-provider-error", "Payment provider refused the request", 502
+
+
+def provider_unavailable(provider: str, what: str, cause: str) -> PaymentProviderUnavailable:
+    return PaymentProviderUnavailable(
+        f"{provider} could not {what} ({cause}); nothing was kept. "
+        "Retry later with the same Idempotency-Key."
+    )
+
+
+@asynccontextmanager
+async def provider_call(provider: str, what: str) -> AsyncIterator[None]:
+    """Any provider's network failure as a 503 that names the provider, not a 500."""
+    try:
+        yield
+    except (OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+        raise provider_unavailable(provider, what, type(exc).__name__) from exc
 
 
 @dataclass(frozen=True)

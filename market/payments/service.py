@@ -18,7 +18,9 @@ from market.orders import service as orders
 from market.orders.models import Order
 from market.payments import ledger
 from market.payments.models import Payment, Refund, WebhookEvent
-from market.payments.provider import PaymentProvider
+from market.payments.provider import PaymentProvider, provider_call
+
+REFUND_IDS = uuid.UUID("6f1d3c52-8a4e-4b7f-9c15-2e0a7d9b4f31")  # uuid5 namespace of refund ids
 
 
 async def payment_for_order(session: AsyncSession, order_id: uuid.UUID) -> Payment:
@@ -103,6 +105,15 @@ def _ensure_refundable(order: Order) -> None:
         raise Conflict(f"an order that is {order.status} cannot be refunded", code="invalid-order-state")
 
 
+def refund_id_for(actor: str, order_id: uuid.UUID, idempotency_key: str) -> uuid.UUID:
+    """The refund's id, and so its provider-side idempotency key, from the request's own key.
+
+    A retry after a lost answer (the provider refunded, our transaction did not commit) then
+    asks the provider for the same refund again and gets the first one back, never a second.
+    """
+    return uuid.uuid5(REFUND_IDS, f"{actor}\n{order_id}\n{idempotency_key}")
+
+
 async def refund_order(
     session: AsyncSession,
     provider: PaymentProvider,
@@ -111,10 +122,18 @@ async def refund_order(
     *,
     amount_minor: int | None,
     reason: str,
+    idempotency_key: str | None,
 ) -> Refund:
     order = await orders.get_order(session, principal, order_id)
     if not principal.has("operator"):
         raise Forbidden("refunds are issued by an operator (after a buyer's request or dispute)")
+    if idempotency_key is None:  # asked after the checks above, so a stranger learns nothing
+        raise InvalidInput(
+            "refunds need an Idempotency-Key header so a retry never refunds twice",
+            fields=[("header.Idempotency-Key", "required")],
+            status=428,
+            code="idempotency-key-required",
+        )
     _ensure_refundable(order)
     # The payment's lock before the order's, the order confirmations and webhooks take them in,
     # so a refund racing a payment event waits instead of deadlocking; then look again.
@@ -131,13 +150,18 @@ async def refund_order(
             fields=[("body.amount_minor", f"must be 1..{remaining}")],
         )
     refund = Refund(
-        payment_id=payment.id, amount_minor=amount, reason=reason, requested_by=principal.actor
+        id=refund_id_for(principal.actor, order.id, idempotency_key),
+        payment_id=payment.id,
+        amount_minor=amount,
+        reason=reason,
+        requested_by=principal.actor,
     )
     session.add(refund)
     await session.flush()
-    done = await provider.refund(
-        payment_reference=payment.provider_ref, refund_id=str(refund.id), amount_minor=amount
-    )
+    async with provider_call(provider.name, "refund"):
+        done = await provider.refund(
+            payment_reference=payment.provider_ref, refund_id=str(refund.id), amount_minor=amount
+        )
     refund.provider_ref = done.reference
     refund.status = done.status
     if done.status == "succeeded":

@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import stripe
 
-from market.payments.provider import ProviderPayment, ProviderRefund
+from market.payments.provider import (
+    PaymentProviderRefused,
+    ProviderPayment,
+    ProviderRefund,
+    provider_unavailable,
+)
+
+log = logging.getLogger("market.payments.stripe")
+
+
+@asynccontextmanager
+async def stripe_errors(what: str) -> AsyncIterator[None]:
+    """Stripe's errors in our terms: passing trouble is a 503 to retry, a refusal a 502.
+
+    The SDK has already retried network errors and 409/429/5xx answers itself (with the same
+    idempotency key) before anything reaches here.
+    """
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        log.warning("stripe unavailable", extra={"action": what, "error": str(exc)})
+        raise provider_unavailable("Stripe", what, type(exc).__name__) from exc
+    except stripe.StripeError as exc:
+        log.error(
+            "stripe error",
+            extra={"action": what, "status": exc.http_status, "code": exc.code, "error": str(exc)},
+        )
+        if isinstance(exc, stripe.APIError) or (exc.http_status or 0) >= 500:
+            raise provider_unavailable("Stripe", what, f"HTTP {exc.http_status}") from exc
+        # Stripe's message can name our configuration: the log keeps it, the client gets the code.
+        raise PaymentProviderRefused(
+            f"Stripe refused to {what} (HTTP {exc.http_status}, {exc.code or type(exc).__name__}); "
+            "nothing was kept. It has been logged for the exchange's operators.",
+            extra={"provider_code": exc.code or type(exc).__name__},
+        ) from exc
 
 
 class StripeProvider:
@@ -26,9 +63,10 @@ class StripeProvider:
             "automatic_payment_methods": {"enabled": True},
         }
         # Derived from our order id: a retried order never creates a second PaymentIntent.
-        intent = await self.client.v1.payment_intents.create_async(
-            params, {"idempotency_key": f"market:order:{order_id}"}
-        )
+        async with stripe_errors("create the payment"):
+            intent = await self.client.v1.payment_intents.create_async(
+                params, {"idempotency_key": f"market:order:{order_id}"}
+            )
         status = "succeeded" if intent.status == "succeeded" else "requires_payment"
         return ProviderPayment(
             reference=intent.id, status=status, client_secret=intent.client_secret
@@ -42,9 +80,10 @@ class StripeProvider:
             "amount": amount_minor,
             "metadata": {"refund_id": refund_id},
         }
-        refund = await self.client.v1.refunds.create_async(
-            params, {"idempotency_key": f"market:refund:{refund_id}"}
-        )
+        async with stripe_errors("refund"):
+            refund = await self.client.v1.refunds.create_async(
+                params, {"idempotency_key": f"market:refund:{refund_id}"}
+            )
         return ProviderRefund(
             reference=refund.id, status="succeeded" if refund.status == "succeeded" else "pending"
         )

@@ -1,7 +1,9 @@
 """A fake Stripe behind the SDK's own HTTP-client seam (Stripe's servers are unreachable here).
 
 It answers PaymentIntent and Refund creation like Stripe does, including replaying the first
-response for a repeated Idempotency-Key, and records every request for assertions.
+response for a repeated Idempotency-Key, and records every request for assertions. `fault` makes
+it fail like the real service can: unreachable, the answer lost after Stripe acted, a 500, or a
+400 refusal.
 """
 
 from __future__ import annotations
@@ -26,13 +28,33 @@ class FakeStripe(stripe.HTTPClient):
         self.requests: list[dict[str, Any]] = []
         self._by_key: dict[str, tuple[bytes, int, Mapping[str, str]]] = {}
         self._ids = itertools.count(1)
+        self.made: list[str] = []  # ids of the objects Stripe really created, once each
+        self.fault: str | None = None  # "unreachable" | "answer lost" | "500" | "400"
 
     def _answer(self, method: str, url: str, headers: Mapping[str, str], post_data: Any) -> Any:
-        body = dict(
-            parse_qsl(post_data.decode() if isinstance(post_data, bytes) else post_data or "")
-        )
+        body = dict(parse_qsl(post_data.decode() if isinstance(post_data, bytes) else post_data or ""))
         key = headers.get("Idempotency-Key")
         self.requests.append({"method": method, "url": url, "key": key, "body": body})
+        if self.fault == "unreachable":
+            raise stripe.APIConnectionError("connection refused (fake)", should_retry=True)
+        if self.fault == "500":
+            error = {"error": {"type": "api_error", "message": "An unknown error occurred (fake)"}}
+            return json.dumps(error).encode(), 500, {}
+        if self.fault == "400":
+            error = {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "parameter_invalid_integer",
+                    "message": "Invalid integer: amount (fake)",
+                }
+            }
+            return json.dumps(error).encode(), 400, {}
+        answer = self._act(url, key, body)
+        if self.fault == "answer lost":  # Stripe acted; the connection dropped on the way back
+            raise stripe.APIConnectionError("connection reset by peer (fake)", should_retry=True)
+        return answer
+
+    def _act(self, url: str, key: str | None, body: dict[str, str]) -> Any:
         if key and key in self._by_key:
             return self._by_key[key]
         n = next(self._ids)
@@ -57,6 +79,7 @@ class FakeStripe(stripe.HTTPClient):
         else:
             obj = {"error": {"message": f"fake Stripe does not know {url}"}}
             return json.dumps(obj).encode(), 404, {}
+        self.made.append(str(obj["id"]))
         answer = (json.dumps(obj).encode(), 200, {"Request-Id": f"req_{n}"})
         if key:
             self._by_key[key] = answer
@@ -67,9 +90,7 @@ class FakeStripe(stripe.HTTPClient):
     ) -> Any:
         return self._answer(method, url, headers or {}, post_data)
 
-    async def request_async(
-        self, method: str, url: str, headers: Any, post_data: Any = None
-    ) -> Any:
+    async def request_async(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
         return self._answer(method, url, headers or {}, post_data)
 
     async def sleep_async(self, secs: float) -> None:

@@ -32,7 +32,7 @@ async def test_provider_failure_mid_order_leaves_nothing_behind(api: Api, client
         entries_before = await s.scalar(select(func.count()).select_from(AuditEntry))
     original = app.state.payment_provider
     app.state.payment_provider = FailingProvider()
-    # As a real client sees it: the server answers 500 instead of raising into the caller.
+    # As a real client sees it: whatever the server answers, it does not raise into the caller.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as real_client:
@@ -43,8 +43,10 @@ async def test_provider_failure_mid_order_leaves_nothing_behind(api: Api, client
             )
     finally:
         app.state.payment_provider = original
-    assert failed.status_code == 500
+    assert failed.status_code == 503, failed.text
     assert failed.headers["content-type"] == "application/problem+json"
+    assert failed.json()["type"].endswith("/payment-provider-unavailable")
+    assert failed.headers["Retry-After"]
     async with app.state.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 0
         assert await s.scalar(select(func.count()).select_from(AuditEntry)) == entries_before

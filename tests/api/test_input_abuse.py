@@ -240,7 +240,7 @@ async def test_negative_and_huge_numbers_are_422_and_nothing_is_stored(
         refund = await client.post(
             f"/v1/orders/{oid}/refund",
             json={"reason": "abuse probe", "amount_minor": amount},
-            headers=operator,
+            headers={**operator, "Idempotency-Key": f"abuse-refund-{amount}"},
         )
         assert refund.status_code < 500, (amount, refund.text[:200])
         assert_problem(refund, 409, 422)  # 409: more than was paid

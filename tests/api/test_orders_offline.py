@@ -92,12 +92,14 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
 
     refund = await client.post(
         f"/v1/orders/{order['id']}/refund",
-        headers=operator,
+        headers={**operator, **key()},
         json={"reason": "dataset incomplete", "amount_minor": 5_000},
     )
     assert refund.status_code == 201, refund.text
     rest = await client.post(
-        f"/v1/orders/{order['id']}/refund", headers=operator, json={"reason": "dataset incomplete"}
+        f"/v1/orders/{order['id']}/refund",
+        headers={**operator, **key()},
+        json={"reason": "dataset incomplete"},
     )
     assert rest.status_code == 201 and rest.json()["amount_minor"] == 7_345
     final = (await client.get(f"/v1/orders/{order['id']}", headers=buyer.headers)).json()
@@ -111,7 +113,9 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
     revoked = await client.get(f"/v1/deliveries/{licence_id}", headers=buyer.headers)
     assert revoked.status_code == 410
     over = await client.post(
-        f"/v1/orders/{order['id']}/refund", headers=operator, json={"reason": "again"}
+        f"/v1/orders/{order['id']}/refund",
+        headers={**operator, **key()},
+        json={"reason": "again"},
     )
     assert over.status_code == 409
 

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from market.payments.models import WebhookEvent
+from market.audit.models import AuditEntry
+from market.orders.models import Order
+from market.payments.models import Refund, WebhookEvent
 from market.payments.stripe_provider import StripeProvider
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
@@ -32,9 +34,7 @@ async def ordered(
 ) -> tuple[Any, Any, dict[str, Any]]:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await listed_product(app, seller.participant_id)
-    quote_id = await sealed_quote(
-        app, product["product_id"], buyer.participant_id, total_minor=total_minor
-    )
+    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=total_minor)
     r = await client.post(
         "/v1/orders",
         json={"quote_id": quote_id},
@@ -49,6 +49,13 @@ async def post_event(client: Any, event_type: str, obj: dict[str, Any], event_id
     return await client.post("/v1/payments/stripe/webhook", content=body, headers=headers)
 
 
+async def paid(client: Any, order: dict[str, Any], event_id: str) -> str:
+    """Stripe reports the order's PaymentIntent paid in full; returns the webhook's outcome."""
+    amount = order["total_minor"]
+    intent = {"id": order["payment_reference"], "amount": amount, "amount_received": amount}
+    return str((await post_event(client, "payment_intent.succeeded", intent, event_id)).json()["outcome"])
+
+
 async def ledger(client: Any, order_id: str, headers: dict[str, str]) -> dict[str, Any]:
     return (await client.get(f"/v1/orders/{order_id}/ledger", headers=headers)).json()
 
@@ -58,9 +65,7 @@ async def test_order_creates_one_payment_intent_keyed_by_our_ids(
 ) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await listed_product(app, seller.participant_id)
-    quote_id = await sealed_quote(
-        app, product["product_id"], buyer.participant_id, total_minor=8_800
-    )
+    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=8_800)
     headers = {**buyer.headers, "Idempotency-Key": "same-key-twice-0001"}
     first = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
     second = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
@@ -134,9 +139,7 @@ async def test_forged_signature_is_400_and_changes_nothing(
 ) -> None:
     _, buyer, order = await ordered(api, client, app)
     intent = {"id": order["payment_reference"], "amount": 20_000, "amount_received": 20_000}
-    body, headers = signed_event(
-        "payment_intent.succeeded", intent, "evt_forged", secret="whsec_attacker"
-    )
+    body, headers = signed_event("payment_intent.succeeded", intent, "evt_forged", secret="whsec_attacker")
     r = await client.post("/v1/payments/stripe/webhook", content=body, headers=headers)
     assert r.status_code == 400 and r.json()["type"].endswith("/bad-webhook-signature")
     unsigned = await client.post(
@@ -155,12 +158,7 @@ async def test_dispute_and_api_refund_with_stripe(
 ) -> None:
     seller, _buyer, order = await ordered(api, client, app, total_minor=10_001)
     pi = order["payment_reference"]
-    await post_event(
-        client,
-        "payment_intent.succeeded",
-        {"id": pi, "amount": 10_001, "amount_received": 10_001},
-        "evt_ok",
-    )
+    await paid(client, order, "evt_ok")
     disputed = await post_event(
         client,
         "charge.dispute.created",
@@ -171,7 +169,7 @@ async def test_dispute_and_api_refund_with_stripe(
     operator = await api.staff("operator")
     refund = await client.post(
         f"/v1/orders/{order['id']}/refund",
-        headers=operator,
+        headers={**operator, "Idempotency-Key": "refund-dispute-0001"},
         json={"reason": "dispute settled for the buyer", "amount_minor": 3_333},
     )
     assert refund.status_code == 201, refund.text
@@ -189,3 +187,110 @@ async def test_dispute_and_api_refund_with_stripe(
     assert book["balanced"]
     refunds = [x for x in book["lines"] if x["kind"] == "refund"]
     assert sum(x["amount_minor"] for x in refunds) == -3_333
+
+
+async def order_attempt(client: Any, app: Any, api: Api, key: str) -> tuple[Any, Any, str]:
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    product = await listed_product(app, seller.participant_id)
+    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=5_000)
+    headers = {**buyer.headers, "Idempotency-Key": key}
+    return buyer, headers, quote_id
+
+
+async def rows(app: Any, model: Any) -> int:
+    async with app.state.sessionmaker() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "problem"),
+    [
+        ("unreachable", 503, "payment-provider-unavailable"),
+        ("500", 503, "payment-provider-unavailable"),
+        ("400", 502, "payment-provider-error"),
+    ],
+)
+async def test_stripe_failing_at_order_time_answers_a_clear_problem_and_keeps_nothing(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe, fault: str, status: int, problem: str
+) -> None:
+    _buyer, headers, quote_id = await order_attempt(client, app, api, f"stripe-{fault}-order")
+    orders_before, audit_before = await rows(app, Order), await rows(app, AuditEntry)
+    fake_stripe.fault = fault
+    failed = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    assert failed.status_code == status, failed.text
+    assert failed.headers["content-type"] == "application/problem+json"
+    assert failed.json()["type"].endswith("/" + problem)
+    assert "Stripe" in failed.json()["detail"]
+    if status == 503:
+        assert failed.headers["Retry-After"] == "5"
+    assert "sk_test" not in failed.text and "(fake)" not in failed.text  # Stripe's words stay in the log
+    assert (await rows(app, Order), await rows(app, AuditEntry)) == (orders_before, audit_before)
+    # Stripe is back: the same key places the order, once.
+    fake_stripe.fault = None
+    placed = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    assert placed.status_code == 201, placed.text
+    assert await rows(app, Order) == orders_before + 1
+
+
+async def test_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, _buyer, order = await ordered(api, client, app, total_minor=10_000)
+    pi = order["payment_reference"]
+    paid = await post_event(
+        client,
+        "payment_intent.succeeded",
+        {"id": pi, "amount": 10_000, "amount_received": 10_000},
+        "evt_paid",
+    )
+    assert paid.json()["outcome"] == "paid"
+    operator = {**await api.staff("operator"), "Idempotency-Key": "refund-lost-answer-1"}
+    body = {"reason": "partial: half the records were missing", "amount_minor": 4_000}
+    url = f"/v1/orders/{order['id']}/refund"
+
+    # Stripe refunds, but every answer (the SDK's own retries too) is lost on the way back.
+    fake_stripe.fault = "answer lost"
+    lost = await client.post(url, json=body, headers=operator)
+    assert lost.status_code == 503, lost.text
+    assert lost.json()["type"].endswith("/payment-provider-unavailable")
+    assert not [
+        x for x in (await ledger(client, order["id"], seller.headers))["lines"] if x["kind"] == "refund"
+    ]
+    assert await rows(app, Refund) == 0
+
+    # The operator retries with the same key: Stripe is asked for the same refund again.
+    fake_stripe.fault = None
+    retried = await client.post(url, json=body, headers=operator)
+    assert retried.status_code == 201, retried.text
+    again = await client.post(url, json=body, headers=operator)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == retried.json()
+
+    refunds_at_stripe = [m for m in fake_stripe.made if m.startswith("re_")]
+    assert len(refunds_at_stripe) == 1, fake_stripe.requests
+    assert {r["key"] for r in fake_stripe.created("refunds")} == {f"market:refund:{retried.json()['id']}"}
+    book = await ledger(client, order["id"], seller.headers)
+    assert book["balanced"]
+    assert sum(x["amount_minor"] for x in book["lines"] if x["kind"] == "refund") == -4_000
+    assert await rows(app, Refund) == 1
+
+
+async def test_refund_without_idempotency_key_is_428_and_changes_nothing(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    _seller, _buyer, order = await ordered(api, client, app, total_minor=10_000)
+    assert await paid(client, order, "evt_p2") == "paid"
+    operator = await api.staff("operator")
+    r = await client.post(f"/v1/orders/{order['id']}/refund", json={"reason": "no key"}, headers=operator)
+    assert r.status_code == 428, r.text
+    assert r.json()["errors"] == [{"field": "header.Idempotency-Key", "reason": "required"}]
+    assert fake_stripe.created("refunds") == [] and await rows(app, Refund) == 0
+    # The same key on another order is another refund, not a replay of this one.
+    _other_seller, _b, other = await ordered(api, client, app, total_minor=10_000)
+    assert await paid(client, other, "evt_p3") == "paid"
+    keyed = {**operator, "Idempotency-Key": "refund-key-reused-1"}
+    first = await client.post(f"/v1/orders/{order['id']}/refund", json={"reason": "one"}, headers=keyed)
+    second = await client.post(f"/v1/orders/{other['id']}/refund", json={"reason": "one"}, headers=keyed)
+    assert first.status_code == 201, first.text
+    assert second.status_code == 422 and second.json()["type"].endswith("/idempotency-key-reused")
+    assert await rows(app, Refund) == 1

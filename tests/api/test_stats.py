@@ -29,7 +29,11 @@ async def test_stats_by_category_and_period(api: Api, client: Any, app: Any) -> 
     for order_id in ids[:2]:
         await client.post(f"/v1/payments/{order_id}/confirmation", headers=operator)
     await client.post(f"/v1/payments/{ids[2]}/confirmation", headers=operator)
-    await client.post(f"/v1/orders/{ids[2]}/refund", headers=operator, json={"reason": "not as described"})
+    await client.post(
+        f"/v1/orders/{ids[2]}/refund",
+        headers={**operator, "Idempotency-Key": uuid.uuid4().hex},
+        json={"reason": "not as described"},
+    )
     rows = (await client.get("/v1/stats?period=month", headers=authority)).json()
     assert len(rows) == 1
     row = rows[0]
