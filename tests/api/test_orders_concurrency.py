@@ -9,7 +9,8 @@ import asyncio
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from market.catalog.models import Product
 from market.orders.models import Order
@@ -18,9 +19,7 @@ from tests.api.factories import Api
 from tests.api.orders_factories import sealed_quote
 
 
-async def race(
-    api: Api, client: Any, app: Any, buyers: int, **product_fields: Any
-) -> tuple[list[int], str]:
+async def race(api: Api, client: Any, app: Any, buyers: int, **product_fields: Any) -> tuple[list[int], str]:
     seller = await api.org()
     product = await listed_product(app, seller.participant_id)
     async with app.state.sessionmaker() as s, s.begin():
@@ -46,9 +45,7 @@ async def race(
     return list(statuses), product["product_id"]
 
 
-async def test_fifty_buyers_one_exclusive_licence(
-    api: Api, client: Any, app: Any, backend: str
-) -> None:
+async def test_fifty_buyers_one_exclusive_licence(api: Api, client: Any, app: Any, backend: str) -> None:
     statuses, product_id = await race(api, client, app, 50, exclusivity="exclusive")
     assert statuses.count(201) == 1
     assert statuses.count(409) == 49
@@ -65,3 +62,63 @@ async def test_stock_limit_is_never_exceeded(api: Api, client: Any, app: Any, ba
     async with app.state.sessionmaker() as s:
         product = await s.get(Product, uuid.UUID(product_id))
         assert product is not None and product.sold_count == 7
+
+
+@pytest.mark.postgres_only
+async def test_a_refund_waiting_for_its_payment_holds_no_lock_on_the_order(
+    api: Api, client: Any, app: Any, backend: str
+) -> None:
+    """Refunds lock payment then order, as confirmations and webhooks do, so they cannot deadlock.
+
+    Someone else holds the payment row; the refund must wait for it without having locked the
+    order first (the order is then still free to lock), and finish once the payment is free.
+    """
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
+    product = await listed_product(app, seller.participant_id)
+    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=9_000)
+    order = await client.post(
+        "/v1/orders",
+        json={"quote_id": quote_id},
+        headers={**buyer.headers, "Idempotency-Key": "lock-order-1"},
+    )
+    order_id = order.json()["id"]
+    assert (await client.post(f"/v1/payments/{order_id}/confirmation", headers=operator)).status_code == 200
+
+    engine = app.state.engine
+    async with engine.connect() as holder:
+        await holder.begin()
+        await holder.execute(
+            text("SELECT id FROM payments WHERE order_id = :o FOR UPDATE"), {"o": uuid.UUID(order_id)}
+        )
+        refund = asyncio.create_task(
+            client.post(
+                f"/v1/orders/{order_id}/refund",
+                json={"reason": "lock order probe"},
+                headers={**operator, "Idempotency-Key": "lock-order-refund-1"},
+            )
+        )
+        holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        # Wait until the refund's backend is blocked by ours (each poll is its own snapshot).
+        for _ in range(200):
+            async with engine.connect() as probe:
+                blocked = (
+                    await probe.execute(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE :h = ANY(pg_blocking_pids(pid))"),
+                        {"h": holder_pid},
+                    )
+                ).scalar_one()
+            if blocked or refund.done():
+                break
+            await asyncio.sleep(0.05)
+        assert blocked == 1 and not refund.done(), "the refund did not wait for the payment row"
+        async with engine.connect() as other:
+            await other.begin()
+            # NOWAIT: fails at once (55P03) if the waiting refund had taken the order row first.
+            await other.execute(
+                text("SELECT id FROM orders WHERE id = :o FOR UPDATE NOWAIT"), {"o": uuid.UUID(order_id)}
+            )
+            await other.rollback()
+        await holder.rollback()
+    done = await asyncio.wait_for(refund, 30)
+    assert done.status_code == 201, done.text
