@@ -164,9 +164,12 @@ async def refund_order(
         )
     refund.provider_ref = done.reference
     refund.status = done.status
-    if done.status == "succeeded":
+    unbooked = amount
+    if done.replayed_refunded_total is not None:  # a webhook may have booked it meanwhile
+        unbooked = min(amount, max(0, done.replayed_refunded_total - payment.refunded_minor))
+    if done.status == "succeeded" and unbooked:
         await _apply_refund(
-            session, order, payment, amount, actor=principal.actor, reason=reason, refund=refund
+            session, order, payment, unbooked, actor=principal.actor, reason=reason, refund=refund
         )
     return refund
 

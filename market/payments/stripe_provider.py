@@ -46,6 +46,12 @@ async def stripe_errors(what: str) -> AsyncIterator[None]:
         ) from exc
 
 
+def replayed(obj: stripe.StripeObject) -> bool:
+    """Stripe answered from its idempotency cache: the object was made by an earlier request."""
+    headers = obj.last_response.headers if obj.last_response else {}
+    return any(k.lower() == "idempotent-replayed" and v == "true" for k, v in headers.items())
+
+
 class StripeProvider:
     name = "stripe"
 
@@ -84,8 +90,16 @@ class StripeProvider:
             refund = await self.client.v1.refunds.create_async(
                 params, {"idempotency_key": f"market:refund:{refund_id}"}
             )
+            total = None
+            if replayed(refund) and refund.charge:
+                # Made by an earlier attempt whose answer was lost; a charge.refunded webhook may
+                # have booked it since. The charge's running total tells what is still unbooked.
+                charge_id = refund.charge if isinstance(refund.charge, str) else refund.charge.id
+                total = (await self.client.v1.charges.retrieve_async(charge_id)).amount_refunded
         return ProviderRefund(
-            reference=refund.id, status="succeeded" if refund.status == "succeeded" else "pending"
+            reference=refund.id,
+            status="succeeded" if refund.status == "succeeded" else "pending",
+            replayed_refunded_total=total,
         )
 
 

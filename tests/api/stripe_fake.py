@@ -29,6 +29,7 @@ class FakeStripe(stripe.HTTPClient):
         self._by_key: dict[str, tuple[bytes, int, Mapping[str, str]]] = {}
         self._ids = itertools.count(1)
         self.made: list[str] = []  # ids of the objects Stripe really created, once each
+        self.refunded: dict[str, int] = {}  # PaymentIntent id -> amount refunded so far
         self.fault: str | None = None  # "unreachable" | "answer lost" | "500" | "400"
 
     def _answer(self, method: str, url: str, headers: Mapping[str, str], post_data: Any) -> Any:
@@ -55,8 +56,18 @@ class FakeStripe(stripe.HTTPClient):
         return answer
 
     def _act(self, url: str, key: str | None, body: dict[str, str]) -> Any:
+        if "/v1/charges/ch_for_" in url:
+            intent = url.rsplit("/ch_for_", 1)[1]
+            charge = {
+                "id": f"ch_for_{intent}",
+                "object": "charge",
+                "payment_intent": intent,
+                "amount_refunded": self.refunded.get(intent, 0),
+            }
+            return json.dumps(charge).encode(), 200, {}
         if key and key in self._by_key:
-            return self._by_key[key]
+            content, status, headers = self._by_key[key]
+            return content, status, {**headers, "Idempotent-Replayed": "true"}
         n = next(self._ids)
         if url.endswith("/v1/payment_intents"):
             obj = {
@@ -69,13 +80,16 @@ class FakeStripe(stripe.HTTPClient):
                 "metadata": {k[9:-1]: v for k, v in body.items() if k.startswith("metadata[")},
             }
         elif url.endswith("/v1/refunds"):
+            intent = body["payment_intent"]
             obj = {
                 "id": f"re_fake_{n}",
                 "object": "refund",
                 "amount": int(body["amount"]),
-                "payment_intent": body["payment_intent"],
+                "payment_intent": intent,
+                "charge": f"ch_for_{intent}",
                 "status": "succeeded",
             }
+            self.refunded[intent] = self.refunded.get(intent, 0) + int(body["amount"])
         else:
             obj = {"error": {"message": f"fake Stripe does not know {url}"}}
             return json.dumps(obj).encode(), 404, {}

@@ -275,6 +275,33 @@ async def test_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
     assert await rows(app, Refund) == 1
 
 
+async def test_refund_booked_by_a_webhook_before_the_retry_is_not_booked_again(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    seller, _buyer, order = await ordered(api, client, app, total_minor=10_000)
+    assert await paid(client, order, "evt_paid_w") == "paid"
+    operator = {**await api.staff("operator"), "Idempotency-Key": "refund-webhook-first-1"}
+    url, body = f"/v1/orders/{order['id']}/refund", {"reason": "partial refund", "amount_minor": 4_000}
+    fake_stripe.fault = "answer lost"
+    assert (await client.post(url, json=body, headers=operator)).status_code == 503
+    fake_stripe.fault = None
+    # Stripe's charge.refunded event overtakes the operator's retry and books the 4,000.
+    charge = {"id": "ch_x", "payment_intent": order["payment_reference"], "amount_refunded": 4_000}
+    booked = await post_event(client, "charge.refunded", {**charge, "amount": 10_000}, "evt_refunded_w")
+    assert booked.json()["outcome"] == "refunded"
+    retried = await client.post(url, json=body, headers=operator)
+    assert retried.status_code == 201, retried.text
+    assert len([m for m in fake_stripe.made if m.startswith("re_")]) == 1
+    book = await ledger(client, order["id"], seller.headers)
+    assert book["balanced"]
+    assert sum(x["amount_minor"] for x in book["lines"] if x["kind"] == "refund") == -4_000
+    # What is left to refund is still the other 6,000.
+    rest = await client.post(
+        url, json={"reason": "the rest"}, headers={**operator, "Idempotency-Key": "refund-webhook-first-2"}
+    )
+    assert rest.status_code == 201 and rest.json()["amount_minor"] == 6_000, rest.text
+
+
 async def test_refund_without_idempotency_key_is_428_and_changes_nothing(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe
 ) -> None:
