@@ -39,7 +39,7 @@ from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
 from market.compliance.service import refusal_response
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
+from market.idempotency.service import IdempotencyKey, idempotent
 from market.orders.models import Quote
 from pricing import FairnessFinding
 
@@ -78,8 +78,16 @@ def quote_out(q: Quote) -> QuoteOut:
     responses=problem_responses(Conflict, Forbidden),
     tags=["price catalogue"],
 )
-async def publish_entry(data: PriceEntryCreate, session: Session, principal: PriceAuthority) -> PriceEntryOut:
-    return entry_out(await price_catalogue.publish(session, principal, data))
+async def publish_entry(
+    data: PriceEntryCreate,
+    session: Session,
+    principal: PriceAuthority,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "price_entries.create", data)
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(entry_out(await price_catalogue.publish(session, principal, data)))
 
 
 @router.post(
@@ -91,9 +99,20 @@ async def publish_entry(data: PriceEntryCreate, session: Session, principal: Pri
     tags=["price catalogue"],
 )
 async def supersede_entry(
-    entry_key: str, data: PriceEntryCreate, session: Session, principal: PriceAuthority
-) -> PriceEntryOut:
-    return entry_out(await price_catalogue.supersede(session, principal, entry_key, data))
+    entry_key: str,
+    data: PriceEntryCreate,
+    session: Session,
+    principal: PriceAuthority,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(
+        session, principal.actor, idempotency_key, "price_entries.versions.create", data, entry_key=entry_key
+    )
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(
+        entry_out(await price_catalogue.supersede(session, principal, entry_key, data))
+    )
 
 
 @router.post(
@@ -154,12 +173,11 @@ async def read_entry(entry_key: str, session: Session) -> list[PriceEntryOut]:
 async def create_product(
     data: ProductCreate, session: Session, principal: Seller, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(session, principal.actor, idempotency_key, "products.create", fingerprint):
+    call = idempotent(session, principal.actor, idempotency_key, "products.create", data)
+    if replayed := await call.replay():
         return replayed
-    body = await product_out(session, await products.create_product(session, principal, data))
-    await remember(session, principal.actor, idempotency_key, "products.create", fingerprint, 201, body)
-    return body
+    product = await products.create_product(session, principal, data)
+    return await call.remember(await product_out(session, product))
 
 
 @router.get("/products", response_model=Page[ProductOut], summary="Own products (operators: all)")
@@ -287,15 +305,13 @@ async def create_quote(
     principal: Buyer,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(session, principal.actor, idempotency_key, "quotes.create", fingerprint):
+    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data)
+    if replayed := await call.replay():
         return replayed
     result = await issue_quote(session, request.app.state.settings, principal, data)
     if not isinstance(result, Quote):
-        return refusal_response(result)
-    body = quote_out(result)
-    await remember(session, principal.actor, idempotency_key, "quotes.create", fingerprint, 201, body)
-    return body
+        return refusal_response(result)  # not remembered: the buyer may fix the cause and retry
+    return await call.remember(quote_out(result))
 
 
 @router.get(

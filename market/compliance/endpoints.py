@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from market.compliance.schemas import (
 )
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, idempotent
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"])
 
@@ -152,9 +153,14 @@ async def read_decision(
     summary="Record an authorised-operation mandate for public data (Art. 36)",
     responses=problem_responses(NotFound, Forbidden),
 )
-async def create_mandate(data: MandateCreate, session: Session, principal: Operator) -> MandateOut:
+async def create_mandate(
+    data: MandateCreate, session: Session, principal: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "compliance.mandates.create", data)
+    if replayed := await call.replay():
+        return replayed
     mandate: OperationMandate = await records.create_mandate(session, principal, data)
-    return MandateOut.model_validate(mandate, from_attributes=True)
+    return await call.remember(MandateOut.model_validate(mandate, from_attributes=True))
 
 
 @router.post(
@@ -165,10 +171,16 @@ async def create_mandate(data: MandateCreate, session: Session, principal: Opera
     responses=problem_responses(NotFound, Forbidden),
 )
 async def apply_open(
-    data: OpenApplicationCreate, session: Session, principal: Authenticated
-) -> OpenApplicationOut:
+    data: OpenApplicationCreate,
+    session: Session,
+    principal: Authenticated,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "compliance.open_applications.create", data)
+    if replayed := await call.replay():
+        return replayed
     application: OpenApplication = await records.apply_for_open_data(session, principal, data)
-    return OpenApplicationOut.model_validate(application, from_attributes=True)
+    return await call.remember(OpenApplicationOut.model_validate(application, from_attributes=True))
 
 
 @router.post(
@@ -192,7 +204,10 @@ async def decide_open(
     responses=problem_responses(NotFound, Forbidden),
 )
 async def record_assessment(
-    data: AssessmentCreate, session: Session, principal: Operator
-) -> AssessmentOut:
+    data: AssessmentCreate, session: Session, principal: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "compliance.assessments.create", data)
+    if replayed := await call.replay():
+        return replayed
     assessment: SecurityAssessment = await records.record_assessment(session, principal, data)
-    return AssessmentOut.model_validate(assessment, from_attributes=True)
+    return await call.remember(AssessmentOut.model_validate(assessment, from_attributes=True))

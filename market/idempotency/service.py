@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
@@ -34,14 +36,32 @@ class IdempotencyKeyReused(MarketError):
     code, title, status = "idempotency-key-reused", "Idempotency key reused", 422
 
 
-def request_fingerprint(body: BaseModel | dict[str, Any] | None) -> str:
-    data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+T = TypeVar("T")
+
+
+def request_fingerprint(
+    body: BaseModel | dict[str, Any] | None, path: Mapping[str, object] | None = None
+) -> str:
+    """SHA-256 of the request as parsed: its body and, when given, its path parameters.
+
+    Path parameters are part of what was asked: the same key and body sent to another object
+    (another registration, another price entry) is a different request, refused, not replayed.
+    Without them the hash is that of the body alone, as it always was.
+    """
+    data: Any = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    if path:
+        data = {"body": data, "path": {name: str(value) for name, value in sorted(path.items())}}
     raw = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 async def replay(
-    session: AsyncSession, owner: str, key: str | None, operation: str, fingerprint: str
+    session: AsyncSession,
+    owner: str,
+    key: str | None,
+    operation: str,
+    fingerprint: str,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse | None:
     """The stored first response for this key, or None when the key is new."""
     if key is None:
@@ -60,7 +80,7 @@ async def replay(
     return JSONResponse(
         json.loads(found.response_body),
         status_code=found.status_code,
-        headers={"Idempotent-Replayed": "true"},
+        headers={**(headers or {}), "Idempotent-Replayed": "true"},
     )
 
 
@@ -91,3 +111,50 @@ async def remember(
         )
     )
     await session.flush()
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """One creating request under an optional `Idempotency-Key`, as an endpoint uses it::
+
+        call = idempotent(session, principal.actor, idempotency_key, "grants.create", data)
+        if replayed := await call.replay():
+            return replayed
+        return await call.remember(grant_out(await service.issue_grant(session, principal, data)))
+
+    Without a key both steps do nothing. A response that must not be replayed (a refusal that
+    the caller may fix and retry under the same key) is simply returned without `remember`.
+    """
+
+    session: AsyncSession
+    owner: str
+    key: str | None
+    operation: str
+    fingerprint: str
+
+    async def replay(self, headers: Mapping[str, str] | None = None) -> JSONResponse | None:
+        """The first response for this key (with `headers` added), None when the key is new."""
+        return await replay(self.session, self.owner, self.key, self.operation, self.fingerprint, headers)
+
+    async def remember(self, response: T, status_code: int = 201) -> T:
+        """Store `response` as this key's first response, in the request's transaction; return it."""
+        await remember(
+            self.session, self.owner, self.key, self.operation, self.fingerprint, status_code, response
+        )
+        return response
+
+
+def idempotent(
+    session: AsyncSession,
+    owner: str,
+    key: str | None,
+    operation: str,
+    body: BaseModel | dict[str, Any] | None,
+    /,
+    **path: object,
+) -> IdempotentRequest:
+    """The request `operation` by `owner` with `body`; `path` names the object it acts on.
+
+    Positional-only, so a path parameter may be called `key` or `body` like any other.
+    """
+    return IdempotentRequest(session, owner, key, operation, request_fingerprint(body, path))

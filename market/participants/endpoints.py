@@ -14,7 +14,7 @@ from market.auth.principal import Authenticated, MaybeAuthenticated, Operator
 from market.auth.tokens import TokenClaims, issue_token
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
-from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
+from market.idempotency.service import IdempotencyKey, idempotent
 from market.participants import service
 from market.participants.models import ApiKey, Participant, User
 from market.participants.schemas import (
@@ -30,6 +30,7 @@ from market.participants.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["participants"])
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def participant_out(p: Participant) -> ParticipantOut:
@@ -55,18 +56,16 @@ async def sign_up(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     owner = principal.actor if principal else "anonymous"
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(
-        session, owner, idempotency_key, "participants.create", fingerprint
-    ):
+    call = idempotent(session, owner, idempotency_key, "participants.create", data)
+    if replayed := await call.replay():
         return replayed
     participant, user = await service.sign_up(session, request.app.state.settings, data, principal)
-    body = SignUpOut(
-        participant=participant_out(participant),
-        user=UserOut.model_validate(user, from_attributes=True),
+    return await call.remember(
+        SignUpOut(
+            participant=participant_out(participant),
+            user=UserOut.model_validate(user, from_attributes=True),
+        )
     )
-    await remember(session, owner, idempotency_key, "participants.create", fingerprint, 201, body)
-    return body
 
 
 @router.post(
@@ -123,19 +122,13 @@ async def create_api_key(
     principal: Authenticated,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(
-        session, principal.actor, idempotency_key, "api_keys.create", fingerprint
-    ):
+    call = idempotent(session, principal.actor, idempotency_key, "api_keys.create", data)
+    # The replay carries the secret again, so it must not be cached either.
+    if replayed := await call.replay(headers=NO_STORE):
         return replayed
     key, secret = await service.create_api_key(session, principal, data)
-    body = ApiKeyCreated(**api_key_out(key).model_dump(), key=secret)
-    await remember(
-        session, principal.actor, idempotency_key, "api_keys.create", fingerprint, 201, body
-    )
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"}
-    )
+    body = await call.remember(ApiKeyCreated(**api_key_out(key).model_dump(), key=secret))
+    return JSONResponse(body.model_dump(mode="json"), status_code=201, headers=NO_STORE)
 
 
 @router.get(

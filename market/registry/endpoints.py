@@ -14,6 +14,7 @@ from market.common.clock import now
 from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, idempotent
 from market.registry import lifecycle, resources
 from market.registry.models import CalendarDay, DataResource, Objection, Registration
 from market.registry.schemas import (
@@ -59,8 +60,13 @@ def objection_out(o: Objection) -> ObjectionOut:
     summary="Describe a data resource with its classification (Art. 21, 35, 82)",
     responses=problem_responses(Forbidden),
 )
-async def create_resource(data: ResourceCreate, session: Session, principal: Seller) -> ResourceOut:
-    return resource_out(await resources.create_resource(session, principal, data))
+async def create_resource(
+    data: ResourceCreate, session: Session, principal: Seller, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "resources.create", data)
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(resource_out(await resources.create_resource(session, principal, data)))
 
 
 @router.get(
@@ -122,8 +128,13 @@ async def upload_sample(
     summary="Apply to register a resource (Art. 62)",
     responses=problem_responses(NotFound, Conflict),
 )
-async def apply(data: RegistrationCreate, session: Session, principal: Seller) -> RegistrationOut:
-    return registration_out(await lifecycle.apply(session, principal, data))
+async def apply(
+    data: RegistrationCreate, session: Session, principal: Seller, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "registrations.create", data)
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(registration_out(await lifecycle.apply(session, principal, data)))
 
 
 @router.post(
@@ -184,12 +195,22 @@ async def object_to(
     request: Request,
     session: Session,
     principal: Authenticated,
-) -> ObjectionOut:
-    return objection_out(
-        await lifecycle.object_to(
-            session, request.app.state.settings, principal, registration_id, data
-        )
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(
+        session,
+        principal.actor,
+        idempotency_key,
+        "registrations.objections.create",
+        data,
+        registration_id=registration_id,
     )
+    if replayed := await call.replay():
+        return replayed
+    objection = await lifecycle.object_to(
+        session, request.app.state.settings, principal, registration_id, data
+    )
+    return await call.remember(objection_out(objection))
 
 
 @router.post(
@@ -242,10 +263,24 @@ async def list_objections(
     responses=problem_responses(NotFound, Conflict),
 )
 async def change(
-    registration_id: uuid.UUID, data: ChangeRequest, session: Session, principal: Seller
-) -> RegistrationOut:
-    return registration_out(
-        await lifecycle.request_change(session, principal, registration_id, data)
+    registration_id: uuid.UUID,
+    data: ChangeRequest,
+    session: Session,
+    principal: Seller,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(
+        session,
+        principal.actor,
+        idempotency_key,
+        "registrations.changes.create",
+        data,
+        registration_id=registration_id,
+    )
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(
+        registration_out(await lifecycle.request_change(session, principal, registration_id, data))
     )
 
 
@@ -257,10 +292,24 @@ async def change(
     responses=problem_responses(NotFound, Conflict),
 )
 async def transfer(
-    registration_id: uuid.UUID, data: TransferRequest, session: Session, principal: Seller
-) -> RegistrationOut:
-    return registration_out(
-        await lifecycle.request_transfer(session, principal, registration_id, data)
+    registration_id: uuid.UUID,
+    data: TransferRequest,
+    session: Session,
+    principal: Seller,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(
+        session,
+        principal.actor,
+        idempotency_key,
+        "registrations.transfer.create",
+        data,
+        registration_id=registration_id,
+    )
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(
+        registration_out(await lifecycle.request_transfer(session, principal, registration_id, data))
     )
 
 
@@ -272,10 +321,24 @@ async def transfer(
     responses=problem_responses(NotFound, Conflict),
 )
 async def cancel(
-    registration_id: uuid.UUID, data: ChangeRequest, session: Session, principal: Seller
-) -> RegistrationOut:
-    return registration_out(
-        await lifecycle.request_cancellation(session, principal, registration_id, data)
+    registration_id: uuid.UUID,
+    data: ChangeRequest,
+    session: Session,
+    principal: Seller,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    call = idempotent(
+        session,
+        principal.actor,
+        idempotency_key,
+        "registrations.cancellation.create",
+        data,
+        registration_id=registration_id,
+    )
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(
+        registration_out(await lifecycle.request_cancellation(session, principal, registration_id, data))
     )
 
 
@@ -328,7 +391,12 @@ async def list_days(session: Session) -> list[CalendarDayOut]:
     summary="Add a holiday or makeup working day",
     responses=problem_responses(Conflict, Forbidden),
 )
-async def add_day(data: CalendarDayCreate, session: Session, principal: Operator) -> Any:
+async def add_day(
+    data: CalendarDayCreate, session: Session, principal: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "holidays.create", data)
+    if replayed := await call.replay():
+        return replayed
     if await session.scalar(select(CalendarDay.id).where(CalendarDay.day == data.day)):
         raise Conflict("this day is already in the calendar", fields=[("body.day", "exists")])
     day = CalendarDay(
@@ -344,4 +412,4 @@ async def add_day(data: CalendarDayCreate, session: Session, principal: Operator
         subject_id=str(data.day),
         payload={"kind": data.kind, "name": data.name},
     )
-    return CalendarDayOut.model_validate(day, from_attributes=True)
+    return await call.remember(CalendarDayOut.model_validate(day, from_attributes=True))

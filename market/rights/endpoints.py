@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, status
 
@@ -11,6 +12,7 @@ from market.auth.principal import Authenticated
 from market.common.clock import now
 from market.db.session import Session
 from market.errors import Forbidden, NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, idempotent
 from market.registry.models import DataResource
 from market.rights import service
 from market.rights.models import RightGrantRow
@@ -38,8 +40,13 @@ def grant_out(g: RightGrantRow) -> GrantOut:
     summary="Grant a processing or operating right under a right you hold (Art. 22)",
     responses=problem_responses(NotFound, Forbidden),
 )
-async def issue(data: GrantCreate, session: Session, principal: Authenticated) -> GrantOut:
-    return grant_out(await service.issue_grant(session, principal, data))
+async def issue(
+    data: GrantCreate, session: Session, principal: Authenticated, idempotency_key: IdempotencyKey = None
+) -> Any:
+    call = idempotent(session, principal.actor, idempotency_key, "grants.create", data)
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(grant_out(await service.issue_grant(session, principal, data)))
 
 
 @router.get(
