@@ -36,6 +36,18 @@ class IdempotencyKeyReused(MarketError):
     code, title, status = "idempotency-key-reused", "Idempotency key reused", 422
 
 
+class IdempotencyKeyRequired(MarketError):
+    """Where a retry would move money twice (orders, refunds), the key is not optional."""
+
+    code, title, status = "idempotency-key-required", "Idempotency-Key required", 428
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} need an Idempotency-Key header, so that a retry never does it twice",
+            fields=[("header.Idempotency-Key", "required")],
+        )
+
+
 T = TypeVar("T")
 
 

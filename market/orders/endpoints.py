@@ -13,8 +13,8 @@ from market.common.clock import now
 from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
 from market.compliance.service import refusal_response
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, remember, replay, request_fingerprint
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, IdempotencyKeyRequired, idempotent
 from market.orders import service
 from market.orders.models import Order
 from market.orders.quotes import QuoteAltered, QuoteExpired, load_payable_quote
@@ -65,6 +65,7 @@ async def order_out(session: Any, order: Order) -> OrderOut:
         Forbidden,
         QuoteExpired,
         QuoteAltered,
+        IdempotencyKeyRequired,
         PaymentProviderUnavailable,
         PaymentProviderRefused,
     ),
@@ -77,14 +78,9 @@ async def create_order(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     if idempotency_key is None:
-        raise InvalidInput(
-            "orders need an Idempotency-Key header so a retry never buys twice",
-            fields=[("header.Idempotency-Key", "required")],
-            status=428,
-            code="idempotency-key-required",
-        )
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(session, principal.actor, idempotency_key, "orders.create", fingerprint):
+        raise IdempotencyKeyRequired("orders")
+    call = idempotent(session, principal.actor, idempotency_key, "orders.create", data)
+    if replayed := await call.replay():
         return replayed
     quote = await load_payable_quote(session, data.quote_id, principal.participant_id, now())
     result = await service.create_order(
@@ -93,9 +89,7 @@ async def create_order(
     if isinstance(result, service.OrderRefused):
         # The refusal (decision + audit entry) is kept; no order exists.
         return refusal_response(result.decision)
-    body = await order_out(session, result)
-    await remember(session, principal.actor, idempotency_key, "orders.create", fingerprint, 201, body)
-    return body
+    return await call.remember(await order_out(session, result))
 
 
 @router.get(
@@ -178,7 +172,12 @@ async def review(
     response_model=RefundOut,
     summary="Refund all or part of a paid order (operators); needs an Idempotency-Key",
     responses=problem_responses(
-        NotFound, Conflict, Forbidden, PaymentProviderUnavailable, PaymentProviderRefused
+        NotFound,
+        Conflict,
+        Forbidden,
+        IdempotencyKeyRequired,
+        PaymentProviderUnavailable,
+        PaymentProviderRefused,
     ),
 )
 async def refund(
@@ -189,9 +188,8 @@ async def refund(
     principal: Authenticated,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    operation = f"orders.{order_id}.refund"
-    fingerprint = request_fingerprint(data)
-    if replayed := await replay(session, principal.actor, idempotency_key, operation, fingerprint):
+    call = idempotent(session, principal.actor, idempotency_key, "orders.refund", data, order_id=order_id)
+    if replayed := await call.replay():
         return replayed
     done = await payments.refund_order(
         session,
@@ -202,9 +200,7 @@ async def refund(
         reason=data.reason,
         idempotency_key=idempotency_key,
     )
-    body = RefundOut.model_validate(done, from_attributes=True)
-    await remember(session, principal.actor, idempotency_key, operation, fingerprint, 201, body)
-    return body
+    return await call.remember(RefundOut.model_validate(done, from_attributes=True))
 
 
 @router.post(

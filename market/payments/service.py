@@ -14,6 +14,7 @@ from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.idempotency.service import IdempotencyKeyRequired
 from market.orders import service as orders
 from market.orders.models import Order
 from market.payments import ledger
@@ -128,12 +129,7 @@ async def refund_order(
     if not principal.has("operator"):
         raise Forbidden("refunds are issued by an operator (after a buyer's request or dispute)")
     if idempotency_key is None:  # asked after the checks above, so a stranger learns nothing
-        raise InvalidInput(
-            "refunds need an Idempotency-Key header so a retry never refunds twice",
-            fields=[("header.Idempotency-Key", "required")],
-            status=428,
-            code="idempotency-key-required",
-        )
+        raise IdempotencyKeyRequired("refunds")
     _ensure_refundable(order)
     # The payment's lock before the order's, the order confirmations and webhooks take them in,
     # so a refund racing a payment event waits instead of deadlocking; then look again.
