@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -31,6 +32,20 @@ from market.participants.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["participants"])
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ApiKeyAlreadyCreated(Conflict):
+    """A retried key creation: the first answer showed the secret once, and it is not stored."""
+
+    code = "api-key-already-created"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(
+            f"API key {key_id} was already created under this Idempotency-Key. Its secret was shown "
+            "once, in that first answer, and only its hash is kept. If that answer was lost, revoke "
+            f"the key (DELETE /v1/api-keys/{key_id}) and create another.",
+            extra={"api_key_id": key_id},
+        )
 
 
 def participant_out(p: Participant) -> ParticipantOut:
@@ -113,7 +128,7 @@ async def change_credit(
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create a machine credential; the key is shown once and stored hashed",
-    responses=problem_responses(Unauthenticated, Forbidden),
+    responses=problem_responses(Unauthenticated, Forbidden, ApiKeyAlreadyCreated),
     tags=["auth"],
 )
 async def create_api_key(
@@ -123,11 +138,12 @@ async def create_api_key(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     call = idempotent(session, principal.actor, idempotency_key, "api_keys.create", data)
-    # The replay carries the secret again, so it must not be cached either.
-    if replayed := await call.replay(headers=NO_STORE):
-        return replayed
+    if replayed := await call.replay():
+        raise ApiKeyAlreadyCreated(json.loads(bytes(replayed.body))["id"])
     key, secret = await service.create_api_key(session, principal, data)
-    body = await call.remember(ApiKeyCreated(**api_key_out(key).model_dump(), key=secret))
+    # Only the key's hash is kept, so the stored first answer leaves the secret out.
+    out = await call.remember(api_key_out(key))
+    body = ApiKeyCreated(**out.model_dump(), key=secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201, headers=NO_STORE)
 
 

@@ -169,18 +169,6 @@ async def grant(api: Api) -> Creation:
     return Creation("/v1/grants", holder.headers, body, other, RightGrantRow)
 
 
-async def api_key(api: Api) -> Creation:
-    party = await api.org()
-    return Creation(
-        "/v1/api-keys",
-        party.headers,
-        {"name": "nightly import"},
-        {"name": "another import"},
-        ApiKey,
-        extra_headers={"cache-control": "no-store"},  # the replay shows the secret again
-    )
-
-
 async def price_entry(api: Api) -> Creation:
     authority = await api.staff("price_authority")
     other = {**GUIDED, "legal_basis": "吉发改价格〔2026〕1号"}
@@ -210,7 +198,6 @@ CREATIONS: list[Callable[[Api], Awaitable[Creation]]] = [
     registration,
     objection,
     grant,
-    api_key,
     price_entry,
     calendar_day,
     cancellation,
@@ -285,3 +272,30 @@ async def test_a_key_reused_on_another_price_entry_is_refused_not_replayed(
     assert other.status_code == 422, other.text
     assert other.json()["type"].endswith("/idempotency-key-reused")
     assert [e["version"] for e in (await client.get("/v1/price-catalogue/JL-PUB-B")).json()] == [1]
+
+
+async def test_a_retried_api_key_creation_never_shows_or_stores_the_secret_again(
+    api: Api, client: Any, app: Any
+) -> None:
+    """Keys are shown once and stored hashed: a replay cannot hand the secret out a second time."""
+    party = await api.org()
+    headers = {**party.headers, HEADER: "api-key-create-0001"}
+    first = await client.post("/v1/api-keys", json={"name": "nightly import"}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.headers["cache-control"] == "no-store"
+    secret, key_id = first.json()["key"], first.json()["id"]
+    again = await client.post("/v1/api-keys", json={"name": "nightly import"}, headers=headers)
+    assert again.status_code == 409, again.text
+    problem = again.json()
+    assert problem["type"].endswith("/api-key-already-created")
+    assert problem["api_key_id"] == key_id and f"DELETE /v1/api-keys/{key_id}" in problem["detail"]
+    assert secret not in again.text
+    assert await _count(app, ApiKey) == 1
+    async with app.state.sessionmaker() as s:
+        stored = list(await s.scalars(select(IdempotencyRecord.response_body)))
+    assert len(stored) == 1 and secret not in stored[0] and key_id in stored[0]
+    # The secret from the first answer is the one that works.
+    me = await client.get("/v1/auth/me", headers={"X-API-Key": secret})
+    assert me.status_code == 200, me.text
+    other = await client.post("/v1/api-keys", json={"name": "another"}, headers=headers)
+    assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,20 +52,28 @@ async def test_upgrade_from_empty_reaches_every_head_and_matches_models(app: Any
     assert diffs == []
 
 
+@asynccontextmanager
+async def empty_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database of this kind, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    url, name = await _create_database(server)
+    try:
+        yield url
+    finally:
+        await _drop_database(server, name)
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_a_log_written_before_leaves_were_stored_still_verifies_after_the_upgrade(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Revision 0012 rebuilds each existing entry's version-1 leaf from its columns: the stored
     leaf hashes, the tree and the head signed before the upgrade must all still check."""
-    if kind == "sqlite":
-        url, dropper = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", None
-    else:
-        server = request.getfixturevalue("postgres_server_url")
-        url, name = await _create_database(server)
-        dropper = (server, name)
     signing_key = Ed25519PrivateKey.generate()
-    try:
+    async with empty_database(kind, request, tmp_path) as url:
         await asyncio.to_thread(upgrade, url, "0011")
         leaves = []
         engine = make_engine(url)
@@ -120,6 +132,38 @@ async def test_a_log_written_before_leaves_were_stored_still_verifies_after_the_
             ).scalar_one()
         await engine.dispose()
         assert payload == '{"amount_fen":103,"note":"数据"}'
-    finally:
-        if dropper:
-            await _drop_database(*dropper)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_api_key_secrets_kept_by_idempotency_records_are_forgotten(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Revision 0014 removes the clear-text secret that older code stored to replay a creation."""
+    async with empty_database(kind, request, tmp_path) as url:
+        await asyncio.to_thread(upgrade, url, "0013")
+        engine = make_engine(url)
+        insert = text(
+            "INSERT INTO idempotency_records (id, owner, key, operation, request_hash, status_code,"
+            " response_body, created_at) VALUES (:id, 'user:1', :k, :op, 'h', 201, :body, :at)"
+        )
+        async with engine.begin() as conn:
+            for n, (op, body) in enumerate([
+                ("api_keys.create", '{"id": "k1", "name": "nightly", "key": "mk_live_SECRET"}'),
+                ("grants.create", '{"id": "g1", "key": "not a secret, a field of a grant"}'),
+            ]):
+                ident = uuid.UUID(int=n + 1)
+                await conn.execute(
+                    insert,
+                    {"id": ident if kind == "postgres" else ident.hex, "k": f"key-{n}", "op": op,
+                     "body": body, "at": datetime(2026, 11, 22, tzinfo=UTC)},
+                )
+        await engine.dispose()
+        await asyncio.to_thread(upgrade, url)
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            bodies = dict(
+                (await conn.execute(text("SELECT operation, response_body FROM idempotency_records"))).all()
+            )
+        await engine.dispose()
+        assert json.loads(bodies["api_keys.create"]) == {"id": "k1", "name": "nightly"}
+        assert json.loads(bodies["grants.create"])["key"] == "not a secret, a field of a grant"
