@@ -12,6 +12,7 @@ from market.auth.principal import Authenticated, MaybeAuthenticated
 from market.db.session import Session
 from market.delivery import service
 from market.errors import NotFound, problem_responses
+from market.idempotency.service import IdempotencyKey, idempotent
 from market.orders.schemas import LicenceOut, UsageOut, UsageReport
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
@@ -77,10 +78,17 @@ async def usage(
     session: Session,
     principal: MaybeAuthenticated,
     credential: Annotated[str | None, Header(alias="X-Delivery-Credential", max_length=200)] = None,
-) -> UsageOut:
-    entitlement = await service.record_usage(
-        session, licence_id, data.calls, credential=credential, principal=principal
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    reporter = await service.usage_reporter(session, licence_id, credential=credential, principal=principal)
+    # A gateway retrying a report after a lost answer must not count the calls twice.
+    call = idempotent(
+        session, reporter.actor, idempotency_key, "deliveries.usage", data, licence_id=licence_id
     )
-    return UsageOut(
+    if replayed := await call.replay():
+        return replayed
+    entitlement = await service.record_usage(session, reporter, data.calls)
+    used = UsageOut(
         licence_id=licence_id, calls_used=entitlement.calls_used, call_quota=entitlement.call_quota
     )
+    return await call.remember(used, status_code=200)

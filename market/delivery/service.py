@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -297,15 +298,23 @@ async def delivery_for_buyer(
     return out
 
 
-async def record_usage(
+@dataclass(frozen=True)
+class UsageReporter:
+    """Who reports usage of which licence, checked, with the licence's entitlement row-locked."""
+
+    entitlement: Entitlement
+    licence: LicenceRow
+    actor: str
+
+
+async def usage_reporter(
     session: AsyncSession,
     licence_id: uuid.UUID,
-    calls: int,
     *,
     credential: str | None,
     principal: Principal | None,
-) -> Entitlement:
-    """Meter calls reported by the delivery gateway; refuses over quota and foreign licences."""
+) -> UsageReporter:
+    """The licence's own delivery credential, or its seller; anyone else learns nothing (404)."""
     stmt = select(Entitlement).where(Entitlement.licence_id == licence_id).with_for_update()
     entitlement = (await session.execute(stmt)).scalar_one_or_none()
     licence = await session.get(LicenceRow, licence_id)
@@ -325,6 +334,12 @@ async def record_usage(
         reporter = principal.actor
     else:
         raise NotFound("licence not found")
+    return UsageReporter(entitlement, licence, reporter)
+
+
+async def record_usage(session: AsyncSession, reporter: UsageReporter, calls: int) -> Entitlement:
+    """Meter calls reported by the delivery gateway; refuses over quota and a revoked licence."""
+    entitlement, licence = reporter.entitlement, reporter.licence
     usable, why = await licence_status(session, licence)
     if not usable:
         raise DeliveryRevoked(f"usage refused: {why}")
@@ -340,12 +355,12 @@ async def record_usage(
     entitlement.calls_used += calls
     session.add(
         UsageRecord(
-            entitlement_id=entitlement.id, calls=calls, reported_by=reporter, recorded_at=now()
+            entitlement_id=entitlement.id, calls=calls, reported_by=reporter.actor, recorded_at=now()
         )
     )
     await record(
         session,
-        actor=reporter,
+        actor=reporter.actor,
         action="usage.recorded",
         subject_type="licence",
         subject_id=licence.id,

@@ -85,6 +85,18 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
         headers={"X-Delivery-Credential": credential},
     )
     assert used.status_code == 200 and used.json()["calls_used"] == 3
+    # The gateway retries a report whose answer it lost: the calls count once.
+    usage_url, report = f"/v1/deliveries/{licence_id}/usage", {"calls": 2}
+    keyed = {"X-Delivery-Credential": credential, "Idempotency-Key": "usage-report-0001"}
+    first = await client.post(usage_url, json=report, headers=keyed)
+    retry = await client.post(usage_url, json=report, headers=keyed)
+    assert first.json()["calls_used"] == retry.json()["calls_used"] == 5
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    # The replay is only for the credential that made the report.
+    forged = {**keyed, "X-Delivery-Credential": credential[:-4] + "AAAA"}
+    assert (await client.post(usage_url, json=report, headers=forged)).status_code == 404
+    now_used = await client.post(usage_url, json={"calls": 1}, headers={"X-Delivery-Credential": credential})
+    assert now_used.json()["calls_used"] == 6
 
     ledger = (await client.get(f"/v1/orders/{order['id']}/ledger", headers=seller.headers)).json()
     assert ledger["balanced"] is True
