@@ -72,6 +72,9 @@ async def _check_availability(session: AsyncSession, product: Product) -> None:
             raise SoldOut("the exclusive licence for this term has already been sold")
 
 
+ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
+
+
 async def create_order(
     session: AsyncSession,
     settings: Settings,
@@ -93,7 +96,10 @@ async def create_order(
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
     await _check_availability(session, product)
-    order_id = uuid.uuid4()
+    # A quote is ordered at most once, so its order's id can follow from it: a retry after the
+    # payment provider acted but its answer was lost names the same order, so the provider's
+    # key (market:order:<id>) gives back the same PaymentIntent instead of making an orphan.
+    order_id = uuid.uuid5(ORDER_IDS, str(quote.id))
     decision = await gate_trade(
         session,
         product=product,

@@ -232,6 +232,22 @@ async def test_stripe_failing_at_order_time_answers_a_clear_problem_and_keeps_no
     assert await rows(app, Order) == orders_before + 1
 
 
+async def test_order_whose_payment_answer_was_lost_is_retried_onto_the_same_payment_intent(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    _buyer, headers, quote_id = await order_attempt(client, app, api, "stripe-lost-order-1")
+    fake_stripe.fault = "answer lost"  # Stripe makes the PaymentIntent; we never hear of it
+    lost = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    assert lost.status_code == 503, lost.text
+    fake_stripe.fault = None
+    placed = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
+    assert placed.status_code == 201, placed.text
+    assert [m for m in fake_stripe.made if m.startswith("pi_")] == [placed.json()["payment_reference"]]
+    assert {r["key"] for r in fake_stripe.created("payment_intents")} == {
+        f"market:order:{placed.json()['id']}"
+    }
+
+
 async def test_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe
 ) -> None:
