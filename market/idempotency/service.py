@@ -67,64 +67,6 @@ def request_fingerprint(
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def replay(
-    session: AsyncSession,
-    owner: str,
-    key: str | None,
-    operation: str,
-    fingerprint: str,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse | None:
-    """The stored first response for this key, or None when the key is new."""
-    if key is None:
-        return None
-    stmt = select(IdempotencyRecord).where(
-        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
-    )
-    found = (await session.execute(stmt)).scalar_one_or_none()
-    if found is None:
-        return None
-    if found.operation != operation or found.request_hash != fingerprint:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was already used with a different request",
-            fields=[("header.Idempotency-Key", "already used with another body or operation")],
-        )
-    return JSONResponse(
-        json.loads(found.response_body),
-        status_code=found.status_code,
-        headers={**(headers or {}), "Idempotent-Replayed": "true"},
-    )
-
-
-async def remember(
-    session: AsyncSession,
-    owner: str,
-    key: str | None,
-    operation: str,
-    fingerprint: str,
-    status_code: int,
-    response: Any,
-) -> None:
-    """Store the first response in the same transaction as the change it describes.
-
-    A concurrent request with the same key then fails on the unique (owner, key) constraint
-    and its whole transaction rolls back: never two creations for one key.
-    """
-    if key is None:
-        return
-    session.add(
-        IdempotencyRecord(
-            owner=owner,
-            key=key,
-            operation=operation,
-            request_hash=fingerprint,
-            status_code=status_code,
-            response_body=json.dumps(jsonable_encoder(response)),
-        )
-    )
-    await session.flush()
-
-
 @dataclass(frozen=True)
 class IdempotentRequest:
     """One creating request under an optional `Idempotency-Key`, as an endpoint uses it::
@@ -134,7 +76,7 @@ class IdempotentRequest:
             return replayed
         return await call.remember(grant_out(await service.issue_grant(session, principal, data)))
 
-    Without a key both steps do nothing. A response that must not be replayed (a refusal that
+    Without a key every step does nothing. A response that must not be replayed (a refusal that
     the caller may fix and retry under the same key) is simply returned without `remember`.
     """
 
@@ -144,15 +86,52 @@ class IdempotentRequest:
     operation: str
     fingerprint: str
 
-    async def replay(self, headers: Mapping[str, str] | None = None) -> JSONResponse | None:
-        """The first response for this key (with `headers` added), None when the key is new."""
-        return await replay(self.session, self.owner, self.key, self.operation, self.fingerprint, headers)
+    async def first(self) -> IdempotencyRecord | None:
+        """The record of this key's first request, or None when the key is new (or absent).
+
+        The same key with another request is refused: never replayed, never run again.
+        """
+        if self.key is None:
+            return None
+        stmt = select(IdempotencyRecord).where(
+            IdempotencyRecord.owner == self.owner, IdempotencyRecord.key == self.key
+        )
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        if found is not None and (found.operation, found.request_hash) != (self.operation, self.fingerprint):
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request",
+                fields=[("header.Idempotency-Key", "already used with another body or operation")],
+            )
+        return found
+
+    async def replay(self) -> JSONResponse | None:
+        """The first response for this key, or None when the key is new."""
+        if (found := await self.first()) is None:
+            return None
+        return JSONResponse(
+            json.loads(found.response_body),
+            status_code=found.status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
 
     async def remember(self, response: T, status_code: int = 201) -> T:
-        """Store `response` as this key's first response, in the request's transaction; return it."""
-        await remember(
-            self.session, self.owner, self.key, self.operation, self.fingerprint, status_code, response
-        )
+        """Store `response` as this key's first response, in the request's transaction; return it.
+
+        A concurrent request with the same key then fails on the unique (owner, key) constraint
+        and its whole transaction rolls back: never two creations for one key.
+        """
+        if self.key is not None:
+            self.session.add(
+                IdempotencyRecord(
+                    owner=self.owner,
+                    key=self.key,
+                    operation=self.operation,
+                    request_hash=self.fingerprint,
+                    status_code=status_code,
+                    response_body=json.dumps(jsonable_encoder(response)),
+                )
+            )
+            await self.session.flush()
         return response
 
 

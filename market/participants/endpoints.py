@@ -138,8 +138,8 @@ async def create_api_key(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     call = idempotent(session, principal.actor, idempotency_key, "api_keys.create", data)
-    if replayed := await call.replay():
-        raise ApiKeyAlreadyCreated(json.loads(bytes(replayed.body))["id"])
+    if first := await call.first():
+        raise ApiKeyAlreadyCreated(json.loads(first.response_body)["id"])
     key, secret = await service.create_api_key(session, principal, data)
     # Only the key's hash is kept, so the stored first answer leaves the secret out.
     out = await call.remember(api_key_out(key))
