@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, status
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
-from market.auth.principal import Authenticated, Operator, Seller, ensure_visible
+from market.auth.principal import Authenticated, Operator, Principal, Seller, ensure_visible
 from market.common.clock import now
 from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
 from market.db.session import Session
@@ -255,6 +257,32 @@ async def list_objections(
     return [objection_out(o) for o in rows]
 
 
+FollowUpRequest = TypeVar("FollowUpRequest", ChangeRequest, TransferRequest)
+
+
+async def _follow_up(
+    kind: str,
+    step: Callable[[AsyncSession, Principal, uuid.UUID, FollowUpRequest], Awaitable[Registration]],
+    session: AsyncSession,
+    principal: Principal,
+    registration_id: uuid.UUID,
+    data: FollowUpRequest,
+    idempotency_key: str | None,
+) -> Any:
+    """A change, transfer or cancellation of a registration, replayed under its key."""
+    call = idempotent(
+        session,
+        principal.actor,
+        idempotency_key,
+        f"registrations.{kind}.create",
+        data,
+        registration_id=registration_id,
+    )
+    if replayed := await call.replay():
+        return replayed
+    return await call.remember(registration_out(await step(session, principal, registration_id, data)))
+
+
 @router.post(
     "/registrations/{registration_id}/changes",
     status_code=status.HTTP_201_CREATED,
@@ -269,19 +297,8 @@ async def change(
     principal: Seller,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    call = idempotent(
-        session,
-        principal.actor,
-        idempotency_key,
-        "registrations.changes.create",
-        data,
-        registration_id=registration_id,
-    )
-    if replayed := await call.replay():
-        return replayed
-    return await call.remember(
-        registration_out(await lifecycle.request_change(session, principal, registration_id, data))
-    )
+    step = lifecycle.request_change
+    return await _follow_up("changes", step, session, principal, registration_id, data, idempotency_key)
 
 
 @router.post(
@@ -298,19 +315,8 @@ async def transfer(
     principal: Seller,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    call = idempotent(
-        session,
-        principal.actor,
-        idempotency_key,
-        "registrations.transfer.create",
-        data,
-        registration_id=registration_id,
-    )
-    if replayed := await call.replay():
-        return replayed
-    return await call.remember(
-        registration_out(await lifecycle.request_transfer(session, principal, registration_id, data))
-    )
+    step = lifecycle.request_transfer
+    return await _follow_up("transfer", step, session, principal, registration_id, data, idempotency_key)
 
 
 @router.post(
@@ -327,19 +333,8 @@ async def cancel(
     principal: Seller,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    call = idempotent(
-        session,
-        principal.actor,
-        idempotency_key,
-        "registrations.cancellation.create",
-        data,
-        registration_id=registration_id,
-    )
-    if replayed := await call.replay():
-        return replayed
-    return await call.remember(
-        registration_out(await lifecycle.request_cancellation(session, principal, registration_id, data))
-    )
+    step = lifecycle.request_cancellation
+    return await _follow_up("cancellation", step, session, principal, registration_id, data, idempotency_key)
 
 
 @router.get(
