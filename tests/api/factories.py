@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from market.participants import service as participant_service
 from market.participants.credit_code import (
@@ -76,9 +77,7 @@ class Api:
         assert r.status_code == 201, r.text
         out = r.json()
         email = body["user"]["email"]  # type: ignore[index]
-        return Party(
-            out["participant"]["id"], out["user"]["id"], email, await self.login(email), code
-        )
+        return Party(out["participant"]["id"], out["user"]["id"], email, await self.login(email), code)
 
     async def staff(self, role: str) -> dict[str, str]:
         n = next(_counter)
@@ -90,3 +89,9 @@ class Api:
                 actor="test",
             )
         return await self.login(email)
+
+
+async def row_count(app: Any, model: Any) -> int:
+    """How many rows the table behind `model` holds now, read in a session of its own."""
+    async with app.state.sessionmaker() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)

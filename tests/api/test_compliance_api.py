@@ -13,7 +13,7 @@ from market.common.clock import now
 from market.compliance import service
 from market.compliance.models import ComplianceDecisionRow
 from tests.api.compliance_factories import listed_product
-from tests.api.factories import Api
+from tests.api.factories import Api, row_count
 
 
 async def dry_run(client: Any, headers: dict[str, str], **body: Any) -> Any:
@@ -22,11 +22,6 @@ async def dry_run(client: Any, headers: dict[str, str], **body: Any) -> Any:
 
 def rule_ids(decision: dict[str, Any]) -> set[str]:
     return {f["rule_id"] for f in decision["findings"]}
-
-
-async def rows(app: Any, model: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_enterprise_listing_with_operating_right_is_allowed(
@@ -57,9 +52,9 @@ async def test_core_data_and_missing_operating_right_are_denied_with_articles(
 async def test_dry_run_changes_nothing(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
     p = await listed_product(app, seller.participant_id, grade="core")
-    before = (await rows(app, ComplianceDecisionRow), await rows(app, AuditEntry))
+    before = (await row_count(app, ComplianceDecisionRow), await row_count(app, AuditEntry))
     await dry_run(client, seller.headers, kind="listing", product_id=p["product_id"])
-    assert (await rows(app, ComplianceDecisionRow), await rows(app, AuditEntry)) == before
+    assert (await row_count(app, ComplianceDecisionRow), await row_count(app, AuditEntry)) == before
 
 
 async def test_trade_checks_buyer_credit_purpose_and_scenario(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from market.app import create_app
 from market.catalog.models import PriceCatalogueEntryRow
@@ -22,7 +22,7 @@ from market.idempotency.models import IdempotencyRecord
 from market.participants.models import ApiKey
 from market.registry.models import CalendarDay, DataResource, Objection, Registration
 from market.rights.models import RightGrantRow
-from tests.api.factories import Api
+from tests.api.factories import Api, row_count
 from tests.api.registry_factories import (
     CHECKLIST,
     holding_grant_id,
@@ -102,11 +102,6 @@ class Creation:
     other_body: dict[str, Any]
     table: Any
     extra_headers: dict[str, str] = field(default_factory=dict)  # expected on first and replay
-
-
-async def _count(app: Any, table: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(table)) or 0)
 
 
 async def _in_publicity(api: Api) -> tuple[dict[str, Any], Any]:
@@ -210,7 +205,7 @@ async def test_same_key_same_body_creates_once_and_replays_the_first_response(
 ) -> None:
     c = await make(api)
     headers = {**c.headers, HEADER: f"idem-{make.__name__}-0001"}
-    rows, records = await _count(app, c.table), await _count(app, IdempotencyRecord)
+    rows, records = await row_count(app, c.table), await row_count(app, IdempotencyRecord)
 
     first = await client.post(c.url, json=c.body, headers=headers)
     assert first.status_code == 201, first.text
@@ -221,8 +216,8 @@ async def test_same_key_same_body_creates_once_and_replays_the_first_response(
     assert "idempotent-replayed" not in first.headers
     for name, value in c.extra_headers.items():
         assert first.headers.get(name) == again.headers.get(name) == value
-    assert await _count(app, c.table) == rows + 1
-    assert await _count(app, IdempotencyRecord) == records + 1
+    assert await row_count(app, c.table) == rows + 1
+    assert await row_count(app, IdempotencyRecord) == records + 1
 
     other = await client.post(c.url, json=c.other_body, headers=headers)
     assert other.status_code == 422, other.text
@@ -230,8 +225,8 @@ async def test_same_key_same_body_creates_once_and_replays_the_first_response(
     problem = other.json()
     assert problem["type"].endswith("/idempotency-key-reused")
     assert [e["field"] for e in problem["errors"]] == ["header.Idempotency-Key"]
-    assert await _count(app, c.table) == rows + 1
-    assert await _count(app, IdempotencyRecord) == records + 1
+    assert await row_count(app, c.table) == rows + 1
+    assert await row_count(app, IdempotencyRecord) == records + 1
 
 
 async def test_a_key_reused_on_another_registration_is_refused_not_replayed(
@@ -290,7 +285,7 @@ async def test_a_retried_api_key_creation_never_shows_or_stores_the_secret_again
     assert problem["type"].endswith("/api-key-already-created")
     assert problem["api_key_id"] == key_id and f"DELETE /v1/api-keys/{key_id}" in problem["detail"]
     assert secret not in again.text
-    assert await _count(app, ApiKey) == 1
+    assert await row_count(app, ApiKey) == 1
     async with app.state.sessionmaker() as s:
         stored = list(await s.scalars(select(IdempotencyRecord.response_body)))
     assert len(stored) == 1 and secret not in stored[0] and key_id in stored[0]

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
 from market.orders.models import Quote
@@ -18,16 +17,11 @@ from market.participants.models import Participant
 from market.payments.models import Refund
 from market.registry.models import DataResource
 from tests.api.compliance_factories import operating_right, registered_resource
-from tests.api.factories import Api
+from tests.api.factories import Api, row_count
 from tests.api.registry_factories import resource_body
 from tests.api.test_catalog_products import product_body
 
 PROBLEM = "application/problem+json"
-
-
-async def count(app: Any, model: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def http_listed_product(api: Api, app: Any, seller: Any) -> dict[str, str]:
@@ -51,7 +45,7 @@ def assert_problem(r: Any, *statuses: int) -> None:
 
 async def test_body_over_one_mib_is_413_and_nothing_is_stored(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
-    before_audit = await count(app, AuditEntry)
+    before_audit = await row_count(app, AuditEntry)
     huge = resource_body(description="x" * (1024 * 1024 + 10))
     r = await client.post("/v1/resources", json=huge, headers=seller.headers)
     assert_problem(r, 413)
@@ -75,8 +69,8 @@ async def test_body_over_one_mib_is_413_and_nothing_is_stored(api: Api, client: 
         headers={**seller.headers, "Content-Type": "application/json", "Content-Length": "-1"},
     )
     assert 400 <= lying.status_code < 500
-    assert await count(app, DataResource) == 0
-    assert await count(app, AuditEntry) == before_audit
+    assert await row_count(app, DataResource) == 0
+    assert await row_count(app, AuditEntry) == before_audit
 
 
 async def test_chunked_body_over_one_mib_is_413(api: Api, client: Any) -> None:
@@ -101,7 +95,7 @@ def nested(depth: int) -> str:
 
 async def test_deeply_nested_json_is_4xx_not_500(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
-    participants = await count(app, Participant)
+    participants = await row_count(app, Participant)
     headers = {**seller.headers, "Content-Type": "application/json"}
     for depth in (1_000, 10_000, 100_000):
         # Nested inside a free-form object field the schema accepts (data_schema: dict).
@@ -110,8 +104,8 @@ async def test_deeply_nested_json_is_4xx_not_500(api: Api, client: Any, app: Any
         assert 400 <= r.status_code < 500, (depth, r.status_code, r.text[:200])
         top = await client.post("/v1/participants", content=nested(depth).encode(), headers=headers)
         assert 400 <= top.status_code < 500, (depth, top.status_code, top.text[:200])
-    assert await count(app, DataResource) == 0
-    assert await count(app, Participant) == participants
+    assert await row_count(app, DataResource) == 0
+    assert await row_count(app, Participant) == participants
 
 
 ODD_TITLES = {
@@ -131,7 +125,7 @@ async def test_odd_unicode_titles_are_refused_or_kept_verbatim(
     r = await client.post("/v1/resources", json=resource_body(title=title), headers=seller.headers)
     if 400 <= r.status_code < 500:
         assert_problem(r, r.status_code)
-        assert await count(app, DataResource) == 0
+        assert await row_count(app, DataResource) == 0
         return
     assert r.status_code == 201, (r.status_code, r.text[:300])
     got = await client.get(f"/v1/resources/{r.json()['id']}", headers=seller.headers)
@@ -143,7 +137,7 @@ async def test_nul_byte_in_a_title_is_refused(api: Api, client: Any, app: Any) -
     r = await client.post("/v1/resources", json=resource_body(title="data\x00set"), headers=seller.headers)
     assert_problem(r, 422)
     assert any("NUL" in e["reason"] for e in r.json()["errors"])
-    assert await count(app, DataResource) == 0
+    assert await row_count(app, DataResource) == 0
 
 
 async def test_lone_surrogate_escape_is_refused_or_kept(api: Api, client: Any, app: Any) -> None:
@@ -158,7 +152,7 @@ async def test_lone_surrogate_escape_is_refused_or_kept(api: Api, client: Any, a
     assert r.status_code < 500, r.text[:300]
     if r.status_code >= 400:
         assert_problem(r, r.status_code)
-        assert await count(app, DataResource) == 0
+        assert await row_count(app, DataResource) == 0
     else:
         got = await client.get(f"/v1/resources/{r.json()['id']}", headers=seller.headers)
         assert got.json()["title"] == "bad \ud800 end"
@@ -181,7 +175,7 @@ async def test_sql_looking_text_is_stored_verbatim_and_harmless(api: Api, client
     other = await api.org()
     theirs = await client.get("/v1/resources", headers=other.headers)
     assert theirs.json()["items"] == []  # the quote in the title widened no filter
-    assert await count(app, Participant) == 2
+    assert await row_count(app, Participant) == 2
 
 
 TRAVERSALS = [
@@ -224,7 +218,7 @@ async def test_negative_and_huge_numbers_are_422_and_nothing_is_stored(
         headers={**buyer.headers, "Content-Type": "application/json"},
     )
     assert 400 <= inf.status_code < 500, inf.text[:200]
-    assert await count(app, Quote) == 0
+    assert await row_count(app, Quote) == 0
     operator = await api.staff("operator")
     made = await client.post("/v1/quotes", json={**quote, "quantity": 1}, headers=buyer.headers)
     order = await client.post(
@@ -250,7 +244,7 @@ async def test_negative_and_huge_numbers_are_422_and_nothing_is_stored(
         headers={"X-Delivery-Credential": "x"},
     )
     assert 400 <= usage.status_code < 500
-    assert await count(app, Refund) == 0
+    assert await row_count(app, Refund) == 0
 
 
 async def test_boolean_quantity_is_422(api: Api, client: Any, app: Any) -> None:

@@ -6,14 +6,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from market.common import clock
 from market.orders.models import Order, Quote
 from market.payments.models import LedgerEntry
 from market.rights.models import RightGrantRow
 from tests.api.compliance_factories import listed_product
-from tests.api.factories import Api
+from tests.api.factories import Api, row_count
 from tests.api.orders_factories import sealed_quote
 
 
@@ -25,11 +25,6 @@ async def buy(client: Any, buyer: Any, quote_id: str, headers: dict[str, str] | 
     return await client.post(
         "/v1/orders", json={"quote_id": quote_id}, headers={**buyer.headers, **(headers or key())}
     )
-
-
-async def count(app: Any, model: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_full_trade_offline_payment_licence_delivery_usage_refund(
@@ -140,7 +135,7 @@ async def test_same_idempotency_key_gives_one_order(api: Api, client: Any, app: 
     first, second = await buy(client, buyer, quote_id, k), await buy(client, buyer, quote_id, k)
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
-    assert await count(app, Order) == 1
+    assert await row_count(app, Order) == 1
     missing_key = await client.post(
         "/v1/orders", json={"quote_id": quote_id}, headers=buyer.headers
     )
@@ -170,8 +165,8 @@ async def test_expired_altered_foreign_and_own_quotes_are_refused(
     assert (await buy(client, buyer, foreign)).status_code == 404
     own = await sealed_quote(app, product["product_id"], seller.participant_id)
     assert (await buy(client, seller, own)).status_code == 422
-    assert await count(app, Order) == 0
-    assert await count(app, LedgerEntry) == 0
+    assert await row_count(app, Order) == 0
+    assert await row_count(app, LedgerEntry) == 0
 
 
 async def test_unlisted_product_and_revoked_right_stop_the_order(
@@ -193,7 +188,7 @@ async def test_unlisted_product_and_revoked_right_stop_the_order(
     refused = await buy(client, buyer, q)
     assert refused.status_code == 403, refused.text
     assert "LIST-001" in {f["rule_id"] for f in refused.json()["findings"]}
-    assert await count(app, Order) == 0
+    assert await row_count(app, Order) == 0
 
 
 async def test_blacklisted_between_quote_and_order(api: Api, client: Any, app: Any) -> None:
@@ -209,7 +204,7 @@ async def test_blacklisted_between_quote_and_order(api: Api, client: Any, app: A
     refused = await buy(client, buyer, q)
     assert refused.status_code == 403
     assert "PART-003" in {f["rule_id"] for f in refused.json()["findings"]}
-    assert await count(app, Order) == 0
+    assert await row_count(app, Order) == 0
 
 
 async def test_usage_is_metered_against_quota_and_foreign_licences_refused(

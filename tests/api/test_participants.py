@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from market.audit.models import AuditEntry
 from market.participants.models import Participant
-from tests.api.factories import PASSWORD, Api, valid_credit_code
-
-
-async def count(app: Any, model: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+from tests.api.factories import PASSWORD, Api, row_count, valid_credit_code
 
 
 def signup_body(**over: Any) -> dict[str, Any]:
@@ -69,8 +64,8 @@ async def test_invalid_credit_codes_are_refused_and_nothing_is_written(
         e["field"] == "body.credit_code" and reason_fragment in e["reason"]
         for e in problem["errors"]
     ), problem
-    assert await count(app, Participant) == 0
-    assert await count(app, AuditEntry) == 0
+    assert await row_count(app, Participant) == 0
+    assert await row_count(app, AuditEntry) == 0
 
 
 async def test_duplicate_code_and_email_conflict(client: Any, app: Any) -> None:
@@ -87,7 +82,7 @@ async def test_duplicate_code_and_email_conflict(client: Any, app: Any) -> None:
         "/v1/participants", json=signup_body(credit_code=valid_credit_code())
     )
     assert same_mail.status_code == 409
-    assert await count(app, Participant) == 1
+    assert await row_count(app, Participant) == 1
 
 
 async def test_operator_can_register_a_code_failing_its_check_with_a_reason(
@@ -145,7 +140,7 @@ async def test_bad_bodies_are_problem_json(client: Any, app: Any) -> None:
     )
     assert huge.status_code == 413
     assert huge.json()["type"].endswith("/payload-too-large")
-    assert await count(app, Participant) == 0
+    assert await row_count(app, Participant) == 0
 
 
 async def test_credit_status_changes_only_by_operator_with_reason_and_is_audited(
@@ -184,4 +179,4 @@ async def test_sign_up_idempotency_key_replays_and_refuses_other_body(
     assert again.headers.get("idempotent-replayed") == "true"
     other = await client.post("/v1/participants", json=signup_body(name="Other"), headers=key)
     assert other.status_code == 422
-    assert await count(app, Participant) == 1
+    assert await row_count(app, Participant) == 1

@@ -15,7 +15,7 @@ from market.orders.models import Order
 from market.payments.models import Refund, WebhookEvent
 from market.payments.stripe_provider import StripeProvider
 from tests.api.compliance_factories import listed_product
-from tests.api.factories import Api
+from tests.api.factories import Api, row_count
 from tests.api.orders_factories import sealed_quote
 from tests.api.stripe_fake import FakeStripe, signed_event
 
@@ -29,12 +29,18 @@ def fake_stripe(app: Any) -> Iterator[FakeStripe]:
     app.state.payment_provider = original
 
 
-async def ordered(
-    api: Api, client: Any, app: Any, total_minor: int = 20_000
-) -> tuple[Any, Any, dict[str, Any]]:
+async def quoted(api: Api, app: Any, total_minor: int) -> tuple[Any, Any, str]:
+    """A seller with a listed product, and a buyer holding a sealed quote for it."""
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await listed_product(app, seller.participant_id)
     quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=total_minor)
+    return seller, buyer, quote_id
+
+
+async def ordered(
+    api: Api, client: Any, app: Any, total_minor: int = 20_000
+) -> tuple[Any, Any, dict[str, Any]]:
+    seller, buyer, quote_id = await quoted(api, app, total_minor)
     r = await client.post(
         "/v1/orders",
         json={"quote_id": quote_id},
@@ -63,9 +69,7 @@ async def ledger(client: Any, order_id: str, headers: dict[str, str]) -> dict[st
 async def test_order_creates_one_payment_intent_keyed_by_our_ids(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe
 ) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    product = await listed_product(app, seller.participant_id)
-    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=8_800)
+    _seller, buyer, quote_id = await quoted(api, app, 8_800)
     headers = {**buyer.headers, "Idempotency-Key": "same-key-twice-0001"}
     first = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
     second = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
@@ -189,19 +193,6 @@ async def test_dispute_and_api_refund_with_stripe(
     assert sum(x["amount_minor"] for x in refunds) == -3_333
 
 
-async def order_attempt(client: Any, app: Any, api: Api, key: str) -> tuple[Any, Any, str]:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    product = await listed_product(app, seller.participant_id)
-    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=5_000)
-    headers = {**buyer.headers, "Idempotency-Key": key}
-    return buyer, headers, quote_id
-
-
-async def rows(app: Any, model: Any) -> int:
-    async with app.state.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
-
-
 @pytest.mark.parametrize(
     ("fault", "status", "problem"),
     [
@@ -213,8 +204,9 @@ async def rows(app: Any, model: Any) -> int:
 async def test_stripe_failing_at_order_time_answers_a_clear_problem_and_keeps_nothing(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe, fault: str, status: int, problem: str
 ) -> None:
-    _buyer, headers, quote_id = await order_attempt(client, app, api, f"stripe-{fault}-order")
-    orders_before, audit_before = await rows(app, Order), await rows(app, AuditEntry)
+    _seller, buyer, quote_id = await quoted(api, app, 5_000)
+    headers = {**buyer.headers, "Idempotency-Key": f"stripe-{fault}-order"}
+    orders_before, audit_before = await row_count(app, Order), await row_count(app, AuditEntry)
     fake_stripe.fault = fault
     failed = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
     assert failed.status_code == status, failed.text
@@ -224,18 +216,19 @@ async def test_stripe_failing_at_order_time_answers_a_clear_problem_and_keeps_no
     if status == 503:
         assert failed.headers["Retry-After"] == "5"
     assert "sk_test" not in failed.text and "(fake)" not in failed.text  # Stripe's words stay in the log
-    assert (await rows(app, Order), await rows(app, AuditEntry)) == (orders_before, audit_before)
+    assert (await row_count(app, Order), await row_count(app, AuditEntry)) == (orders_before, audit_before)
     # Stripe is back: the same key places the order, once.
     fake_stripe.fault = None
     placed = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
     assert placed.status_code == 201, placed.text
-    assert await rows(app, Order) == orders_before + 1
+    assert await row_count(app, Order) == orders_before + 1
 
 
 async def test_order_whose_payment_answer_was_lost_is_retried_onto_the_same_payment_intent(
     api: Api, client: Any, app: Any, fake_stripe: FakeStripe
 ) -> None:
-    _buyer, headers, quote_id = await order_attempt(client, app, api, "stripe-lost-order-1")
+    _seller, buyer, quote_id = await quoted(api, app, 5_000)
+    headers = {**buyer.headers, "Idempotency-Key": "stripe-lost-order-1"}
     fake_stripe.fault = "answer lost"  # Stripe makes the PaymentIntent; we never hear of it
     lost = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=headers)
     assert lost.status_code == 503, lost.text
@@ -272,7 +265,7 @@ async def test_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
     assert not [
         x for x in (await ledger(client, order["id"], seller.headers))["lines"] if x["kind"] == "refund"
     ]
-    assert await rows(app, Refund) == 0
+    assert await row_count(app, Refund) == 0
 
     # The operator retries with the same key: Stripe is asked for the same refund again.
     fake_stripe.fault = None
@@ -288,7 +281,7 @@ async def test_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
     book = await ledger(client, order["id"], seller.headers)
     assert book["balanced"]
     assert sum(x["amount_minor"] for x in book["lines"] if x["kind"] == "refund") == -4_000
-    assert await rows(app, Refund) == 1
+    assert await row_count(app, Refund) == 1
 
 
 async def test_refund_booked_by_a_webhook_before_the_retry_is_not_booked_again(
@@ -327,7 +320,7 @@ async def test_refund_without_idempotency_key_is_428_and_changes_nothing(
     r = await client.post(f"/v1/orders/{order['id']}/refund", json={"reason": "no key"}, headers=operator)
     assert r.status_code == 428, r.text
     assert r.json()["errors"] == [{"field": "header.Idempotency-Key", "reason": "required"}]
-    assert fake_stripe.created("refunds") == [] and await rows(app, Refund) == 0
+    assert fake_stripe.created("refunds") == [] and await row_count(app, Refund) == 0
     # The same key on another order is another refund, not a replay of this one.
     _other_seller, _b, other = await ordered(api, client, app, total_minor=10_000)
     assert await paid(client, other, "evt_p3") == "paid"
@@ -336,4 +329,4 @@ async def test_refund_without_idempotency_key_is_428_and_changes_nothing(
     second = await client.post(f"/v1/orders/{other['id']}/refund", json={"reason": "one"}, headers=keyed)
     assert first.status_code == 201, first.text
     assert second.status_code == 422 and second.json()["type"].endswith("/idempotency-key-reused")
-    assert await rows(app, Refund) == 1
+    assert await row_count(app, Refund) == 1
