@@ -98,18 +98,48 @@ ACTIVE = ("pending_payment", "needs_review", "paid", "delivered", "completed", "
 # Vocabulary of the bulk catalogue. Sectors are drawn by a Zipf law (the first ~20%, the last ~1%).
 REGIONS = ["长春", "吉林", "四平", "辽源", "通化", "白山", "松原", "白城", "延边", "梅河口", "公主岭", "珲春"]
 SECTORS = [
-    "企业经营", "交通出行", "气象环境", "农业种植", "医疗健康", "金融信用", "电力能耗", "商贸零售",
-    "房地产", "汽车制造", "文化旅游", "教育培训", "人力社保", "市场监管", "生态林业", "水利水务",
-    "粮食储备", "通信网络", "物流仓储", "冷链物流", "石油化工", "装备制造", "医药流通", "城市治理",
-    "应急管理", "知识产权", "跨境贸易", "养老服务", "体育健身", "新能源",
+    "企业经营",
+    "交通出行",
+    "气象环境",
+    "农业种植",
+    "医疗健康",
+    "金融信用",
+    "电力能耗",
+    "商贸零售",
+    "房地产",
+    "汽车制造",
+    "文化旅游",
+    "教育培训",
+    "人力社保",
+    "市场监管",
+    "生态林业",
+    "水利水务",
+    "粮食储备",
+    "通信网络",
+    "物流仓储",
+    "冷链物流",
+    "石油化工",
+    "装备制造",
+    "医药流通",
+    "城市治理",
+    "应急管理",
+    "知识产权",
+    "跨境贸易",
+    "养老服务",
+    "体育健身",
+    "新能源",
 ]
 KINDS = ["数据集", "指数", "月报", "API 服务", "画像", "统计", "监测数据", "名录", "年鉴", "分析报告"]
 FREQUENCIES = ["日", "周", "月", "季度"]
 SCENARIOS = [
-    ("credit risk scoring", "risk_control"), ("marketing analytics", "marketing"),
-    ("supply chain planning", "commercial_analytics"), ("urban planning", "public_governance"),
-    ("insurance pricing", "risk_control"), ("academic research", "academic_research"),
-    ("site selection", "commercial_analytics"), ("fraud detection", "risk_control"),
+    ("credit risk scoring", "risk_control"),
+    ("marketing analytics", "marketing"),
+    ("supply chain planning", "commercial_analytics"),
+    ("urban planning", "public_governance"),
+    ("insurance pricing", "risk_control"),
+    ("academic research", "academic_research"),
+    ("site selection", "commercial_analytics"),
+    ("fraud detection", "risk_control"),
 ]
 LIFECYCLE = ("compliance.decided", "order.created", "payment.created", "order.paid", "order.completed")
 TRADE_RULES = [r.rule_id for r in rules_for("trade")]
@@ -194,8 +224,18 @@ async def seed_world(server: Server, server_url: URL, name: str) -> World:
         buyers.append(Buyer(headers, uuid.UUID(claims["pid"]), f"user:{claims['sub']}"))
     async with httpx.AsyncClient(base_url=server.base, timeout=60) as c:
         # One quote, so that the bulk quotes carry the body the pricing engine really writes.
-        quote = ok(await c.post("/v1/quotes", headers=buyers[0].headers, json={
-            "product_id": base["products"][0], "quantity": 1, "purpose": PURPOSE, "scenario": SCENARIO}))
+        quote = ok(
+            await c.post(
+                "/v1/quotes",
+                headers=buyers[0].headers,
+                json={
+                    "product_id": base["products"][0],
+                    "quantity": 1,
+                    "purpose": PURPOSE,
+                    "scenario": SCENARIO,
+                },
+            )
+        )
     conn = await pg_connect(server_url, name)
     try:
         product = await conn.fetchrow(
@@ -205,13 +245,21 @@ async def seed_world(server: Server, server_url: URL, name: str) -> World:
         )
         body = await conn.fetchval("SELECT body::text FROM quotes WHERE id = $1", uuid.UUID(quote["id"]))
         password_hash = await conn.fetchval(
-            "SELECT password_hash FROM users WHERE participant_id = $1", buyers[0].participant_id)
+            "SELECT password_hash FROM users WHERE participant_id = $1", buyers[0].participant_id
+        )
     finally:
         await conn.close()
     return World(
-        operator=base["operator"], seller_id=product["seller_id"], resource_id=product["resource_id"],
-        hot=base["products"][:HOT], tail=base["products"][HOT:], buyers=buyers, quote_body=body,
-        price_plan=product["plan"], licence_template=product["template"], password_hash=password_hash,
+        operator=base["operator"],
+        seller_id=product["seller_id"],
+        resource_id=product["resource_id"],
+        hot=base["products"][:HOT],
+        tail=base["products"][HOT:],
+        buyers=buyers,
+        quote_body=body,
+        price_plan=product["plan"],
+        licence_template=product["template"],
+        password_hash=password_hash,
     )
 
 
@@ -240,8 +288,12 @@ class Loader:
             CREATE UNLOGGED TABLE bench_buyer (
                 idx serial PRIMARY KEY, participant_id uuid NOT NULL, actor text NOT NULL)
         """)
-        self.codes = {c for (c,) in await self.conn.fetch(
-            "SELECT credit_code FROM participants WHERE credit_code IS NOT NULL")}
+        self.codes = {
+            c
+            for (c,) in await self.conn.fetch(
+                "SELECT credit_code FROM participants WHERE credit_code IS NOT NULL"
+            )
+        }
         await self.conn.executemany(
             "INSERT INTO bench_buyer (participant_id, actor) VALUES ($1, $2)",
             [(b.participant_id, b.actor) for b in self.world.buyers],
@@ -260,31 +312,44 @@ class Loader:
                 codes.append(code)
                 ids.append(uuid.uuid4())
                 user_ids.append(uuid.uuid4())
-        await self.conn.execute("""
+        await self.conn.execute(
+            """
             INSERT INTO participants (id, created_at, updated_at, kind, name, credit_code, jurisdiction,
                                       country, credit_status)
             SELECT id, at, at, 'organisation', '吉林' || $3 || '数据企业 ' || code, code, 'domestic', 'CN',
                    'good'
             FROM (SELECT id, code, now() - interval '1095 days' * random() AS at
                   FROM unnest($1::uuid[], $2::text[]) AS u(id, code)) s
-        """, ids, codes, "买方" if role == "buyer" else "卖方")
-        await self.conn.execute("""
+        """,
+            ids,
+            codes,
+            "买方" if role == "buyer" else "卖方",
+        )
+        await self.conn.execute(
+            """
             INSERT INTO users (id, created_at, updated_at, participant_id, email, display_name,
                                password_hash, roles, is_active)
             SELECT u.id, p.created_at, p.created_at, p.id,
                    lower(p.credit_code) || '@' || lower(substr(p.credit_code, 9, 9)) || '.example.cn',
                    p.name, $3, jsonb_build_array($4::text), true
             FROM unnest($1::uuid[], $2::uuid[]) AS u(id, pid) JOIN participants p ON p.id = u.pid
-        """, user_ids, ids, self.world.password_hash, role)
+        """,
+            user_ids,
+            ids,
+            self.world.password_hash,
+            role,
+        )
         if role == "buyer":
             await self.conn.execute(
                 "INSERT INTO bench_buyer (participant_id, actor) "
                 "SELECT pid, 'user:' || uid FROM unnest($1::uuid[], $2::uuid[]) AS u(pid, uid)",
-                ids, user_ids,
+                ids,
+                user_ids,
             )
         else:
             await self.conn.execute(
-                "INSERT INTO bench_seller (participant_id) SELECT unnest($1::uuid[])", ids)
+                "INSERT INTO bench_seller (participant_id) SELECT unnest($1::uuid[])", ids
+            )
 
     async def products(self, listed_target: int) -> int:
         """Grow to `listed_target` listed products (plus 10% not listed); returns how many added."""
@@ -297,7 +362,8 @@ class Loader:
         sellers = await self.conn.fetchval("SELECT count(*) FROM bench_seller")
         base = self.products_made
         await self.conn.execute(f"SELECT setseed({0.5 / (1 + base % 1000):.6f})")
-        await self.conn.execute("""
+        await self.conn.execute(
+            """
             INSERT INTO products (id, created_at, updated_at, seller_id, title, description, delivery_mode,
                 scenarios, price_plan, plan_version, currency, price_from_minor, licence_template,
                 exclusivity, sold_count, category, grade, listing_status, listing_reason, listed_at,
@@ -353,13 +419,28 @@ class Loader:
                    title || ' ' || description || ' ' || array_to_string(scenarios, ' '),
                    1
             FROM t
-        """, base, n, sellers, REGIONS, SECTORS, KINDS, FREQUENCIES, [s for s, _ in SCENARIOS],
-            [p for _, p in SCENARIOS], n_listed, self.world.price_plan, self.world.licence_template)
-        await self.conn.execute("""
+        """,
+            base,
+            n,
+            sellers,
+            REGIONS,
+            SECTORS,
+            KINDS,
+            FREQUENCIES,
+            [s for s, _ in SCENARIOS],
+            [p for _, p in SCENARIOS],
+            n_listed,
+            self.world.price_plan,
+            self.world.licence_template,
+        )
+        await self.conn.execute(
+            """
             INSERT INTO product_resources (product_id, resource_id)
             SELECT id, $1 FROM products p
             WHERE NOT EXISTS (SELECT 1 FROM product_resources r WHERE r.product_id = p.id)
-        """, self.world.resource_id)
+        """,
+            self.world.resource_id,
+        )
         self.products_made += n
         return int(n)
 
@@ -367,25 +448,33 @@ class Loader:
         """Zipf ranks for the products that can have orders: bestsellers first, long tail mid-way."""
         api = [uuid.UUID(p) for p in self.world.hot + self.world.tail]
         await self.conn.execute("DROP TABLE IF EXISTS bench_rank")
-        await self.conn.execute("""
+        await self.conn.execute(
+            """
             CREATE UNLOGGED TABLE bench_rank AS
             SELECT (row_number() OVER (ORDER BY md5(id::text)))::int + $2::int AS rank, id AS product_id,
                    seller_id, price_from_minor AS price, scenarios->>0 AS scenario,
                    licence_template->'permitted_purposes'->>0 AS purpose
             FROM products
             WHERE listing_status IN ('listed', 'suspended', 'delisted') AND NOT (id = ANY($1::uuid[]))
-        """, api, HOT)
+        """,
+            api,
+            HOT,
+        )
         n = int(await self.conn.fetchval("SELECT count(*) FROM bench_rank")) + HOT
         mid = n // 2
         await self.conn.execute("UPDATE bench_rank SET rank = rank + $2 WHERE rank >= $1", mid, TAIL)
         positions = [(i + 1, p) for i, p in enumerate(api[:HOT])] + [
-            (mid + i, p) for i, p in enumerate(api[HOT:])]
-        await self.conn.executemany("""
+            (mid + i, p) for i, p in enumerate(api[HOT:])
+        ]
+        await self.conn.executemany(
+            """
             INSERT INTO bench_rank
             SELECT $1, id, seller_id, price_from_minor, scenarios->>0,
                    licence_template->'permitted_purposes'->>0
             FROM products WHERE id = $2
-        """, positions)
+        """,
+            positions,
+        )
         await self.conn.execute("CREATE UNIQUE INDEX ON bench_rank (rank)")
         return n + TAIL
 
@@ -398,7 +487,8 @@ class Loader:
         ranked = await self.ranks()
         buyers = await self.conn.fetchval("SELECT count(*) FROM bench_buyer")
         await self.conn.execute(f"SELECT setseed({0.25 + n % 1000 / 4000:.6f})")
-        await self.conn.execute("""
+        await self.conn.execute(
+            """
             CREATE UNLOGGED TABLE bench_new_orders AS
             WITH g AS MATERIALIZED (
                 SELECT i,
@@ -420,7 +510,11 @@ class Loader:
                         ELSE 'rejected' END AS status,
                    g.created_at
             FROM g JOIN bench_rank p ON p.rank = g.rank JOIN bench_buyer b ON b.idx = g.bidx
-        """, n, ranked, buyers)
+        """,
+            n,
+            ranked,
+            buyers,
+        )
         await self.conn.execute("ALTER TABLE bench_new_orders ADD PRIMARY KEY (i)")
         return int(await self.conn.fetchval("SELECT count(*) FROM bench_new_orders"))
 
@@ -429,7 +523,8 @@ class Loader:
         Runs on its own connection, alongside `audit` (which reads the staging table too)."""
         started = time.perf_counter()
         conn = self.conn2
-        await conn.execute("""
+        await conn.execute(
+            """
             INSERT INTO quotes (id, created_at, updated_at, product_id, buyer_id, quantity, purpose, scenario,
                 cross_border, body, total_minor, currency, digest, plan_version, compliance_outcome,
                 issued_at, expires_at, status)
@@ -438,7 +533,9 @@ class Loader:
                    encode(sha256(convert_to(quote_id::text || total_minor, 'UTF8')), 'hex'), 1, 'allow',
                    created_at - interval '3 minutes', created_at + interval '27 minutes', 'ordered'
             FROM bench_new_orders
-        """, self.world.quote_body)
+        """,
+            self.world.quote_body,
+        )
         await conn.execute("""
             INSERT INTO orders (id, created_at, updated_at, quote_id, product_id, buyer_id, seller_id, status,
                 status_reason, total_minor, currency, commission_minor, purpose, scenario, quantity,
@@ -481,12 +578,15 @@ class Loader:
                    created_at
             FROM bench_new_orders
         """)
-        await conn.execute("""
+        await conn.execute(
+            """
             UPDATE products p SET sold_count = c.n
             FROM (SELECT product_id, count(*) AS n FROM orders WHERE status = ANY($1::text[])
                   GROUP BY product_id) c
             WHERE p.id = c.product_id AND p.sold_count <> c.n
-        """, list(ACTIVE))
+        """,
+            list(ACTIVE),
+        )
         return time.perf_counter() - started
 
     async def audit_rows(self, n: int, orders_n: int) -> AsyncIterator[list[dict[str, Any]]]:
@@ -495,7 +595,9 @@ class Loader:
         async with self.conn.transaction():
             cursor = self.conn.cursor(
                 "SELECT i, order_id, quote_id, product_id, seller_id, buyer_id, actor, total_minor, "
-                "commission, status, created_at FROM bench_new_orders ORDER BY i", prefetch=5000)
+                "commission, status, created_at FROM bench_new_orders ORDER BY i",
+                prefetch=5000,
+            )
             k = 0
             async for row in cursor:
                 count = (k + 1) * n // orders_n - k * n // orders_n
@@ -529,8 +631,10 @@ class Loader:
                 async for entries in self.audit_rows(n, orders_n):
                     columns = columns or list(entries[0])
                     await copy_conn.copy_records_to_table(
-                        "audit_entries", records=[tuple(e[c] for c in columns) for e in entries],
-                        columns=columns)
+                        "audit_entries",
+                        records=[tuple(e[c] for c in columns) for e in entries],
+                        columns=columns,
+                    )
                 inserted = time.perf_counter()
                 done = 0
                 while step := await sequence_pending(session):  # what sequence_all loops over
@@ -550,8 +654,15 @@ class Loader:
 
     async def sizes(self) -> dict[str, str]:
         out = {}
-        for table in ("orders", "quotes", "payments", "idempotency_records", "audit_entries",
-                      "audit_tree_nodes", "products"):
+        for table in (
+            "orders",
+            "quotes",
+            "payments",
+            "idempotency_records",
+            "audit_entries",
+            "audit_tree_nodes",
+            "products",
+        ):
             rows = await self.conn.fetchval(f"SELECT count(*) FROM {table}")
             size = await self.conn.fetchval("SELECT pg_total_relation_size($1::regclass)", table)
             out[table] = f"{rows:,} rows, {size / 2**20:,.0f} MB"
@@ -565,25 +676,47 @@ def audit_entry(action: str, row: Any, j: int) -> dict[str, Any]:
     payload: dict[str, Any]
     actor = row["actor"]
     if action == "compliance.decided":
-        payload = {"decision_id": str(uuid.uuid4()), "kind": "trade", "outcome": "allow",
-                   "ruleset_version": RULESET_VERSION, "rules": TRADE_RULES}
+        payload = {
+            "decision_id": str(uuid.uuid4()),
+            "kind": "trade",
+            "outcome": "allow",
+            "ruleset_version": RULESET_VERSION,
+            "rules": TRADE_RULES,
+        }
     elif action == "order.created":
-        payload = {"quote_id": str(row["quote_id"]), "quote_digest": secrets.token_hex(32),
-                   "product_id": str(row["product_id"]), "seller_id": str(row["seller_id"]),
-                   "buyer_id": str(row["buyer_id"]), "total_minor": total, "currency": "CNY",
-                   "commission_minor": commission, "status": "pending_payment",
-                   "compliance_decision": str(uuid.uuid4())}
+        payload = {
+            "quote_id": str(row["quote_id"]),
+            "quote_digest": secrets.token_hex(32),
+            "product_id": str(row["product_id"]),
+            "seller_id": str(row["seller_id"]),
+            "buyer_id": str(row["buyer_id"]),
+            "total_minor": total,
+            "currency": "CNY",
+            "commission_minor": commission,
+            "status": "pending_payment",
+            "compliance_decision": str(uuid.uuid4()),
+        }
     elif action == "payment.created":
         actor = "system"
         payload = {"provider": "offline", "reference": f"offline_{order_id}", "amount_minor": total}
     elif action == "order.paid":
         actor = "system"
-        payload = {"reference": f"offline_{order_id}", "amount_minor": total, "commission_minor": commission,
-                   "seller_proceeds_minor": total - commission}
+        payload = {
+            "reference": f"offline_{order_id}",
+            "amount_minor": total,
+            "commission_minor": commission,
+            "seller_proceeds_minor": total - commission,
+        }
     else:
         payload = {"seller_proceeds_minor": total - commission}
-    return entry_values(actor=actor, action=action, subject_type="order", subject_id=order_id,
-                        payload=payload, created_at=row["created_at"] + timedelta(minutes=5 * j))
+    return entry_values(
+        actor=actor,
+        action=action,
+        subject_type="order",
+        subject_id=order_id,
+        payload=payload,
+        created_at=row["created_at"] + timedelta(minutes=5 * j),
+    )
 
 
 async def grow(loader: Loader, phase: Phase, listings: int, orders: int, audit: int, progress: bool) -> None:
@@ -593,25 +726,37 @@ async def grow(loader: Loader, phase: Phase, listings: int, orders: int, audit: 
     print(f"  products: +{added:,} in {t1 - t0:.1f} s", flush=True)
     staged = await loader.stage_orders(orders)
     orders_s, (added, insert_s, sequence_s) = await asyncio.gather(
-        loader.insert_orders() if staged else asyncio.sleep(0, 0.0), loader.audit(audit, staged, progress))
+        loader.insert_orders() if staged else asyncio.sleep(0, 0.0), loader.audit(audit, staged, progress)
+    )
     t3 = time.perf_counter()
-    print(f"  orders, quotes, payments, idempotency records: +{staged:,} in {orders_s:.1f} s; alongside, "
-          f"audit entries: +{added:,} built and COPYed in {insert_s:.1f} s, sequenced in {sequence_s:.1f} s",
-          flush=True)
+    print(
+        f"  orders, quotes, payments, idempotency records: +{staged:,} in {orders_s:.1f} s; alongside, "
+        f"audit entries: +{added:,} built and COPYed in {insert_s:.1f} s, sequenced in {sequence_s:.1f} s",
+        flush=True,
+    )
     await loader.settle()
     t4 = time.perf_counter()
     print(f"  VACUUM ANALYZE, CHECKPOINT: {t4 - t3:.1f} s", flush=True)
     phase.sequenced = added
-    phase.load_s = {"products": t1 - t0, "orders": orders_s, "audit insert": insert_s,
-                    "audit sequencing": sequence_s, "vacuum": t4 - t3, "total": t4 - t0}
+    phase.load_s = {
+        "products": t1 - t0,
+        "orders": orders_s,
+        "audit insert": insert_s,
+        "audit sequencing": sequence_s,
+        "vacuum": t4 - t3,
+        "total": t4 - t0,
+    }
     phase.orders = int(await loader.conn.fetchval("SELECT count(*) FROM orders"))
     phase.audit = int(await loader.conn.fetchval("SELECT count(*) FROM audit_entries"))
-    phase.listed = int(await loader.conn.fetchval(
-        "SELECT count(*) FROM products WHERE listing_status = 'listed'"))
+    phase.listed = int(
+        await loader.conn.fetchval("SELECT count(*) FROM products WHERE listing_status = 'listed'")
+    )
     phase.sizes = await loader.sizes()
     for kind, products in (("hot", loader.world.hot), ("tail", loader.world.tail)):
-        phase.orders_per_product[kind] = [int(await loader.conn.fetchval(
-            "SELECT count(*) FROM orders WHERE product_id = $1", uuid.UUID(p))) for p in products]
+        phase.orders_per_product[kind] = [
+            int(await loader.conn.fetchval("SELECT count(*) FROM orders WHERE product_id = $1", uuid.UUID(p)))
+            for p in products
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -624,10 +769,14 @@ def search_variants() -> list[tuple[str, dict[str, str]]]:
         ("catalogue q=冷链 (uncommon word)", {"q": "冷链"}),
         ("catalogue q=insurance (scenario word)", {"q": "insurance"}),
         (f"catalogue q={registration_code(1)} (one product)", {"q": registration_code(1)}),
-        ("catalogue category=enterprise, 100-500 yuan", {
-            "category": "enterprise", "min_price": "10000", "max_price": "50000"}),
-        ("catalogue q=交通, category=public, 100-500 yuan", {
-            "q": "交通", "category": "public", "min_price": "10000", "max_price": "50000"}),
+        (
+            "catalogue category=enterprise, 100-500 yuan",
+            {"category": "enterprise", "min_price": "10000", "max_price": "50000"},
+        ),
+        (
+            "catalogue q=交通, category=public, 100-500 yuan",
+            {"q": "交通", "category": "public", "min_price": "10000", "max_price": "50000"},
+        ),
     ]
 
 
@@ -642,7 +791,8 @@ class CpuMeter:
 
     async def refresh(self) -> None:
         backends = await self.conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         self.pids = [self.server_pid, *(int(r["pid"]) for r in backends)]
 
     def seconds(self) -> float:
@@ -689,25 +839,45 @@ async def time_orders(
         for kind, products in (("hot", world.hot), ("tail", world.tail)):
             buyer = buyers[step % len(buyers)]
             step += 1
-            quote = ok(await c.post("/v1/quotes", headers=buyer.headers, json={
-                "product_id": products[i % len(products)], "quantity": 1, "purpose": PURPOSE,
-                "scenario": SCENARIO}))
+            quote = ok(
+                await c.post(
+                    "/v1/quotes",
+                    headers=buyer.headers,
+                    json={
+                        "product_id": products[i % len(products)],
+                        "quantity": 1,
+                        "purpose": PURPOSE,
+                        "scenario": SCENARIO,
+                    },
+                )
+            )
             headers = {**buyer.headers, "Idempotency-Key": uuid.uuid4().hex}
-            await timed(meter, out[kind], i >= warmup,
-                        c.post("/v1/orders", json={"quote_id": quote["id"]}, headers=headers), 201)
+            await timed(
+                meter,
+                out[kind],
+                i >= warmup,
+                c.post("/v1/orders", json={"quote_id": quote["id"]}, headers=headers),
+                201,
+            )
     return out["hot"], out["tail"]
 
 
 async def time_get(
-    c: httpx.AsyncClient, meter: CpuMeter, path: str, params: dict[str, str], headers: list[dict[str, str]],
-    n: int, warmup: int,
+    c: httpx.AsyncClient,
+    meter: CpuMeter,
+    path: str,
+    params: dict[str, str],
+    headers: list[dict[str, str]],
+    n: int,
+    warmup: int,
 ) -> Stats:
     stats = Stats([])
     for i in range(warmup + n):
         if i % 20 == 0:
             await meter.refresh()
-        await timed(meter, stats, i >= warmup,
-                    c.get(path, params=params, headers=headers[i % len(headers)]), 200)
+        await timed(
+            meter, stats, i >= warmup, c.get(path, params=params, headers=headers[i % len(headers)]), 200
+        )
     return stats
 
 
@@ -716,7 +886,7 @@ async def measure(
 ) -> None:
     assert server.proc is not None
     meter = CpuMeter(conn, server.proc.pid)
-    buyers = world.buyers[index * PHASE_BUYERS:(index + 1) * PHASE_BUYERS]
+    buyers = world.buyers[index * PHASE_BUYERS : (index + 1) * PHASE_BUYERS]
     async with httpx.AsyncClient(base_url=server.base, timeout=300) as c:
         t0 = time.perf_counter()
         hot, tail = await time_orders(c, meter, world, buyers, args.order_requests, args.warmup)
@@ -724,19 +894,34 @@ async def measure(
         phase.figures["POST /v1/orders, long-tail products"] = tail
         ready = await time_get(c, meter, "/readyz", {}, [{}], args.order_requests, args.warmup)
         phase.figures["GET /readyz (one SELECT 1: load check, no goal)"] = ready
-        phase.goals.update({"POST /v1/orders, bestseller products": 1.2,
-                            "POST /v1/orders, long-tail products": 1.2,
-                            "GET /readyz (one SELECT 1: load check, no goal)": None})
-        print(f"  orders: bestseller p50 {hot.p50:.1f} ms, long tail p50 {tail.p50:.1f} ms "
-              f"({time.perf_counter() - t0:.0f} s); /readyz p50 {ready.p50:.1f} ms", flush=True)
-        listing = await time_get(c, meter, "/v1/orders", {"limit": "20"}, [b.headers for b in buyers],
-                                 args.order_requests, args.warmup)
+        phase.goals.update(
+            {
+                "POST /v1/orders, bestseller products": 1.2,
+                "POST /v1/orders, long-tail products": 1.2,
+                "GET /readyz (one SELECT 1: load check, no goal)": None,
+            }
+        )
+        print(
+            f"  orders: bestseller p50 {hot.p50:.1f} ms, long tail p50 {tail.p50:.1f} ms "
+            f"({time.perf_counter() - t0:.0f} s); /readyz p50 {ready.p50:.1f} ms",
+            flush=True,
+        )
+        listing = await time_get(
+            c,
+            meter,
+            "/v1/orders",
+            {"limit": "20"},
+            [b.headers for b in buyers],
+            args.order_requests,
+            args.warmup,
+        )
         phase.figures["GET /v1/orders page (buyer, 20 items)"] = listing
         phase.goals["GET /v1/orders page (buyer, 20 items)"] = 1.2
         print(f"  order list page p50 {listing.p50:.1f} ms", flush=True)
         for label, params in search_variants():
-            stats = await time_get(c, meter, "/v1/catalog", params, [{}], args.search_requests,
-                                   max(1, args.warmup // 4))
+            stats = await time_get(
+                c, meter, "/v1/catalog", params, [{}], args.search_requests, max(1, args.warmup // 4)
+            )
             phase.figures[label] = stats
             phase.goals[label] = 3.0
             print(f"  {label}: p50 {stats.p50:.1f} ms", flush=True)
@@ -744,9 +929,16 @@ async def measure(
 
 async def count_matches(conn: asyncpg.Connection, phase: Phase) -> None:
     for label, params in search_variants():
-        stmt = catalogue_query("postgresql", q=params.get("q"), category=params.get("category"), grade=None,
-                               delivery_mode=None, min_price=_int(params.get("min_price")),
-                               max_price=_int(params.get("max_price")), seller_id=None)
+        stmt = catalogue_query(
+            "postgresql",
+            q=params.get("q"),
+            category=params.get("category"),
+            grade=None,
+            delivery_mode=None,
+            min_price=_int(params.get("min_price")),
+            max_price=_int(params.get("max_price")),
+            seller_id=None,
+        )
         sql, values = compiled(stmt.with_only_columns(Product.id).order_by(None))
         phase.matches[label] = int(await conn.fetchval(f"SELECT count(*) FROM ({sql}) s", *values))
 
@@ -769,16 +961,34 @@ async def explain(conn: asyncpg.Connection, world: World, phase: Phase) -> None:
     queries = {
         # market/alerts/service.py scan_order: the product's earlier order totals (price outlier)
         "scan_order: earlier orders of a bestseller product": product_history(
-            hot, at, Thresholds().price_history_window).where(Order.id != uuid.uuid4()),
-        "list_orders: buyer page": keyset_page(select(Order).where(
-            (Order.buyer_id == world.buyers[0].participant_id)
-            | (Order.seller_id == world.buyers[0].participant_id)), Order, None, 20),
+            hot, at, Thresholds().price_history_window
+        ).where(Order.id != uuid.uuid4()),
+        "list_orders: buyer page": keyset_page(
+            select(Order).where(
+                (Order.buyer_id == world.buyers[0].participant_id)
+                | (Order.seller_id == world.buyers[0].participant_id)
+            ),
+            Order,
+            None,
+            20,
+        ),
     }
     for label, params in search_variants():
-        queries[label] = keyset_page(catalogue_query(
-            "postgresql", q=params.get("q"), category=params.get("category"), grade=None,
-            delivery_mode=None, min_price=_int(params.get("min_price")),
-            max_price=_int(params.get("max_price")), seller_id=None), Product, None, 20)
+        queries[label] = keyset_page(
+            catalogue_query(
+                "postgresql",
+                q=params.get("q"),
+                category=params.get("category"),
+                grade=None,
+                delivery_mode=None,
+                min_price=_int(params.get("min_price")),
+                max_price=_int(params.get("max_price")),
+                seller_id=None,
+            ),
+            Product,
+            None,
+            20,
+        )
     for label, stmt in queries.items():
         sql, values = compiled(stmt)
         plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *values)
@@ -795,15 +1005,28 @@ def verdict(ratio: float, goal: float) -> str:
 
 def verify_log(server: Server) -> str:
     """`market audit verify` over the whole grown log: the bulk entries were sequenced soundly."""
-    done = subprocess.run([server.market, "audit", "verify"], env=server.env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [server.market, "audit", "verify"],
+        env=server.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     checked = next((line for line in lines if line.startswith("entries checked")), "")
     return ("log intact; " if done.returncode == 0 else "FAILED; ") + (checked or " / ".join(lines[-3:]))
 
 
-def report(args: argparse.Namespace, small: Phase, large: Phase, api_s: float, total_s: float,
-           server_url: URL, verified: str) -> str:
+def report(
+    args: argparse.Namespace,
+    small: Phase,
+    large: Phase,
+    api_s: float,
+    total_s: float,
+    server_url: URL,
+    verified: str,
+) -> str:
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; PostgreSQL on {server_url.host}; "
         f"one uvicorn worker; sequential requests; {args.order_requests} timed orders per kind and "
@@ -826,8 +1049,10 @@ def report(args: argparse.Namespace, small: Phase, large: Phase, api_s: float, t
         judged = f"| {shown} | |"
         if goal:
             judged = f"| **{shown}** | ≤ {goal:g}×, {verdict(ratio, goal)} |"
-        lines.append(f"| {label}{matched}{errors} | {a.p50:.1f} / {a.mean:.1f} ({a.cpu_mean:.1f}) "
-                     f"| {b.p50:.1f} / {b.mean:.1f} ({b.cpu_mean:.1f}) " + judged)
+        lines.append(
+            f"| {label}{matched}{errors} | {a.p50:.1f} / {a.mean:.1f} ({a.cpu_mean:.1f}) "
+            f"| {b.p50:.1f} / {b.mean:.1f} ({b.cpu_mean:.1f}) " + judged
+        )
     hot, tail = large.orders_per_product["hot"], large.orders_per_product["tail"]
     lines += [
         "",
@@ -877,8 +1102,9 @@ async def run(server: Server, server_url: URL, name: str, db_url: str, args: arg
                 (small, 0, args.small_listings, args.small_orders, args.small_audit),
                 (large, 1, args.listings, args.orders, args.audit),
             ):
-                print(f"bulk load to {orders:,} orders, {audit:,} audit entries, "
-                      f"{listings:,} listed products")
+                print(
+                    f"bulk load to {orders:,} orders, {audit:,} audit entries, {listings:,} listed products"
+                )
                 await grow(loader, phase, listings, orders, audit, progress=index == 1)
                 await count_matches(conn, phase)
                 if args.explain:

@@ -93,7 +93,10 @@ def rss_mb(pid: int) -> float:
 
 async def pg_connect(url: Any, database: str | None = None) -> asyncpg.Connection:
     return await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port or 5432,
         database=database or url.database,
     )
 
@@ -121,14 +124,20 @@ class Server:
     def create_staff(self, email: str, role: str) -> None:
         subprocess.run(
             [self.market, "create-staff", email, "--role", role, "--password", PASSWORD],
-            env=self.env, check=True, capture_output=True, cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
         )
 
     def spawn(self) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / "server.log", "wb")
         return subprocess.Popen(
             [self.market, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-seed"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
 
     async def start(self) -> None:
@@ -173,11 +182,18 @@ async def login(c: httpx.AsyncClient, email: str) -> dict[str, str]:
 async def sign_up(c: httpx.AsyncClient, rng: random.Random, roles: list[str]) -> dict[str, str]:
     n = secrets.token_hex(4)
     email = f"bench-{n}@org{n}.example.cn"
-    ok(await c.post("/v1/participants", json={
-        "kind": "organisation", "name": f"Bench {n}", "credit_code": credit_code(rng),
-        "roles": roles,
-        "user": {"email": email, "password": PASSWORD, "display_name": f"Bench {n}"},
-    }))
+    ok(
+        await c.post(
+            "/v1/participants",
+            json={
+                "kind": "organisation",
+                "name": f"Bench {n}",
+                "credit_code": credit_code(rng),
+                "roles": roles,
+                "user": {"email": email, "password": PASSWORD, "display_name": f"Bench {n}"},
+            },
+        )
+    )
     return await login(c, email)
 
 
@@ -188,19 +204,42 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
     async with httpx.AsyncClient(base_url=server.base, timeout=60) as c:
         operator = await login(c, "operator@bench.example.cn")
         seller = await sign_up(c, rng, ["seller"])
-        resource = ok(await c.post("/v1/resources", headers=seller, json={
-            "title": "长春企业经营数据", "category": "enterprise", "grade": "general",
-            "lawful_source": "collected in our own operations under contract",
-        }))
+        resource = ok(
+            await c.post(
+                "/v1/resources",
+                headers=seller,
+                json={
+                    "title": "长春企业经营数据",
+                    "category": "enterprise",
+                    "grade": "general",
+                    "lawful_source": "collected in our own operations under contract",
+                },
+            )
+        )
         sample = b"id,revenue\n1,100\n"
         import hashlib
 
-        ok(await c.put(f"/v1/resources/{resource['id']}/sample", content=sample, headers={
-            **seller, "X-Expected-SHA256": hashlib.sha256(sample).hexdigest()}))
-        reg = ok(await c.post("/v1/registrations", headers=seller, json={
-            "resource_id": resource["id"], "rights_evidence": "own collection, contracts on file"}))
-        ok(await c.post(f"/v1/registrations/{reg['id']}/decision", headers=operator,
-                        json={"decision": "approve", "checklist": CHECKLIST}))
+        ok(
+            await c.put(
+                f"/v1/resources/{resource['id']}/sample",
+                content=sample,
+                headers={**seller, "X-Expected-SHA256": hashlib.sha256(sample).hexdigest()},
+            )
+        )
+        reg = ok(
+            await c.post(
+                "/v1/registrations",
+                headers=seller,
+                json={"resource_id": resource["id"], "rights_evidence": "own collection, contracts on file"},
+            )
+        )
+        ok(
+            await c.post(
+                f"/v1/registrations/{reg['id']}/decision",
+                headers=operator,
+                json={"decision": "approve", "checklist": CHECKLIST},
+            )
+        )
         # The one step HTTP cannot do on a live server: let the 10-working-day publicity
         # period pass. Everything after it (finalisation, certificate, holding right) is HTTP.
         conn = await pg_connect(db, db_name)
@@ -217,21 +256,48 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
         seller_id = reg["applicant_id"]
         product_ids = []
         for i in range(products):
-            p = ok(await c.post("/v1/products", headers=seller, json={
-                "title": f"长春企业经营指数 {i}", "resource_ids": [resource["id"]],
-                "delivery_mode": "api", "scenarios": [SCENARIO], "exclusivity": "non_exclusive",
-                "price_plan": {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"},
-                "licence_template": {"permitted_purposes": [PURPOSE], "scenarios": [SCENARIO],
-                                     "term_days": 365},
-            }))
-            ok(await c.post("/v1/grants", headers=seller, json={
-                "parent_grant_id": holding, "kind": "operating", "holder_id": seller_id,
-                "subject_kind": "product", "subject_id": p["id"], "purposes": [PURPOSE],
-            }))
+            p = ok(
+                await c.post(
+                    "/v1/products",
+                    headers=seller,
+                    json={
+                        "title": f"长春企业经营指数 {i}",
+                        "resource_ids": [resource["id"]],
+                        "delivery_mode": "api",
+                        "scenarios": [SCENARIO],
+                        "exclusivity": "non_exclusive",
+                        "price_plan": {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"},
+                        "licence_template": {
+                            "permitted_purposes": [PURPOSE],
+                            "scenarios": [SCENARIO],
+                            "term_days": 365,
+                        },
+                    },
+                )
+            )
+            ok(
+                await c.post(
+                    "/v1/grants",
+                    headers=seller,
+                    json={
+                        "parent_grant_id": holding,
+                        "kind": "operating",
+                        "holder_id": seller_id,
+                        "subject_kind": "product",
+                        "subject_id": p["id"],
+                        "purposes": [PURPOSE],
+                    },
+                )
+            )
             listing = ok(await c.post(f"/v1/products/{p['id']}/listing", headers=seller))
             if listing["product"]["listing_status"] != "listed":
-                ok(await c.post(f"/v1/listings/{p['id']}/decision", headers=operator,
-                                json={"action": "list", "reason": "bench"}))
+                ok(
+                    await c.post(
+                        f"/v1/listings/{p['id']}/decision",
+                        headers=operator,
+                        json={"action": "list", "reason": "bench"},
+                    )
+                )
             product_ids.append(p["id"])
         buyer_headers = [await sign_up(c, rng, ["buyer"]) for _ in range(buyers)]
     return {"operator": operator, "products": product_ids, "buyers": buyer_headers}
@@ -239,11 +305,25 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
 
 async def purchase(c: httpx.AsyncClient, world: dict[str, Any], rng: random.Random) -> None:
     buyer = rng.choice(world["buyers"])
-    quote = ok(await c.post("/v1/quotes", headers=buyer, json={
-        "product_id": rng.choice(world["products"]), "quantity": 1, "purpose": PURPOSE,
-        "scenario": SCENARIO}))
-    order = ok(await c.post("/v1/orders", json={"quote_id": quote["id"]},
-                            headers={**buyer, "Idempotency-Key": uuid.uuid4().hex}))
+    quote = ok(
+        await c.post(
+            "/v1/quotes",
+            headers=buyer,
+            json={
+                "product_id": rng.choice(world["products"]),
+                "quantity": 1,
+                "purpose": PURPOSE,
+                "scenario": SCENARIO,
+            },
+        )
+    )
+    order = ok(
+        await c.post(
+            "/v1/orders",
+            json={"quote_id": quote["id"]},
+            headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
+        )
+    )
     paid = ok(await c.post(f"/v1/payments/{order['id']}/confirmation", headers=world["operator"]))
     ok(await c.get(f"/v1/licences/{paid['licence_id']}", headers=buyer), 200)
 
@@ -253,8 +333,12 @@ async def readyz(c: httpx.AsyncClient, world: dict[str, Any], rng: random.Random
 
 
 async def load(
-    base: str, step: Callable[[httpx.AsyncClient, dict[str, Any], random.Random], Awaitable[None]],
-    world: dict[str, Any], concurrency: int, seconds: float, pid: int,
+    base: str,
+    step: Callable[[httpx.AsyncClient, dict[str, Any], random.Random], Awaitable[None]],
+    world: dict[str, Any],
+    concurrency: int,
+    seconds: float,
+    pid: int,
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[str] = []
@@ -287,8 +371,12 @@ async def load(
         print(f"  {len(errors)} failed flows, first: {errors[0]}")
     qs = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     return {
-        "rate": len(latencies) / elapsed, "count": len(latencies), "errors": len(errors),
-        "p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000, "rss_mb": peak_rss,
+        "rate": len(latencies) / elapsed,
+        "count": len(latencies),
+        "errors": len(errors),
+        "p50_ms": qs[49] * 1000,
+        "p99_ms": qs[98] * 1000,
+        "rss_mb": peak_rss,
     }
 
 
@@ -301,7 +389,10 @@ def pgbench(db: Any, name: str, concurrency: int, seconds: int) -> float | None:
     subprocess.run([exe, *conn, "-i", "-q", name], env=env, check=True, capture_output=True)
     out = subprocess.run(
         [exe, *conn, "-c", str(concurrency), "-j", str(concurrency), "-T", str(seconds), name],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     for line in out.splitlines():
         if line.startswith("tps =") and "without initial" in line:
@@ -394,8 +485,12 @@ async def measure(
 
 
 def figures(
-    args: argparse.Namespace, server_url: Any, buy: dict[str, float], ready: dict[str, float],
-    idle_rss: float, tps: float | None,
+    args: argparse.Namespace,
+    server_url: Any,
+    buy: dict[str, float],
+    ready: dict[str, float],
+    idle_rss: float,
+    tps: float | None,
 ) -> str:
     ratio = buy["rate"] / ready["rate"]
     spread = buy["p99_ms"] / buy["p50_ms"]
@@ -404,27 +499,28 @@ def figures(
     def verdict(good: bool) -> str:
         return "met" if good else "**missed**"
 
-    return "\n".join([
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
-        f"PostgreSQL on {server_url.host}; one uvicorn worker; {args.concurrency} concurrent "
-        f"clients, {args.seconds:g} s per phase; {args.products} products, {args.buyers} buyers.",
-        "",
-        "| figure | value | goal |",
-        "|---|---|---|",
-        f"| purchases/s (quote, order, confirmation, licence) | {buy['rate']:.1f} "
-        f"({buy['count']:.0f} done, {buy['errors']:.0f} failed) | |",
-        f"| purchase latency p50 / p99 | {buy['p50_ms']:.0f} ms / {buy['p99_ms']:.0f} ms | |",
-        f"| trivial GET /readyz req/s | {ready['rate']:.1f} "
-        f"(p50 {ready['p50_ms']:.1f} ms) | |",
-        f"| **purchases/s ÷ trivial req/s** | **{ratio:.3f}** | ≥ 0.333, {verdict(ratio >= 1 / 3)} |",
-        f"| per HTTP request: 4 × purchases/s ÷ trivial req/s | {4 * ratio:.3f} | |",
-        f"| **purchase p99 ÷ p50** | **{spread:.2f}** | ≤ 10, {verdict(spread <= 10)} |",
-        f"| **server RSS, peak** (idle after seeding {idle_rss:.0f} MB) | **{peak:.0f} MB** "
-        f"| ≤ 300 MB, {verdict(peak <= 300)} |",
-        f"| pgbench TPC-B tps (scale 1, -c {args.concurrency} -T {args.pgbench_seconds}) | "
-        + (f"{tps:.0f} | |" if tps is not None else "pgbench not found | |"),
-        "",
-    ])
+    return "\n".join(
+        [
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
+            f"PostgreSQL on {server_url.host}; one uvicorn worker; {args.concurrency} concurrent "
+            f"clients, {args.seconds:g} s per phase; {args.products} products, {args.buyers} buyers.",
+            "",
+            "| figure | value | goal |",
+            "|---|---|---|",
+            f"| purchases/s (quote, order, confirmation, licence) | {buy['rate']:.1f} "
+            f"({buy['count']:.0f} done, {buy['errors']:.0f} failed) | |",
+            f"| purchase latency p50 / p99 | {buy['p50_ms']:.0f} ms / {buy['p99_ms']:.0f} ms | |",
+            f"| trivial GET /readyz req/s | {ready['rate']:.1f} (p50 {ready['p50_ms']:.1f} ms) | |",
+            f"| **purchases/s ÷ trivial req/s** | **{ratio:.3f}** | ≥ 0.333, {verdict(ratio >= 1 / 3)} |",
+            f"| per HTTP request: 4 × purchases/s ÷ trivial req/s | {4 * ratio:.3f} | |",
+            f"| **purchase p99 ÷ p50** | **{spread:.2f}** | ≤ 10, {verdict(spread <= 10)} |",
+            f"| **server RSS, peak** (idle after seeding {idle_rss:.0f} MB) | **{peak:.0f} MB** "
+            f"| ≤ 300 MB, {verdict(peak <= 300)} |",
+            f"| pgbench TPC-B tps (scale 1, -c {args.concurrency} -T {args.pgbench_seconds}) | "
+            + (f"{tps:.0f} | |" if tps is not None else "pgbench not found | |"),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

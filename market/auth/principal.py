@@ -82,9 +82,7 @@ async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
     if parsed is None:
         raise Unauthenticated("malformed API key")
     prefix, secret = parsed
-    key = (
-        await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
-    ).scalar_one_or_none()
+    key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, hash_api_secret(secret)):
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:

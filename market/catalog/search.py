@@ -33,9 +33,7 @@ def text_match(dialect: str, q: str) -> ColumnElement[bool]:
     # never scans the catalogue. A shorter pattern holds no trigram, the index would return
     # every row, so it is written in a form the index cannot claim and the planner walks the
     # newest listings and stops at a page of matches instead.
-    substring = (
-        contains if len(q) >= TRIGRAM else func.strpos(func.lower(Product.search_text), q.lower()) > 0
-    )
+    substring = contains if len(q) >= TRIGRAM else func.strpos(func.lower(Product.search_text), q.lower()) > 0
     if len(q.split()) < 2:
         return substring  # one word: full-text search could find nothing the substring misses
     # The configuration is a literal, not a bind parameter: a reused generic plan must still

@@ -17,9 +17,7 @@ from market.errors import InvalidInput
 
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the page before.")
-]
+Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before.")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -48,9 +46,7 @@ def keyset_page(stmt: Select[Any], model: Any, cursor: str | None, limit: int) -
     if cursor:
         stamp, row_id = decode_cursor(cursor)
         id_value: Any = int(row_id) if row_id.isdigit() else uuid.UUID(row_id)
-        stmt = stmt.where(
-            or_(model.created_at < stamp, and_(model.created_at == stamp, model.id < id_value))
-        )
+        stmt = stmt.where(or_(model.created_at < stamp, and_(model.created_at == stamp, model.id < id_value)))
     return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
 
 

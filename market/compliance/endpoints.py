@@ -112,9 +112,7 @@ async def list_decisions(
         stmt = stmt.where(ComplianceDecisionRow.subject_id == subject_id)
     if outcome:
         stmt = stmt.where(ComplianceDecisionRow.outcome == outcome)
-    rows = list(
-        (await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars()
-    )
+    rows = list((await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars())
     return page_of(rows, limit, row_out)
 
 
@@ -128,9 +126,7 @@ async def pending_reviews(
     session: Session, principal: Operator, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[DecisionOut]:
     stmt = select(ComplianceDecisionRow).where(ComplianceDecisionRow.review_status == "pending")
-    rows = list(
-        (await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars()
-    )
+    rows = list((await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars())
     return page_of(rows, limit, row_out)
 
 
@@ -140,9 +136,7 @@ async def pending_reviews(
     summary="One decision with its findings and facts snapshot",
     responses=problem_responses(NotFound, Forbidden),
 )
-async def read_decision(
-    decision_id: uuid.UUID, session: Session, principal: Auditor
-) -> DecisionOut:
+async def read_decision(decision_id: uuid.UUID, session: Session, principal: Auditor) -> DecisionOut:
     return row_out(await service.get_decision(session, decision_id))
 
 

@@ -82,9 +82,7 @@ async def _mandate(
         return None
     best = max(mandates, key=lambda m: m.valid_to)
     valid = best.revoked_at is None and best.valid_from <= at < best.valid_to
-    return AuthorisedOperation(
-        mandate_id=str(best.id), scope_purposes=tuple(best.purposes), valid=valid
-    )
+    return AuthorisedOperation(mandate_id=str(best.id), scope_purposes=tuple(best.purposes), valid=valid)
 
 
 async def resource_facts(
@@ -99,9 +97,7 @@ async def resource_facts(
                 resource.consent.get("separate_consent_for_sensitive", False)
             ),
         )
-    mandate = (
-        await _mandate(session, resource, seller_id, at) if resource.category == "public" else None
-    )
+    mandate = await _mandate(session, resource, seller_id, at) if resource.category == "public" else None
     return ResourceFacts(
         resource_id=str(resource.id),
         category=resource.category,
@@ -159,9 +155,7 @@ async def _listing_facts(
     return ListingFacts(
         product_id=str(product.id),
         seller=participant_facts(seller, product.seller_id),
-        resources=tuple(
-            [await resource_facts(session, r, product.seller_id, at) for r in resources]
-        ),
+        resources=tuple([await resource_facts(session, r, product.seller_id, at) for r in resources]),
         rights=right_facts(product, resources, grants, at),
         declared_scenarios=tuple(product.scenarios or ()),
         charges_fee=plan_charges_fee(product.price_plan),

@@ -229,8 +229,5 @@ def rules_for(kind: Literal["listing", "trade"]) -> tuple[Rule, ...]:
 
 def ruleset_fingerprint() -> str:
     """SHA-256 over the rule table (ids, articles, scope, outcomes, messages)."""
-    table = [
-        [r.rule_id, r.article, r.applies_to, r.outcome, r.message_zh, r.message_en]
-        for r in RULES
-    ]
+    table = [[r.rule_id, r.article, r.applies_to, r.outcome, r.message_zh, r.message_en] for r in RULES]
     return hashlib.sha256(json.dumps(table, ensure_ascii=False).encode()).hexdigest()

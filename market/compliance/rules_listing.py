@@ -178,9 +178,7 @@ def personal_data_without_consent(listing: ListingFacts, trade: TradeFacts | Non
     return t.result()
 
 
-def sensitive_without_separate_consent(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def sensitive_without_separate_consent(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     t = Tally()
     for r in listing.resources:
         if not r.sensitive_personal:
@@ -218,9 +216,7 @@ anonymised_data_note = _personal_state_is("anonymised", report_missing=False)
 # --- Trade secrets and security (2020 Regulation Art. 52; 2023 Art. 63) ----------------
 
 
-def trade_secret_without_holder_right(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def trade_secret_without_holder_right(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     t = Tally()
     for r in (r for r in listing.resources if r.trade_secret):
         rights = listing.rights

@@ -77,9 +77,7 @@ def purpose_outside_licence(listing: ListingFacts, trade: TradeFacts | None) -> 
     return Hit(details={"purpose": t.purpose, "permitted": list(t.licence_permitted_purposes)})
 
 
-def purpose_outside_operating_right(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def purpose_outside_operating_right(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     t = _trade(trade)
     missing = []
     if listing.rights is None:
@@ -96,9 +94,7 @@ def purpose_outside_operating_right(
 # --- Conditionally open public data (Art. 35) ------------------------------------------
 
 
-def conditional_public_data_without_approval(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def conditional_public_data_without_approval(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     t = _trade(trade)
     tally = Tally()
     for r in listing.resources:
@@ -143,9 +139,7 @@ def important_data_abroad(listing: ListingFacts, trade: TradeFacts | None) -> Hi
     return tally.result()
 
 
-def personal_data_abroad_without_assessment(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def personal_data_abroad_without_assessment(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     t = _trade(trade)
     tally = Tally()
     for r in listing.resources:
@@ -167,9 +161,7 @@ def personal_data_abroad_without_assessment(
     return tally.result()
 
 
-def cross_border_outside_right_territory(
-    listing: ListingFacts, trade: TradeFacts | None
-) -> Hit | None:
+def cross_border_outside_right_territory(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     abroad, missing = effective_cross_border(_trade(trade))
     if abroad is None:
         return Hit(missing=missing)

@@ -24,6 +24,4 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 
 
 def make_revision(database_url: str, message: str, rev_id: str) -> None:
-    command.revision(
-        alembic_config(database_url), message=message, autogenerate=True, rev_id=rev_id
-    )
+    command.revision(alembic_config(database_url), message=message, autogenerate=True, rev_id=rev_id)

@@ -24,9 +24,7 @@ router = APIRouter(prefix="/v1", tags=["delivery"])
     summary="Licence terms and whether they can be used now",
     responses=problem_responses(NotFound),
 )
-async def read_licence(
-    licence_id: uuid.UUID, session: Session, principal: Authenticated
-) -> LicenceOut:
+async def read_licence(licence_id: uuid.UUID, session: Session, principal: Authenticated) -> LicenceOut:
     licence, tree = await service.visible_licence_with_tree(session, principal, licence_id)
     usable, why = await service.licence_status(session, licence, tree)
     return LicenceOut(
@@ -61,9 +59,7 @@ async def licence_odrl(licence_id: uuid.UUID, session: Session, principal: Authe
 async def delivery(
     licence_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
 ) -> dict[str, Any]:
-    return await service.delivery_for_buyer(
-        session, request.app.state.settings, principal, licence_id
-    )
+    return await service.delivery_for_buyer(session, request.app.state.settings, principal, licence_id)
 
 
 @router.post(

@@ -174,16 +174,13 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
 
 def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
     if licence is None or (
-        not principal.can_see_all()
-        and principal.participant_id not in (licence.buyer_id, licence.seller_id)
+        not principal.can_see_all() and principal.participant_id not in (licence.buyer_id, licence.seller_id)
     ):
         raise NotFound("licence not found")
     return licence
 
 
-async def visible_licence(
-    session: AsyncSession, principal: Principal, licence_id: uuid.UUID
-) -> LicenceRow:
+async def visible_licence(session: AsyncSession, principal: Principal, licence_id: uuid.UUID) -> LicenceRow:
     return _visible(principal, await session.get(LicenceRow, licence_id))
 
 
@@ -235,9 +232,7 @@ def download_token(settings: Settings, licence_id: uuid.UUID, expires: int) -> s
 def check_download_token(settings: Settings, token: str) -> uuid.UUID:
     try:
         licence_id, expires, _mac = token.rsplit(".", 2)
-        valid = hmac.compare_digest(
-            download_token(settings, uuid.UUID(licence_id), int(expires)), token
-        )
+        valid = hmac.compare_digest(download_token(settings, uuid.UUID(licence_id), int(expires)), token)
     except ValueError as exc:
         raise Unauthenticated("malformed download token") from exc
     if not valid:
@@ -282,9 +277,7 @@ async def delivery_for_buyer(
         out["call_quota"] = entitlement.call_quota
         out["calls_used"] = entitlement.calls_used
         out["calls_remaining"] = (
-            None
-            if entitlement.call_quota is None
-            else entitlement.call_quota - entitlement.calls_used
+            None if entitlement.call_quota is None else entitlement.call_quota - entitlement.calls_used
         )
         action = "delivery.credential_issued" if "access_credential" in out else "delivery.read"
     await record(
@@ -343,10 +336,7 @@ async def record_usage(session: AsyncSession, reporter: UsageReporter, calls: in
     usable, why = await licence_status(session, licence)
     if not usable:
         raise DeliveryRevoked(f"usage refused: {why}")
-    if (
-        entitlement.call_quota is not None
-        and entitlement.calls_used + calls > entitlement.call_quota
-    ):
+    if entitlement.call_quota is not None and entitlement.calls_used + calls > entitlement.call_quota:
         raise QuotaExceeded(
             f"{calls} calls would exceed the quota ({entitlement.calls_used} of "
             f"{entitlement.call_quota} used)",
@@ -354,9 +344,7 @@ async def record_usage(session: AsyncSession, reporter: UsageReporter, calls: in
         )
     entitlement.calls_used += calls
     session.add(
-        UsageRecord(
-            entitlement_id=entitlement.id, calls=calls, reported_by=reporter.actor, recorded_at=now()
-        )
+        UsageRecord(entitlement_id=entitlement.id, calls=calls, reported_by=reporter.actor, recorded_at=now())
     )
     await record(
         session,

@@ -25,8 +25,7 @@ IdempotencyKey = Annotated[
         min_length=8,
         max_length=200,
         description=(
-            "Client-chosen unique key; a retry with the same key and body replays "
-            "the first response."
+            "Client-chosen unique key; a retry with the same key and body replays the first response."
         ),
     ),
 ]

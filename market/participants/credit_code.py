@@ -52,9 +52,7 @@ def credit_code_problems(code: str) -> list[CreditCodeProblem]:
     org_body, org_check = code[8:16], code[16]
     if organisation_check_char(org_body) != org_check:
         problems.append(
-            CreditCodeProblem(
-                "the embedded organisation code (positions 9-17) fails its check digit", 17
-            )
+            CreditCodeProblem("the embedded organisation code (positions 9-17) fails its check digit", 17)
         )
     expected = credit_code_check_char(code[:17])
     if expected != code[17]:

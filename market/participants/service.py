@@ -39,9 +39,7 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
         if needs_code:
             raise InvalidInput(
                 "domestic organisations and public bodies need a unified social credit code",
-                fields=[
-                    ("body.credit_code", "required for a domestic organisation or public body")
-                ],
+                fields=[("body.credit_code", "required for a domestic organisation or public body")],
             )
         return None
     if data.kind == "natural_person":
@@ -73,9 +71,7 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
 
 def _identity_hash(settings: Settings, number: str) -> str:
     # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
-    return hmac.new(
-        settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
 
 
 async def sign_up(
@@ -98,9 +94,7 @@ async def sign_up(
             "a participant with this credit code is already registered",
             fields=[("body.credit_code", "already registered")],
         )
-    if identity and await session.scalar(
-        select(Participant.id).where(Participant.identity_hash == identity)
-    ):
+    if identity and await session.scalar(select(Participant.id).where(Participant.identity_hash == identity)):
         raise DuplicateParticipant(
             "this person is already registered",
             fields=[("body.identity_number", "already registered")],
@@ -176,9 +170,7 @@ async def create_staff(session: AsyncSession, data: StaffCreate, actor: str) -> 
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    user = (
-        await session.execute(select(User).where(User.email == email.lower()))
-    ).scalar_one_or_none()
+    user = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated("incorrect e-mail or password")
     if not user.is_active:

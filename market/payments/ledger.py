@@ -62,9 +62,7 @@ def refund_lines(
     ]
 
 
-async def post(
-    session: AsyncSession, order_id: uuid.UUID, currency: str, lines: list[Line]
-) -> uuid.UUID:
+async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines: list[Line]) -> uuid.UUID:
     if sum(line.amount_minor for line in lines) != 0:
         raise AssertionError("unbalanced ledger movement")  # a programming error, never input
     movement = uuid.uuid4()

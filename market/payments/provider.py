@@ -30,8 +30,7 @@ class PaymentProviderRefused(MarketError):
 
 def provider_unavailable(provider: str, what: str, cause: str) -> PaymentProviderUnavailable:
     return PaymentProviderUnavailable(
-        f"{provider} could not {what} ({cause}); nothing was kept. "
-        "Retry later with the same Idempotency-Key."
+        f"{provider} could not {what} ({cause}); nothing was kept. Retry later with the same Idempotency-Key."
     )
 
 
@@ -89,7 +88,5 @@ class OfflineProvider:
         status = "succeeded" if self.auto_confirm else "requires_payment"
         return ProviderPayment(reference=f"offline_{order_id}", status=status)
 
-    async def refund(
-        self, *, payment_reference: str, refund_id: str, amount_minor: int
-    ) -> ProviderRefund:
+    async def refund(self, *, payment_reference: str, refund_id: str, amount_minor: int) -> ProviderRefund:
         return ProviderRefund(reference=f"offline_refund_{refund_id}", status="succeeded")

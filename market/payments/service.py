@@ -33,9 +33,7 @@ async def payment_for_order(session: AsyncSession, order_id: uuid.UUID) -> Payme
     return payment
 
 
-async def confirm_offline(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID
-) -> Order:
+async def confirm_offline(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
     """An operator confirms a bank transfer arrived."""
     # The payment and its order, both row-locked by one statement.
     stmt = (

@@ -74,13 +74,9 @@ class StripeProvider:
                 params, {"idempotency_key": f"market:order:{order_id}"}
             )
         status = "succeeded" if intent.status == "succeeded" else "requires_payment"
-        return ProviderPayment(
-            reference=intent.id, status=status, client_secret=intent.client_secret
-        )
+        return ProviderPayment(reference=intent.id, status=status, client_secret=intent.client_secret)
 
-    async def refund(
-        self, *, payment_reference: str, refund_id: str, amount_minor: int
-    ) -> ProviderRefund:
+    async def refund(self, *, payment_reference: str, refund_id: str, amount_minor: int) -> ProviderRefund:
         params: Any = {
             "payment_intent": payment_reference,
             "amount": amount_minor,

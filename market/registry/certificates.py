@@ -79,9 +79,7 @@ def verify_certificate(
             base64.b64decode(signed.get("signature", "")), certificate_signing_bytes(certificate)
         )
     except (InvalidSignature, ValueError):
-        reasons.append(
-            "signature does not verify: the certificate was altered or signed by another key"
-        )
+        reasons.append("signature does not verify: the certificate was altered or signed by another key")
     if certificate.get("key_id") != key_id(public_key):
         reasons.append("certificate names another signing key")
     if fingerprint is not None and certificate.get("fingerprint_sha256") != fingerprint:

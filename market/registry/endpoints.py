@@ -71,9 +71,7 @@ async def create_resource(
     return await call.remember(resource_out(await resources.create_resource(session, principal, data)))
 
 
-@router.get(
-    "/resources", response_model=Page[ResourceOut], summary="Own resources (operators: all)"
-)
+@router.get("/resources", response_model=Page[ResourceOut], summary="Own resources (operators: all)")
 async def list_resources(
     session: Session, principal: Authenticated, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ResourceOut]:
@@ -90,9 +88,7 @@ async def list_resources(
     responses=problem_responses(NotFound),
     summary="A resource (its owner, operators, auditors)",
 )
-async def read_resource(
-    resource_id: uuid.UUID, session: Session, principal: Authenticated
-) -> ResourceOut:
+async def read_resource(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> ResourceOut:
     return resource_out(await resources.get_resource(session, principal, resource_id))
 
 
@@ -107,9 +103,7 @@ async def upload_sample(
     request: Request,
     session: Session,
     principal: Seller,
-    expected: Annotated[
-        str | None, Header(alias="X-Expected-SHA256", pattern="^[0-9a-fA-F]{64}$")
-    ] = None,
+    expected: Annotated[str | None, Header(alias="X-Expected-SHA256", pattern="^[0-9a-fA-F]{64}$")] = None,
 ) -> ResourceOut:
     return resource_out(
         await resources.upload_sample(
@@ -178,9 +172,7 @@ async def decide(
     principal: Operator,
 ) -> RegistrationOut:
     return registration_out(
-        await lifecycle.decide(
-            session, request.app.state.settings, principal, registration_id, data
-        )
+        await lifecycle.decide(session, request.app.state.settings, principal, registration_id, data)
     )
 
 
@@ -229,9 +221,7 @@ async def resolve(
     principal: Operator,
 ) -> ObjectionOut:
     return objection_out(
-        await lifecycle.resolve_objection(
-            session, request.app.state.settings, principal, objection_id, data
-        )
+        await lifecycle.resolve_objection(session, request.app.state.settings, principal, objection_id, data)
     )
 
 
@@ -250,9 +240,7 @@ async def list_objections(
     if overdue or open_only:
         stmt = stmt.where(Objection.status == "open")
     rows = [
-        o
-        for o in (await session.execute(stmt)).scalars()
-        if not overdue or lifecycle.is_overdue(o, now())
+        o for o in (await session.execute(stmt)).scalars() if not overdue or lifecycle.is_overdue(o, now())
     ]
     return [objection_out(o) for o in rows]
 
@@ -344,9 +332,7 @@ async def cancel(
     summary="Public certificate lookup, verifiable offline with the exchange's public key",
     responses=problem_responses(NotFound),
 )
-async def registry_entry(
-    registration_number: str, request: Request, session: Session
-) -> RegistryEntry:
+async def registry_entry(registration_number: str, request: Request, session: Session) -> RegistryEntry:
     regs = (
         (
             await session.execute(

@@ -21,9 +21,7 @@ class DataResource(IdMixin, TimestampMixin, Base):
     category: Mapped[str] = mapped_column(String(12))  # public | enterprise | personal (Art. 21)
     grade: Mapped[str] = mapped_column(String(12))  # general | important | core (Art. 82)
     open_class: Mapped[str | None] = mapped_column(String(16))  # Art. 32, 35 (public data)
-    personal_info: Mapped[str | None] = mapped_column(
-        String(16)
-    )  # identifiable|de_identified|anonymised
+    personal_info: Mapped[str | None] = mapped_column(String(16))  # identifiable|de_identified|anonymised
     anonymisation_method: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[dict[str, Any] | None] = mapped_column(json_type())  # Art. 43 consent basis
     sensitive_personal: Mapped[bool] = mapped_column(default=False)

@@ -25,9 +25,7 @@ class UploadTooLarge(MarketError):
     code, title, status = "payload-too-large", "Payload too large", 413
 
 
-async def create_resource(
-    session: AsyncSession, principal: Principal, data: ResourceCreate
-) -> DataResource:
+async def create_resource(session: AsyncSession, principal: Principal, data: ResourceCreate) -> DataResource:
     if principal.participant_id is None:
         raise Forbidden("resources belong to a participant")
     resource = DataResource(
@@ -58,9 +56,7 @@ async def create_resource(
     return resource
 
 
-async def get_resource(
-    session: AsyncSession, principal: Principal, resource_id: uuid.UUID
-) -> DataResource:
+async def get_resource(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> DataResource:
     resource = await session.get(DataResource, resource_id)
     if resource is None:
         raise NotFound("resource not found")

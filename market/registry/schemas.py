@@ -11,9 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from market.compliance.facts import PurposeName
 from market.participants.schemas import StrictModel
 
-SecurityTag = Literal[
-    "national_security", "public_security", "military", "state_secret", "public_interest"
-]
+SecurityTag = Literal["national_security", "public_security", "military", "state_secret", "public_interest"]
 
 
 class ConsentBasis(StrictModel):
@@ -22,9 +20,7 @@ class ConsentBasis(StrictModel):
     purposes: list[PurposeName] = Field(min_length=1)
     covers_onward_transfer: bool = False
     separate_consent_for_sensitive: bool = False
-    evidence: str = Field(
-        min_length=3, max_length=2000, description="Where the consent records are."
-    )
+    evidence: str = Field(min_length=3, max_length=2000, description="Where the consent records are.")
 
 
 class ResourceCreate(StrictModel):
@@ -51,9 +47,7 @@ class ResourceCreate(StrictModel):
         if self.category != "public" and self.open_class is not None:
             raise ValueError("open_class applies to public data only")
         if self.category == "personal" and self.personal_info is None:
-            raise ValueError(
-                "personal data needs personal_info: identifiable, de_identified or anonymised"
-            )
+            raise ValueError("personal data needs personal_info: identifiable, de_identified or anonymised")
         if self.personal_info == "anonymised" and not self.anonymisation_method:
             raise ValueError("data marked anonymised needs the anonymisation_method used")
         if self.personal_info == "identifiable" and self.consent is None:

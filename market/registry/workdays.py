@@ -31,9 +31,7 @@ class HolidayCalendar:
             return True
         return day.weekday() < 5 and day not in self.holidays
 
-    def extended(
-        self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()
-    ) -> HolidayCalendar:
+    def extended(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> HolidayCalendar:
         extra_workdays = frozenset(workdays)
         return HolidayCalendar(
             holidays=(self.holidays | frozenset(holidays)) - extra_workdays,

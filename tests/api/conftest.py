@@ -35,14 +35,10 @@ TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("postgres_only") and "backend" in getattr(
-            item, "fixturenames", ()
-        ):
+        if item.get_closest_marker("postgres_only") and "backend" in getattr(item, "fixturenames", ()):
             callspec = getattr(item, "callspec", None)
             if callspec and callspec.params.get("backend_app") == "sqlite":
-                item.add_marker(
-                    pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)")
-                )
+                item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test (locking/concurrency)"))
 
 
 def _docker_postgres() -> Iterator[str] | None:

@@ -34,9 +34,7 @@ def good_claims(user_id: str, pid: str, **over: Any) -> dict[str, Any]:
 
 async def test_wrong_password_is_401(api: Api, client: Any) -> None:
     party = await api.org()
-    r = await client.post(
-        "/v1/auth/token", data={"username": party.email, "password": "wrong-password-x"}
-    )
+    r = await client.post("/v1/auth/token", data={"username": party.email, "password": "wrong-password-x"})
     assert r.status_code == 401
     assert r.json()["type"].endswith("/unauthenticated")
 
@@ -56,18 +54,12 @@ async def test_forged_tokens_are_refused(api: Api, client: Any) -> None:
     bad_tokens = {
         "alg none": f"{header_none}.{payload}.",
         "expired": forge(
-            good_claims(
-                party.user_id, party.participant_id, exp=now - 10, iat=now - 700, nbf=now - 700
-            )
+            good_claims(party.user_id, party.participant_id, exp=now - 10, iat=now - 700, nbf=now - 700)
         ),
         "not yet valid": forge(good_claims(party.user_id, party.participant_id, nbf=now + 600)),
-        "wrong audience": forge(
-            good_claims(party.user_id, party.participant_id, aud="someone-else")
-        ),
+        "wrong audience": forge(good_claims(party.user_id, party.participant_id, aud="someone-else")),
         "wrong issuer": forge(good_claims(party.user_id, party.participant_id, iss="evil")),
-        "other key": forge(
-            good_claims(party.user_id, party.participant_id), key="another-secret-" * 4
-        ),
+        "other key": forge(good_claims(party.user_id, party.participant_id), key="another-secret-" * 4),
         "tampered": valid[:-4] + ("AAAA" if not valid.endswith("AAAA") else "BBBB"),
         "unknown role": forge(good_claims(party.user_id, party.participant_id, roles=["god"])),
         "HS512": forge(good_claims(party.user_id, party.participant_id), alg="HS512"),
@@ -99,9 +91,7 @@ async def test_api_key_shown_once_hashed_and_revocable(api: Api, client: Any) ->
     assert (
         await client.delete(f"/v1/api-keys/{created.json()['id']}", headers=buyer.headers)
     ).status_code == 204
-    revoked = await client.get(
-        f"/v1/participants/{buyer.participant_id}", headers={"X-API-Key": key}
-    )
+    revoked = await client.get(f"/v1/participants/{buyer.participant_id}", headers={"X-API-Key": key})
     assert revoked.status_code == 401
 
 
@@ -114,7 +104,5 @@ async def test_bad_api_keys_are_401(api: Api, client: Any, key: str) -> None:
 
 async def test_api_key_cannot_exceed_creator_roles(api: Api, client: Any) -> None:
     buyer = await api.org(roles=("buyer",))
-    r = await client.post(
-        "/v1/api-keys", json={"name": "x", "roles": ["seller"]}, headers=buyer.headers
-    )
+    r = await client.post("/v1/api-keys", json={"name": "x", "roles": ["seller"]}, headers=buyer.headers)
     assert r.status_code == 403

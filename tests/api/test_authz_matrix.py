@@ -216,8 +216,7 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     quote = await client.post(
         "/v1/quotes",
         headers=buyer.headers,
-        json={"product_id": pid, "quantity": 1, "purpose": "risk_control",
-              "scenario": "credit risk scoring"},
+        json={"product_id": pid, "quantity": 1, "purpose": "risk_control", "scenario": "credit risk scoring"},
     )
     assert quote.status_code == 201, quote.text
     order = await client.post(
@@ -308,10 +307,24 @@ async def test_tenant_b_cannot_reach_tenant_a_objects(api: Api, client: Any, app
 
 
 async def test_every_non_public_route_needs_credentials(client: Any) -> None:
-    ids = {name: str(uuid.uuid4()) for name in (
-        "participant_id", "resource_id", "registration_id", "grant_id", "order_id", "licence_id",
-        "quote_id", "key_id", "product_id", "objection_id", "decision_id", "application_id",
-        "alert_id")}
+    ids = {
+        name: str(uuid.uuid4())
+        for name in (
+            "participant_id",
+            "resource_id",
+            "registration_id",
+            "grant_id",
+            "order_id",
+            "licence_id",
+            "quote_id",
+            "key_id",
+            "product_id",
+            "objection_id",
+            "decision_id",
+            "application_id",
+            "alert_id",
+        )
+    }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
     ids["caller"] = ids["participant_id"]
     failures = []

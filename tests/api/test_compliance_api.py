@@ -24,9 +24,7 @@ def rule_ids(decision: dict[str, Any]) -> set[str]:
     return {f["rule_id"] for f in decision["findings"]}
 
 
-async def test_enterprise_listing_with_operating_right_is_allowed(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_enterprise_listing_with_operating_right_is_allowed(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
     p = await listed_product(app, seller.participant_id)
     r = await dry_run(client, seller.headers, kind="listing", product_id=p["product_id"])
@@ -57,9 +55,7 @@ async def test_dry_run_changes_nothing(api: Api, client: Any, app: Any) -> None:
     assert (await row_count(app, ComplianceDecisionRow), await row_count(app, AuditEntry)) == before
 
 
-async def test_trade_checks_buyer_credit_purpose_and_scenario(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_trade_checks_buyer_credit_purpose_and_scenario(api: Api, client: Any, app: Any) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     p = await listed_product(app, seller.participant_id)
     ok = await dry_run(
@@ -99,9 +95,7 @@ async def test_trade_checks_buyer_credit_purpose_and_scenario(
     assert "PART-003" in rule_ids(blacklisted.json())
 
 
-async def test_unknown_purpose_and_malformed_checks_are_422(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_unknown_purpose_and_malformed_checks_are_422(api: Api, client: Any, app: Any) -> None:
     seller = await api.org()
     p = await listed_product(app, seller.participant_id)
     r = await dry_run(
@@ -125,9 +119,7 @@ async def test_another_sellers_unlisted_product_is_404(api: Api, client: Any, ap
     assert r.status_code == 404
 
 
-async def test_conditional_public_data_needs_an_approved_application(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_conditional_public_data_needs_an_approved_application(api: Api, client: Any, app: Any) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     operator = await api.staff("operator")
     p = await listed_product(
@@ -278,8 +270,6 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
     assert (await client.get("/v1/compliance/reviews", headers=buyer.headers)).status_code == 403
     async with app.state.sessionmaker() as s:
         audited = await s.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.action == "compliance.decided")
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "compliance.decided")
         )
     assert audited == len(cases)

@@ -147,15 +147,22 @@ async def test_api_key_secrets_kept_by_idempotency_records_are_forgotten(
             " response_body, created_at) VALUES (:id, 'user:1', :k, :op, 'h', 201, :body, :at)"
         )
         async with engine.begin() as conn:
-            for n, (op, body) in enumerate([
-                ("api_keys.create", '{"id": "k1", "name": "nightly", "key": "mk_live_SECRET"}'),
-                ("grants.create", '{"id": "g1", "key": "not a secret, a field of a grant"}'),
-            ]):
+            for n, (op, body) in enumerate(
+                [
+                    ("api_keys.create", '{"id": "k1", "name": "nightly", "key": "mk_live_SECRET"}'),
+                    ("grants.create", '{"id": "g1", "key": "not a secret, a field of a grant"}'),
+                ]
+            ):
                 ident = uuid.UUID(int=n + 1)
                 await conn.execute(
                     insert,
-                    {"id": ident if kind == "postgres" else ident.hex, "k": f"key-{n}", "op": op,
-                     "body": body, "at": datetime(2026, 11, 22, tzinfo=UTC)},
+                    {
+                        "id": ident if kind == "postgres" else ident.hex,
+                        "k": f"key-{n}",
+                        "op": op,
+                        "body": body,
+                        "at": datetime(2026, 11, 22, tzinfo=UTC),
+                    },
                 )
         await engine.dispose()
         await asyncio.to_thread(upgrade, url)

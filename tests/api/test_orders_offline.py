@@ -33,9 +33,7 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     operator = await api.staff("operator")
     product = await listed_product(app, seller.participant_id)
-    quote_id = await sealed_quote(
-        app, product["product_id"], buyer.participant_id, total_minor=12_345
-    )
+    quote_id = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=12_345)
 
     created = await buy(client, buyer, quote_id)
     assert created.status_code == 201, created.text
@@ -47,13 +45,9 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
     seen_by_seller = await client.get(f"/v1/orders/{order['id']}", headers=seller.headers)
     assert seen_by_seller.status_code == 200
     stranger = await api.org()
-    assert (
-        await client.get(f"/v1/orders/{order['id']}", headers=stranger.headers)
-    ).status_code == 404
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=stranger.headers)).status_code == 404
 
-    not_operator = await client.post(
-        f"/v1/payments/{order['id']}/confirmation", headers=buyer.headers
-    )
+    not_operator = await client.post(f"/v1/payments/{order['id']}/confirmation", headers=buyer.headers)
     assert not_operator.status_code == 403
     paid = await client.post(f"/v1/payments/{order['id']}/confirmation", headers=operator)
     assert paid.status_code == 200, paid.text
@@ -65,9 +59,7 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
     assert licence.json()["terms"]["purposes"] == ["risk_control"]
     odrl = await client.get(f"/v1/licences/{licence_id}/odrl", headers=seller.headers)
     assert odrl.status_code == 200 and "permission" in odrl.json()
-    assert (
-        await client.get(f"/v1/licences/{licence_id}", headers=stranger.headers)
-    ).status_code == 404
+    assert (await client.get(f"/v1/licences/{licence_id}", headers=stranger.headers)).status_code == 404
 
     delivery = await client.get(f"/v1/deliveries/{licence_id}", headers=buyer.headers)
     assert delivery.status_code == 200, delivery.text
@@ -136,26 +128,18 @@ async def test_same_idempotency_key_gives_one_order(api: Api, client: Any, app: 
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert await row_count(app, Order) == 1
-    missing_key = await client.post(
-        "/v1/orders", json={"quote_id": quote_id}, headers=buyer.headers
-    )
+    missing_key = await client.post("/v1/orders", json={"quote_id": quote_id}, headers=buyer.headers)
     assert missing_key.status_code == 428
 
 
-async def test_expired_altered_foreign_and_own_quotes_are_refused(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_expired_altered_foreign_and_own_quotes_are_refused(api: Api, client: Any, app: Any) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await listed_product(app, seller.participant_id)
-    expired = await sealed_quote(
-        app, product["product_id"], buyer.participant_id, ttl=timedelta(minutes=1)
-    )
+    expired = await sealed_quote(app, product["product_id"], buyer.participant_id, ttl=timedelta(minutes=1))
     clock.advance(timedelta(minutes=2))
     r = await buy(client, buyer, expired)
     assert r.status_code == 409 and r.json()["type"].endswith("/quote-expired")
-    altered = await sealed_quote(
-        app, product["product_id"], buyer.participant_id, total_minor=10_000
-    )
+    altered = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=10_000)
     async with app.state.sessionmaker() as s, s.begin():
         await s.execute(update(Quote).where(Quote.id == uuid.UUID(altered)).values(total_minor=1))
     r = await buy(client, buyer, altered)
@@ -169,9 +153,7 @@ async def test_expired_altered_foreign_and_own_quotes_are_refused(
     assert await row_count(app, LedgerEntry) == 0
 
 
-async def test_unlisted_product_and_revoked_right_stop_the_order(
-    api: Api, client: Any, app: Any
-) -> None:
+async def test_unlisted_product_and_revoked_right_stop_the_order(api: Api, client: Any, app: Any) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     suspended = await listed_product(app, seller.participant_id, listing_status="suspended")
     q = await sealed_quote(app, suspended["product_id"], buyer.participant_id)

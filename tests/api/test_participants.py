@@ -61,8 +61,7 @@ async def test_invalid_credit_codes_are_refused_and_nothing_is_written(
     problem = r.json()
     assert problem["type"].endswith("/invalid-credit-code")
     assert any(
-        e["field"] == "body.credit_code" and reason_fragment in e["reason"]
-        for e in problem["errors"]
+        e["field"] == "body.credit_code" and reason_fragment in e["reason"] for e in problem["errors"]
     ), problem
     assert await row_count(app, Participant) == 0
     assert await row_count(app, AuditEntry) == 0
@@ -72,22 +71,16 @@ async def test_duplicate_code_and_email_conflict(client: Any, app: Any) -> None:
     assert (await client.post("/v1/participants", json=signup_body())).status_code == 201
     again = await client.post(
         "/v1/participants",
-        json=signup_body(
-            user={"email": "second@example.cn", "password": PASSWORD, "display_name": "x"}
-        ),
+        json=signup_body(user={"email": "second@example.cn", "password": PASSWORD, "display_name": "x"}),
     )
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "body.credit_code"
-    same_mail = await client.post(
-        "/v1/participants", json=signup_body(credit_code=valid_credit_code())
-    )
+    same_mail = await client.post("/v1/participants", json=signup_body(credit_code=valid_credit_code()))
     assert same_mail.status_code == 409
     assert await row_count(app, Participant) == 1
 
 
-async def test_operator_can_register_a_code_failing_its_check_with_a_reason(
-    api: Api, client: Any
-) -> None:
+async def test_operator_can_register_a_code_failing_its_check_with_a_reason(api: Api, client: Any) -> None:
     bad = signup_body(
         credit_code="91350100M000100Y44",
         credit_code_override_reason="Code issued in 2016 before re-verification; certificate seen.",
@@ -161,16 +154,12 @@ async def test_credit_status_changes_only_by_operator_with_reason_and_is_audited
     assert ok.status_code == 200 and ok.json()["credit_status"] == "blacklisted"
     async with app.state.sessionmaker() as s:
         actions = list(
-            await s.scalars(
-                select(AuditEntry.action).where(AuditEntry.subject_id == seller.participant_id)
-            )
+            await s.scalars(select(AuditEntry.action).where(AuditEntry.subject_id == seller.participant_id))
         )
     assert "participant.credit_changed" in actions
 
 
-async def test_sign_up_idempotency_key_replays_and_refuses_other_body(
-    client: Any, app: Any
-) -> None:
+async def test_sign_up_idempotency_key_replays_and_refuses_other_body(client: Any, app: Any) -> None:
     key = {"Idempotency-Key": "signup-0001-abcdef"}
     first = await client.post("/v1/participants", json=signup_body(), headers=key)
     again = await client.post("/v1/participants", json=signup_body(), headers=key)

@@ -100,19 +100,14 @@ async def test_full_registration_lifecycle_and_offline_certificate(
     )
     assert dismissed.json()["status"] == "dismissed"
     resumed = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
-    assert (
-        resumed["status"] == "publicity"
-        and resumed["publicity_ends_at"] > public["publicity_ends_at"]
-    )
+    assert resumed["status"] == "publicity" and resumed["publicity_ends_at"] > public["publicity_ends_at"]
     clock.advance(timedelta(days=30))
     done = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert done["status"] == "registered" and done["registration_number"].startswith("JLDR-")
 
     entry = (await client.get(f"/v1/registry/{done['registration_number']}")).json()  # no auth
     key = public_key_from_b64(entry["exchange_public_key"])
-    assert verify_certificate(
-        entry["signed_certificate"], key, hashlib.sha256(sample).hexdigest()
-    ).ok
+    assert verify_certificate(entry["signed_certificate"], key, hashlib.sha256(sample).hexdigest()).ok
     tampered = json.loads(json.dumps(entry["signed_certificate"]))
     tampered["certificate"]["holder_name"] = "Someone Else Ltd"
     assert not verify_certificate(tampered, key).ok
@@ -148,9 +143,7 @@ async def test_full_registration_lifecycle_and_offline_certificate(
         ],
     )
     assert refused.exit_code == 1
-    rights = (
-        await client.get(f"/v1/resources/{resource['id']}/rights", headers=seller.headers)
-    ).json()
+    rights = (await client.get(f"/v1/resources/{resource['id']}/rights", headers=seller.headers)).json()
     root = rights["roots"][0]
     assert root["grant"]["kind"] == "holding" and root["valid"]
     assert root["grant"]["registration_id"] == reg["id"]
@@ -184,9 +177,7 @@ async def test_upheld_objection_rejects_the_registration(api: Api, client: Any) 
     assert late.status_code == 409
 
 
-async def test_publicity_deadline_counts_working_days_and_operator_holidays(
-    api: Api, client: Any
-) -> None:
+async def test_publicity_deadline_counts_working_days_and_operator_holidays(api: Api, client: Any) -> None:
     seller = await api.org()
     operator = await api.staff("operator")
     plain = await apply_and_approve(api, seller, operator)
@@ -194,9 +185,7 @@ async def test_publicity_deadline_counts_working_days_and_operator_holidays(
     from datetime import datetime
 
     start = datetime.fromisoformat(started)
-    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(
-        start, 10, load_calendar()
-    )
+    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(start, 10, load_calendar())
     # An operator declares a day inside the next window a holiday: the next period is a day longer.
     day = (add_working_days(start, 3, load_calendar())).date()
     added = await client.post(
@@ -253,14 +242,10 @@ async def test_bad_resources_and_uploads_change_nothing(api: Api, client: Any, a
     )
     assert refused.status_code == 422 and "Art. 82" in refused.json()["detail"]
     stranger = await api.org()
-    assert (
-        await client.get(f"/v1/resources/{ok['id']}", headers=stranger.headers)
-    ).status_code == 404
+    assert (await client.get(f"/v1/resources/{ok['id']}", headers=stranger.headers)).status_code == 404
 
 
-async def test_transfer_moves_the_holding_right_and_refuses_blacklisted(
-    api: Api, client: Any
-) -> None:
+async def test_transfer_moves_the_holding_right_and_refuses_blacklisted(api: Api, client: Any) -> None:
     seller, buyer, shady = await api.org(), await api.org(), await api.org()
     operator = await api.staff("operator")
     done = await registered_resource(api, seller, operator)
@@ -289,19 +274,13 @@ async def test_transfer_moves_the_holding_right_and_refuses_blacklisted(
     )
     assert moved.json()["status"] == "registered"
     assert moved.json()["certificate"]["certificate"]["holder_id"] == buyer.participant_id
-    tree = (
-        await client.get(f"/v1/resources/{resource['id']}/rights", headers=buyer.headers)
-    ).json()
+    tree = (await client.get(f"/v1/resources/{resource['id']}/rights", headers=buyer.headers)).json()
     live = [n for n in tree["roots"] if n["valid"]]
     assert [n["grant"]["holder_id"] for n in live] == [buyer.participant_id]
-    assert (
-        await client.get(f"/v1/resources/{resource['id']}", headers=seller.headers)
-    ).status_code == 404
+    assert (await client.get(f"/v1/resources/{resource['id']}", headers=seller.headers)).status_code == 404
 
 
-async def test_change_registers_a_new_version_and_cancellation_ends_it(
-    api: Api, client: Any
-) -> None:
+async def test_change_registers_a_new_version_and_cancellation_ends_it(api: Api, client: Any) -> None:
     seller = await api.org()
     operator = await api.staff("operator")
     done = await registered_resource(api, seller, operator)
@@ -327,15 +306,10 @@ async def test_change_registers_a_new_version_and_cancellation_ends_it(
         json={"decision": "approve", "checklist": CHECKLIST},
     )
     clock.advance(timedelta(days=30))
-    assert (await client.post("/v1/registrations/finalise-due", headers=operator)).json() == {
-        "registered": 1
-    }
-    now_resource = (
-        await client.get(f"/v1/resources/{resource['id']}", headers=seller.headers)
-    ).json()
+    assert (await client.post("/v1/registrations/finalise-due", headers=operator)).json() == {"registered": 1}
+    now_resource = (await client.get(f"/v1/resources/{resource['id']}", headers=seller.headers)).json()
     assert (
-        now_resource["version"] == 2
-        and now_resource["fingerprint_sha256"] == hashlib.sha256(v2).hexdigest()
+        now_resource["version"] == 2 and now_resource["fingerprint_sha256"] == hashlib.sha256(v2).hexdigest()
     )
     old = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert old["status"] == "superseded"
@@ -357,8 +331,6 @@ async def test_change_registers_a_new_version_and_cancellation_ends_it(
     assert (await client.get(f"/v1/registry/{number}")).json()["signed_certificate"]["certificate"][
         "status"
     ] == "cancelled"
-    tree = (
-        await client.get(f"/v1/resources/{resource['id']}/rights", headers=seller.headers)
-    ).json()
+    tree = (await client.get(f"/v1/resources/{resource['id']}/rights", headers=seller.headers)).json()
     assert not any(n["valid"] for n in tree["roots"])
     assert (await client.get("/v1/registry/JLDR-2026-R-999999")).status_code == 404

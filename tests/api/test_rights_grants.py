@@ -32,21 +32,15 @@ async def test_grant_chain_rules_and_revocation_cascade(api: Api, client: Any) -
     done = await registered_resource(api, holder)
     rid = done["resource"]["id"]
     root = await holding_grant_id(api, holder.headers, rid)
-    processing = await grant(
-        api, holder, root, processor.participant_id, "processing", "resource", rid
-    )
+    processing = await grant(api, holder, root, processor.participant_id, "processing", "resource", rid)
     assert processing.status_code == 201, processing.text
     pid = processing.json()["id"]
     # A non-sublicensable processing right cannot be passed on.
-    onward = await grant(
-        api, processor, pid, reseller.participant_id, "processing", "resource", rid
-    )
+    onward = await grant(api, processor, pid, reseller.participant_id, "processing", "resource", rid)
     assert onward.status_code == 422, onward.text
     assert any(pid in e["reason"] for e in onward.json()["errors"])
     # Nobody grants under a right they do not hold.
-    stolen = await grant(
-        api, reseller, root, reseller.participant_id, "processing", "resource", rid
-    )
+    stolen = await grant(api, reseller, root, reseller.participant_id, "processing", "resource", rid)
     assert stolen.status_code in (403, 404)
     wider = await grant(
         api,
@@ -128,9 +122,7 @@ async def test_processor_cannot_list_and_revoked_or_expired_operating_right_stop
     rid = done["resource"]["id"]
     root = await holding_grant_id(api, holder.headers, rid)
     await grant(api, holder, root, processor.participant_id, "processing", "resource", rid)
-    product = (
-        await client.post("/v1/products", json=product_body(rid), headers=processor.headers)
-    ).json()
+    product = (await client.post("/v1/products", json=product_body(rid), headers=processor.headers)).json()
     listing = await client.post(f"/v1/products/{product['id']}/listing", headers=processor.headers)
     assert listing.json()["product"]["listing_status"] == "rejected"
     assert "LIST-001" in {f["rule_id"] for f in listing.json()["findings"]}
@@ -159,13 +151,9 @@ async def test_processor_cannot_list_and_revoked_or_expired_operating_right_stop
     assert (await client.post("/v1/quotes", json=body, headers=buyer.headers)).status_code == 201
     clock.advance(timedelta(days=11))  # the operating right has expired
     expired = await client.post("/v1/quotes", json=body, headers=buyer.headers)
-    assert expired.status_code == 403 and "LIST-001" in {
-        f["rule_id"] for f in expired.json()["findings"]
-    }
+    assert expired.status_code == 403 and "LIST-001" in {f["rule_id"] for f in expired.json()["findings"]}
 
-    fresh = (
-        await client.post("/v1/products", json=product_body(rid), headers=holder.headers)
-    ).json()
+    fresh = (await client.post("/v1/products", json=product_body(rid), headers=holder.headers)).json()
     op2 = (
         await grant(
             api,
@@ -181,9 +169,7 @@ async def test_processor_cannot_list_and_revoked_or_expired_operating_right_stop
     await client.post(f"/v1/products/{fresh['id']}/listing", headers=holder.headers)
     body["product_id"] = fresh["id"]
     quote = (await client.post("/v1/quotes", json=body, headers=buyer.headers)).json()
-    await client.post(
-        f"/v1/grants/{op2['id']}/revocation", headers=holder.headers, json={"reason": "stop"}
-    )
+    await client.post(f"/v1/grants/{op2['id']}/revocation", headers=holder.headers, json={"reason": "stop"})
     stopped = await client.post(
         "/v1/orders",
         json={"quote_id": quote["id"]},

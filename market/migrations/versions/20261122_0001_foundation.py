@@ -41,12 +41,8 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_entries_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entries_actor"), ["actor"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_entries_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_audit_entries_subject", ["subject_type", "subject_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_entries_created_at"), ["created_at"], unique=False)
+        batch_op.create_index("ix_audit_entries_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
         "idempotency_records",
@@ -147,9 +143,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_users_participant_id"), ["participant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_users_participant_id"), ["participant_id"], unique=False)
 
     op.create_table(
         "api_keys",
@@ -183,9 +177,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_keys_participant_id"), ["participant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_keys_participant_id"), ["participant_id"], unique=False)
 
     op.create_table(
         "registrations",
@@ -234,17 +226,11 @@ def upgrade() -> None:
             name=op.f("fk_registrations_transfer_to_id_participants"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registrations")),
-        sa.UniqueConstraint(
-            "registration_number", name=op.f("uq_registrations_registration_number")
-        ),
+        sa.UniqueConstraint("registration_number", name=op.f("uq_registrations_registration_number")),
     )
     with op.batch_alter_table("registrations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registrations_applicant_id"), ["applicant_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_registrations_resource_id"), ["resource_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_registrations_applicant_id"), ["applicant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_registrations_resource_id"), ["resource_id"], unique=False)
 
     op.create_table(
         "right_grants",
@@ -302,12 +288,8 @@ def upgrade() -> None:
     with op.batch_alter_table("right_grants", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_right_grants_holder_id"), ["holder_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_right_grants_parent_id"), ["parent_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_right_grants_resource_id"), ["resource_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_right_grants_subject_id"), ["subject_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_right_grants_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_right_grants_subject_id"), ["subject_id"], unique=False)
 
     # ### end Alembic commands ###
 

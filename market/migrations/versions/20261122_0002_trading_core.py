@@ -98,13 +98,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_products_listing_status"), ["listing_status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_products_listing_status"), ["listing_status"], unique=False)
         batch_op.create_index(batch_op.f("ix_products_seller_id"), ["seller_id"], unique=False)
-        batch_op.create_index(
-            "ix_products_status_created", ["listing_status", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_products_status_created", ["listing_status", "created_at"], unique=False)
 
     op.create_table(
         "product_resources",
@@ -152,9 +148,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["buyer_id"], ["participants.id"], name=op.f("fk_quotes_buyer_id_participants")
         ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_quotes_product_id_products")
-        ),
+        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_quotes_product_id_products")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quotes")),
     )
     with op.batch_alter_table("quotes", schema=None) as batch_op:
@@ -186,12 +180,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["buyer_id"], ["participants.id"], name=op.f("fk_orders_buyer_id_participants")
         ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_orders_product_id_products")
-        ),
-        sa.ForeignKeyConstraint(
-            ["quote_id"], ["quotes.id"], name=op.f("fk_orders_quote_id_quotes")
-        ),
+        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_orders_product_id_products")),
+        sa.ForeignKeyConstraint(["quote_id"], ["quotes.id"], name=op.f("fk_orders_quote_id_quotes")),
         sa.ForeignKeyConstraint(
             ["seller_id"], ["participants.id"], name=op.f("fk_orders_seller_id_participants")
         ),
@@ -201,9 +191,7 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_buyer_created", ["buyer_id", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_buyer_id"), ["buyer_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_orders_payment_reference"), ["payment_reference"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_orders_payment_reference"), ["payment_reference"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_product_id"), ["product_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_seller_id"), ["seller_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_status"), ["status"], unique=False)

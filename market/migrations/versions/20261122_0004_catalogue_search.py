@@ -19,8 +19,7 @@ def upgrade() -> None:
     # SQLite has no tsvector; its catalogue search falls back to LIKE.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
-            "CREATE INDEX ix_products_search_fts ON products "
-            "USING gin (to_tsvector('simple', search_text))"
+            "CREATE INDEX ix_products_search_fts ON products USING gin (to_tsvector('simple', search_text))"
         )
 
 

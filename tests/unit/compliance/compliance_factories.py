@@ -45,9 +45,7 @@ def consent(**kw: Any) -> dict[str, Any]:
 
 
 def personal(personal_info: str = "identifiable", **kw: Any) -> ResourceFacts:
-    return resource(
-        **({"category": "personal", "personal_info": personal_info, "consent": consent()} | kw)
-    )
+    return resource(**({"category": "personal", "personal_info": personal_info, "consent": consent()} | kw))
 
 
 def rights(**kw: Any) -> RightFacts:

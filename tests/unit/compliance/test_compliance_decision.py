@@ -69,10 +69,11 @@ MISSING: list[tuple[Any, str]] = [
     (listing(res(sensitive_personal=True)), "resources[R1].personal_info"),
     (listing(public(), charges_fee=None), "listing.charges_fee"),
     (listing(rights=None), "rights"),
-    (listing(rights=rights(holds_valid_operating_right=None)),
-     "rights.holds_valid_operating_right"),
-    (listing(res(trade_secret=True), rights=rights(seller_is_registered_holder=None)),
-     "rights.seller_is_registered_holder"),
+    (listing(rights=rights(holds_valid_operating_right=None)), "rights.holds_valid_operating_right"),
+    (
+        listing(res(trade_secret=True), rights=rights(seller_is_registered_holder=None)),
+        "rights.seller_is_registered_holder",
+    ),
     (listing(seller=participant(credit=None)), "seller.credit"),
     (trade(buyer=participant("b", credit=None)), "buyer.credit"),
     (trade(purpose=None), "purpose"),
@@ -82,9 +83,15 @@ MISSING: list[tuple[Any, str]] = [
     (trade(licence_permitted_purposes=None), "licence_permitted_purposes"),
     (trade(cross_border=None), "cross_border"),
     (trade(buyer=participant("b", jurisdiction=None)), "buyer.jurisdiction"),
-    (trade(personal(), cross_border=True, security_assessment_on_file=None,
-           listing_kw={"rights": rights(territory="cross_border")}),
-     "security_assessment_on_file"),
+    (
+        trade(
+            personal(),
+            cross_border=True,
+            security_assessment_on_file=None,
+            listing_kw={"rights": rights(territory="cross_border")},
+        ),
+        "security_assessment_on_file",
+    ),
     (trade(cross_border=True, listing_kw={"rights": rights(territory=None)}), "rights.territory"),
     (trade(public("conditional"), purpose=None), "purpose"),
 ]
@@ -118,8 +125,13 @@ def test_decisions_are_deterministic_and_the_snapshot_reproduces_them() -> None:
         lambda: trade(purpose="spying"),
         lambda: trade(licence_permitted_purposes=["resale"]),
         lambda: rights(permitted_purposes=["anything"]),
-        lambda: personal(consent={"purposes": ["x"], "covers_onward_transfer": True,
-                                  "separate_consent_for_sensitive": True}),
+        lambda: personal(
+            consent={
+                "purposes": ["x"],
+                "covers_onward_transfer": True,
+                "separate_consent_for_sensitive": True,
+            }
+        ),
         lambda: ConditionalOpenApproval(resource_id="R", application_id="A", purposes=["?"]),
     ],
 )
@@ -146,7 +158,14 @@ def test_facts_models_reject_bad_input() -> None:
 
 def test_known_purposes_match_the_contracts_vocabulary() -> None:
     assert {
-        "public_governance", "public_welfare", "academic_research", "commercial_analytics",
-        "credit_assessment", "marketing", "risk_control", "product_development",
-        "ai_training", "internal_operations",
+        "public_governance",
+        "public_welfare",
+        "academic_research",
+        "commercial_analytics",
+        "credit_assessment",
+        "marketing",
+        "risk_control",
+        "product_development",
+        "ai_training",
+        "internal_operations",
     } == KNOWN_PURPOSES

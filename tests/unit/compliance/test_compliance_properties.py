@@ -35,30 +35,50 @@ def resources(draw: st.DrawFn, resource_id: str) -> dict[str, Any]:
         "category": category,
         "grade": draw(maybe(st.sampled_from(["general", "important", "core"]))),
         "open_class": open_class,
-        "personal_info": draw(maybe(st.sampled_from(["identifiable", "de_identified",
-                                                     "anonymised"]))),
+        "personal_info": draw(maybe(st.sampled_from(["identifiable", "de_identified", "anonymised"]))),
         "sensitive_personal": draw(st.booleans()),
-        "consent": draw(maybe(st.fixed_dictionaries({
-            "purposes": purposes,
-            "covers_onward_transfer": st.booleans(),
-            "separate_consent_for_sensitive": st.booleans(),
-        }))),
+        "consent": draw(
+            maybe(
+                st.fixed_dictionaries(
+                    {
+                        "purposes": purposes,
+                        "covers_onward_transfer": st.booleans(),
+                        "separate_consent_for_sensitive": st.booleans(),
+                    }
+                )
+            )
+        ),
         "trade_secret": draw(st.booleans()),
-        "security_tags": draw(st.lists(st.sampled_from(
-            ["national_security", "public_security", "military", "state_secret",
-             "public_interest"]), max_size=2)),
-        "authorised_operation": draw(maybe(st.fixed_dictionaries({
-            "mandate_id": st.just("M1"), "scope_purposes": purposes, "valid": st.booleans(),
-        }))),
+        "security_tags": draw(
+            st.lists(
+                st.sampled_from(
+                    ["national_security", "public_security", "military", "state_secret", "public_interest"]
+                ),
+                max_size=2,
+            )
+        ),
+        "authorised_operation": draw(
+            maybe(
+                st.fixed_dictionaries(
+                    {
+                        "mandate_id": st.just("M1"),
+                        "scope_purposes": purposes,
+                        "valid": st.booleans(),
+                    }
+                )
+            )
+        ),
     }
 
 
 def participants(pid: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({
-        "participant_id": st.just(pid),
-        "credit": maybe(st.sampled_from(["good", "watch", "blacklisted"])),
-        "jurisdiction": maybe(st.sampled_from(["domestic", "foreign"])),
-    })
+    return st.fixed_dictionaries(
+        {
+            "participant_id": st.just(pid),
+            "credit": maybe(st.sampled_from(["good", "watch", "blacklisted"])),
+            "jurisdiction": maybe(st.sampled_from(["domestic", "foreign"])),
+        }
+    )
 
 
 scenarios = st.sampled_from(["credit scoring", "logistics planning"])
@@ -67,38 +87,55 @@ scenarios = st.sampled_from(["credit scoring", "logistics planning"])
 @st.composite
 def listings(draw: st.DrawFn) -> ListingFacts:
     n = draw(st.integers(min_value=0, max_value=3))
-    return ListingFacts.model_validate({
-        "product_id": "P1",
-        "seller": draw(participants("seller")),
-        "resources": [draw(resources(f"R{i}")) for i in range(n)],
-        "rights": draw(maybe(st.fixed_dictionaries({
-            "holds_valid_operating_right": maybe(st.booleans()),
-            "permitted_purposes": purposes,
-            "territory": maybe(st.sampled_from(["domestic", "cross_border"])),
-            "chain_failure_reason": maybe(st.just("revoked")),
-            "seller_is_registered_holder": maybe(st.booleans()),
-        }))),
-        "declared_scenarios": draw(st.lists(scenarios, max_size=2, unique=True)),
-        "charges_fee": draw(maybe(st.booleans())),
-    })
+    return ListingFacts.model_validate(
+        {
+            "product_id": "P1",
+            "seller": draw(participants("seller")),
+            "resources": [draw(resources(f"R{i}")) for i in range(n)],
+            "rights": draw(
+                maybe(
+                    st.fixed_dictionaries(
+                        {
+                            "holds_valid_operating_right": maybe(st.booleans()),
+                            "permitted_purposes": purposes,
+                            "territory": maybe(st.sampled_from(["domestic", "cross_border"])),
+                            "chain_failure_reason": maybe(st.just("revoked")),
+                            "seller_is_registered_holder": maybe(st.booleans()),
+                        }
+                    )
+                )
+            ),
+            "declared_scenarios": draw(st.lists(scenarios, max_size=2, unique=True)),
+            "charges_fee": draw(maybe(st.booleans())),
+        }
+    )
 
 
 @st.composite
 def trades(draw: st.DrawFn) -> TradeFacts:
-    return TradeFacts.model_validate({
-        "listing": draw(listings()),
-        "buyer": draw(participants("buyer")),
-        "purpose": draw(maybe(st.sampled_from(PURPOSES))),
-        "scenario": draw(maybe(scenarios)),
-        "cross_border": draw(maybe(st.booleans())),
-        "conditional_open_approvals": draw(st.lists(st.fixed_dictionaries({
-            "resource_id": st.sampled_from(["R0", "R1", "R2"]),
-            "application_id": st.just("A1"),
-            "purposes": purposes,
-        }), max_size=2)),
-        "security_assessment_on_file": draw(maybe(st.booleans())),
-        "licence_permitted_purposes": draw(maybe(purposes)),
-    })
+    return TradeFacts.model_validate(
+        {
+            "listing": draw(listings()),
+            "buyer": draw(participants("buyer")),
+            "purpose": draw(maybe(st.sampled_from(PURPOSES))),
+            "scenario": draw(maybe(scenarios)),
+            "cross_border": draw(maybe(st.booleans())),
+            "conditional_open_approvals": draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "resource_id": st.sampled_from(["R0", "R1", "R2"]),
+                            "application_id": st.just("A1"),
+                            "purposes": purposes,
+                        }
+                    ),
+                    max_size=2,
+                )
+            ),
+            "security_assessment_on_file": draw(maybe(st.booleans())),
+            "licence_permitted_purposes": draw(maybe(purposes)),
+        }
+    )
 
 
 facts_strategy = listings() | trades()

@@ -31,29 +31,39 @@ CASES: list[tuple[str, Facts, Facts]] = [
     ("DATA-002", listing(res(grade="general")), listing(res(grade="important"))),
     ("DATA-003", listing(public("unconditional")), listing(public("not_open"))),
     ("DATA-004", listing(public()), listing(public(authorised_operation=None))),
-    ("DATA-004", listing(public(authorised_operation=None), charges_fee=False),
-     listing(public(authorised_operation={"mandate_id": "M", "scope_purposes": [PURPOSE],
-                                          "valid": False}))),
+    (
+        "DATA-004",
+        listing(public(authorised_operation=None), charges_fee=False),
+        listing(
+            public(authorised_operation={"mandate_id": "M", "scope_purposes": [PURPOSE], "valid": False})
+        ),
+    ),
     ("DATA-004", trade(public()), trade(public(), purpose="risk_control")),
     ("DATA-005", listing(personal()), listing(personal(consent=None))),
-    ("DATA-005", listing(personal()),
-     listing(personal(consent=consent(covers_onward_transfer=False)))),
+    ("DATA-005", listing(personal()), listing(personal(consent=consent(covers_onward_transfer=False)))),
     ("DATA-005", listing(personal()), listing(personal(consent=consent(purposes=[])))),
     ("DATA-005", trade(personal()), trade(personal(), purpose="risk_control")),
-    ("DATA-006",
-     listing(personal(sensitive_personal=True,
-                      consent=consent(separate_consent_for_sensitive=True))),
-     listing(personal(sensitive_personal=True))),
-    ("DATA-006", listing(personal("anonymised", sensitive_personal=True, consent=None)),
-     listing(personal("de_identified", sensitive_personal=True, consent=None))),
+    (
+        "DATA-006",
+        listing(personal(sensitive_personal=True, consent=consent(separate_consent_for_sensitive=True))),
+        listing(personal(sensitive_personal=True)),
+    ),
+    (
+        "DATA-006",
+        listing(personal("anonymised", sensitive_personal=True, consent=None)),
+        listing(personal("de_identified", sensitive_personal=True, consent=None)),
+    ),
     ("DATA-007", listing(personal("anonymised")), listing(personal("de_identified"))),
     ("DATA-008", listing(res()), listing(personal("anonymised", consent=None))),
-    ("DATA-009", listing(res(trade_secret=True)),
-     listing(res(trade_secret=True),
-             rights=rights(seller_is_registered_holder=False,
-                           holds_valid_operating_right=False))),
-    ("DATA-010", listing(res(trade_secret=True)),
-     listing(res(trade_secret=True), rights=SECRET_GRANTEE)),
+    (
+        "DATA-009",
+        listing(res(trade_secret=True)),
+        listing(
+            res(trade_secret=True),
+            rights=rights(seller_is_registered_holder=False, holds_valid_operating_right=False),
+        ),
+    ),
+    ("DATA-010", listing(res(trade_secret=True)), listing(res(trade_secret=True), rights=SECRET_GRANTEE)),
     ("DATA-011", listing(res()), listing(res(security_tags=["military"]))),
     ("DATA-011", listing(res()), listing(res(security_tags=["national_security"]))),
     ("DATA-011", trade(res()), trade(res(security_tags=["public_security"]))),
@@ -62,9 +72,13 @@ CASES: list[tuple[str, Facts, Facts]] = [
     ("PART-002", listing(), listing(seller=participant(credit="watch"))),
     ("PART-003", trade(), trade(buyer=participant("buyer", credit="blacklisted"))),
     ("PART-004", trade(), trade(buyer=participant("buyer", credit="watch"))),
-    ("LIST-001", listing(),
-     listing(rights=rights(holds_valid_operating_right=False,
-                           chain_failure_reason="parent grant revoked"))),
+    (
+        "LIST-001",
+        listing(),
+        listing(
+            rights=rights(holds_valid_operating_right=False, chain_failure_reason="parent grant revoked")
+        ),
+    ),
     ("LIST-001", trade(), trade(listing_kw={"rights": rights(holds_valid_operating_right=False)})),
     ("LIST-002", listing(), listing(declared_scenarios=[])),
     ("LIST-002", trade(), trade(listing_kw={"declared_scenarios": []})),
@@ -72,34 +86,54 @@ CASES: list[tuple[str, Facts, Facts]] = [
     ("TRADE-001", trade(), trade(scenario="targeted advertising")),
     ("TRADE-002", trade(), trade(licence_permitted_purposes=["risk_control"])),
     ("TRADE-003", trade(), trade(listing_kw={"rights": rights(permitted_purposes=["marketing"])})),
-    ("TRADE-004",
-     trade(public("conditional"),
-           conditional_open_approvals=[{"resource_id": "R1", "application_id": "A1",
-                                        "purposes": [PURPOSE]}]),
-     trade(public("conditional"))),
-    ("TRADE-004",
-     trade(public("conditional"),
-           conditional_open_approvals=[{"resource_id": "R1", "application_id": "A1",
-                                        "purposes": [PURPOSE]}]),
-     trade(public("conditional"),
-           conditional_open_approvals=[{"resource_id": "R1", "application_id": "A1",
-                                        "purposes": ["public_welfare"]},
-                                       {"resource_id": "R2", "application_id": "A2",
-                                        "purposes": [PURPOSE]}])),
-    ("TRADE-005", trade(res(grade="general"), cross_border=True, listing_kw=XB_RIGHTS),
-     trade(res(grade="important"), cross_border=True, listing_kw=XB_RIGHTS)),
-    ("TRADE-006",
-     trade(personal(), cross_border=True, security_assessment_on_file=True,
-           listing_kw=XB_RIGHTS),
-     trade(personal(), cross_border=True, listing_kw=XB_RIGHTS)),
-    ("TRADE-006",
-     trade(personal("anonymised", consent=None), cross_border=True, listing_kw=XB_RIGHTS),
-     trade(personal("de_identified", consent=None), buyer=participant("b", jurisdiction="foreign"),
-           listing_kw=XB_RIGHTS)),
+    (
+        "TRADE-004",
+        trade(
+            public("conditional"),
+            conditional_open_approvals=[{"resource_id": "R1", "application_id": "A1", "purposes": [PURPOSE]}],
+        ),
+        trade(public("conditional")),
+    ),
+    (
+        "TRADE-004",
+        trade(
+            public("conditional"),
+            conditional_open_approvals=[{"resource_id": "R1", "application_id": "A1", "purposes": [PURPOSE]}],
+        ),
+        trade(
+            public("conditional"),
+            conditional_open_approvals=[
+                {"resource_id": "R1", "application_id": "A1", "purposes": ["public_welfare"]},
+                {"resource_id": "R2", "application_id": "A2", "purposes": [PURPOSE]},
+            ],
+        ),
+    ),
+    (
+        "TRADE-005",
+        trade(res(grade="general"), cross_border=True, listing_kw=XB_RIGHTS),
+        trade(res(grade="important"), cross_border=True, listing_kw=XB_RIGHTS),
+    ),
+    (
+        "TRADE-006",
+        trade(personal(), cross_border=True, security_assessment_on_file=True, listing_kw=XB_RIGHTS),
+        trade(personal(), cross_border=True, listing_kw=XB_RIGHTS),
+    ),
+    (
+        "TRADE-006",
+        trade(personal("anonymised", consent=None), cross_border=True, listing_kw=XB_RIGHTS),
+        trade(
+            personal("de_identified", consent=None),
+            buyer=participant("b", jurisdiction="foreign"),
+            listing_kw=XB_RIGHTS,
+        ),
+    ),
     ("TRADE-007", trade(cross_border=True, listing_kw=XB_RIGHTS), trade(cross_border=True)),
     ("TRADE-007", trade(), trade(buyer=participant("b", jurisdiction="foreign"))),
-    ("TRADE-008", trade(cross_border=True, listing_kw=XB_RIGHTS),
-     trade(buyer=participant("b", jurisdiction="foreign"), listing_kw=XB_RIGHTS)),
+    (
+        "TRADE-008",
+        trade(cross_border=True, listing_kw=XB_RIGHTS),
+        trade(buyer=participant("b", jurisdiction="foreign"), listing_kw=XB_RIGHTS),
+    ),
 ]
 
 
@@ -142,8 +176,11 @@ def test_every_rule_in_the_registry_has_a_table_row() -> None:
 
 def test_resource_level_findings_name_the_resources_involved() -> None:
     decision = evaluate(
-        listing(res(resource_id="ok"), res(resource_id="bad1", grade="core"),
-                res(resource_id="bad2", grade="core"))
+        listing(
+            res(resource_id="ok"),
+            res(resource_id="bad1", grade="core"),
+            res(resource_id="bad2", grade="core"),
+        )
     )
     (finding,) = [f for f in decision.findings if f.rule_id == "DATA-001"]
     assert finding.details["resource_ids"] == ["bad1", "bad2"]
@@ -165,16 +202,23 @@ def test_operating_right_failure_carries_the_chain_reason() -> None:
 
 def test_important_data_goes_abroad_never_even_with_an_assessment() -> None:
     decision = evaluate(
-        trade(res(grade="important"), cross_border=True, security_assessment_on_file=True,
-              listing_kw=XB_RIGHTS)
+        trade(
+            res(grade="important"), cross_border=True, security_assessment_on_file=True, listing_kw=XB_RIGHTS
+        )
     )
     assert decision.outcome == "deny"
     assert "TRADE-005" in {f.rule_id for f in decision.findings}
 
 
 def test_a_foreign_buyer_makes_the_trade_cross_border_even_if_flagged_domestic() -> None:
-    decision = evaluate(trade(personal(), buyer=participant("b", jurisdiction="foreign"),
-                              cross_border=False, listing_kw=XB_RIGHTS))
+    decision = evaluate(
+        trade(
+            personal(),
+            buyer=participant("b", jurisdiction="foreign"),
+            cross_border=False,
+            listing_kw=XB_RIGHTS,
+        )
+    )
     assert {"TRADE-006", "TRADE-008"} <= {f.rule_id for f in decision.findings}
     assert decision.outcome == "deny"
 

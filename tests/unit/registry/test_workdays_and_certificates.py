@@ -61,14 +61,10 @@ def test_pauses_extend_and_operator_holiday_extends() -> None:
 
 
 @given(
-    st.datetimes(
-        min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)
-    ),
+    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)),
     st.integers(min_value=1, max_value=30),
 )
-def test_working_day_deadlines_are_monotonic_and_land_on_working_days(
-    start: datetime, n: int
-) -> None:
+def test_working_day_deadlines_are_monotonic_and_land_on_working_days(start: datetime, n: int) -> None:
     a, b = add_working_days(start, n, CAL), add_working_days(start, n + 1, CAL)
     assert a < b
     assert CAL.is_working_day(local_day(a))
