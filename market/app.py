@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,8 @@ from sqlalchemy import text
 
 from market import routes
 from market.alerts.service import ALERT_THRESHOLDS
+from market.audit.macs import session_info as audit_session_info
+from market.audit.metrics import AuditMetrics
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.observability import (
@@ -26,6 +29,7 @@ from market.observability import (
 from market.payments.provider import OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.settings import Settings, get_settings
+from market.storage import open_store
 
 DESCRIPTION = """
 Data trading exchange backend under the Jilin Province Big Data Regulation (2023):
@@ -36,18 +40,22 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
 
 
-async def sign_heads_regularly(app: FastAPI, interval: int) -> None:
-    """Sequence new audit entries and sign a tree head every `interval` seconds."""
-    from market.audit.service import current_head
+async def sign_heads_regularly(app: FastAPI, interval: float) -> None:
+    """Run the audit publisher every `interval` seconds: sequence what was committed, and sign
+    a checkpoint when the last one is older than MARKET_AUDIT_HEAD_INTERVAL_SECONDS (every
+    replica runs this loop; the publisher's lock lets one at a time do the work)."""
+    from market.audit.publisher import publish
 
     log = logging.getLogger("market.audit")
     while True:
-        await asyncio.sleep(interval)
         try:
-            async with app.state.sessionmaker() as session, session.begin():
-                await current_head(session, app.state.settings)
+            outcome = await publish(app.state.sessionmaker, app.state.settings, app.state.blob_store)
+            app.state.audit_metrics.observe(outcome)
+            if outcome.finding is not None:
+                log.critical("the audit log is stopped: %s", outcome.finding)
         except Exception:  # a failed round is retried at the next tick; requests are unaffected
-            log.exception("signing the audit tree head failed")
+            log.exception("the audit publisher's round failed")
+        await asyncio.sleep(interval)
 
 
 def build_payment_provider(settings: Settings) -> PaymentProvider:
@@ -65,10 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         heads = None
         if settings.audit_head_interval_seconds and settings.mode != "test":
-            heads = asyncio.create_task(sign_heads_regularly(app, settings.audit_head_interval_seconds))
+            heads = asyncio.create_task(sign_heads_regularly(app, settings.audit_sequence_interval_seconds))
         yield
         if heads is not None:
             heads.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heads  # the round in flight ends (and rolls back) before the engine goes
         await engine.dispose()
 
     app = FastAPI(
@@ -79,10 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine, {ALERT_THRESHOLDS: settings.alert_thresholds})
+    app.state.sessionmaker = make_sessionmaker(
+        engine, {ALERT_THRESHOLDS: settings.alert_thresholds, **audit_session_info(settings)}
+    )
     app.state.payment_provider = build_payment_provider(settings)
+    app.state.blob_store = open_store(settings)
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.audit_metrics = AuditMetrics(metrics.registry)
     install_error_handlers(app)
     routes.include_all(app)
 

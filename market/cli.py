@@ -13,12 +13,14 @@ import typer
 from market.audit.cli import audit_app
 from market.registry.cli import registry_app
 from market.settings import get_settings
+from market.witness.cli import witness_app
 
 app = typer.Typer(help="Jilin data exchange backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
+app.add_typer(witness_app, name="witness")
 
 
 @db_app.command("upgrade")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from market.alerts.endpoints import router as alerts_router
 from market.audit.endpoints import router as audit_router
+from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
@@ -26,6 +27,7 @@ ROUTERS = [
     registry_router,
     rights_router,
     audit_router,
+    tiles_router,
     alerts_router,
     stats_router,
 ]

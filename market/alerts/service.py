@@ -75,6 +75,20 @@ async def _raise(
     return alert
 
 
+async def raise_alert(
+    session: AsyncSession,
+    kind: str,
+    severity: str,
+    evidence: dict[str, object],
+    *,
+    summary: str,
+    subject: tuple[str, str] = ("system", "exchange"),
+) -> RiskAlert | None:
+    """Raise an alert found outside the trade rules (e.g. the audit log's own checks); like
+    those, at most one open alert per kind and subject, and its raising is logged."""
+    return await _raise(session, Finding(kind, severity, summary, evidence), *subject)
+
+
 def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:
     """The totals of the product's latest `window` orders before `before`, newest first: the
     history a price is judged against (an index range, whatever the product has sold)."""

@@ -7,20 +7,23 @@ a bug). `Decimal` → its string, aware `datetime` → RFC 3339 UTC `YYYY-MM-DDT
 
 An entry's leaf is written once, by the writer, and stored verbatim (`audit_entries.leaf`);
 readers parse it and verifiers hash it, so nothing ever has to be re-serialised to be checked.
-Leaf bytes (version 2) are exactly `canonical_json` of
+Leaf bytes (version 3) are exactly `canonical_json` of
 
-    {"action": str, "actor": str, "created_at": RFC 3339 UTC, "payload": {the payload},
-     "subject_id": str, "subject_type": str, "v": 2}
+    {"action": str, "actor": str, "created_at": RFC 3339 UTC, "nonce": 24 hex digits,
+     "payload": {the payload}, "subject_id": str, "subject_type": str, "v": 3}
 
-and the Merkle leaf hash is `SHA-256(0x00 || leaf bytes)` (RFC 9162 §2.1.1). Version 1 leaves
-(written before the leaf was stored) differ only in carrying the payload as its canonical JSON
-*text* (a string); `parse_leaf` reads both.
+and the Merkle leaf hash is `SHA-256(0x00 || leaf bytes)` (RFC 9162 §2.1.1). The nonce (random)
+makes every entry's leaf unique, so a copy of a genuine entry inserted again is refused by the
+unique leaf hash instead of being logged twice. Version 2 leaves are the same without a nonce;
+version 1 leaves (written before the leaf was stored) also carry the payload as its canonical
+JSON *text* (a string); `parse_leaf` reads all three.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +31,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-LEAF_VERSION = 2
+LEAF_VERSION = 3
+NONCE_BYTES = 12
 
 
 def rfc3339_utc(value: datetime) -> str:
@@ -79,6 +83,7 @@ def entry_leaf(
     subject_type: str,
     subject_id: str,
     payload: Mapping[str, Any],
+    nonce: str | None = None,
 ) -> str:
     """The canonical leaf text of a new entry (its UTF-8 bytes are what the tree hashes).
 
@@ -100,6 +105,7 @@ def entry_leaf(
             "action": action,
             "subject_type": subject_type,
             "subject_id": subject_id,
+            "nonce": nonce if nonce is not None else secrets.token_hex(NONCE_BYTES),
             "payload": dict(payload),
         }
     ).decode("utf-8")
@@ -118,12 +124,12 @@ class LeafFields:
 
 
 def parse_leaf(leaf: str | bytes) -> LeafFields:
-    """Read a version 1 or 2 leaf; ValueError if it is not one."""
+    """Read a version 1, 2 or 3 leaf; ValueError if it is not one."""
     try:
         data = json.loads(leaf)
         version = data["v"]
         payload = json.loads(data["payload"]) if version == 1 else data["payload"]
-        if version not in (1, 2) or not isinstance(payload, dict):
+        if version not in (1, 2, 3) or not isinstance(payload, dict):
             raise ValueError(f"unknown leaf version {version!r}")
         fields = LeafFields(
             created_at=datetime.fromisoformat(data["created_at"]),

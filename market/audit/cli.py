@@ -1,122 +1,83 @@
-"""`market audit verify`: recompute the log from the database or an export and check every head."""
+"""`market audit verify`: recompute the log from the database, an export or the published
+tiles, check every signed head and checkpoint, and name the first bad entry."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import httpx
 import typer
-from sqlalchemy import func, select
 
-from market.audit.models import AuditEntry
+from market.audit.macs import EntryKeyring, optional_keyring
+from market.audit.note import Checkpoint, InvalidNote, Verifier, open_checkpoint
+from market.audit.offline import read_export
+from market.audit.tlog_client import verify_tiles
 from market.audit.tree_head import SignedTreeHead
-from market.audit.tree_models import TreeHead, TreeNode
-from market.audit.verify import EntryRecord, LogVerifier, VerificationReport, index_disagreement
+from market.audit.verify import LogVerifier, VerificationReport
+from market.audit.verify_db import verify_database
 from market.registry.certificates import public_key_from_b64
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
-BATCH = 5000
 
 
-def _record(row: AuditEntry) -> EntryRecord:
-    return EntryRecord(int(row.seq or 0), row.leaf.encode("utf-8"), bytes(row.leaf_hash))
-
-
-def _indexed_columns(row: AuditEntry) -> dict[str, object]:
-    return {
-        "created_at": row.created_at,
-        "actor": row.actor,
-        "action": row.action,
-        "subject_type": row.subject_type,
-        "subject_id": row.subject_id,
-    }
-
-
-async def verify_database(database_url: str, public_key_b64: str, progress: Any = None) -> VerificationReport:
-    from market.db.session import make_engine, make_sessionmaker
-
-    engine = make_engine(database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            heads = [
-                SignedTreeHead(
-                    tree_size=h.tree_size,
-                    root_hash=h.root_hash,
-                    timestamp=h.timestamp,
-                    signature=h.signature,
-                    key_id=h.key_id,
-                )
-                for h in (await session.execute(select(TreeHead))).scalars()
-            ]
-            verifier = LogVerifier(heads, public_key_from_b64(public_key_b64))
-            last = -1
-            while not verifier.saturated:
-                rows = list(
-                    (
-                        await session.execute(
-                            select(AuditEntry)
-                            .where(AuditEntry.seq.is_not(None), AuditEntry.seq > last)
-                            .order_by(AuditEntry.seq)
-                            .limit(BATCH)
-                        )
-                    ).scalars()
-                )
-                if not rows:
-                    break
-                low, high = int(rows[0].seq or 0), int(rows[-1].seq or 0)
-                leaves = dict(
-                    (
-                        await session.execute(
-                            select(TreeNode.idx, TreeNode.hash).where(
-                                TreeNode.level == 0, TreeNode.idx >= low, TreeNode.idx <= high
-                            )
-                        )
-                    ).all()
-                )
-                # A whole batch at once, so a leaf found at another position reads as "reordered".
-                verifier.feed_many([_record(r) for r in rows], {int(k): bytes(v) for k, v in leaves.items()})
-                for row in rows:
-                    if row.seq is not None and row.seq not in leaves:
-                        verifier.report.fail(row.seq, "inserted", "no tree leaf was ever recorded here")
-                    disagreement = index_disagreement(row.leaf, _indexed_columns(row))
-                    if disagreement is not None:
-                        verifier.report.fail(row.seq, "edited", disagreement)
-                last = high
-                if progress is not None:
-                    progress.update(len(rows))
-            leaves_total = await session.scalar(
-                select(func.count()).select_from(TreeNode).where(TreeNode.level == 0)
-            )
-            if (leaves_total or 0) > verifier.report.entries and verifier.report.ok:
-                verifier.report.fail(verifier.report.entries, "deleted", "the tree has leaves with no entry")
-            return verifier.finish()
-    finally:
-        await engine.dispose()
-
-
-def verify_export(export: Path, heads_file: Path | None, public_key_b64: str) -> VerificationReport:
+def verify_export(
+    export: Path,
+    heads_file: Path | None,
+    public_key_b64: str,
+    *,
+    checkpoints: list[Checkpoint] | None = None,
+    mac_keys: EntryKeyring | None = None,
+) -> VerificationReport:
     heads = []
     if heads_file is not None:
         data = json.loads(heads_file.read_text(encoding="utf-8"))
         heads = [SignedTreeHead.model_validate(h) for h in (data if isinstance(data, list) else [data])]
-    verifier = LogVerifier(heads, public_key_from_b64(public_key_b64))
-    with export.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = EntryRecord.from_json(line)
-            except (ValueError, KeyError, TypeError) as exc:
-                verifier.report.fail(
-                    verifier.expected_seq, "malformed", f"line {number} of the export: {exc}"
-                )
-                break
-            verifier.feed(record)
-            if verifier.saturated:
-                break
+    verifier = LogVerifier(
+        heads,
+        public_key_from_b64(public_key_b64),
+        checkpoints=checkpoints or (),
+        mac_keys=None if mac_keys is None else mac_keys.keys,
+    )
+    try:
+        verifier.feed_many(read_export(export))
+    except ValueError as exc:
+        verifier.report.fail(verifier.expected_seq, "malformed", str(exc))
     return verifier.finish()
+
+
+def _log_verifier(log_vkey: str | None, public_key: str, origin: str) -> Verifier:
+    if log_vkey:
+        return Verifier.parse(log_vkey)
+    return Verifier(origin, "ed25519", public_key_from_b64(public_key).public_bytes_raw())
+
+
+def _trusted(files: list[Path], log: Verifier) -> list[Checkpoint]:
+    """Checkpoints kept earlier (e.g. saved from GET /checkpoint), each checked against the log key."""
+    trusted = []
+    for path in files:
+        try:
+            trusted.append(open_checkpoint(path.read_bytes(), log)[0])
+        except InvalidNote as exc:
+            raise typer.BadParameter(f"{path}: {exc}", param_hint="--checkpoint") from exc
+    return trusted
+
+
+def _print(report: VerificationReport) -> None:
+    typer.echo(f"entries checked: {report.entries}; signed heads checked: {report.heads_checked}")
+    for note in report.notes[:20]:
+        typer.echo(f"note: {note}")
+    if report.ok:
+        typer.echo("log intact")
+        return
+    typer.echo(f"TAMPERED: {report.finding}", err=True)
+    if report.forged_ids:
+        typer.echo(f"  entries without a valid MAC (ids): {report.forged_ids}", err=True)
+    for problem in report.problems[1:5]:
+        typer.echo(f"  also: {problem}", err=True)
+    raise typer.Exit(1)
 
 
 @audit_app.command("verify")
@@ -127,28 +88,48 @@ def verify(
     heads: Annotated[
         Path | None, typer.Option(exists=True, help="Signed tree head(s) JSON (with --export)")
     ] = None,
+    tiles: Annotated[str | None, typer.Option(help="Base URL of the log's tiles and /checkpoint")] = None,
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option(exists=True, help="A checkpoint you kept earlier; repeatable")
+    ] = None,
+    log_vkey: Annotated[str | None, typer.Option(help="The log's note key (else from --public-key)")] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option(help="A witness's vkey (with --tiles); repeatable")
+    ] = None,
+    quorum: Annotated[int, typer.Option(help="Witness cosignatures required (with --tiles)")] = 0,
+    token: Annotated[str | None, typer.Option(help="An auditor's bearer token (entry bundles)")] = None,
     public_key: Annotated[str | None, typer.Option(help="Exchange public key, base64")] = None,
     database_url: Annotated[str | None, typer.Option(help="Default: MARKET_DATABASE_URL")] = None,
+    macs: Annotated[bool, typer.Option(help="Check entry MACs with the service's key, if present")] = True,
 ) -> None:
-    """Exit 0 if the log is intact; otherwise name the first bad sequence number and exit 1."""
+    """Exit 0 if the log is intact; otherwise name the first bad entry (or range) and exit 1."""
     from market.settings import get_settings
 
     settings = get_settings()
     key = public_key or settings.exchange_public_key_b64()
-    if export is not None:
-        report = verify_export(export, heads, key)
+    log = _log_verifier(log_vkey, key, settings.log_origin)
+    trusted = _trusted(checkpoint or [], log)
+    mac_keys = optional_keyring(settings) if macs and tiles is None else None
+    if tiles is not None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        witnesses = [Verifier.parse(v) for v in witness or []]
+
+        async def run() -> VerificationReport:
+            async with httpx.AsyncClient(base_url=tiles, headers=headers, timeout=60) as client:
+                opened, report = await verify_tiles(client, log, witnesses, quorum, trusted)
+            cosigned = ", ".join(opened.cosigned_by) or "no witness"
+            typer.echo(f"checkpoint of {opened.checkpoint.size} entries, cosigned by {cosigned}")
+            return report
+
+        try:
+            report = asyncio.run(run())
+        except (InvalidNote, LookupError, httpx.HTTPError) as exc:
+            typer.echo(f"cannot verify from {tiles}: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    elif export is not None:
+        report = verify_export(export, heads, key, checkpoints=trusted, mac_keys=mac_keys)
     else:
         url = database_url or settings.effective_database_url
         with typer.progressbar(length=0, label="verifying") as bar:
-            report = asyncio.run(verify_database(url, key, bar))
-    typer.echo(f"entries checked: {report.entries}; signed heads checked: {report.heads_checked}")
-    if report.ok:
-        typer.echo("log intact")
-        return
-    typer.echo(
-        f"TAMPERED: first bad sequence number {report.first_bad_seq} ({report.kind}): {report.detail}",
-        err=True,
-    )
-    for problem in report.problems[1:5]:
-        typer.echo(f"  also: {problem}", err=True)
-    raise typer.Exit(1)
+            report = asyncio.run(verify_database(url, key, bar, mac_keys=mac_keys, checkpoints=trusted))
+    _print(report)

@@ -16,15 +16,18 @@ from sqlalchemy import Select, or_, select
 
 from market.audit import service
 from market.audit.canonical import canonical_json, parse_leaf, rfc3339_utc
+from market.audit.checkpoints import log_verifier, served_note
+from market.audit.consistency import AuditLogInconsistent
 from market.audit.models import AuditEntry
+from market.audit.offline import export_line
 from market.audit.schemas import (
     ConsistencyProofOut,
     EntryOut,
     EntryPage,
     InclusionProofOut,
     TreeHeadOut,
+    WitnessesOut,
 )
-from market.audit.verify import export_line
 from market.auth.principal import Auditor, Authenticated
 from market.catalog.models import Product
 from market.db.session import Session
@@ -52,10 +55,15 @@ def entry_out(e: AuditEntry) -> EntryOut:
     )
 
 
-@router.get("/tree-head", response_model=TreeHeadOut, summary="Latest signed tree head; public")
+@router.get(
+    "/tree-head",
+    response_model=TreeHeadOut,
+    summary="Latest signed checkpoint as JSON; public",
+    responses=problem_responses(NotFound, AuditLogInconsistent),
+)
 async def tree_head(request: Request, session: Session) -> TreeHeadOut:
     settings = request.app.state.settings
-    head = await service.current_head(session, settings)
+    head, cosigs = await service.current_checkpoint(session)
     return TreeHeadOut(
         tree_size=head.tree_size,
         root_hash=head.root_hash,
@@ -63,6 +71,13 @@ async def tree_head(request: Request, session: Session) -> TreeHeadOut:
         signature=head.signature,
         key_id=head.key_id,
         public_key=settings.exchange_public_key_b64(),
+        checkpoint=served_note(head, cosigs) if head.note is not None else None,
+        log_vkey=log_verifier(settings).vkey(),
+        witnesses=WitnessesOut(
+            quorum=head.witness_quorum,
+            cosigned_by=[c.witness for c in cosigs],
+            quorum_met=len(cosigs) >= head.witness_quorum,
+        ),
     )
 
 
@@ -94,7 +109,7 @@ async def _party_to(session: Session, principal: Authenticated, entry: AuditEntr
     "/proofs/inclusion",
     response_model=InclusionProofOut,
     summary="Inclusion proof of an entry in a tree size (auditors, or a party to the entry)",
-    responses=problem_responses(NotFound, Forbidden),
+    responses=problem_responses(NotFound, Forbidden, AuditLogInconsistent),
 )
 async def inclusion(
     session: Session,
@@ -118,6 +133,7 @@ async def inclusion(
     "/proofs/consistency",
     response_model=ConsistencyProofOut,
     summary="Consistency proof between two tree sizes; public",
+    responses=problem_responses(AuditLogInconsistent),
 )
 async def consistency(
     session: Session, first: Annotated[int, Query(ge=1)], second: Annotated[int, Query(ge=1)]
@@ -232,8 +248,11 @@ def _csv_row(e: AuditEntry) -> list[object]:
 
 @router.get(
     "/export",
-    summary="Stream the log as JSON lines or CSV (operators, auditors)",
-    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+    summary="Stream the sequenced log as JSON lines or CSV (operators, auditors)",
+    responses={
+        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        **problem_responses(AuditLogInconsistent),
+    },
 )
 async def export(
     request: Request,
@@ -241,8 +260,7 @@ async def export(
     principal: Auditor,
     format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "jsonl",
 ) -> StreamingResponse:
-    await service.current_head(session, request.app.state.settings)  # sequence and sign first
-    await session.commit()
+    await service.ensure_consistent(session)
     sessionmaker = request.app.state.sessionmaker
 
     async def rows() -> AsyncIterator[str]:
@@ -265,7 +283,10 @@ async def export(
                 if not batch:
                     return
                 if format == "jsonl":
-                    lines = (export_line(e.seq, e.id, e.leaf, bytes(e.leaf_hash)) for e in batch)
+                    lines = (
+                        export_line(e.seq, e.id, e.leaf, bytes(e.leaf_hash), e.mac, e.mac_key_id)
+                        for e in batch
+                    )
                     yield "".join(line + "\n" for line in lines)
                 else:
                     buffer = io.StringIO()

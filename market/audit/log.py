@@ -1,7 +1,9 @@
 """Append to the audit log inside the caller's transaction.
 
 Every state change that matters to a trade calls `record` with the same session that makes
-the change, so the entry and the change commit or roll back together.
+the change, so the entry and the change commit or roll back together. An entry that cannot be
+written (too large for the log's entry bundles, no MAC key) fails the whole transaction: the
+change is not made.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.canonical import entry_leaf
+from market.audit.macs import WRITER_KEY, EntryKeyring, entry_keyring
 from market.audit.merkle import leaf_hash
 from market.audit.models import AuditEntry
+from market.audit.tiles import MAX_ENTRY_BYTES
 from market.common.clock import now as utcnow
+from market.errors import InvalidInput
 
 SYSTEM_ACTOR = "system"
 
@@ -27,11 +32,12 @@ def entry_values(
     action: str,
     subject_type: str,
     subject_id: str | uuid.UUID,
+    keys: EntryKeyring,
     payload: Mapping[str, Any] | None = None,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The column values of one new, unsequenced audit entry (for `insert(AuditEntry)` in bulk,
-    as benchmarks and imports do; the service writes through `record`)."""
+    """The column values of one new, unsequenced, MAC'd audit entry (for `insert(AuditEntry)`
+    in bulk, as benchmarks and imports do; the service writes through `record`)."""
     when = created_at or utcnow()
     actor_text = str(actor) if actor is not None else SYSTEM_ACTOR
     leaf = entry_leaf(
@@ -41,16 +47,39 @@ def entry_values(
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=payload or {},
-    )
+    ).encode("utf-8")
+    if len(leaf) > MAX_ENTRY_BYTES:
+        # c2sp.org/tlog-tiles entry bundles hold entries of at most 65535 bytes.
+        raise InvalidInput(
+            f"this change cannot be recorded in the audit log: its entry would be {len(leaf)} bytes "
+            f"(at most {MAX_ENTRY_BYTES}); nothing was changed",
+            fields=[("body", "too large to be recorded in the audit log")],
+        )
+    key_id, mac = keys.mac(leaf)
     return {
         "created_at": when,
         "actor": actor_text,
         "action": action,
         "subject_type": subject_type,
         "subject_id": str(subject_id),
-        "leaf": leaf,
-        "leaf_hash": leaf_hash(leaf.encode("utf-8")),
+        "leaf": leaf.decode("utf-8"),
+        "leaf_hash": leaf_hash(leaf),
+        "mac": mac,
+        "mac_key_id": key_id,
     }
+
+
+def writer_keys(session: AsyncSession) -> EntryKeyring:
+    """The MAC keys this session's writers use: the app's (set on its sessionmaker), else those
+    of the process's own settings (command-line tools)."""
+    keys = session.info.get(WRITER_KEY)
+    if callable(keys):
+        keys = keys()
+    if isinstance(keys, EntryKeyring):
+        return keys
+    from market.settings import get_settings
+
+    return entry_keyring(get_settings())
 
 
 async def record(
@@ -65,7 +94,12 @@ async def record(
     """Write one audit entry in the current transaction and return it (unsequenced)."""
     entry = AuditEntry(
         **entry_values(
-            actor=actor, action=action, subject_type=subject_type, subject_id=subject_id, payload=payload
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=payload,
+            keys=writer_keys(session),
         )
     )
     session.add(entry)

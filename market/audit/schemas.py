@@ -24,7 +24,15 @@ class EntryOut(BaseModel):
     leaf_hash: str
 
 
+class WitnessesOut(BaseModel):
+    quorum: int = Field(description="Cosignatures this checkpoint needs (MARKET_AUDIT_WITNESS_QUORUM)")
+    cosigned_by: list[str] = Field(description="Witnesses whose cosignature it carries")
+    quorum_met: bool
+
+
 class TreeHeadOut(BaseModel):
+    """The latest checkpoint as JSON: the same size and root as `GET /checkpoint`."""
+
     tree_size: int
     root_hash: str
     timestamp: datetime
@@ -34,6 +42,13 @@ class TreeHeadOut(BaseModel):
     signed_bytes: str = Field(
         default='b"market-sth-v1\\n" + {"root_hash","timestamp","tree_size"} as compact sorted JSON'
     )
+    checkpoint: str | None = Field(
+        default=None,
+        description="The c2sp.org/tlog-checkpoint signed note with witness cosignatures, as GET "
+        "/checkpoint serves it (null for heads signed before checkpoints existed)",
+    )
+    log_vkey: str = Field(description="The log's note verifier key: <origin>+<key id>+<base64 key>")
+    witnesses: WitnessesOut
 
 
 class InclusionProofOut(BaseModel):

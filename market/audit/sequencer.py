@@ -1,111 +1,215 @@
-"""The sequencer: gives committed audit entries their place in the log and grows the tree.
+"""The sequencer: checks the log still adds up, then gives committed entries their place.
 
-Writers only INSERT (no lock, no counter), so the order path never queues behind the log.
-The sequencer alone holds a lock (a PostgreSQL advisory lock; SQLite has one writer anyway),
-takes every committed, unsequenced entry in insert order, numbers it after the last one and
-stores each perfect subtree it completes. The log's order is the order the sequencer saw the
-entries committed; a sequence number, once given, never changes.
+Writers only INSERT (no lock, no counter), so the order path never queues behind the log. The
+sequencer runs inside the publisher's transaction, which holds the log state row: it first
+reconciles what is stored (`reconcile`), then takes committed, unsequenced entries in insert
+order, refuses (quarantines) any whose MAC or leaf hash does not verify, numbers the rest after
+the last one, grows the tiles and records the new size and root. A sequence number, once given,
+never changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.audit.merkle import TreeBuilder
-from market.audit.models import AuditEntry
-from market.audit.tree_models import TreeNode
+from market.audit.consistency import LogInconsistent
+from market.audit.log import record
+from market.audit.macs import EntryKeyring
+from market.audit.merkle import HASH_SIZE
+from market.audit.models import AuditEntry, QuarantinedEntry
+from market.audit.tiles import MAX_ENTRY_BYTES, WIDTH, TileEdge, edge_tiles
+from market.audit.tree_models import LogState, TreeHead
+from market.audit.tree_store import load_tiles, root_at, save_tiles
+from market.common.clock import now
 
-SEQUENCER_LOCK = 7_262_016  # arbitrary, fixed: one sequencer at a time
-T = TypeVar("T")
-
-
-class StoredNodes:
-    """NodeSource over the audit_tree_nodes table, with a per-call cache."""
-
-    def __init__(self, rows: dict[tuple[int, int], bytes]) -> None:
-        self.rows = rows
-
-    def node(self, level: int, index: int) -> bytes:
-        return self.rows[(level, index)]
+BATCH = 5000
 
 
-async def load_nodes(session: AsyncSession, wanted: set[tuple[int, int]]) -> StoredNodes:
-    rows: dict[tuple[int, int], bytes] = {}
-    by_level: dict[int, list[int]] = {}
-    for level, index in wanted:
-        by_level.setdefault(level, []).append(index)
-    for level, indexes in by_level.items():
-        stmt = select(TreeNode.idx, TreeNode.hash).where(TreeNode.level == level, TreeNode.idx.in_(indexes))
-        for idx, digest in await session.execute(stmt):
-            rows[(level, int(idx))] = bytes(digest)
-    return StoredNodes(rows)
+@dataclass
+class Sequenced:
+    count: int = 0
+    quarantined: list[int] = field(default_factory=list)
 
 
-class LazyNodes:
-    """NodeSource that fetches missing nodes one query at a time (proofs need O(log n))."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.cache: dict[tuple[int, int], bytes] = {}
-        self.missing: set[tuple[int, int]] = set()
-
-    def node(self, level: int, index: int) -> bytes:
-        key = (level, index)
-        if key not in self.cache:
-            self.missing.add(key)
-            raise LookupError(key)
-        return self.cache[key]
-
-    async def run(self, compute: Callable[[LazyNodes], T]) -> T:
-        """Run `compute(self)`, fetching whatever nodes it asks for, until it completes."""
-        for _ in range(64):
-            try:
-                return compute(self)
-            except LookupError:
-                fetched = await load_nodes(self.session, self.missing)
-                self.cache.update(fetched.rows)
-                if not fetched.rows:
-                    raise
-                self.missing.clear()
-        raise RuntimeError("proof needed too many rounds")
-
-
-async def tree_size(session: AsyncSession) -> int:
+async def reconcile(session: AsyncSession, state: LogState) -> TileEdge:
+    """Check the stored log against its state: the entries end where the tree ends, the edge
+    tiles exist and hash to the recorded root, the last tile's entries are the ones it holds,
+    and the tree still has the root its last checkpoint signed. Cheap: a few indexed reads."""
+    size = state.tree_size
     top = await session.scalar(select(func.max(AuditEntry.seq)))
-    return 0 if top is None else int(top) + 1
+    last = -1 if top is None else int(top)
+    if last > size - 1:
+        raise LogInconsistent(
+            "inserted",
+            f"an entry holds sequence number {last}, beyond the tree's {size} entries: the log did not "
+            "sequence it",
+            last,
+        )
+    if last < size - 1:
+        raise LogInconsistent(
+            "deleted",
+            f"the tree holds {size} entries but the log ends at sequence number {last}: "
+            f"entries {last + 1} to {size - 1} were deleted",
+            last + 1,
+        )
+    keys = [key for key, width in edge_tiles(size) if width]
+    tail = max(0, size - (size % WIDTH or WIDTH))  # the entries of the last level-0 tile
+    if size:
+        keys.append((0, tail // WIDTH))
+    tiles = await load_tiles(session, keys)
+    try:
+        edge = TileEdge.resume(size, tiles)
+    except KeyError as missing:
+        level, index = missing.args[0]
+        raise LogInconsistent(
+            "missing_tile", f"tile {level}/{index} is missing or shorter than the tree"
+        ) from None
+    if edge.root() != state.root:
+        raise LogInconsistent("changed_tile", "the stored tiles no longer hash to the tree's recorded root")
+    if size:
+        await _check_tail(session, tiles.get((0, tail // WIDTH), b""), tail, size)
+    head = (
+        await session.execute(select(TreeHead).order_by(TreeHead.id.desc()).limit(1))
+    ).scalar_one_or_none()
+    if head is not None:
+        if head.tree_size > size:
+            raise LogInconsistent(
+                "rolled_back",
+                f"the last checkpoint signed {head.tree_size} entries but the tree holds {size}",
+                size,
+            )
+        if (await root_at(session, head.tree_size)).hex() != head.root_hash:
+            raise LogInconsistent(
+                "changed_tile",
+                f"the tree no longer has the root the checkpoint of size {head.tree_size} signed",
+            )
+    return edge
 
 
-async def sequence_pending(session: AsyncSession, batch: int = 5000) -> int:
-    """Sequence up to `batch` committed entries; returns how many were sequenced."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
-    size = await tree_size(session)
-    stmt = (
-        select(AuditEntry.id, AuditEntry.leaf_hash)
-        .where(AuditEntry.seq.is_(None))
-        .order_by(AuditEntry.id)
-        .limit(batch)
-    )
-    pending = (await session.execute(stmt)).all()
-    if not pending:
-        return 0
-    builder = await LazyNodes(session).run(lambda nodes: TreeBuilder.resume(size, nodes))
-    nodes: list[dict[str, object]] = []
-    for _entry_id, leaf in pending:
-        nodes.extend({"level": lv, "idx": ix, "hash": h} for lv, ix, h in builder.append(bytes(leaf)))
-    # One executemany per batch (the ORM's bulk UPDATE by primary key), not a round trip per entry.
-    numbering = [{"id": entry_id, "seq": size + offset} for offset, (entry_id, _leaf) in enumerate(pending)]
-    await session.execute(update(AuditEntry), numbering)
-    await session.execute(insert(TreeNode), nodes)
-    return len(pending)
+async def _check_tail(session: AsyncSession, tile: bytes, first: int, size: int) -> None:
+    rows = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.leaf, AuditEntry.leaf_hash)
+            .where(AuditEntry.seq >= first)
+            .order_by(AuditEntry.seq)
+        )
+    ).all()
+    for expected, (seq, leaf, digest) in enumerate(rows, start=first):
+        if seq != expected:
+            raise LogInconsistent("deleted", f"the entry at sequence number {expected} is missing", expected)
+        in_tile = tile[(seq - first) * HASH_SIZE : (seq - first + 1) * HASH_SIZE]
+        content = hashlib.sha256(b"\x00" + leaf.encode("utf-8")).digest()
+        if bytes(digest) != in_tile or content != in_tile:
+            raise LogInconsistent(
+                "changed_leaf", f"the entry at sequence number {seq} is not the leaf the tree holds", seq
+            )
+    if len(rows) != size - first:
+        raise LogInconsistent("deleted", f"entries between {first} and {size - 1} are missing", first)
 
 
-async def sequence_all(session: AsyncSession) -> int:
-    total = 0
-    while done := await sequence_pending(session):
-        total += done
-    return total
+def _genuine(
+    keys: EntryKeyring, leaf: str, digest: bytes, mac: bytes | None, key_id: str | None
+) -> str | None:
+    """Why a queued entry is refused, or None if its writer held the key."""
+    raw = leaf.encode("utf-8")
+    if len(raw) > MAX_ENTRY_BYTES:
+        return "the entry is larger than an entry bundle can hold"
+    if hashlib.sha256(b"\x00" + raw).digest() != bytes(digest):
+        return "its leaf hash is not the hash of its content"
+    if mac is None:
+        return "it carries no MAC: it was not written by the service"
+    if not keys.verifies(key_id, raw, bytes(mac)):
+        return "its MAC does not verify: it was not written by the service"
+    return None
+
+
+QUEUED = (
+    AuditEntry.id,
+    AuditEntry.created_at,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.subject_type,
+    AuditEntry.subject_id,
+    AuditEntry.leaf,
+    AuditEntry.leaf_hash,
+    AuditEntry.mac,
+    AuditEntry.mac_key_id,
+)
+
+
+async def quarantine(session: AsyncSession, entries: list[tuple[Any, str]]) -> list[int]:
+    """Move refused entries out of the log's queue and record, in the log, that they were."""
+    from market.alerts.service import raise_alert
+
+    at = now()
+    rows = [{**e._asdict(), "reason": why, "quarantined_at": at} for e, why in entries]
+    ids = [e.id for e, _ in entries]
+    await session.execute(insert(QuarantinedEntry), rows)
+    await session.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
+    for entry, why in entries:
+        evidence = {"entry_id": entry.id, "leaf_hash": bytes(entry.leaf_hash).hex(), "reason": why}
+        await record(
+            session,
+            actor="system",
+            action="audit.entry_quarantined",
+            subject_type="audit_entry",
+            subject_id=str(entry.id),
+            payload={**evidence, "action": entry.action, "actor": entry.actor},
+        )
+        await raise_alert(
+            session,
+            "audit_entry_forged",
+            "critical",
+            evidence,
+            summary=f"Audit entry {entry.id} was refused: {why}",
+            subject=("audit_entry", str(entry.id)),
+        )
+    return ids
+
+
+async def sequence(
+    session: AsyncSession, state: LogState, edge: TileEdge, keys: EntryKeyring, batch: int = BATCH
+) -> Sequenced:
+    """Sequence up to `batch` committed entries onto the (reconciled) tree."""
+    pending = (
+        await session.execute(
+            select(*QUEUED).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(batch)
+        )
+    ).all()
+    done = Sequenced()
+    genuine: list[Any] = []  # rows of QUEUED
+    refused: list[tuple[Any, str]] = []
+    for entry in pending:
+        why = _genuine(keys, entry.leaf, entry.leaf_hash, entry.mac, entry.mac_key_id)
+        if why is None:
+            genuine.append(entry)
+        else:
+            refused.append((entry, why))
+    if refused:
+        done.quarantined = await quarantine(session, refused)
+    if not genuine:
+        return done
+    size = state.tree_size
+    ids = [entry.id for entry in genuine]
+    seqs = list(range(size, size + len(genuine)))
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text(
+                "UPDATE audit_entries AS e SET seq = v.seq FROM unnest(CAST(:ids AS bigint[]), "
+                "CAST(:seqs AS bigint[])) AS v(id, seq) WHERE e.id = v.id"
+            ),
+            {"ids": ids, "seqs": seqs},
+        )
+    else:
+        await session.execute(
+            update(AuditEntry), [{"id": i, "seq": s} for i, s in zip(ids, seqs, strict=True)]
+        )
+    await save_tiles(session, edge.append(bytes(entry.leaf_hash) for entry in genuine))
+    state.tree_size, state.root = edge.size, edge.root()
+    done.count = len(genuine)
+    return done

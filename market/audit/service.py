@@ -1,67 +1,39 @@
-"""Tree heads and proofs served from the stored tree."""
+"""Reading the log: the latest checkpoint, proofs from the tiles. Reads only: sequencing and
+signing are the publisher's (`market.audit.publisher`), never a request's. Each read first
+checks that the publisher has not stopped the log (503 `audit-log-inconsistent`)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.audit.merkle import EMPTY_ROOT, consistency_proof, inclusion_proof, range_hash
+from market.audit.checkpoints import cosignatures, latest_head
+from market.audit.consistency import read_status
 from market.audit.models import AuditEntry
-from market.audit.sequencer import LazyNodes, sequence_all, tree_size
-from market.audit.tree_head import SignedTreeHead, sign_tree_head
-from market.audit.tree_models import TreeHead, TreeNode
-from market.common.clock import now
+from market.audit.tree_models import Cosignature, LogState, TreeHead
+from market.audit.tree_store import consistency_path, inclusion_path
 from market.errors import InvalidInput, NotFound
-from market.settings import Settings
-
-HEAD_MIN_INTERVAL = timedelta(seconds=1)
-T = TypeVar("T")
 
 
-async def latest_head(session: AsyncSession) -> TreeHead | None:
-    return (
-        await session.execute(select(TreeHead).order_by(TreeHead.id.desc()).limit(1))
-    ).scalar_one_or_none()
+async def ensure_consistent(session: AsyncSession) -> None:
+    (await read_status(session)).raise_if_halted()
 
 
-async def current_head(session: AsyncSession, settings: Settings) -> TreeHead:
-    """Sequence what is pending, and sign a new head if the tree grew (or none exists)."""
-    await sequence_all(session)
-    size = await tree_size(session)
+async def integrated_size(session: AsyncSession) -> int:
+    return int(await session.scalar(select(LogState.tree_size)) or 0)
+
+
+async def current_checkpoint(session: AsyncSession) -> tuple[TreeHead, list[Cosignature]]:
+    await ensure_consistent(session)
     head = await latest_head(session)
-    if head is not None and head.tree_size == size:
-        return head
-    if head is not None and now() - head.timestamp < HEAD_MIN_INTERVAL and head.tree_size > 0:
-        pass  # a burst of requests still gets a fresh head: heads are cheap
-    root = EMPTY_ROOT if size == 0 else await LazyNodes(session).run(lambda n: range_hash(n, 0, size))
-    sth = sign_tree_head(size, root, now(), settings.exchange_signing_key())
-    row = TreeHead(
-        tree_size=size,
-        root_hash=sth.root_hash,
-        timestamp=sth.timestamp,
-        signature=sth.signature,
-        key_id=sth.key_id,
-    )
-    session.add(row)
-    await session.flush()
-    return row
-
-
-def head_model(row: TreeHead) -> SignedTreeHead:
-    return SignedTreeHead(
-        tree_size=row.tree_size,
-        root_hash=row.root_hash,
-        timestamp=row.timestamp,
-        signature=row.signature,
-        key_id=row.key_id,
-    )
+    if head is None:
+        raise NotFound("no checkpoint has been published yet")
+    return head, await cosignatures(session, head.id)
 
 
 async def prove_inclusion(session: AsyncSession, seq: int, size: int) -> tuple[AuditEntry, list[bytes]]:
-    current = await tree_size(session)
+    await ensure_consistent(session)
+    current = await integrated_size(session)
     if not 0 < size <= current:
         raise InvalidInput(
             f"tree_size must be between 1 and {current}",
@@ -72,12 +44,12 @@ async def prove_inclusion(session: AsyncSession, seq: int, size: int) -> tuple[A
     entry = (await session.execute(select(AuditEntry).where(AuditEntry.seq == seq))).scalar_one_or_none()
     if entry is None:
         raise NotFound("entry not found")
-    proof = await LazyNodes(session).run(lambda n: inclusion_proof(seq, size, n))
-    return entry, proof
+    return entry, await inclusion_path(session, seq, size)
 
 
 async def prove_consistency(session: AsyncSession, first: int, second: int) -> list[bytes]:
-    current = await tree_size(session)
+    await ensure_consistent(session)
+    current = await integrated_size(session)
     if not 0 < first <= second:
         raise InvalidInput(
             "need 0 < first <= second", fields=[("query.first", "must be between 1 and second")]
@@ -86,8 +58,4 @@ async def prove_consistency(session: AsyncSession, first: int, second: int) -> l
         raise InvalidInput(
             f"the tree has only {current} entries", fields=[("query.second", "beyond the tree")]
         )
-    return await LazyNodes(session).run(lambda n: consistency_proof(first, second, n))
-
-
-async def stored_leaf_count(session: AsyncSession) -> int:
-    return len((await session.execute(select(TreeNode.idx).where(TreeNode.level == 0))).all())
+    return await consistency_path(session, first, second)

@@ -1,61 +1,65 @@
 """Offline verification of the audit log: streaming, O(log n) memory, pure (no database).
 
-For each entry, in the order given (the service reads `ORDER BY seq`):
-- its stored leaf bytes are hashed and compared with its stored `leaf_hash` → "edited"
-  (an entry *is* its leaf: reads are served from it, so nothing is re-serialised to check it);
+For each entry, in the order given (readers give `ORDER BY seq`):
+- its stored leaf bytes are hashed and compared with its stored `leaf_hash` → "edited";
 - its `seq` must be the next one: a jump → "deleted" (upgraded to "reordered" if the missing
-  seq turns up later in the stream), a seq already passed → "inserted" (the entry is left out
-  of the tree so the rest of the log still checks);
-- when the tree's own stored leaves are supplied (level-0 nodes), the entry's leaf must be the
-  one the tree holds at that seq → "reordered" once the row is seen to belong at another seq
-  (a swap shows from both ends), else "edited";
-- the stored leaf hashes feed a compact range (the tree's right frontier), so at every size
-  where a signed head exists, its signature and root are checked → "bad_signature" /
-  "root_mismatch" (this is what catches a row rewritten together with its leaf hash, bounded
-  between the last matching head and this one). A head the log never reaches → "deleted".
+  seq turns up later in the stream), a seq already passed → "inserted" (left out of the tree so
+  the rest of the log still checks);
+- when the tree's own leaf at that seq is known (a level-0 tile), the entry must be that leaf →
+  "reordered" once the row is seen to belong at another seq, else "edited";
+- with the audit MAC keys, its MAC must verify → "forged", naming the entry's id: this finds the
+  first wrong entry even when its content, leaf hash and the whole tree were rewritten to match;
+- the stored leaf hashes feed the tree's right frontier, so at every size where a signed head
+  or a trusted checkpoint exists, its root is checked → "root_mismatch" (a range: an entry in
+  [last size whose root matched, this size) is not what was signed) or "bad_signature". A head
+  the log never reaches → "deleted".
 
 The report names every problem (up to `max_problems`) and one primary finding: the entry-level
-problem with the smallest seq if any, otherwise the first head-level one.
+problem with the smallest seq if any (`first_bad_seq`), otherwise the first head-level one
+(`bad_range`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from market.audit.canonical import LeafFields, parse_leaf
-from market.audit.merkle import EMPTY_ROOT, fold_right, leaf_hash, verify_inclusion
+from market.audit.merkle import EMPTY_ROOT, fold_right, leaf_hash
+from market.audit.note import Checkpoint
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
 
-ENTRY_KINDS = frozenset({"edited", "deleted", "reordered", "inserted", "malformed"})
+ENTRY_KINDS = frozenset({"edited", "deleted", "reordered", "inserted", "malformed", "forged"})
 PROGRESS_EVERY = 1 << 16
 MAX_PENDING = 1024  # unmatched tree-leaf mismatches remembered to recognise a swap
-
 
 # Fields of an entry that a reader may be shown beside its leaf; each must agree with the leaf.
 SHOWN_FIELDS = ("created_at", "actor", "action", "subject_type", "subject_id", "payload")
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRecord:
-    """One stored audit entry, as the verifier needs it: its place, its leaf, its leaf hash."""
+class EntryRecord(NamedTuple):
+    """One stored audit entry as the verifier needs it (a tuple: readers make millions)."""
 
     seq: int
     leaf: bytes  # the canonical leaf bytes, exactly as stored and hashed
     leaf_hash: bytes
+    mac: bytes | None = None
+    mac_key_id: str | None = None
+    entry_id: int | None = None
+    tree_leaf: bytes | None = None  # the leaf the tree holds at `seq`, when the reader knows it
 
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any]) -> EntryRecord:
-        """From an export line or an API entry: `seq`, `leaf` (text), `leaf_hash` (hex).
-
-        Fields shown beside the leaf (actor, payload, ...) must say what the leaf says, else
-        ValueError: a reader must never be shown one thing while another was proven."""
+        """From an export line or an API entry: `seq`, `leaf` (text), `leaf_hash` (hex), and
+        `mac`, `mac_key_id`, `id` when present. Fields shown beside the leaf (actor, payload,
+        ...) must say what the leaf says, else ValueError."""
         row = json.loads(data) if isinstance(data, str | bytes) else data
         leaf = row["leaf"]
         if not isinstance(leaf, str):
@@ -63,23 +67,18 @@ class EntryRecord:
         shown = {name: row[name] for name in SHOWN_FIELDS if name in row}
         if shown and (name := _first_disagreeing(parse_leaf(leaf), shown)) is not None:
             raise ValueError(f"the entry's {name} disagrees with its leaf")
-        digest = row.get("leaf_hash")
+        digest, mac = row.get("leaf_hash"), row.get("mac")
         return cls(
-            seq=int(row["seq"]),
-            leaf=leaf.encode("utf-8"),
-            leaf_hash=bytes.fromhex(digest) if isinstance(digest, str) else bytes(digest or b""),
+            int(row["seq"]),
+            leaf.encode("utf-8"),
+            bytes.fromhex(digest) if isinstance(digest, str) else bytes(digest or b""),
+            bytes.fromhex(mac) if isinstance(mac, str) else None,
+            row.get("mac_key_id"),
+            row.get("id"),
         )
 
     def recomputed_leaf_hash(self) -> bytes:
         return leaf_hash(self.leaf)
-
-
-def export_line(seq: int | None, entry_id: int, leaf: str, leaf_hash: bytes) -> str:
-    """One line of the JSONL export (what `EntryRecord.from_json` reads back): the entry's
-    place, its leaf hash and its exact leaf text, all an offline verifier needs."""
-    return json.dumps(
-        {"seq": seq, "id": entry_id, "leaf_hash": leaf_hash.hex(), "leaf": leaf}, ensure_ascii=False
-    )
 
 
 def _agrees(shown: object, signed: object) -> bool:
@@ -117,51 +116,93 @@ class VerificationReport:
     root_hash: str = EMPTY_ROOT.hex()
     heads_checked: int = 0
     unsigned_entries: int = 0  # entries after the last verified head: intact but not yet signed
-    first_bad_seq: int | None = None
+    first_bad_seq: int | None = None  # the first entry found wrong (entry-level findings)
+    bad_range: tuple[int, int] | None = None  # [a, b): a signed root no longer matches
     kind: str | None = None
     detail: str = ""
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    forged_ids: list[int] = field(default_factory=list)  # entries whose MAC does not verify
+    notes: list[str] = field(default_factory=list)  # intact, but worth knowing (quarantines, ...)
     max_problems: int = field(default=20, repr=False)
 
-    def fail(self, seq: int | None, kind: str, detail: str) -> None:
+    def fail(self, seq: int | None, kind: str, detail: str, bad_range: tuple[int, int] | None = None) -> None:
         self.problem_count += 1
         if len(self.problems) < self.max_problems:
-            self.problems.append(f"{kind} at seq {seq}: {detail}")
-        if self.ok or _rank(seq, kind) < _rank(self.first_bad_seq, self.kind):
-            self.ok, self.first_bad_seq, self.kind, self.detail = False, seq, kind, detail
+            where = f"seq {seq}" if bad_range is None else f"seqs [{bad_range[0]}, {bad_range[1]})"
+            self.problems.append(f"{kind} at {where}: {detail}")
+        if self.ok or _rank(seq, kind, bad_range) < _rank(self.first_bad_seq, self.kind, self.bad_range):
+            self.ok, self.kind, self.detail = False, kind, detail
+            self.first_bad_seq = seq if kind in ENTRY_KINDS else None
+            self.bad_range = bad_range
+
+    @property
+    def finding(self) -> str:
+        """The primary finding, in words."""
+        if self.ok:
+            return "log intact"
+        if self.first_bad_seq is not None:
+            return f"first bad sequence number {self.first_bad_seq} ({self.kind}): {self.detail}"
+        if self.bad_range is not None:
+            return (
+                f"{self.kind}: an entry in [{self.bad_range[0]}, {self.bad_range[1]}) is wrong: {self.detail}"
+            )
+        return f"{self.kind}: {self.detail}"
 
 
-def _rank(seq: int | None, kind: str | None) -> tuple[int, float]:
-    return (0 if kind in ENTRY_KINDS else 1, float("inf") if seq is None else seq)
+def _rank(seq: int | None, kind: str | None, bad_range: tuple[int, int] | None) -> tuple[int, float]:
+    if kind in ENTRY_KINDS:
+        return (0, float("inf") if seq is None else seq)
+    return (1, float("inf") if bad_range is None else bad_range[0])
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """A size at which the root is known: a JSON head (signature checked when reached) or a
+    checkpoint whose signature the caller already checked."""
+
+    size: int
+    root_hex: str
+    head: SignedTreeHead | None = None
 
 
 class LogVerifier:
     """Incremental verifier: `feed_many` / `feed` entries in log order, then `finish`.
 
-    State is the tree's right frontier (≤ 64 hashes), a few counters and the signed heads.
-    """
+    State is the tree's right frontier (≤ 64 hashes), a few counters and the anchors."""
 
     def __init__(
         self,
         heads: Iterable[SignedTreeHead],
-        public_key: Ed25519PublicKey,
+        public_key: Ed25519PublicKey | None,
         max_problems: int = 20,
+        *,
+        checkpoints: Iterable[Checkpoint] = (),
+        mac_keys: Mapping[str, bytes] | None = None,
+        mac_required_from: int = 0,
     ) -> None:
         self.report = VerificationReport(max_problems=max_problems)
         self._public_key = public_key
-        self._heads = sorted(heads, key=lambda h: h.tree_size)
+        anchors = [_Anchor(h.tree_size, h.root_hash, h) for h in heads]
+        anchors += [_Anchor(c.size, c.root.hex()) for c in checkpoints]
+        self._heads = sorted(anchors, key=lambda a: a.size)
+        self._mac_keys = mac_keys
+        self._mac_from = mac_required_from
+        self._macs_verified = 0
+        # MACs under key ids not held here: forged if other MACs verify (so the keys are this
+        # log's), else these are simply not this log's keys and nothing can be said.
+        self._unknown_keys: list[tuple[int, int | None, str | None]] = []
         self._next_head = 0
         self._frontier: list[bytes] = []
         self._size = 0
         self._expected = 0
         self._gap: tuple[int, int] | None = None  # first seq jump seen, [start, end)
-        self._signed_size = 0  # size of the last head whose root matched
+        self._signed_size = 0  # size of the last anchor whose root matched
         self._stopped = False  # gave up at max_problems: later heads are unchecked, not unmet
         # Tree-leaf mismatches awaiting a partner: row leaf -> its seq, tree leaf -> its seq.
         self._unplaced: dict[bytes, int] = {}
         self._displaced: dict[bytes, int] = {}
-        self._check_heads()  # heads of size 0
+        self._check_heads()  # anchors of size 0
 
     @property
     def expected_seq(self) -> int:
@@ -174,25 +215,31 @@ class LogVerifier:
 
     def _next_size(self) -> int:
         heads = self._heads
-        return heads[self._next_head].tree_size if self._next_head < len(heads) else -1
+        return heads[self._next_head].size if self._next_head < len(heads) else -1
+
+    def _signed(self, anchor: _Anchor) -> bool:
+        if anchor.head is None:
+            return True
+        return self._public_key is not None and verify_tree_head(anchor.head, self._public_key)
 
     def _check_heads(self) -> int:
-        """Check every head of exactly the current size; return the next size to stop at."""
+        """Check every anchor of exactly the current size; return the next size to stop at."""
         heads, size, report = self._heads, self._size, self.report
         bound = self._signed_size  # last size below this one whose root matched
-        # Heads are sorted and the size grows by one, so every head is met exactly here.
-        while self._next_head < len(heads) and heads[self._next_head].tree_size == size:
-            head = heads[self._next_head]
+        # Anchors are sorted and the size grows by one, so every anchor is met exactly here.
+        while self._next_head < len(heads) and heads[self._next_head].size == size:
+            anchor = heads[self._next_head]
             self._next_head += 1
             report.heads_checked += 1
-            if not verify_tree_head(head, self._public_key):
-                report.fail(None, "bad_signature", f"the head at size {head.tree_size} is not ours")
-            elif fold_right(self._frontier).hex() != head.root_hash:
+            if not self._signed(anchor):
+                report.fail(None, "bad_signature", f"the head at size {anchor.size} is not ours")
+            elif fold_right(self._frontier).hex() != anchor.root_hex:
                 report.fail(
-                    bound,
+                    None,
                     "root_mismatch",
-                    f"the root at size {size} differs from the signed head: an entry in "
+                    f"the root at size {size} differs from the signed one: an entry in "
                     f"[{bound}, {size}) was changed, removed, added or moved",
+                    (bound, size),
                 )
             else:
                 self._signed_size = size
@@ -236,19 +283,27 @@ class LogVerifier:
             self._unplaced[leaf] = seq
             self._displaced[in_tree] = seq
 
+    def _forged(self, seq: int, entry_id: int | None) -> None:
+        if entry_id is not None and len(self.report.forged_ids) < self.report.max_problems:
+            self.report.forged_ids.append(entry_id)
+        named = f"entry {entry_id}" if entry_id is not None else "the entry"
+        self.report.fail(seq, "forged", f"{named} carries no valid MAC: the service did not write it")
+
     def feed(self, entry: EntryRecord, tree_leaf: bytes | None = None) -> None:
         self.feed_many((entry,), None if tree_leaf is None else {entry.seq: tree_leaf})
 
     def feed_many(
         self,
-        entries: Iterable[EntryRecord],
+        entries: Iterable[EntryRecord | tuple[Any, ...]],
         tree_leaves: Mapping[int, bytes] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Check `entries` (optionally against the tree's stored leaves by seq)."""
+        """Check `entries` (tuples in EntryRecord's order; optionally against the tree's
+        stored leaves by seq, when the entries do not carry them)."""
         # The hot loop: everything it touches is a local, the compact-range append is inlined,
-        # and nothing but SHA-256 runs for an intact entry (RFC 9162 leaf and node hashing).
+        # and nothing but SHA-256 (and HMAC, given the keys) runs for an intact entry.
         sha256 = hashlib.sha256
+        digest_mac, keys, mac_from = hmac.digest, self._mac_keys, self._mac_from
         report = self.report
         frontier = self._frontier
         push, pop = frontier.append, frontier.pop
@@ -256,9 +311,8 @@ class LogVerifier:
         next_size = self._next_size()
         limit = report.max_problems
         try:
-            for e in entries:
+            for seq, leaf, stored, mac, key_id, entry_id, tree_leaf in entries:
                 read += 1
-                seq = e.seq
                 if seq != expected:
                     expected, keep = self._out_of_sequence(seq, expected)
                     if report.problem_count >= limit:
@@ -268,19 +322,26 @@ class LogVerifier:
                         continue
                 else:
                     expected += 1
-                stored = e.leaf_hash
-                if sha256(b"\x00" + e.leaf).digest() != stored:
+                if sha256(b"\x00" + leaf).digest() != stored:
                     report.fail(seq, "edited", "the content no longer hashes to its leaf")
-                    if report.problem_count >= limit:
-                        self._stopped = True
-                        break
-                if tree_leaves is not None:
-                    in_tree = tree_leaves.get(seq)
-                    if in_tree is not None and in_tree != stored:
-                        self._misplaced(seq, stored, in_tree)
-                        if report.problem_count >= limit:
-                            self._stopped = True
-                            break
+                if tree_leaves is not None and tree_leaf is None:
+                    tree_leaf = tree_leaves.get(seq)
+                if tree_leaf is not None and tree_leaf != stored:
+                    self._misplaced(seq, stored, tree_leaf)
+                if keys is not None and (mac is not None or seq >= mac_from):
+                    key = keys.get(key_id) if key_id is not None else None
+                    if mac is None:
+                        self._forged(seq, entry_id)
+                    elif key is None:
+                        if len(self._unknown_keys) < limit:
+                            self._unknown_keys.append((seq, entry_id, key_id))
+                    elif digest_mac(key, leaf, "sha256") != mac:
+                        self._forged(seq, entry_id)
+                    else:
+                        self._macs_verified += 1
+                if report.problem_count >= limit:
+                    self._stopped = True
+                    break
                 # Append the stored leaf (the one the signed tree committed to) to the frontier.
                 digest, index = stored, size
                 while index & 1:
@@ -298,17 +359,28 @@ class LogVerifier:
         if progress is not None:
             progress(size)
 
+    def _settle_unknown_keys(self) -> None:
+        if not self._unknown_keys:
+            return
+        if self._macs_verified:
+            for seq, entry_id, _ in self._unknown_keys:
+                self._forged(seq, entry_id)
+            return
+        ids = sorted({key_id or "" for _, _, key_id in self._unknown_keys})
+        self.report.notes.append(f"MACs not checked: they were made with keys not held here (key ids {ids})")
+
     def finish(self) -> VerificationReport:
+        self._settle_unknown_keys()
         report, size = self.report, self._size
-        for head in [] if self._stopped else self._heads[self._next_head :]:
+        for anchor in [] if self._stopped else self._heads[self._next_head :]:
             report.heads_checked += 1
-            if not verify_tree_head(head, self._public_key):
-                report.fail(None, "bad_signature", f"the head at size {head.tree_size} is not ours")
+            if not self._signed(anchor):
+                report.fail(None, "bad_signature", f"the head at size {anchor.size} is not ours")
             else:
                 report.fail(
                     size,
                     "deleted",
-                    f"a signed head covers {head.tree_size} entries but the log ends at {size}",
+                    f"a signed head covers {anchor.size} entries but the log ends at {size}",
                 )
         self._next_head = len(self._heads)
         report.tree_size = size
@@ -325,57 +397,10 @@ def verify_log(
     *,
     tree_leaves: Mapping[int, bytes] | None = None,
     max_problems: int = 20,
+    checkpoints: Iterable[Checkpoint] = (),
+    mac_keys: Mapping[str, bytes] | None = None,
 ) -> VerificationReport:
     """Verify a whole log in one pass; `progress(n)` is called every 65,536 entries."""
-    verifier = LogVerifier(signed_heads, public_key, max_problems)
+    verifier = LogVerifier(signed_heads, public_key, max_problems, checkpoints=checkpoints, mac_keys=mac_keys)
     verifier.feed_many(entries, tree_leaves, progress)
     return verifier.finish()
-
-
-@dataclass(frozen=True)
-class OfflineCheck:
-    ok: bool
-    reason: str
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-def _load(data: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
-    loaded = json.loads(data) if isinstance(data, str | bytes) else data
-    if not isinstance(loaded, Mapping):
-        raise ValueError("expected a JSON object")
-    return loaded
-
-
-def verify_inclusion_proof_offline(
-    sth_json: str | bytes | Mapping[str, Any],
-    entry_json: str | bytes | Mapping[str, Any] | None,
-    proof_json: str | bytes | Mapping[str, Any],
-    public_key: Ed25519PublicKey,
-) -> OfflineCheck:
-    """For an outside auditor holding only the exchange's public key: the head is signed by
-    it, the entry's content hashes to its leaf, and the proof puts that leaf at `seq` in the
-    signed tree. The proof is `{"leaf_index", "tree_size", "audit_path"|"inclusion_path"}` as
-    served by the API (its `entry` is used when `entry_json` is None)."""
-    try:
-        sth = SignedTreeHead.model_validate(_load(sth_json))
-        proof = _load(proof_json)
-        entry = EntryRecord.from_json(entry_json if entry_json is not None else proof["entry"])
-        path = [bytes.fromhex(h) for h in proof.get("audit_path", proof.get("inclusion_path", []))]
-        index, size = int(proof["leaf_index"]), int(proof["tree_size"])
-    except (ValueError, KeyError, TypeError) as exc:
-        return OfflineCheck(False, f"malformed input: {exc}")
-    if not verify_tree_head(sth, public_key):
-        return OfflineCheck(False, "the tree head is not signed by this key")
-    leaf = entry.recomputed_leaf_hash()
-    if entry.leaf_hash and entry.leaf_hash != leaf:
-        return OfflineCheck(False, "the entry's content does not hash to its leaf hash")
-    if "leaf_hash" in proof and proof["leaf_hash"] != leaf.hex():
-        return OfflineCheck(False, "the proof is for another leaf")
-    # Only the signed head authenticates the size; a proof's own claim is checked against it.
-    if size != sth.tree_size or index != entry.seq:
-        return OfflineCheck(False, "the proof is for another tree size or position")
-    if not verify_inclusion(leaf, index, sth.tree_size, path, sth.root):
-        return OfflineCheck(False, "the inclusion proof does not lead to the signed root")
-    return OfflineCheck(True, f"entry {index} is in the signed tree of size {sth.tree_size}")

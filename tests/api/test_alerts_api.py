@@ -119,7 +119,7 @@ async def test_configured_thresholds_decide_what_is_abnormal(api: Api, client: A
     default_maker = app.state.sessionmaker
     # As MARKET_ALERT_THRESHOLDS='{"burst_orders": 2}' configures it for the app.
     app.state.sessionmaker = make_sessionmaker(
-        app.state.engine, {ALERT_THRESHOLDS: Thresholds(burst_orders=2)}
+        app.state.engine, {**default_maker.kw["info"], ALERT_THRESHOLDS: Thresholds(burst_orders=2)}
     )
     try:
         for _ in range(2):

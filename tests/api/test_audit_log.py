@@ -11,11 +11,25 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from market.audit.cli import verify_database
 from market.audit.merkle import verify_consistency, verify_inclusion
+from market.audit.publisher import PublishOutcome, publish
+from market.audit.verify_db import verify_database
 from market.cli import app as cli
 from market.registry.certificates import public_key_from_b64
 from tests.api.factories import Api
+
+
+async def publish_now(app: Any, **options: Any) -> PublishOutcome:
+    """One publisher round, signing a checkpoint whatever the interval (as the periodic loop
+    does once the interval has passed)."""
+    settings = options.pop("settings", app.state.settings)
+    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True, **options)
+
+
+def public_key(app: Any) -> str:
+    return base64.b64encode(
+        app.state.settings.exchange_signing_key().public_key().public_bytes_raw()
+    ).decode()
 
 
 async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[str, str]]:
@@ -31,6 +45,8 @@ async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[s
 
 
 async def head(client: Any) -> dict[str, Any]:
+    """Sequence and sign what is pending (the publisher's job), then read the head as anyone."""
+    await publish_now(client._transport.app)
     r = await client.get("/v1/audit/tree-head")
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -126,9 +142,10 @@ async def test_entries_filter_export_and_roles(api: Api, client: Any, app: Any, 
     assert (await client.get("/v1/audit/entries", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export")).status_code == 401
+    await publish_now(app)  # the export holds the sequenced log
     jsonl = await client.get("/v1/audit/export?format=jsonl", headers=auditor)
     lines = [json.loads(x) for x in jsonl.text.splitlines()]
-    assert [x["seq"] for x in lines] == list(range(len(lines)))
+    assert len(lines) >= 9 and [x["seq"] for x in lines] == list(range(len(lines)))
     csv_text = (await client.get("/v1/audit/export?format=csv", headers=auditor)).text
     assert (
         csv_text.splitlines()[0].startswith("seq,id,created_at")
@@ -160,14 +177,13 @@ async def test_entries_filter_export_and_roles(api: Api, client: Any, app: Any, 
 async def tamper_and_verify(app: Any, sql: str) -> Any:
     async with app.state.engine.begin() as conn:
         await conn.execute(text(sql))
-    key = base64.b64encode(app.state.settings.exchange_signing_key().public_key().public_bytes_raw()).decode()
-    return await verify_database(app.state.settings.effective_database_url, key)
+    return await verify_database(app.state.settings.effective_database_url, public_key(app))
 
 
 async def test_verifier_names_the_first_tampered_entry(api: Api, client: Any, app: Any) -> None:
     await busy_log(api, client, 5)
     size = (await head(client))["tree_size"]
-    key = base64.b64encode(app.state.settings.exchange_signing_key().public_key().public_bytes_raw()).decode()
+    key = public_key(app)
     clean = await verify_database(app.state.settings.effective_database_url, key)
     assert clean.ok and clean.entries == size and clean.heads_checked >= 1
 
@@ -209,12 +225,16 @@ async def test_verifier_names_the_first_tampered_entry(api: Api, client: Any, ap
     assert (await verify_database(app.state.settings.effective_database_url, key)).ok
     deleted = await tamper_and_verify(app, "DELETE FROM audit_entries WHERE seq = 4")
     assert not deleted.ok and deleted.first_bad_seq == 4 and deleted.kind == "deleted"
-    inserted = await tamper_and_verify(
-        app,
-        "INSERT INTO audit_entries (seq, created_at, actor, action, subject_type, subject_id, leaf, "
-        f"leaf_hash) SELECT {size + 100}, created_at, actor, action, subject_type, subject_id, leaf, "
-        "leaf_hash FROM audit_entries WHERE seq = 1",
-    )
+    async with app.state.engine.begin() as conn:  # a copy of entry 1, far beyond the tree
+        await conn.execute(
+            text(
+                "INSERT INTO audit_entries (seq, created_at, actor, action, subject_type, subject_id, leaf, "
+                f"leaf_hash) SELECT {size + 100}, created_at, actor, action, subject_type, subject_id, leaf, "
+                ":digest FROM audit_entries WHERE seq = 1"
+            ),
+            {"digest": hashlib.sha256(b"another leaf hash").digest()},
+        )
+    inserted = await verify_database(app.state.settings.effective_database_url, key)
     assert not inserted.ok
     assert first_changed is not None
     import asyncio

@@ -110,6 +110,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/audit/entries"): "staff",
     ("GET", "/v1/audit/trades/{order_id}"): "staff",
     ("GET", "/v1/audit/export"): "staff",
+    ("GET", "/checkpoint"): "public",  # the log's signed checkpoint (c2sp.org/tlog-checkpoint)
+    ("GET", "/tile/{path:path}"): "public",  # hash tiles reveal no entry
+    ("GET", "/tile/entries/{path:path}"): "staff",  # the entries themselves, as the export
     ("GET", "/v1/alerts"): "staff",
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): "staff",
     ("GET", "/v1/stats"): "staff",  # market statistics for operators, auditors, price authority

@@ -26,9 +26,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.app import create_app
-from market.audit.cli import verify_database
 from market.audit.models import AuditEntry
-from market.audit.service import current_head
+from market.audit.verify_db import verify_database
 from market.catalog.models import Product
 from market.common import clock
 from market.db.migrate import upgrade
@@ -57,9 +56,11 @@ def assert_database_unavailable(response: httpx.Response) -> None:
 
 async def verified_audit_log(app: Any) -> int:
     """Sequence what is pending, sign a head and run the offline verifier over the database."""
-    async with app.state.sessionmaker() as session, session.begin():
-        head = await current_head(session, app.state.settings)
-        size = head.tree_size
+    from tests.api.test_audit_log import publish_now
+
+    outcome = await publish_now(app)
+    assert outcome.consistent, outcome.finding
+    size = outcome.tree_size
     key = base64.b64encode(app.state.settings.exchange_signing_key().public_key().public_bytes_raw()).decode()
     report = await verify_database(app.state.settings.effective_database_url, key)
     assert report.ok, report

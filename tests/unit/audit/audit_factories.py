@@ -29,6 +29,7 @@ def entry(seq: int, note: str = "") -> EntryRecord:
         subject_type="order",
         subject_id=f"order-{seq}",
         payload={"amount_fen": 1000 + seq, "note": note or f"数据 #{seq}"},
+        nonce=f"{seq:024x}",
     ).encode()
     return EntryRecord(seq, leaf, leaf_hash(leaf))
 
@@ -41,7 +42,7 @@ def _changed(record: EntryRecord, changes: dict[str, object]) -> tuple[int, byte
     seq = int(changes.pop("seq", record.seq))  # type: ignore[call-overload]
     if not changes:
         return seq, record.leaf
-    fields = {**asdict(parse_leaf(record.leaf)), **changes}
+    fields = {**asdict(parse_leaf(record.leaf)), "nonce": f"{record.seq:024x}", **changes}
     return seq, entry_leaf(**fields).encode()  # type: ignore[arg-type]
 
 

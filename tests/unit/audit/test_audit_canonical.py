@@ -59,10 +59,25 @@ def fields(**overrides: object) -> dict[str, object]:
 
 
 def test_the_leaf_is_the_documented_object_and_excludes_the_sequence_number() -> None:
-    assert entry_leaf(**fields()) == (  # type: ignore[arg-type]
+    assert entry_leaf(**fields(), nonce="00112233445566778899aabb") == (  # type: ignore[arg-type]
         '{"action":"order.paid","actor":"user-1","created_at":"2026-11-22T10:05:07.000042Z",'
-        '"payload":{"amount_fen":100,"note":"数据"},"subject_id":"o-1","subject_type":"order","v":2}'
+        '"nonce":"00112233445566778899aabb","payload":{"amount_fen":100,"note":"数据"},'
+        '"subject_id":"o-1","subject_type":"order","v":3}'
     )
+
+
+def test_two_entries_saying_the_same_have_different_leaves() -> None:
+    # The nonce: a genuine entry never collides with another, so a duplicate is a replay.
+    first, second = entry_leaf(**fields()), entry_leaf(**fields())  # type: ignore[arg-type]
+    assert first != second and parse_leaf(first) == parse_leaf(second)
+
+
+def test_a_version_2_leaf_without_a_nonce_still_reads() -> None:
+    v2 = (
+        '{"action":"order.paid","actor":"user-1","created_at":"2026-11-22T10:05:07.000042Z",'
+        '"payload":{"amount_fen":100},"subject_id":"o-1","subject_type":"order","v":2}'
+    )
+    assert parse_leaf(v2).payload == {"amount_fen": 100}
 
 
 @pytest.mark.parametrize("name", ["actor", "action", "subject_type", "subject_id"])
@@ -95,8 +110,8 @@ def test_a_version_1_leaf_written_before_leaves_were_stored_still_reads() -> Non
     [
         "not json",
         "[1, 2]",
-        '{"v": 3, "payload": {}}',
-        entry_leaf(**fields()).replace('"v":2', '"v":1'),  # type: ignore[arg-type]  # payload not text
+        '{"v": 4, "payload": {}}',
+        entry_leaf(**fields()).replace('"v":3', '"v":1'),  # type: ignore[arg-type]  # payload not text
         entry_leaf(**fields()).replace('"actor":"user-1",', ""),  # type: ignore[arg-type]
         entry_leaf(**fields()).replace('"user-1"', "7"),  # type: ignore[arg-type]
     ],

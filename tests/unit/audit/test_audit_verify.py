@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from audit_factories import KEY, PUBLIC, edited, entries, entry, head, rewritten
@@ -13,13 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from market.audit.canonical import parse_leaf
 from market.audit.cli import verify_export
 from market.audit.merkle import MemoryNodeSource, inclusion_proof, leaf_hash, root
-from market.audit.verify import (
-    EntryRecord,
-    LogVerifier,
-    export_line,
-    verify_inclusion_proof_offline,
-    verify_log,
-)
+from market.audit.offline import export_line, verify_inclusion_proof_offline
+from market.audit.verify import EntryRecord, LogVerifier, verify_log
 
 LOG = entries(40)
 HEADS = [head(LOG[:n]) for n in (0, 10, 25, 40)]
@@ -52,9 +46,10 @@ def test_an_entry_rewritten_with_its_leaf_hash_is_caught_by_the_signed_root() ->
     forged = list(LOG)
     forged[17] = rewritten(LOG[17], actor="someone-else")
     report = check(forged)
-    # Only the signed heads can see this; they bound it between the heads at 10 and 25.
-    assert not report.ok and (report.first_bad_seq, report.kind) == (10, "root_mismatch")
-    assert "[10, 25)" in report.detail
+    # Only the signed heads can see this; they bound it between the heads at 10 and 25, and no
+    # single entry is named (entry 10 is as intact as any other in the range).
+    assert not report.ok and (report.bad_range, report.kind) == ((10, 25), "root_mismatch")
+    assert report.first_bad_seq is None and "[10, 25)" in report.finding
 
 
 def test_a_deleted_entry_is_named() -> None:
@@ -78,12 +73,12 @@ def test_swapped_entries_are_named_as_reordered() -> None:
 def test_a_swap_inside_the_database_shows_against_the_trees_own_leaves() -> None:
     # The rows exchanged their seq values: read ORDER BY seq, the sequence looks perfect.
     forged = list(LOG)
-    forged[5], forged[6] = replace(LOG[6], seq=5), replace(LOG[5], seq=6)
+    forged[5], forged[6] = LOG[6]._replace(seq=5), LOG[5]._replace(seq=6)
     tree_leaves = {r.seq: r.leaf_hash for r in LOG}
     report = check(forged, tree_leaves=tree_leaves)
     assert not report.ok and (report.first_bad_seq, report.kind) == (5, "reordered")
     without = check(forged)  # without the tree's leaves only the signed root can tell
-    assert (without.first_bad_seq, without.kind) == (0, "root_mismatch")
+    assert (without.bad_range, without.kind) == ((0, 10), "root_mismatch")
 
 
 def test_an_inserted_entry_is_named_and_left_out_of_the_tree() -> None:
@@ -95,9 +90,9 @@ def test_an_inserted_entry_is_named_and_left_out_of_the_tree() -> None:
 
 def test_an_entry_inserted_by_renumbering_the_rest_breaks_the_signed_roots() -> None:
     ghost = rewritten(LOG[30], seq=30, actor="ghost")
-    forged = [*LOG[:30], ghost, *(replace(r, seq=r.seq + 1) for r in LOG[30:39])]
+    forged = [*LOG[:30], ghost, *(r._replace(seq=r.seq + 1) for r in LOG[30:39])]
     report = check(forged)
-    assert not report.ok and (report.first_bad_seq, report.kind) == (25, "root_mismatch")
+    assert not report.ok and (report.bad_range, report.kind) == ((25, 40), "root_mismatch")
 
 
 def test_forged_heads_are_refused_and_a_fork_is_seen() -> None:
@@ -106,7 +101,7 @@ def test_forged_heads_are_refused_and_a_fork_is_seen() -> None:
     assert not report.ok and report.kind == "bad_signature"
     fork = head([*LOG[:9], rewritten(LOG[9], action="order.refunded")])
     report = verify_log(LOG, [*HEADS, fork], PUBLIC)
-    assert not report.ok and (report.first_bad_seq, report.kind) == (0, "root_mismatch")
+    assert not report.ok and (report.bad_range, report.kind) == ((0, 10), "root_mismatch")
 
 
 def test_problems_are_capped_and_the_verifier_stops_early() -> None:
@@ -181,7 +176,7 @@ def test_the_offline_check_refuses_each_lie() -> None:
 def test_a_far_swap_fed_row_by_row_with_its_tree_leaf_is_reordered_at_the_first_seq() -> None:
     # How the service feeds rows: one at a time, each with the tree's leaf at its seq.
     forged = list(LOG)
-    forged[3], forged[31] = replace(LOG[31], seq=3), replace(LOG[3], seq=31)
+    forged[3], forged[31] = LOG[31]._replace(seq=3), LOG[3]._replace(seq=31)
     verifier = LogVerifier(HEADS, PUBLIC)
     for record, original in zip(forged, LOG, strict=True):
         verifier.feed(record, original.leaf_hash)

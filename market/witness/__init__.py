@@ -1,0 +1,1 @@
+"""`market witness`: an independent witness of transparency logs (c2sp.org/tlog-witness)."""
