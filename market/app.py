@@ -18,6 +18,7 @@ from market import routes
 from market.alerts.service import ALERT_THRESHOLDS
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
+from market.audit.publisher import PublishOutcome, publish
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.observability import (
@@ -40,21 +41,24 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
 
 
+async def publish_round(app: FastAPI, *, force: bool = False) -> PublishOutcome:
+    """One audit publisher round for this app, its outcome reported to the metrics and log."""
+    outcome = await publish(app.state.sessionmaker, app.state.settings, app.state.blob_store, force=force)
+    app.state.audit_metrics.observe(outcome)
+    if outcome.finding is not None:
+        logging.getLogger("market.audit").critical("the audit log is stopped: %s", outcome.finding)
+    return outcome
+
+
 async def sign_heads_regularly(app: FastAPI, interval: float) -> None:
     """Run the audit publisher every `interval` seconds: sequence what was committed, and sign
     a checkpoint when the last one is older than MARKET_AUDIT_HEAD_INTERVAL_SECONDS (every
     replica runs this loop; the publisher's lock lets one at a time do the work)."""
-    from market.audit.publisher import publish
-
-    log = logging.getLogger("market.audit")
     while True:
         try:
-            outcome = await publish(app.state.sessionmaker, app.state.settings, app.state.blob_store)
-            app.state.audit_metrics.observe(outcome)
-            if outcome.finding is not None:
-                log.critical("the audit log is stopped: %s", outcome.finding)
+            await publish_round(app)
         except Exception:  # a failed round is retried at the next tick; requests are unaffected
-            log.exception("the audit publisher's round failed")
+            logging.getLogger("market.audit").exception("the audit publisher's round failed")
         await asyncio.sleep(interval)
 
 

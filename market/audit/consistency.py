@@ -54,7 +54,13 @@ class LogStatus:
             raise AuditLogInconsistent(
                 f"The audit log cannot be reconciled, so it is neither extended nor signed and "
                 f"serves no proofs until the database is restored. Found: {self.kind}: {self.detail}",
-                extra={"finding": {"kind": self.kind, "detail": self.detail, "since": self.since}},
+                extra={
+                    "finding": {
+                        "kind": self.kind,
+                        "detail": self.detail,
+                        "since": None if self.since is None else self.since.isoformat(),
+                    }
+                },
             )
 
 

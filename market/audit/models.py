@@ -40,7 +40,12 @@ class AuditEntry(Base):
     mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     mac_key_id: Mapped[str | None] = mapped_column(String(16))
 
-    __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id"),)
+    # AUTOINCREMENT on SQLite: an id is never given twice, not even after the row holding the
+    # largest one was quarantined (removed), so "entry 8" names one entry forever.
+    __table_args__ = (
+        Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class QuarantinedEntry(Base):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from market.app import publish_round
 from market.audit.merkle import verify_consistency, verify_inclusion
 from market.audit.publisher import PublishOutcome, publish
 from market.audit.verify_db import verify_database
@@ -19,11 +20,13 @@ from market.registry.certificates import public_key_from_b64
 from tests.api.factories import Api
 
 
-async def publish_now(app: Any, **options: Any) -> PublishOutcome:
-    """One publisher round, signing a checkpoint whatever the interval (as the periodic loop
-    does once the interval has passed)."""
-    settings = options.pop("settings", app.state.settings)
-    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True, **options)
+async def publish_now(app: Any, settings: Any = None) -> PublishOutcome:
+    """One publisher round as the app's periodic loop runs it, signing a checkpoint whatever the
+    interval (as the loop does once the interval has passed); `settings` to run it otherwise
+    configured (with witnesses, say)."""
+    if settings is None:
+        return await publish_round(app, force=True)
+    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True)
 
 
 def public_key(app: Any) -> str:

@@ -228,7 +228,10 @@ def upgrade() -> None:
         )
     )
     op.drop_table("audit_tree_nodes")
-    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+    # On SQLite the table is rebuilt, now with AUTOINCREMENT: ids are never reused.
+    with op.batch_alter_table(
+        "audit_entries", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(sa.Column("mac", sa.LargeBinary(length=32), nullable=True))
         batch_op.add_column(sa.Column("mac_key_id", sa.String(length=16), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_audit_entries_leaf_hash"), ["leaf_hash"])
