@@ -80,6 +80,15 @@ def _print(report: VerificationReport) -> None:
     raise typer.Exit(1)
 
 
+@audit_app.command("log-vkey")
+def log_vkey_command() -> None:
+    """Print the log's note verifier key (for witnesses and outside verifiers)."""
+    from market.audit.checkpoints import log_verifier
+    from market.settings import get_settings
+
+    typer.echo(log_verifier(get_settings()).vkey())
+
+
 @audit_app.command("verify")
 def verify(
     export: Annotated[
