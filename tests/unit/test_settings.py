@@ -21,6 +21,7 @@ def test_production_refuses_default_secret_and_missing_keys() -> None:
         database_url="postgresql+asyncpg://db/x",
         jwt_secret="s" * 40,
         signing_key="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        root_secret="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     )
     assert ok.mode == "production"
 
