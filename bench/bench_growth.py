@@ -29,9 +29,10 @@ What is bulk-loaded, and why (market/orders/service.py `create_order` is what is
   are not loaded: creating an order only inserts into them (or does not touch them);
 - audit entries, built with `market.audit.log.entry_values` (the service's column values, so
   this keeps working when the columns change) from the loaded orders' lifecycle, COPYed, then
-  sequenced with the sequencer's own `sequence_pending` loop (what `sequence_all` runs) in the
-  same transaction, which holds the sequencer's advisory lock so the server's background
-  sequencer does not interleave: the tree and its proofs stay valid.
+  sequenced with the sequencer's own `reconcile` and `sequence` (what the publisher runs) in the
+  same transaction, which holds the publisher's lock (the log state row) so the server's
+  publisher does not interleave: the tree and its proofs stay valid. The entries are MAC'd
+  with the key of the root secret the script gives the server (BENCH_ROOT).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ from bench_purchase import (  # noqa: E402
     seed,
     write_readme_section,
 )
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
@@ -82,14 +83,20 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 
 from market.alerts.rules import Thresholds  # noqa: E402
 from market.alerts.service import product_history  # noqa: E402
+from market.audit.consistency import locked_state  # noqa: E402
 from market.audit.log import entry_values  # noqa: E402
-from market.audit.sequencer import SEQUENCER_LOCK, sequence_pending  # noqa: E402
+from market.audit.macs import entry_keyring  # noqa: E402
+from market.audit.sequencer import reconcile, sequence  # noqa: E402
 from market.catalog.models import Product  # noqa: E402
 from market.catalog.search import catalogue_query  # noqa: E402
 from market.common.pagination import keyset_page  # noqa: E402
 from market.compliance.rules import RULESET_VERSION, rules_for  # noqa: E402
 from market.orders.models import Order  # noqa: E402
+from market.settings import Settings  # noqa: E402
 
+# The server's root secret, fixed so the entries loaded here carry MACs the server accepts.
+BENCH_ROOT = "YmVuY2gtZ3Jvd3RoLXJvb3Qtc2VjcmV0LTMyLWJ5dGVzISE="
+BENCH_KEYS = entry_keyring(Settings(root_secret=BENCH_ROOT))
 HOT = 5  # API-seeded products at Zipf ranks 1..5 ("bestsellers")
 TAIL = 5  # API-seeded products at the median rank ("long tail")
 PHASE_BUYERS = 20  # API-seeded buyers timing orders, a fresh set per size
@@ -621,9 +628,9 @@ class Loader:
         engine = create_async_engine(self.db_url, poolclass=NullPool)
         try:
             async with AsyncSession(engine) as session, session.begin():
-                # The sequencer's own lock, held while inserting, so the server's background
-                # sequencer waits and the whole backlog is sequenced below, in insert order.
-                await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
+                # The publisher's own lock (the log state row), held while inserting, so the
+                # server's publisher waits and the whole backlog is sequenced below, in order.
+                state = await locked_state(session)
                 raw = await (await session.connection()).get_raw_connection()
                 copy_conn: Any = raw.driver_connection
                 started = time.perf_counter()
@@ -636,8 +643,8 @@ class Loader:
                         columns=columns,
                     )
                 inserted = time.perf_counter()
-                done = 0
-                while step := await sequence_pending(session):  # what sequence_all loops over
+                done, edge = 0, await reconcile(session, state)
+                while step := (await sequence(session, state, edge, BENCH_KEYS)).count:  # as publish does
                     done += step
                     if progress and done % 100_000 < step:
                         rate = done / (time.perf_counter() - inserted)
@@ -715,6 +722,7 @@ def audit_entry(action: str, row: Any, j: int) -> dict[str, Any]:
         subject_type="order",
         subject_id=order_id,
         payload=payload,
+        keys=BENCH_KEYS,
         created_at=row["created_at"] + timedelta(minutes=5 * j),
     )
 
@@ -1145,7 +1153,9 @@ async def main() -> None:
         ap.error("the large sizes must exceed the small ones")
 
     async with scratch_database("market_growth") as (server_url, name, db_url):
-        figures = await run(Server(db_url), server_url, name, db_url, args)
+        server = Server(db_url)
+        server.env["MARKET_ROOT_SECRET"] = BENCH_ROOT  # so the server's MAC key is BENCH_KEYS
+        figures = await run(server, server_url, name, db_url, args)
     print(figures)
     if not args.no_readme:
         write_readme_section("bench_growth.py", figures)
