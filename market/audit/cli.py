@@ -16,11 +16,12 @@ from market.audit.note import Checkpoint, InvalidNote, Verifier, open_checkpoint
 from market.audit.offline import read_export
 from market.audit.tlog_client import verify_tiles
 from market.audit.tree_head import SignedTreeHead
-from market.audit.verify import LogVerifier, VerificationReport
+from market.audit.verify import EntryRecord, LogVerifier, VerificationReport
 from market.audit.verify_db import verify_database
 from market.registry.certificates import public_key_from_b64
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
+BATCH = 4096  # export entries checked together
 
 
 def verify_export(
@@ -42,7 +43,13 @@ def verify_export(
         mac_keys=None if mac_keys is None else mac_keys.keys,
     )
     try:
-        verifier.feed_many(read_export(export))
+        batch: list[EntryRecord] = []
+        for record in read_export(export):
+            batch.append(record)
+            if len(batch) == BATCH:
+                verifier.feed_batch(batch)
+                batch = []
+        verifier.feed_batch(batch)
     except ValueError as exc:
         verifier.report.fail(verifier.expected_seq, "malformed", str(exc))
     return verifier.finish()

@@ -11,6 +11,7 @@ tree were rewritten to match.
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,31 @@ PURPOSE = "audit-entry-mac-v1"
 WRITER_KEY = "audit_entry_key"  # the key in Session.info under which writers find their key
 
 
+class HmacSha256:
+    """HMAC-SHA256 (RFC 2104) under one key, with the keyed inner and outer states computed
+    once: about half the cost of `hmac.digest` per message, which verifiers feel."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+def macers(keys: Mapping[str, bytes]) -> dict[str, HmacSha256]:
+    return {key_id: HmacSha256(key) for key_id, key in keys.items()}
+
+
 @dataclass(frozen=True)
 class EntryKeyring:
     """The audit MAC keys by id; the first is the one writers use now."""
@@ -35,16 +61,18 @@ class EntryKeyring:
     def current_id(self) -> str:
         return next(iter(self.keys))
 
+    @functools.cached_property
+    def _macers(self) -> dict[str, HmacSha256]:
+        return macers(self.keys)
+
     def mac(self, leaf: bytes) -> tuple[str, bytes]:
         """(key id, MAC) of a new entry's leaf under the current key."""
         key_id = self.current_id
-        return key_id, hmac.digest(self.keys[key_id], leaf, "sha256")
+        return key_id, self._macers[key_id](leaf)
 
     def verifies(self, key_id: str | None, leaf: bytes, mac: bytes | None) -> bool:
-        key = self.keys.get(key_id or "")
-        return (
-            key is not None and mac is not None and hmac.compare_digest(hmac.digest(key, leaf, "sha256"), mac)
-        )
+        macer = self._macers.get(key_id or "")
+        return macer is not None and mac is not None and hmac.compare_digest(macer(leaf), mac)
 
 
 def entry_keyring(settings: Settings, *, create: bool = True) -> EntryKeyring:

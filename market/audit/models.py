@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db.base import Base, utcnow
@@ -44,6 +44,14 @@ class AuditEntry(Base):
     # largest one was quarantined (removed), so "entry 8" names one entry forever.
     __table_args__ = (
         Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+        # The sequencer's queue: only entries not yet sequenced, so finding them stays cheap
+        # however long the log grows (an index on seq holds every sequenced entry before them).
+        Index(
+            "ix_audit_entries_pending",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

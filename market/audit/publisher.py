@@ -48,10 +48,11 @@ class PublishOutcome:
         return self.finding is None
 
 
-async def _sequence_all(
+async def sequence_all(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, outcome: PublishOutcome
 ) -> bool:
-    """Reconcile and sequence in batches; False while a witness refusal holds the log."""
+    """Reconcile and sequence what is committed, in batches (one transaction each, holding the
+    state row); False while a witness refusal holds the log."""
     keys = entry_keyring(settings)
     for _ in range(MAX_BATCHES):
         async with sessionmaker() as session, session.begin():
@@ -117,7 +118,7 @@ async def publish(
     publish it. What cannot be reconciled stops the log (see `market.audit.consistency`)."""
     outcome = PublishOutcome()
     try:
-        if await _sequence_all(sessionmaker, settings, outcome):
+        if await sequence_all(sessionmaker, settings, outcome):
             await _sign_if_due(sessionmaker, settings, outcome, force)
         async with sessionmaker() as session:
             head = await checkpoints.latest_head(session)

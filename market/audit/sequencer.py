@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +26,7 @@ from market.audit.tree_models import LogState, TreeHead
 from market.audit.tree_store import load_tiles, root_at, save_tiles
 from market.common.clock import now
 
-BATCH = 5000
+BATCH = 20000
 
 
 @dataclass
@@ -128,30 +127,38 @@ def _genuine(
     return None
 
 
-QUEUED = (
-    AuditEntry.id,
-    AuditEntry.created_at,
-    AuditEntry.actor,
-    AuditEntry.action,
-    AuditEntry.subject_type,
-    AuditEntry.subject_id,
-    AuditEntry.leaf,
-    AuditEntry.leaf_hash,
-    AuditEntry.mac,
-    AuditEntry.mac_key_id,
+# What the sequencer checks of each queued entry: a plain table read (no ORM objects, no type
+# conversions), since it runs for every entry of the log.
+QUEUED = text(
+    "SELECT id, leaf, leaf_hash, mac, mac_key_id FROM audit_entries WHERE seq IS NULL ORDER BY id LIMIT :n"
+)
+COPIED = (
+    "id",
+    "created_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "leaf",
+    "leaf_hash",
+    "mac",
+    "mac_key_id",
 )
 
 
-async def quarantine(session: AsyncSession, entries: list[tuple[Any, str]]) -> list[int]:
+async def quarantine(session: AsyncSession, refused: dict[int, str]) -> list[int]:
     """Move refused entries out of the log's queue and record, in the log, that they were."""
     from market.alerts.service import raise_alert
 
     at = now()
-    rows = [{**e._asdict(), "reason": why, "quarantined_at": at} for e, why in entries]
-    ids = [e.id for e, _ in entries]
+    columns = [getattr(AuditEntry, name) for name in COPIED]
+    entries = (await session.execute(select(*columns).where(AuditEntry.id.in_(refused)))).all()
+    rows = [{**e._asdict(), "reason": refused[e.id], "quarantined_at": at} for e in entries]
+    ids = [e.id for e in entries]
     await session.execute(insert(QuarantinedEntry), rows)
     await session.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
-    for entry, why in entries:
+    for entry in entries:
+        why = refused[entry.id]
         evidence = {"entry_id": entry.id, "leaf_hash": bytes(entry.leaf_hash).hex(), "reason": why}
         await record(
             session,
@@ -176,27 +183,24 @@ async def sequence(
     session: AsyncSession, state: LogState, edge: TileEdge, keys: EntryKeyring, batch: int = BATCH
 ) -> Sequenced:
     """Sequence up to `batch` committed entries onto the (reconciled) tree."""
-    pending = (
-        await session.execute(
-            select(*QUEUED).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(batch)
-        )
-    ).all()
+    pending = (await session.execute(QUEUED, {"n": batch})).all()
     done = Sequenced()
-    genuine: list[Any] = []  # rows of QUEUED
-    refused: list[tuple[Any, str]] = []
-    for entry in pending:
-        why = _genuine(keys, entry.leaf, entry.leaf_hash, entry.mac, entry.mac_key_id)
+    ids: list[int] = []
+    leaves: list[bytes] = []
+    refused: dict[int, str] = {}
+    for entry_id, leaf, digest, mac, key_id in pending:
+        why = _genuine(keys, leaf, digest, mac, key_id)
         if why is None:
-            genuine.append(entry)
+            ids.append(entry_id)
+            leaves.append(bytes(digest))
         else:
-            refused.append((entry, why))
+            refused[entry_id] = why
     if refused:
         done.quarantined = await quarantine(session, refused)
-    if not genuine:
+    if not ids:
         return done
     size = state.tree_size
-    ids = [entry.id for entry in genuine]
-    seqs = list(range(size, size + len(genuine)))
+    seqs = list(range(size, size + len(ids)))
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text(
@@ -209,7 +213,7 @@ async def sequence(
         await session.execute(
             update(AuditEntry), [{"id": i, "seq": s} for i, s in zip(ids, seqs, strict=True)]
         )
-    await save_tiles(session, edge.append(bytes(entry.leaf_hash) for entry in genuine))
+    await save_tiles(session, edge.append(leaves))
     state.tree_size, state.root = edge.size, edge.root()
-    done.count = len(genuine)
+    done.count = len(ids)
     return done

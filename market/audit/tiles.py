@@ -147,20 +147,28 @@ class TileEdge:
     def append(self, leaf_hashes: Iterable[bytes]) -> dict[TileKey, bytes]:
         """Append leaves; returns each tile that changed, `(level, index) -> its hashes`."""
         changed: dict[TileKey, bytes] = {}
+        partial: dict[TileKey, int] = {}  # tiles still on the edge: read once, at the end
+        edge, size, full = self.edge, self.size, WIDTH * HASH_SIZE
         for leaf in leaf_hashes:
             digest, level = leaf, 0
             while True:
-                tile = self.edge.setdefault(level, bytearray())
+                tile = edge.get(level)
+                if tile is None:
+                    tile = edge[level] = bytearray()
                 tile += digest
                 # The tile at `level` that holds leaf number `size` (the one being appended).
-                index = self.size >> (HEIGHT * (level + 1))
-                changed[(level, index)] = bytes(tile)
-                if len(tile) < WIDTH * HASH_SIZE:
+                key = (level, size >> (HEIGHT * (level + 1)))
+                if len(tile) < full:
+                    partial[key] = level
                     break
-                digest = perfect_root(split_hashes(bytes(tile)))
-                self.edge[level] = bytearray()
+                partial.pop(key, None)
+                changed[key] = data = bytes(tile)  # now full: it never changes again
+                digest = perfect_root(split_hashes(data))
+                edge[level] = bytearray()
                 level += 1
-            self.size += 1
+            size += 1
+        self.size = size
+        changed.update((key, bytes(edge[level])) for key, level in partial.items())
         return changed
 
     def root(self) -> bytes:

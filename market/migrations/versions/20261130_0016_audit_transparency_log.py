@@ -235,6 +235,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("mac", sa.LargeBinary(length=32), nullable=True))
         batch_op.add_column(sa.Column("mac_key_id", sa.String(length=16), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_audit_entries_leaf_hash"), ["leaf_hash"])
+        batch_op.create_index(
+            "ix_audit_entries_pending",
+            ["id"],
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        )
 
 
 def _nodes_of_tile(level: int, index: int, data: bytes) -> Iterator[dict[str, object]]:
@@ -248,6 +254,7 @@ def _nodes_of_tile(level: int, index: int, data: bytes) -> Iterator[dict[str, ob
 
 def downgrade() -> None:
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entries_pending")
         batch_op.drop_constraint(batch_op.f("uq_audit_entries_leaf_hash"), type_="unique")
         batch_op.drop_column("mac_key_id")
         batch_op.drop_column("mac")
