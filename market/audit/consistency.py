@@ -28,18 +28,22 @@ STATE_ID = 1
 ALERT_KIND = "audit_log_inconsistent"
 
 
-class LogInconsistent(Exception):
-    """The log cannot be reconciled: `kind` (deleted, inserted, changed_leaf, missing_tile,
-    changed_tile, rolled_back, witness_refused, ...) and what exactly was found."""
-
-    def __init__(self, kind: str, detail: str, seq: int | None = None) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind, self.detail, self.seq = kind, detail, seq
-
-
 class AuditLogInconsistent(MarketError):
     code, title, status = "audit-log-inconsistent", "Audit log inconsistent", 503
     headers = {"Retry-After": "60"}  # noqa: RUF012 (a constant of the class)
+
+
+class LogInconsistent(AuditLogInconsistent):
+    """The log cannot be reconciled: `kind` (deleted, inserted, changed_leaf, missing_tile,
+    changed_tile, rolled_back, witness_refused, ...) and what exactly was found. Raised in a
+    request (a read finding a tile or an entry gone), it answers 503 like a stopped log."""
+
+    def __init__(self, kind: str, detail: str, seq: int | None = None) -> None:
+        super().__init__(
+            f"The audit log cannot be reconciled: {kind}: {detail}",
+            extra={"finding": {"kind": kind, "detail": detail, "seq": seq}},
+        )
+        self.kind, self.detail, self.seq = kind, detail, seq
 
 
 @dataclass(frozen=True)

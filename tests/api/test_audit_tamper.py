@@ -257,3 +257,19 @@ async def test_a_consistent_rewrite_is_pinned_to_its_entry_by_the_macs(
     assert outcome.finding is not None and outcome.finding.kind == "changed_tile"
     assert (await client.get("/checkpoint")).status_code == 503
     assert hashlib.sha256(kept.read_bytes()).digest()  # the saved checkpoint still pins the old root
+
+
+async def test_a_missing_tile_is_a_503_even_before_the_publisher_looks(
+    api: Api, client: Any, app: Any
+) -> None:
+    await busy_log(api, client, 3)
+    assert (await publish_now(app)).consistent
+    auditor = await api.staff("auditor")
+    await sql(app, "DELETE FROM audit_tiles")
+    proof = await client.get("/v1/audit/proofs/inclusion?seq=0&tree_size=3", headers=auditor)
+    assert proof.status_code == 503 and proof.json()["finding"]["kind"] == "missing_tile", proof.text
+    consistency = await client.get("/v1/audit/proofs/consistency?first=1&second=3")
+    assert consistency.status_code == 503
+    outcome = await publish_now(app)
+    assert outcome.finding is not None and outcome.finding.kind == "missing_tile"
+    assert_stopped(await audit_gets(client, auditor), "missing_tile")
