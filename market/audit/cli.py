@@ -14,9 +14,11 @@ import typer
 from market.audit.macs import EntryKeyring, optional_keyring
 from market.audit.note import Checkpoint, InvalidNote, Verifier, open_checkpoint
 from market.audit.offline import read_export
+from market.audit.records import EntryRecord
+from market.audit.report import VerificationReport
 from market.audit.tlog_client import verify_tiles
 from market.audit.tree_head import SignedTreeHead
-from market.audit.verify import EntryRecord, LogVerifier, VerificationReport
+from market.audit.verify import LogVerifier
 from market.audit.verify_db import verify_database
 from market.registry.certificates import public_key_from_b64
 

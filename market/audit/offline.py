@@ -18,8 +18,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from market.audit.merkle import verify_inclusion
+from market.audit.records import EntryRecord
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
-from market.audit.verify import EntryRecord
 
 
 def export_line(

@@ -18,8 +18,9 @@ import httpx
 
 from market.audit.merkle import consistency_nodes, consistency_proof, inclusion_nodes, inclusion_proof
 from market.audit.note import Checkpoint, InvalidNote, Note, Verifier, cosigners, open_checkpoint
+from market.audit.report import VerificationReport
 from market.audit.tiles import HEIGHT, WIDTH, TileKey, TileNodes, tile_path, tiles_for_nodes, unbundle
-from market.audit.verify import LogVerifier, VerificationReport
+from market.audit.verify import LogVerifier
 
 AHEAD = 8  # entry bundles fetched concurrently
 

@@ -22,138 +22,21 @@ problem with the smallest seq if any (`first_bad_seq`), otherwise the first head
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from market.audit.canonical import LeafFields, parse_leaf
 from market.audit.macs import macers
-from market.audit.merkle import EMPTY_ROOT, fold_right, leaf_hash
+from market.audit.merkle import fold_right
 from market.audit.note import Checkpoint
+from market.audit.records import EntryRecord
+from market.audit.report import VerificationReport
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
 
-ENTRY_KINDS = frozenset({"edited", "deleted", "reordered", "inserted", "malformed", "forged"})
 PROGRESS_EVERY = 1 << 16
 MAX_PENDING = 1024  # unmatched tree-leaf mismatches remembered to recognise a swap
-
-# Fields of an entry that a reader may be shown beside its leaf; each must agree with the leaf.
-SHOWN_FIELDS = ("created_at", "actor", "action", "subject_type", "subject_id", "payload")
-
-
-class EntryRecord(NamedTuple):
-    """One stored audit entry as the verifier needs it (a tuple: readers make millions)."""
-
-    seq: int
-    leaf: bytes  # the canonical leaf bytes, exactly as stored and hashed
-    leaf_hash: bytes
-    mac: bytes | None = None
-    mac_key_id: str | None = None
-    entry_id: int | None = None
-    tree_leaf: bytes | None = None  # the leaf the tree holds at `seq`, when the reader knows it
-
-    @classmethod
-    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> EntryRecord:
-        """From an export line or an API entry: `seq`, `leaf` (text), `leaf_hash` (hex), and
-        `mac`, `mac_key_id`, `id` when present. Fields shown beside the leaf (actor, payload,
-        ...) must say what the leaf says, else ValueError."""
-        row = json.loads(data) if isinstance(data, str | bytes) else data
-        leaf = row["leaf"]
-        if not isinstance(leaf, str):
-            raise ValueError("leaf must be the entry's canonical JSON text")
-        shown = {name: row[name] for name in SHOWN_FIELDS if name in row}
-        if shown and (name := _first_disagreeing(parse_leaf(leaf), shown)) is not None:
-            raise ValueError(f"the entry's {name} disagrees with its leaf")
-        digest, mac = row.get("leaf_hash"), row.get("mac")
-        return cls(
-            int(row["seq"]),
-            leaf.encode("utf-8"),
-            bytes.fromhex(digest) if isinstance(digest, str) else bytes(digest or b""),
-            bytes.fromhex(mac) if isinstance(mac, str) else None,
-            row.get("mac_key_id"),
-            row.get("id"),
-        )
-
-    def recomputed_leaf_hash(self) -> bytes:
-        return leaf_hash(self.leaf)
-
-
-def _agrees(shown: object, signed: object) -> bool:
-    if isinstance(signed, datetime):
-        if isinstance(shown, str):
-            try:
-                shown = datetime.fromisoformat(shown)
-            except ValueError:
-                return False
-        return isinstance(shown, datetime) and shown.tzinfo is not None and shown == signed
-    return shown == signed
-
-
-def _first_disagreeing(signed: LeafFields, shown: Mapping[str, object]) -> str | None:
-    """The first of the `shown` fields that does not say what the leaf says, if any."""
-    return next((name for name, value in shown.items() if not _agrees(value, getattr(signed, name))), None)
-
-
-def index_disagreement(leaf: bytes | str, columns: Mapping[str, object]) -> str | None:
-    """Why the indexed columns (created_at, actor, action, subject) no longer say what the leaf
-    says, if they don't: a changed column would silently steer filters and a trade's history."""
-    try:
-        signed = parse_leaf(leaf)
-    except ValueError as exc:
-        return f"the stored leaf cannot be read ({exc})"
-    name = _first_disagreeing(signed, columns)
-    return None if name is None else f"the {name} column no longer says what the entry says"
-
-
-@dataclass
-class VerificationReport:
-    ok: bool = True
-    entries: int = 0  # entries read
-    tree_size: int = 0  # leaves in the rebuilt tree
-    root_hash: str = EMPTY_ROOT.hex()
-    heads_checked: int = 0
-    unsigned_entries: int = 0  # entries after the last verified head: intact but not yet signed
-    first_bad_seq: int | None = None  # the first entry found wrong (entry-level findings)
-    bad_range: tuple[int, int] | None = None  # [a, b): a signed root no longer matches
-    kind: str | None = None
-    detail: str = ""
-    problems: list[str] = field(default_factory=list)
-    problem_count: int = 0
-    forged_ids: list[int] = field(default_factory=list)  # entries whose MAC does not verify
-    notes: list[str] = field(default_factory=list)  # intact, but worth knowing (quarantines, ...)
-    max_problems: int = field(default=20, repr=False)
-
-    def fail(self, seq: int | None, kind: str, detail: str, bad_range: tuple[int, int] | None = None) -> None:
-        self.problem_count += 1
-        if len(self.problems) < self.max_problems:
-            where = f"seq {seq}" if bad_range is None else f"seqs [{bad_range[0]}, {bad_range[1]})"
-            self.problems.append(f"{kind} at {where}: {detail}")
-        if self.ok or _rank(seq, kind, bad_range) < _rank(self.first_bad_seq, self.kind, self.bad_range):
-            self.ok, self.kind, self.detail = False, kind, detail
-            self.first_bad_seq = seq if kind in ENTRY_KINDS else None
-            self.bad_range = bad_range
-
-    @property
-    def finding(self) -> str:
-        """The primary finding, in words."""
-        if self.ok:
-            return "log intact"
-        if self.first_bad_seq is not None:
-            return f"first bad sequence number {self.first_bad_seq} ({self.kind}): {self.detail}"
-        if self.bad_range is not None:
-            return (
-                f"{self.kind}: an entry in [{self.bad_range[0]}, {self.bad_range[1]}) is wrong: {self.detail}"
-            )
-        return f"{self.kind}: {self.detail}"
-
-
-def _rank(seq: int | None, kind: str | None, bad_range: tuple[int, int] | None) -> tuple[int, float]:
-    if kind in ENTRY_KINDS:
-        return (0, float("inf") if seq is None else seq)
-    return (1, float("inf") if bad_range is None else bad_range[0])
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from market.audit.canonical import rfc3339_utc
 from market.audit.macs import EntryKeyring
 from market.audit.merkle import HASH_SIZE
 from market.audit.note import Checkpoint
+from market.audit.report import VerificationReport
 from market.audit.tiles import WIDTH
 from market.audit.tree_head import SignedTreeHead
-from market.audit.verify import LogVerifier, VerificationReport
+from market.audit.verify import LogVerifier
 from market.audit.verify_pg import COLUMNS, columns_disagree, stream_entries
 from market.registry.certificates import public_key_from_b64
 

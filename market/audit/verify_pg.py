@@ -20,8 +20,10 @@ import asyncpg
 
 from market.audit.macs import macers
 from market.audit.merkle import HASH_SIZE
+from market.audit.records import index_disagreement
+from market.audit.report import VerificationReport
 from market.audit.tiles import WIDTH
-from market.audit.verify import LogVerifier, VerificationReport, index_disagreement
+from market.audit.verify import LogVerifier
 
 COLUMNS = "seq, id, leaf_hash, mac, mac_key_id, created_at, leaf, actor, action, subject_type, subject_id"
 ENTRIES = f"SELECT {COLUMNS} FROM audit_entries WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from market.audit.canonical import entry_leaf, parse_leaf
 from market.audit.merkle import leaf_hash, root
+from market.audit.records import EntryRecord
 from market.audit.tree_head import SignedTreeHead, sign_tree_head
-from market.audit.verify import EntryRecord
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 PUBLIC = KEY.public_key()

@@ -13,7 +13,8 @@ from market.audit.canonical import parse_leaf
 from market.audit.cli import verify_export
 from market.audit.merkle import MemoryNodeSource, inclusion_proof, leaf_hash, root
 from market.audit.offline import export_line, verify_inclusion_proof_offline
-from market.audit.verify import EntryRecord, LogVerifier, verify_log
+from market.audit.records import EntryRecord
+from market.audit.verify import LogVerifier, verify_log
 
 LOG = entries(40)
 HEADS = [head(LOG[:n]) for n in (0, 10, 25, 40)]

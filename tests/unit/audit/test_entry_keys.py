@@ -17,7 +17,8 @@ from market.audit.canonical import entry_leaf
 from market.audit.macs import PURPOSE, EntryKeyring, entry_keyring, optional_keyring
 from market.audit.merkle import leaf_hash
 from market.audit.offline import export_line, read_export
-from market.audit.verify import EntryRecord, verify_log
+from market.audit.records import EntryRecord
+from market.audit.verify import verify_log
 from market.common.keys import RootSecretMissing, derive_key, key_id, keyring, root_secret
 from market.settings import Settings
 
