@@ -46,7 +46,7 @@ def verify_export(
     )
     try:
         batch: list[EntryRecord] = []
-        for record in read_export(export):
+        for record in read_export(export, macs=mac_keys is not None):
             batch.append(record)
             if len(batch) == BATCH:
                 verifier.feed_batch(batch)
