@@ -81,8 +81,12 @@ async def _sign_if_due(
         state = await locked_state(session)
         latest = await checkpoints.latest_head(session)
         if latest is not None and latest.tree_size == state.tree_size and latest.note is not None:
-            outcome.skipped = "the tree has not grown since the last checkpoint"
-            return
+            cosigned = len(await checkpoints.cosignatures(session, latest.id))
+            if cosigned >= latest.witness_quorum:
+                outcome.skipped = "the tree has not grown since the last checkpoint"
+                return
+            # Without its quorum (a witness was down), it is signed afresh once the interval
+            # passed, and offered to the witnesses again.
         if not force and state.checkpointed_at is not None and now() - state.checkpointed_at < interval:
             outcome.skipped = "the last checkpoint is more recent than the interval"
             return
@@ -118,13 +122,18 @@ async def publish(
     publish it. What cannot be reconciled stops the log (see `market.audit.consistency`)."""
     outcome = PublishOutcome()
     try:
-        if await sequence_all(sessionmaker, settings, outcome):
+        held_by_witnesses = not await sequence_all(sessionmaker, settings, outcome)
+        if not held_by_witnesses:
             await _sign_if_due(sessionmaker, settings, outcome, force)
         async with sessionmaker() as session:
             head = await checkpoints.latest_head(session)
         if head is None or head.note is None:
             return outcome
         await _mirror(sessionmaker, store, head)
+        # A new checkpoint goes to the witnesses and then out; a stopped log offers its last
+        # one again (only the witnesses accepting it can clear that stop). Otherwise nothing.
+        if outcome.checkpoint_size is None and not held_by_witnesses:
+            return outcome
         await gather_cosignatures(sessionmaker, settings, head, outcome, http)
         async with sessionmaker() as session:
             latest = await checkpoints.latest_head(session)

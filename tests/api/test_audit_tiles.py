@@ -87,17 +87,19 @@ async def live_url(app: Any) -> AsyncIterator[str]:
 
 def in_process_witnesses(
     app: Any, tmp_path: Path, names: list[str]
-) -> tuple[list[WitnessEndpoint], httpx.AsyncClient]:
-    """Witnesses trusting this exchange's log key, reached over an ASGI transport each."""
+) -> tuple[list[WitnessEndpoint], dict[str, httpx.AsyncBaseTransport]]:
+    """Witnesses trusting this exchange's log key, each reached over its own ASGI transport
+    (mount them on an httpx client: `httpx.AsyncClient(mounts=...)`)."""
     log = log_verifier(app.state.settings)
-    endpoints, mounts = [], {}
+    endpoints: list[WitnessEndpoint] = []
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
     for name in names:
         signer = Signer(name, "cosignature", Ed25519PrivateKey.generate())
-        witness = Witness(signer, {log.name: log}, WitnessState(tmp_path / f"{name}.db"))
+        witness = Witness(signer, {log.name: log}, WitnessState(tmp_path / f"{name.replace('/', '_')}.db"))
         host = name.replace("/", ".")
         endpoints.append(WitnessEndpoint(name=name, url=f"http://{host}", vkey=signer.verifier.vkey()))
         mounts[f"http://{host}"] = httpx.ASGITransport(app=witness_app(witness))
-    return endpoints, httpx.AsyncClient(mounts=mounts)
+    return endpoints, mounts
 
 
 async def test_the_checkpoint_is_a_signed_note_and_the_json_head_a_view_of_it(
@@ -187,7 +189,8 @@ async def test_tiles_and_bundles_follow_the_spec(api: Api, client: Any, app: Any
 async def test_an_outsider_verifies_everything_from_the_tiles(
     api: Api, client: Any, app: Any, fresh_store: None, tmp_path: Path
 ) -> None:
-    endpoints, witness_http = in_process_witnesses(app, tmp_path, ["w1.example/a", "w2.example/b"])
+    endpoints, mounts = in_process_witnesses(app, tmp_path, ["w1.example/a", "w2.example/b"])
+    witness_http = httpx.AsyncClient(mounts=mounts)
     settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
     await write_entries(app, 20)
     outcome = await publish_now_with(app, settings, witness_http)
@@ -228,7 +231,8 @@ def readme_snippet() -> str:
 async def test_the_readme_outsider_check_runs_against_a_live_exchange(
     api: Api, client: Any, app: Any, fresh_store: None, tmp_path: Path, live_url: str
 ) -> None:
-    endpoints, witness_http = in_process_witnesses(app, tmp_path, ["w1.example/a", "w2.example/b"])
+    endpoints, mounts = in_process_witnesses(app, tmp_path, ["w1.example/a", "w2.example/b"])
+    witness_http = httpx.AsyncClient(mounts=mounts)
     settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
     await write_entries(app, 30)
     assert (await publish_now_with(app, settings, witness_http)).quorum_met
@@ -266,3 +270,27 @@ async def test_the_readme_outsider_check_runs_against_a_live_exchange(
     assert result.exit_code == 0 and "log intact" in result.output, result.output
     assert "cosigned by w1.example/a, w2.example/b" in result.output
     await witness_http.aclose()
+
+
+async def test_a_checkpoint_without_its_quorum_is_marked_so_and_offered_again(
+    client: Any, app: Any, fresh_store: None, tmp_path: Path
+) -> None:
+    endpoints, mounts = in_process_witnesses(app, tmp_path, ["w1.example/a", "w2.example/b"])
+    settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
+    both = httpx.AsyncClient(mounts=mounts)
+    one_down = httpx.AsyncClient(mounts={"http://w1.example.a": mounts["http://w1.example.a"]})
+    await write_entries(app, 7)
+    partly = await publish_now_with(app, settings, one_down)
+    # An unreachable witness is not a refusal: the log goes on, its checkpoint marked unwitnessed.
+    assert partly.consistent and partly.quorum_met is False and partly.cosigned_by == ["w1.example/a"]
+    head = (await client.get("/v1/audit/tree-head")).json()
+    assert head["witnesses"] == {"quorum": 2, "cosigned_by": ["w1.example/a"], "quorum_met": False}
+    again = await publish_now_with(app, settings, both)  # the tree did not grow: signed afresh, offered again
+    assert (
+        again.checkpoint_size == 7
+        and again.quorum_met
+        and again.cosigned_by == ["w1.example/a", "w2.example/b"]
+    )
+    assert (await client.get("/v1/audit/tree-head")).json()["witnesses"]["quorum_met"] is True
+    await one_down.aclose()
+    await both.aclose()
