@@ -61,7 +61,7 @@ from market.audit.merkle import TreeBuilder, consistency_proof, inclusion_proof,
 from market.audit.models import AuditEntry  # noqa: E402
 from market.audit.offline import export_line  # noqa: E402
 from market.audit.publisher import PublishOutcome, publish, sequence_all  # noqa: E402
-from market.audit.sequencer import BATCH  # noqa: E402
+from market.audit.sequencer import BATCH, COPIED  # noqa: E402
 from market.audit.tlog_client import verify_tiles  # noqa: E402
 from market.audit.verify_db import verify_database  # noqa: E402
 from market.audit.verify_pg import ENTRIES  # noqa: E402
@@ -73,17 +73,7 @@ from market.storage import BlobStore  # noqa: E402
 
 BENCH_ROOT = "YmVuY2gtYXVkaXQtcm9vdC1zZWNyZXQtMzItYnl0ZXMhIQ=="
 SIGNING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-COLUMNS = [
-    "created_at",
-    "actor",
-    "action",
-    "subject_type",
-    "subject_id",
-    "leaf",
-    "leaf_hash",
-    "mac",
-    "mac_key_id",
-]
+COLUMNS = list(COPIED[1:])  # an entry's columns as a writer inserts them (all but its id)
 TYPES = ["timestamptz", "varchar", "varchar", "varchar", "varchar", "text", "bytea", "bytea", "varchar"]
 ACTIONS = ("order.created", "order.paid", "licence.issued", "listing.published", "grant.revoked")
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -63,6 +63,19 @@ async def sql(app: Any, statement: str, **params: Any) -> Any:
         return await conn.execute(text(statement), params)
 
 
+async def rebuild_tree(app: Any, leaves: list[bytes]) -> None:
+    """Recompute every tile and the recorded size and root from these leaves, as a database
+    administrator covering a rewrite would."""
+    edge = TileEdge()
+    tiles = edge.append(leaves)
+    await sql(app, "DELETE FROM audit_tiles")
+    for (level, index), data in tiles.items():
+        await sql(
+            app, "INSERT INTO audit_tiles (level, idx, hashes) VALUES (:l, :i, :h)", l=level, i=index, h=data
+        )
+    await sql(app, "UPDATE audit_log_state SET tree_size = :n, root = :r", n=edge.size, r=edge.root())
+
+
 async def audit_gets(client: Any, auditor: dict[str, str]) -> dict[str, Any]:
     """Every audit endpoint that states something about the log, as a caller sees it."""
     urls = [
@@ -234,15 +247,7 @@ async def test_a_consistent_rewrite_is_pinned_to_its_entry_by_the_macs(
         h=leaf_hash(changed),
         id=victim.id,
     )
-    leaves = [leaf_hash(changed) if r.id == victim.id else bytes(r.leaf_hash) for r in rows]
-    edge = TileEdge()
-    tiles = edge.append(leaves)
-    await sql(app, "DELETE FROM audit_tiles")
-    for (level, index), data in tiles.items():
-        await sql(
-            app, "INSERT INTO audit_tiles (level, idx, hashes) VALUES (:l, :i, :h)", l=level, i=index, h=data
-        )
-    await sql(app, "UPDATE audit_log_state SET root = :r", r=edge.root())
+    await rebuild_tree(app, [leaf_hash(changed) if r.id == victim.id else bytes(r.leaf_hash) for r in rows])
 
     url, key = app.state.settings.effective_database_url, public_key(app)
     without_key = await verify_database(url, key)

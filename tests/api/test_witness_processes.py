@@ -17,15 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from market.audit.checkpoints import log_verifier
 from market.audit.log import record
 from market.audit.models import AuditEntry
 from market.audit.publisher import PublishOutcome, publish
-from market.audit.tiles import TileEdge
 from market.settings import WitnessEndpoint
 from tests.api.factories import Api
+from tests.api.test_audit_tamper import rebuild_tree, sql
 
 MARKET = [sys.executable, "-m", "market.cli"]
 
@@ -86,11 +86,6 @@ async def publish_with(app: Any, endpoints: list[WitnessEndpoint]) -> PublishOut
     return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True)
 
 
-async def sql(app: Any, statement: str, **params: Any) -> None:
-    async with app.state.engine.begin() as conn:
-        await conn.execute(text(statement), params)
-
-
 async def rewrite_without(app: Any, seq: int) -> None:
     """What an insider with the database would do to erase entry `seq` for good: delete it,
     renumber the rest, rebuild the tree and drop the checkpoints that remember the old one."""
@@ -100,16 +95,9 @@ async def rewrite_without(app: Any, seq: int) -> None:
     async with app.state.sessionmaker() as session:
         stmt = select(AuditEntry.leaf_hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq)
         leaves = [bytes(h) for h in (await session.execute(stmt)).scalars()]
-    edge = TileEdge()
-    tiles = edge.append(leaves)
-    await sql(app, "DELETE FROM audit_tiles")
-    for (level, index), data in tiles.items():
-        await sql(
-            app, "INSERT INTO audit_tiles (level, idx, hashes) VALUES (:l, :i, :h)", l=level, i=index, h=data
-        )
+    await rebuild_tree(app, leaves)
     await sql(app, "DELETE FROM audit_cosignatures")
     await sql(app, "DELETE FROM audit_tree_heads")
-    await sql(app, "UPDATE audit_log_state SET tree_size = :n, root = :r", n=edge.size, r=edge.root())
 
 
 async def test_two_witness_processes_cosign_a_growing_log_and_refuse_a_rewritten_one(
