@@ -124,7 +124,8 @@ def verify(
     from market.settings import get_settings
 
     settings = get_settings()
-    key = public_key or settings.exchange_public_key_b64()
+    # The exchange's own key only when none is given (reading it may create one, embedded).
+    key = public_key or ("" if log_vkey and tiles else settings.exchange_public_key_b64())
     log = _log_verifier(log_vkey, key, settings.log_origin)
     trusted = _trusted(checkpoint or [], log)
     mac_keys = optional_keyring(settings) if macs and tiles is None else None
