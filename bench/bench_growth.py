@@ -81,7 +81,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E4
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from market.alerts.rules import Thresholds  # noqa: E402
-from market.alerts.service import product_history  # noqa: E402
+from market.orders.repository import product_history  # noqa: E402
 from market.audit.log import entry_values  # noqa: E402
 from market.audit.sequencer import SEQUENCER_LOCK, sequence_pending  # noqa: E402
 from market.catalog.models import Product  # noqa: E402

@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from market import routes
-from market.alerts.service import ALERT_THRESHOLDS
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.observability import (
@@ -23,8 +22,9 @@ from market.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
-from market.payments.provider import OfflineProvider, PaymentProvider
+from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
+from market.runtime import Runtime
 from market.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -36,7 +36,7 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
 
 
-async def sign_heads_regularly(app: FastAPI, interval: int) -> None:
+async def sign_heads_regularly(runtime: Runtime, interval: int) -> None:
     """Sequence new audit entries and sign a tree head every `interval` seconds."""
     from market.audit.service import current_head
 
@@ -44,8 +44,8 @@ async def sign_heads_regularly(app: FastAPI, interval: int) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            async with app.state.sessionmaker() as session, session.begin():
-                await current_head(session, app.state.settings)
+            async with runtime.sessionmaker() as session, session.begin():
+                await current_head(session, runtime.settings)
         except Exception:  # a failed round is retried at the next tick; requests are unaffected
             log.exception("signing the audit tree head failed")
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         heads = None
         if settings.audit_head_interval_seconds and settings.mode != "test":
-            heads = asyncio.create_task(sign_heads_regularly(app, settings.audit_head_interval_seconds))
+            heads = asyncio.create_task(sign_heads_regularly(runtime, settings.audit_head_interval_seconds))
         yield
         if heads is not None:
             heads.cancel()
@@ -77,10 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    runtime = Runtime(settings, make_sessionmaker(engine))
+    runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
+    app.state.runtime = runtime
+    # For tests and tools that drive the app from outside; features use `market.runtime`.
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine, {ALERT_THRESHOLDS: settings.alert_thresholds})
-    app.state.payment_provider = build_payment_provider(settings)
+    app.state.sessionmaker = runtime.sessionmaker
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
@@ -91,9 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"], summary="Readiness: the database answers")
-    async def readyz(request: Request) -> Any:
+    async def readyz() -> Any:
         try:
-            async with request.app.state.engine.connect() as conn:
+            async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means not ready; the reason is reported
             return problem_response(

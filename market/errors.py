@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import ContractError
-from market.db.session import database_unavailable
 
 PROBLEM_BASE = "https://jilin-data-exchange.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("market.errors")
+
+
+# SQLSTATEs meaning the server ended, refused or rolled back the work through no fault of the
+# request: connection exceptions (class 08), administrator / crash shutdown, "the database system
+# is starting up / shutting down" (asyncpg reports these as plain errors, not disconnects), too
+# many connections, and a serialisation failure or deadlock (the transaction was rolled back
+# whole, so the same request, with the same Idempotency-Key, is safe to send again).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+
+
+def _sqlstates(error: BaseException) -> Iterator[str]:
+    """The SQLSTATEs along the error, the driver error it wraps and their causes."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str):
+            yield state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The request failed because the database was unreachable or busy, or dropped the connection."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.OperationalError):
+        return True
+    return any(s.startswith("08") or s in _UNAVAILABLE_SQLSTATES for s in _sqlstates(error))
 
 
 class FieldProblem(BaseModel):
@@ -45,6 +75,9 @@ class MarketError(Exception):
     title = "Request failed"
     status = 400
     headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
+    # A refusal whose record must survive it (the decision that refused, and its audit entry):
+    # the request's transaction commits before the problem is sent, instead of rolling back.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -14,11 +16,25 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from market.alerts.rules import Thresholds
-
 # Shipped defaults are fine on a laptop and fatal in production: `production` mode refuses them.
 DEFAULT_JWT_SECRET = "embedded-mode-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEFAULT_DATA_DIR = Path(".market")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Abnormal-trade alert thresholds (Art. 61): configuration of `market.orders.abnormal_rules`."""
+
+    burst_orders: int = 5
+    burst_window: timedelta = timedelta(minutes=10)
+    price_factor: Decimal = Decimal(3)
+    price_history_min: int = 3
+    # The product's history is its most recent orders: a price is judged against what the
+    # product sells for now, and the check costs the same at its 10th order and its millionth.
+    price_history_window: int = 200
+    round_trip_window: timedelta = timedelta(days=30)
+    refusals: int = 3
+    refusal_window: timedelta = timedelta(hours=1)
 
 
 class Settings(BaseSettings):
@@ -52,7 +68,7 @@ class Settings(BaseSettings):
     # The sequencer runs and a tree head is signed this often (0: only on demand).
     audit_head_interval_seconds: int = Field(default=10, ge=0)
     # Abnormal-trade alert thresholds (Art. 61), as JSON naming any fields of
-    # market.alerts.rules.Thresholds, e.g. '{"burst_orders": 10, "burst_window": "PT30M"}'.
+    # Thresholds (above), e.g. '{"burst_orders": 10, "burst_window": "PT30M"}'.
     alert_thresholds: Thresholds = Field(default_factory=Thresholds)
     log_json: bool = True
 

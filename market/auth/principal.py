@@ -15,12 +15,12 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.auth.models import ApiKey
 from market.auth.tokens import STAFF_ROLES, decode_token
 from market.db.base import utcnow
 from market.db.session import get_session
 from market.errors import Forbidden, NotFound, Unauthenticated
-from market.participants.models import ApiKey, Participant
-from market.settings import Settings
+from market.runtime import get_runtime
 
 API_KEY_PREFIX = "mk"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -101,7 +101,7 @@ async def optional_principal(
         return await _principal_from_api_key(session, api_key)
     if not token:
         return None
-    settings: Settings = request.app.state.settings
+    settings = get_runtime(request).settings
     try:
         claims = decode_token(settings, token)
     except jwt.ExpiredSignatureError as exc:
@@ -128,15 +128,6 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return _dependency
-
-
-async def load_caller_participant(session: AsyncSession, principal: Principal) -> Participant:
-    if principal.participant_id is None:
-        raise Forbidden("only participant users can do this")
-    participant = await session.get(Participant, principal.participant_id)
-    if participant is None:
-        raise Unauthenticated("participant no longer exists")
-    return participant
 
 
 Authenticated = Annotated[Principal, Depends(current_principal)]

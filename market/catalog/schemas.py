@@ -9,8 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from contracts import LicenceTemplate
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
 
 DeliveryMode = Literal["file", "api", "sandbox"]
 
@@ -116,31 +115,3 @@ class ListingOut(BaseModel):
     product: ProductOut
     compliance_outcome: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class QuoteCreate(StrictModel):
-    product_id: uuid.UUID
-    quantity: int = Field(ge=1, le=1_000_000_000, strict=True)
-    purpose: PurposeName
-    scenario: str = Field(min_length=1, max_length=200)
-    cross_border: bool = False
-    lottery_won: bool = Field(default=False, description="Won a published random allocation (Art. 70).")
-
-
-class QuoteOut(BaseModel):
-    id: uuid.UUID
-    product_id: uuid.UUID
-    buyer_id: uuid.UUID
-    quantity: str
-    purpose: str
-    scenario: str
-    lines: list[dict[str, Any]]
-    total_minor: int
-    currency: str
-    plan_version: int
-    price_entry_key: str | None
-    price_entry_version: int | None
-    compliance_outcome: str | None
-    digest: str
-    issued_at: datetime
-    expires_at: datetime

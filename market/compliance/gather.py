@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Result, null, select, union_all
+from sqlalchemy import Result, Select, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.catalog.models import Product, product_resources
 from market.compliance.facts import (
     AuthorisedOperation,
     ConditionalOpenApproval,
@@ -22,9 +23,26 @@ from market.compliance.facts import (
     TradeFacts,
 )
 from market.compliance.models import OpenApplication, OperationMandate, SecurityAssessment
+from market.participants import service as participants
 from market.participants.models import Participant
+from market.registry import resources as registry_resources
 from market.registry.models import DataResource
 from market.rights.models import RightGrantRow
+from market.rights.validity import operating_right_among
+
+
+@dataclass(frozen=True)
+class ProductSubject:
+    """What the rules need to know of a product (products live above compliance, in the
+    catalogue, which builds this). `resource_ids` may be a subquery, read in the same query as
+    the resources' rights trees."""
+
+    product_id: uuid.UUID
+    seller_id: uuid.UUID
+    resource_ids: Sequence[uuid.UUID] | Select[Any]
+    scenarios: tuple[str, ...]
+    price_plan: dict[str, Any]
+    licence_template: dict[str, Any]
 
 
 def plan_charges_fee(plan: dict[str, Any]) -> bool:
@@ -43,22 +61,6 @@ def plan_charges_fee(plan: dict[str, Any]) -> bool:
         return False
 
     return walk(plan)
-
-
-async def resources_and_grants(
-    session: AsyncSession, product_id: uuid.UUID
-) -> tuple[list[DataResource], list[RightGrantRow]]:
-    """The product's resources (by id) and every grant in their rights trees, in one query."""
-    stmt = (
-        select(DataResource, RightGrantRow)
-        .join(product_resources, product_resources.c.resource_id == DataResource.id)
-        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
-        .where(product_resources.c.product_id == product_id)
-        .order_by(DataResource.id)
-    )
-    rows = (await session.execute(stmt)).all()
-    resources = list(dict.fromkeys(resource for resource, _ in rows))
-    return resources, [grant for _, grant in rows if grant is not None]
 
 
 def participant_facts(participant: Participant | None, pid: uuid.UUID) -> ParticipantFacts:
@@ -113,14 +115,12 @@ async def resource_facts(
 
 
 def right_facts(
-    product: Product, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
+    product: ProductSubject, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
 ) -> RightFacts:
     """What the rights trees of `resources` (all of `grants`) say about the seller now."""
-    from market.rights.validity import operating_right_among
-
     resource_ids = [r.id for r in resources]
     found = operating_right_among(
-        grants, holder_id=product.seller_id, product_id=product.id, resource_ids=resource_ids, at=at
+        grants, holder_id=product.seller_id, product_id=product.product_id, resource_ids=resource_ids, at=at
     )
     held = {
         g.resource_id
@@ -144,20 +144,20 @@ def right_facts(
     )
 
 
-async def listing_facts(session: AsyncSession, product: Product, at: datetime) -> ListingFacts:
-    return await _listing_facts(session, product, await session.get(Participant, product.seller_id), at)
+async def listing_facts(session: AsyncSession, product: ProductSubject, at: datetime) -> ListingFacts:
+    return await _listing_facts(session, product, await participants.find(session, product.seller_id), at)
 
 
 async def _listing_facts(
-    session: AsyncSession, product: Product, seller: Participant | None, at: datetime
+    session: AsyncSession, product: ProductSubject, seller: Participant | None, at: datetime
 ) -> ListingFacts:
-    resources, grants = await resources_and_grants(session, product.id)
+    resources, grants = await registry_resources.with_rights_trees(session, product.resource_ids)
     return ListingFacts(
-        product_id=str(product.id),
+        product_id=str(product.product_id),
         seller=participant_facts(seller, product.seller_id),
         resources=tuple([await resource_facts(session, r, product.seller_id, at) for r in resources]),
         rights=right_facts(product, resources, grants, at),
-        declared_scenarios=tuple(product.scenarios or ()),
+        declared_scenarios=tuple(product.scenarios),
         charges_fee=plan_charges_fee(product.price_plan),
     )
 
@@ -197,7 +197,7 @@ async def buyer_files(
 
 async def trade_facts(
     session: AsyncSession,
-    product: Product,
+    product: ProductSubject,
     *,
     buyer_id: uuid.UUID,
     purpose: str | None,
@@ -205,13 +205,7 @@ async def trade_facts(
     cross_border: bool | None,
     at: datetime,
 ) -> TradeFacts:
-    parties = await session.execute(
-        select(Participant).where(Participant.id.in_([product.seller_id, buyer_id]))
-    )
-    by_id = {p.id: p for p in parties.scalars()}  # seller and buyer in one read
-    # The session's identity map holds rows weakly: kept alive for the rest of the request, the
-    # parties are served from it to later reads of the same rows (the abnormal-trade scan).
-    session.info.setdefault("market.loaded_parties", []).extend(by_id.values())
+    by_id = await participants.get_many(session, [product.seller_id, buyer_id])  # one read
     listing = await _listing_facts(session, product, by_id.get(product.seller_id), at)
     buyer = by_id.get(buyer_id)
     resource_ids = [uuid.UUID(r.resource_id) for r in listing.resources]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,38 +15,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-# SQLSTATEs meaning the server ended, refused or rolled back the work through no fault of the
-# request: connection exceptions (class 08), administrator / crash shutdown, "the database system
-# is starting up / shutting down" (asyncpg reports these as plain errors, not disconnects), too
-# many connections, and a serialisation failure or deadlock (the transaction was rolled back
-# whole, so the same request, with the same Idempotency-Key, is safe to send again).
-_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+from market.errors import MarketError
+from market.runtime import get_runtime
+
 # How long a request may wait for a new connection, or for a free one from the pool, before it
 # is answered 503: a server that silently drops packets must not hold requests for a minute.
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_TIMEOUT_SECONDS = 10
-
-
-def _sqlstates(error: BaseException) -> Iterator[str]:
-    """The SQLSTATEs along the error, the driver error it wraps and their causes."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str):
-            yield state
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """The request failed because the database was unreachable or busy, or dropped the connection."""
-    if not isinstance(error, exc.DBAPIError):
-        return False
-    if error.connection_invalidated or isinstance(error, exc.OperationalError):
-        return True
-    return any(s.startswith("08") or s in _UNAVAILABLE_SQLSTATES for s in _sqlstates(error))
 
 
 def _translate_connect_errors(engine: AsyncEngine) -> None:
@@ -109,11 +84,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     Services never commit; they flush when they need ids.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    async with get_runtime(request).sessionmaker() as session:
         try:
             yield session
             await session.commit()
+        except MarketError as refusal:
+            # A refusal that keeps its record (a compliance decision and its audit entry)
+            # commits it before the problem is rendered; any other error changes nothing.
+            await (session.commit() if refusal.keeps_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 
 from contracts import licence_to_odrl
 from market.auth.principal import Authenticated, MaybeAuthenticated
 from market.db.session import Session
 from market.delivery import service
+from market.delivery.schemas import LicenceOut, UsageOut, UsageReport
 from market.errors import NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.orders.schemas import LicenceOut, UsageOut, UsageReport
+from market.runtime import AppSettings
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 
@@ -57,9 +58,9 @@ async def licence_odrl(licence_id: uuid.UUID, session: Session, principal: Authe
     responses=problem_responses(NotFound, service.DeliveryRevoked),
 )
 async def delivery(
-    licence_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
+    licence_id: uuid.UUID, settings: AppSettings, session: Session, principal: Authenticated
 ) -> dict[str, Any]:
-    return await service.delivery_for_buyer(session, request.app.state.settings, principal, licence_id)
+    return await service.delivery_for_buyer(session, settings, principal, licence_id)
 
 
 @router.post(

@@ -21,6 +21,7 @@ class LicenceRow(IdMixin, Base):
     seller_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     operating_grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("right_grants.id"))
     terms: Mapped[dict[str, Any]] = mapped_column(json_type())  # contracts.Licence
+    status: Mapped[str] = mapped_column(String(12), default="active")  # see states.LicenceStatus
     valid_from: Mapped[datetime] = mapped_column()
     valid_to: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

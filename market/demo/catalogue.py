@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import LicenceTemplate
+from market.auth.models import User
 from market.auth.principal import Principal
 from market.catalog.products import create_product, submit_listing
 from market.catalog.schemas import ProductCreate
 from market.common.clock import now
-from market.participants.models import User
 from market.registry import lifecycle, resources
 from market.registry.schemas import Checklist, RegistrationCreate, RegistrationDecision, ResourceCreate
 from market.rights.schemas import GrantCreate

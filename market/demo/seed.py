@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from market.auth.models import User
 from market.db.session import make_engine, make_sessionmaker
 from market.participants import service
-from market.participants.models import User
 from market.participants.schemas import FirstUser, ParticipantCreate, StaffCreate
 from market.settings import Settings
 

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 
-from market.db import all_models  # noqa: F401  (registers every table)
+from market import all_models  # noqa: F401  (registers every table)
 from market.db.base import Base
 from market.db.session import make_engine
 

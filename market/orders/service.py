@@ -1,4 +1,6 @@
-"""Order use cases: buy from a quote, pay, deliver, cancel, refund.
+"""Order use cases: order from a quote, cancel, review, accept delivery. Every status change
+goes through `move`, which checks the table in `states.py` and writes the audit entry; payments
+and delivery ask this service for the transitions they cause (paid, delivered, refunded).
 
 Oversell is impossible by construction: the product row is locked (SELECT ... FOR UPDATE) while
 stock and exclusivity are checked and the reservation is counted, so concurrent buyers queue on
@@ -8,50 +10,57 @@ that one row and only as many succeed as there is stock.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.alerts.service import scan_order, scan_refusals
 from market.audit.log import record
+from market.audit.queries import register_party_check
 from market.auth.principal import Principal
+from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
-from market.compliance.models import ComplianceDecisionRow
-from market.compliance.service import gate_trade, resolve_review
-from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
+from market.compliance.service import denial, gate_trade, resolve_review
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.orders import repository
+from market.orders.abnormal import scan_order, scan_refusals
 from market.orders.models import Order, Quote
-from market.payments import ledger
-from market.payments.models import Payment
-from market.payments.provider import PaymentProvider, provider_call
+from market.orders.states import ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
+from pricing.money import Money
 
-ACTIVE_STATES = ("pending_payment", "needs_review", "paid", "delivered", "completed", "disputed")
+ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
 
 
 class SoldOut(Conflict):
     code = "sold-out"
 
 
-class InvalidTransition(Conflict):
-    code = "invalid-order-state"
+async def move(
+    session: AsyncSession,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str,
+    action: str,
+    payload: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change the order's status if the table allows it, and audit the change as `action`."""
+    ORDERS.check(order.status, target)
+    order.status = target
+    order.updated_at = now()
+    if reason is not None:
+        order.status_reason = reason
+    await record(
+        session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
+    )
 
 
-@dataclass(frozen=True)
-class OrderRefused:
-    """The trade rules refused the order: the decision is kept (and audited), no order exists."""
-
-    decision: ComplianceDecisionRow
-
-
-async def _locked_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
-    stmt = select(Product).where(Product.id == product_id).with_for_update()
-    product = (await session.execute(stmt)).scalar_one_or_none()
-    if product is None:
-        raise NotFound("product not found")
-    return product
+def commission_of(total_minor: int, settings: Settings, currency: str) -> int:
+    """The exchange's commission on a price, half-up to the fen (fixed when the order is made)."""
+    return Money.from_minor(total_minor, currency).times(settings.commission_rate).minor_units
 
 
 async def _check_availability(session: AsyncSession, product: Product) -> None:
@@ -62,32 +71,18 @@ async def _check_availability(session: AsyncSession, product: Product) -> None:
         )
     if product.stock_limit is not None and product.sold_count >= product.stock_limit:
         raise SoldOut("this product is sold out (stock limit reached)")
-    if product.exclusivity == "exclusive":
-        active = await session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(Order.product_id == product.id, Order.status.in_(ACTIVE_STATES))
-        )
-        if active:
-            raise SoldOut("the exclusive licence for this term has already been sold")
-
-
-ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
+    if product.exclusivity == "exclusive" and await repository.holds_stock(session, product.id):
+        raise SoldOut("the exclusive licence for this term has already been sold")
 
 
 async def create_order(
-    session: AsyncSession,
-    settings: Settings,
-    provider: PaymentProvider,
-    principal: Principal,
-    quote: Quote,
-) -> Order | OrderRefused:
+    session: AsyncSession, settings: Settings, principal: Principal, quote: Quote, *, payment_provider: str
+) -> Order:
+    """The order for a payable quote, after the trade rules run again now. A refusal raises
+    `ComplianceDenied`, keeping the decision and its audit entry; no order exists then."""
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
-    # The product row lock and "is this quote ordered already?" in one statement.
-    ordered = exists().where(Order.quote_id == quote.id)
-    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
-    found = (await session.execute(stmt)).one_or_none()
+    found = await repository.lock_product_for_order(session, quote)
     if found is None:
         raise NotFound("product not found")
     product, already_ordered = found
@@ -102,7 +97,7 @@ async def create_order(
     order_id = uuid.uuid5(ORDER_IDS, str(quote.id))
     decision = await gate_trade(
         session,
-        product=product,
+        product=products.compliance_subject(product),
         buyer_id=principal.participant_id,
         purpose=quote.purpose,
         scenario=quote.scenario,
@@ -124,9 +119,9 @@ async def create_order(
                 "buyer_id": str(principal.participant_id),
             },
         )
-        await scan_refusals(session, principal.participant_id)
-        return OrderRefused(decision)
-    commission = ledger.commission_minor(quote.total_minor, settings.commission_rate, quote.currency)
+        await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
+        raise denial(decision)
+    commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,
         quote_id=quote.id,
@@ -139,14 +134,17 @@ async def create_order(
         purpose=quote.purpose,
         scenario=quote.scenario,
         quantity=quote.quantity,
-        payment_provider=provider.name,
-        status="needs_review" if decision.outcome == "needs_review" else "pending_payment",
+        payment_provider=payment_provider,
+        status=OrderStatus.NEEDS_REVIEW
+        if decision.outcome == "needs_review"
+        else OrderStatus.PENDING_PAYMENT,
         created_at=now(),
         updated_at=now(),
     )
     session.add(order)
-    product.sold_count += 1  # the reservation, released on cancellation or rejection
-    quote.status = "ordered"
+    products.reserve_unit(product)  # released on cancellation or rejection
+    QUOTES.check(quote.status, QuoteStatus.ORDERED)
+    quote.status = QuoteStatus.ORDERED
     await record(
         session,
         actor=principal.actor,
@@ -167,113 +165,36 @@ async def create_order(
         },
     )
     await session.flush()  # the abnormal-trade scan counts this order too
-    await scan_order(session, order)
-    if order.status == "pending_payment":
-        await start_payment(session, provider, order)
+    await scan_order(session, order, settings.alert_thresholds)
     return order
-
-
-async def start_payment(session: AsyncSession, provider: PaymentProvider, order: Order) -> Payment:
-    async with provider_call(provider.name, "create the payment"):
-        created = await provider.create_payment(
-            order_id=str(order.id),
-            quote_id=str(order.quote_id),
-            amount_minor=order.total_minor,
-            currency=order.currency,
-        )
-    payment = Payment(
-        order_id=order.id,
-        provider=provider.name,
-        provider_ref=created.reference,
-        amount_minor=order.total_minor,
-        currency=order.currency,
-        client_secret=created.client_secret,
-    )
-    session.add(payment)
-    order.payment_reference = created.reference
-    await session.flush()
-    await record(
-        session,
-        actor="system",
-        action="payment.created",
-        subject_type="order",
-        subject_id=order.id,
-        payload={
-            "provider": provider.name,
-            "reference": created.reference,
-            "amount_minor": order.total_minor,
-        },
-    )
-    if created.status == "succeeded":
-        await payment_succeeded(session, payment, actor="system")
-    return payment
-
-
-async def payment_succeeded(
-    session: AsyncSession, payment: Payment, *, actor: str, order: Order | None = None
-) -> Order | None:
-    """Record a successful charge once and return the paid order; later duplicates and late
-    arrivals change nothing (None). `order`: the payment's order, when the caller already
-    holds its row lock."""
-    if payment.status != "requires_payment" and payment.status != "failed":
-        return None
-    if order is None:
-        order = await session.get(Order, payment.order_id, with_for_update=True)
-    assert order is not None and order.id == payment.order_id
-    payment.status = "succeeded"
-    order.status = "paid"
-    order.paid_at = now()
-    await ledger.post(
-        session,
-        order.id,
-        order.currency,
-        ledger.charge_lines(order.total_minor, order.commission_minor),
-    )
-    await record(
-        session,
-        actor=actor,
-        action="order.paid",
-        subject_type="order",
-        subject_id=order.id,
-        payload={
-            "reference": payment.provider_ref,
-            "amount_minor": payment.amount_minor,
-            "commission_minor": order.commission_minor,
-            "seller_proceeds_minor": order.total_minor - order.commission_minor,
-        },
-    )
-    from market.delivery.service import deliver
-
-    await deliver(session, order, actor=actor)
-    return order
-
-
-async def payment_failed(session: AsyncSession, payment: Payment, reason: str) -> bool:
-    if payment.status != "requires_payment":
-        return False
-    payment.status = "failed"
-    payment.failure_reason = reason
-    await record(
-        session,
-        actor="system",
-        action="payment.failed",
-        subject_type="order",
-        subject_id=payment.order_id,
-        payload={"reason": reason},
-    )
-    return True
 
 
 async def get_order(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order not found")
-    if not principal.can_see_all() and principal.participant_id not in (
-        order.buyer_id,
-        order.seller_id,
+    order = await repository.get(session, order_id)
+    if order is None or not (
+        principal.can_see_all() or principal.participant_id in (order.buyer_id, order.seller_id)
     ):
         raise NotFound("order not found")
     return order
+
+
+async def lock(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    order = await repository.get(session, order_id, lock=True)
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    role: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Order]:
+    return await repository.page(session, principal, role=role, status=status, cursor=cursor, limit=limit)
 
 
 async def cancel_order(
@@ -282,36 +203,26 @@ async def cancel_order(
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id and not principal.has("operator"):
         raise Forbidden("only the buyer or an operator can cancel an order")
-    product = await _locked_product(session, order.product_id)
-    if order.status not in ("pending_payment", "needs_review"):
-        raise InvalidTransition(f"an order that is {order.status} cannot be cancelled; ask for a refund")
-    order.status = "cancelled"
-    order.status_reason = reason
-    product.sold_count -= 1
-    await record(
+    await products.release_unit(session, order.product_id)
+    await move(
         session,
+        order,
+        OrderStatus.CANCELLED,
         actor=principal.actor,
         action="order.cancelled",
-        subject_type="order",
-        subject_id=order.id,
         payload={"reason": reason},
+        reason=reason,
     )
     return order
 
 
 async def review_order(
-    session: AsyncSession,
-    provider: PaymentProvider,
-    principal: Principal,
-    order_id: uuid.UUID,
-    approve: bool,
-    reason: str,
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, approve: bool, reason: str
 ) -> Order:
-    order = await session.get(Order, order_id, with_for_update=True)
-    if order is None:
-        raise NotFound("order not found")
-    if order.status != "needs_review":
-        raise InvalidTransition(f"the order is {order.status}, not waiting for review")
+    """An operator's decision on an order the trade rules parked for review. Approved, it waits
+    for payment (the caller starts it); rejected, its reserved unit is released."""
+    order = await lock(session, order_id)
+    ORDERS.check(order.status, OrderStatus.PENDING_PAYMENT if approve else OrderStatus.REJECTED)
     await resolve_review(
         session,
         subject_type="order",
@@ -320,21 +231,16 @@ async def review_order(
         reason=reason,
         actor=principal.actor,
     )
-    if approve:
-        order.status = "pending_payment"
-        await start_payment(session, provider, order)
-    else:
-        product = await _locked_product(session, order.product_id)
-        product.sold_count -= 1
-        order.status = "rejected"
-        order.status_reason = reason
-    await record(
+    if not approve:
+        await products.release_unit(session, order.product_id)
+    await move(
         session,
+        order,
+        OrderStatus.PENDING_PAYMENT if approve else OrderStatus.REJECTED,
         actor=principal.actor,
         action="order.reviewed",
-        subject_type="order",
-        subject_id=order.id,
         payload={"approved": approve, "reason": reason},
+        reason=None if approve else reason,
     )
     return order
 
@@ -344,23 +250,36 @@ async def complete_order(session: AsyncSession, principal: Principal, order_id: 
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id:
         raise Forbidden("only the buyer confirms receipt")
-    if order.status != "delivered":
-        raise InvalidTransition(f"an order that is {order.status} cannot be completed")
-    order.status = "completed"
-    await record(
+    await move(
         session,
+        order,
+        OrderStatus.COMPLETED,
         actor=principal.actor,
         action="order.completed",
-        subject_type="order",
-        subject_id=order.id,
         payload={"seller_proceeds_minor": order.total_minor - order.commission_minor},
     )
     return order
 
 
-def order_summary(order: Order) -> dict[str, Any]:
-    return {"id": str(order.id), "status": order.status, "total_minor": order.total_minor}
+async def party_check(session: AsyncSession, participant_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+    return await repository.is_party(session, participant_id, order_id)
 
 
-class PaymentNotFound(MarketError):
-    code, title, status = "payment-not-found", "Payment not found", 404
+# The payment's client secret (a card payment the buyer confirms in a browser) is shown with
+# the order while it waits for payment. Payments live above orders and register how to read it.
+ClientSecrets = Callable[[AsyncSession, Sequence[Order]], Awaitable[dict[uuid.UUID, str]]]
+_CLIENT_SECRETS: list[ClientSecrets] = []
+
+
+def register_client_secrets(reader: ClientSecrets) -> None:
+    _CLIENT_SECRETS[:] = [reader]
+
+
+async def client_secrets(session: AsyncSession, orders: Sequence[Order]) -> dict[uuid.UUID, str]:
+    waiting = [o for o in orders if o.status == OrderStatus.PENDING_PAYMENT]
+    if not waiting or not _CLIENT_SECRETS:
+        return {}
+    return await _CLIENT_SECRETS[0](session, waiting)
+
+
+register_party_check("order", party_check)

@@ -6,18 +6,19 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from market.auth.models import ApiKey, User
 from market.auth.principal import Authenticated, MaybeAuthenticated, Operator
 from market.auth.tokens import TokenClaims, issue_token
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.participants import service
-from market.participants.models import ApiKey, Participant, User
+from market.participants.models import Participant
 from market.participants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -29,6 +30,7 @@ from market.participants.schemas import (
     TokenOut,
     UserOut,
 )
+from market.runtime import AppSettings
 
 router = APIRouter(prefix="/v1", tags=["participants"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -65,7 +67,7 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
 )
 async def sign_up(
     data: ParticipantCreate,
-    request: Request,
+    settings: AppSettings,
     session: Session,
     principal: MaybeAuthenticated,
     idempotency_key: IdempotencyKey = None,
@@ -74,7 +76,7 @@ async def sign_up(
     call = idempotent(session, owner, idempotency_key, "participants.create", data)
     if replayed := await call.replay():
         return replayed
-    participant, user = await service.sign_up(session, request.app.state.settings, data, principal)
+    participant, user = await service.sign_up(session, settings, data, principal)
     return await call.remember(
         SignUpOut(
             participant=participant_out(participant),
@@ -91,10 +93,9 @@ async def sign_up(
     tags=["auth"],
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: Session
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: AppSettings, session: Session
 ) -> TokenOut:
     user: User = await service.authenticate(session, form.username, form.password)
-    settings = request.app.state.settings
     claims = TokenClaims(user.id, user.participant_id, frozenset(user.roles))
     return TokenOut(access_token=issue_token(settings, claims), expires_in=settings.jwt_ttl_seconds)
 

@@ -28,11 +28,6 @@ class Line:
     amount_minor: int  # + debit, - credit
 
 
-def commission_minor(total_minor: int, rate: Decimal, currency: str = "CNY") -> int:
-    """The exchange's commission on a charge, half-up to the fen."""
-    return Money.from_minor(total_minor, currency).times(rate).minor_units
-
-
 def charge_lines(total_minor: int, commission: int) -> list[Line]:
     return [
         Line("charge", CLEARING, total_minor),

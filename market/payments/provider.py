@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from market.errors import MarketError
+from market.runtime import Port
 
 
 class PaymentProviderUnavailable(MarketError):
@@ -69,6 +70,9 @@ class PaymentProvider(Protocol):
     async def refund(
         self, *, payment_reference: str, refund_id: str, amount_minor: int
     ) -> ProviderRefund: ...
+
+
+PAYMENT_PROVIDER: Port[PaymentProvider] = Port("payment provider")
 
 
 class OfflineProvider:

@@ -12,16 +12,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Purpose
 from market.audit.log import record
-from market.auth.principal import Principal
+from market.auth.principal import Principal, ensure_visible
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.participants import service as participants
 from market.participants.models import Participant
+from market.registry import repository
 from market.registry.certificates import sign_certificate
 from market.registry.models import CalendarDay, DataResource, Objection, Registration
 from market.registry.numbers import format_registration_number
 from market.registry.schemas import (
+    CalendarDayCreate,
     ChangeRequest,
     ObjectionCreate,
     ObjectionResolution,
@@ -35,10 +37,8 @@ from market.registry.workdays import (
     deadline_with_pauses,
     load_calendar,
 )
-from market.rights.models import RightGrantRow
+from market.rights import service as rights
 from market.settings import Settings
-
-ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
 
 
 class InvalidRegistrationState(Conflict):
@@ -186,7 +186,7 @@ async def _certify(
     resource: DataResource,
     status: str = "registered",
 ) -> None:
-    holder = await session.get(Participant, holder_id)
+    holder = await participants.find(session, holder_id)
     assert holder is not None
     reg.registration_number = reg.registration_number or await _next_number(session)
     reg.certificate = sign_certificate(
@@ -208,41 +208,6 @@ async def _certify(
         },
         settings.exchange_signing_key(),
     )
-
-
-async def _root_holding_right(
-    session: AsyncSession, reg: Registration, holder_id: uuid.UUID
-) -> RightGrantRow:
-    grant = RightGrantRow(
-        kind="holding",
-        holder_id=holder_id,
-        resource_id=reg.resource_id,
-        subject_kind="resource",
-        subject_id=reg.resource_id,
-        registration_id=reg.id,
-        purposes=ALL_PURPOSES,
-        territory="cross_border",
-        sublicensable=True,
-        valid_from=now(),
-        created_at=now(),
-        updated_at=now(),
-    )
-    session.add(grant)
-    await session.flush()
-    return grant
-
-
-async def _revoke_holding(session: AsyncSession, resource_id: uuid.UUID, reason: str) -> list[str]:
-    stmt = select(RightGrantRow).where(
-        RightGrantRow.resource_id == resource_id,
-        RightGrantRow.kind == "holding",
-        RightGrantRow.revoked_at.is_(None),
-    )
-    revoked = []
-    for grant in (await session.execute(stmt)).scalars():
-        grant.revoked_at, grant.revocation_reason = now(), reason
-        revoked.append(str(grant.id))
-    return revoked
 
 
 async def finalise(
@@ -277,7 +242,13 @@ async def finalise(
         reg.resource_version = resource.version
     resource.status = "registered"
     await _certify(session, settings, reg, resource.owner_id, resource)
-    grant = await _root_holding_right(session, reg, resource.owner_id) if reg.kind == "initial" else None
+    grant = (
+        await rights.root_holding_right(
+            session, resource_id=reg.resource_id, registration_id=reg.id, holder_id=resource.owner_id
+        )
+        if reg.kind == "initial"
+        else None
+    )
     await record(
         session,
         actor=actor,
@@ -464,7 +435,7 @@ async def request_change(
 
 
 async def _eligible_recipient(session: AsyncSession, participant_id: uuid.UUID) -> Participant:
-    recipient = await session.get(Participant, participant_id)
+    recipient = await participants.find(session, participant_id)
     if recipient is None:
         raise NotFound("recipient not found", fields=[("body.to_participant_id", "no such participant")])
     if recipient.credit_status == "blacklisted":
@@ -520,12 +491,14 @@ async def _complete_transfer(
     assert resource is not None
     old = await _current(session, resource.id)
     old.status = "transferred"
-    revoked = await _revoke_holding(session, resource.id, "transferred")
+    revoked = await rights.revoke_holding_rights(session, resource.id, "transferred")
     previous_owner = resource.owner_id
     resource.owner_id = reg.transfer_to_id
     reg.status, reg.registered_at = "registered", now()
     await _certify(session, settings, reg, reg.transfer_to_id, resource)
-    grant = await _root_holding_right(session, reg, reg.transfer_to_id)
+    grant = await rights.root_holding_right(
+        session, resource_id=reg.resource_id, registration_id=reg.id, holder_id=reg.transfer_to_id
+    )
     await record(
         session,
         actor=actor,
@@ -552,7 +525,7 @@ async def _complete_cancellation(
     await _certify(session, settings, old, resource.owner_id, resource, status="cancelled")
     reg.status, reg.registered_at = "cancelled", now()
     resource.status = "cancelled"
-    revoked = await _revoke_holding(session, resource.id, "registration cancelled")
+    revoked = await rights.revoke_holding_rights(session, resource.id, "registration cancelled")
     await record(
         session,
         actor=actor,
@@ -565,3 +538,35 @@ async def _complete_cancellation(
 
 def is_overdue(objection: Objection, at: datetime) -> bool:
     return objection.status == "open" and at > objection.due_at
+
+
+async def visible_registration(
+    session: AsyncSession, principal: Principal, registration_id: uuid.UUID
+) -> Registration:
+    reg = await repository.registration(session, registration_id)
+    if reg is None:
+        raise NotFound("registration not found")
+    ensure_visible(principal, {reg.applicant_id, reg.transfer_to_id}, "registration")
+    return reg
+
+
+async def add_calendar_day(
+    session: AsyncSession, principal: Principal, data: CalendarDayCreate
+) -> CalendarDay:
+    """An operator's addition to the working-day calendar (a holiday or a makeup working day)."""
+    if await repository.calendar_day_exists(session, data.day):
+        raise Conflict("this day is already in the calendar", fields=[("body.day", "exists")])
+    day = CalendarDay(
+        day=data.day, kind=data.kind, name=data.name, added_by=principal.actor, created_at=now()
+    )
+    session.add(day)
+    await session.flush()
+    await record(
+        session,
+        actor=principal.actor,
+        action="calendar.day_added",
+        subject_type="calendar",
+        subject_id=str(data.day),
+        payload={"kind": data.kind, "name": data.name},
+    )
+    return day

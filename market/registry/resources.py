@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal, ensure_visible
 from market.common.clock import now
 from market.errors import Forbidden, InvalidInput, MarketError, NotFound
+from market.registry import repository
 from market.registry.models import DataResource
 from market.registry.schemas import ResourceCreate
+from market.rights.models import RightGrantRow
 
 
 class FingerprintMismatch(InvalidInput):
@@ -57,11 +61,38 @@ async def create_resource(session: AsyncSession, principal: Principal, data: Res
 
 
 async def get_resource(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> DataResource:
-    resource = await session.get(DataResource, resource_id)
+    resource = await repository.resource(session, resource_id)
     if resource is None:
         raise NotFound("resource not found")
     ensure_visible(principal, resource.owner_id, "resource")
     return resource
+
+
+async def find(session: AsyncSession, resource_id: uuid.UUID) -> DataResource | None:
+    """A resource whatever its owner (for other features' rules, not for display)."""
+    return await repository.resource(session, resource_id)
+
+
+async def with_rights_trees(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
+) -> tuple[list[DataResource], list[RightGrantRow]]:
+    """The resources and every grant in their rights trees, in one query (`resource_ids` may be
+    a subquery of the caller's)."""
+    return await repository.resources_with_rights_trees(session, resource_ids)
+
+
+async def rights_tree(
+    session: AsyncSession, principal: Principal, resource_id: uuid.UUID
+) -> list[RightGrantRow]:
+    """The resource's rights tree, for its owner, anyone holding a right in it, and operators."""
+    resources, grants = await repository.resources_with_rights_trees(session, [resource_id])
+    if not resources or not (
+        principal.can_see_all()
+        or principal.participant_id == resources[0].owner_id
+        or any(g.holder_id == principal.participant_id for g in grants)
+    ):
+        raise NotFound("resource not found")
+    return grants
 
 
 async def upload_sample(

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
+from market.common.vocabulary import PurposeName
 
 SecurityTag = Literal["national_security", "public_security", "military", "state_secret", "public_interest"]
 

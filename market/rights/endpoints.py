@@ -7,13 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from contracts import RightsTreeNode, grant_to_odrl, tree
+from contracts import grant_to_odrl
 from market.auth.principal import Authenticated
-from market.common.clock import now
 from market.db.session import Session
 from market.errors import Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry.models import DataResource
 from market.rights import service
 from market.rights.models import RightGrantRow
 from market.rights.schemas import (
@@ -21,10 +19,8 @@ from market.rights.schemas import (
     GrantOut,
     Revocation,
     RevocationOut,
-    RightsTree,
-    TreeNode,
 )
-from market.rights.validity import resource_grants, to_contract_grant
+from market.rights.validity import to_contract_grant
 
 router = APIRouter(prefix="/v1", tags=["rights"])
 
@@ -81,34 +77,3 @@ async def revoke(
 ) -> RevocationOut:
     grant, affected = await service.revoke_grant(session, principal, grant_id, data.reason)
     return RevocationOut(grant=grant_out(grant), invalidated=affected)
-
-
-@router.get(
-    "/resources/{resource_id}/rights",
-    response_model=RightsTree,
-    responses=problem_responses(NotFound),
-    summary="The rights tree of a resource with each grant's validity now",
-)
-async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
-    resource = await session.get(DataResource, resource_id)
-    grants = await resource_grants(session, resource_id)
-    if resource is None or not (
-        principal.can_see_all()
-        or principal.participant_id == resource.owner_id
-        or any(g.holder_id == principal.participant_id for g in grants)
-    ):
-        raise NotFound("resource not found")
-    rows = {str(g.id): g for g in grants}
-    at = now()
-
-    def node(n: RightsTreeNode) -> TreeNode:
-        return TreeNode(
-            grant=grant_out(rows[n.grant.grant_id]),
-            valid=n.validity.valid,
-            reason=str(n.validity.reason) if n.validity.reason else None,
-            message=n.validity.message,
-            children=[node(c) for c in n.children],
-        )
-
-    roots = tree({k: to_contract_grant(v) for k, v in rows.items()}, at)
-    return RightsTree(resource_id=resource_id, at=at, roots=[node(r) for r in roots])

@@ -8,23 +8,35 @@ computation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import ContractError, RightGrant, check_new_grant, revocation_effect
+from contracts import ContractError, Purpose, RightGrant, check_new_grant, revocation_effect
 from market.audit.log import record
 from market.auth.principal import Principal
-from market.catalog.models import product_resources
 from market.common.clock import now
 from market.errors import Forbidden, InvalidInput, NotFound
-from market.participants.models import Participant
+from market.participants import service as participants
+from market.rights import repository
 from market.rights.models import RightGrantRow
 from market.rights.schemas import GrantCreate
 from market.rights.validity import grant_index, to_contract_grant
 
+ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
+
+# "Is product P built on resource R?" Products live above rights (in the catalogue), so the
+# catalogue registers how to answer it when it is imported.
+ProductCheck = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]]
+_PRODUCT_CHECK: list[ProductCheck] = []
+
+
+def register_product_check(check: ProductCheck) -> None:
+    _PRODUCT_CHECK[:] = [check]
+
 
 async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
-    parent = await session.get(RightGrantRow, data.parent_grant_id)
+    parent = await repository.get(session, data.parent_grant_id)
     if parent is None or (parent.holder_id != principal.participant_id and not principal.can_see_all()):
         raise NotFound("parent grant not found", fields=[("body.parent_grant_id", "no such grant of yours")])
     if parent.holder_id != principal.participant_id:
@@ -32,18 +44,11 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
             "only the holder of the parent right can grant under it (Art. 22)",
             fields=[("body.parent_grant_id", "you do not hold this right")],
         )
-    if await session.get(Participant, data.holder_id) is None:
+    if await participants.find(session, data.holder_id) is None:
         raise NotFound("holder not found", fields=[("body.holder_id", "no such participant")])
     if data.subject_kind == "product":
-        on_resource = await session.scalar(
-            product_resources.select()
-            .where(
-                product_resources.c.product_id == data.subject_id,
-                product_resources.c.resource_id == parent.resource_id,
-            )
-            .with_only_columns(product_resources.c.product_id)
-        )
-        if on_resource is None:
+        built_on = _PRODUCT_CHECK[0] if _PRODUCT_CHECK else None
+        if built_on is None or not await built_on(session, data.subject_id, parent.resource_id):
             raise InvalidInput(
                 "the product is not built on this resource",
                 fields=[("body.subject_id", "not a product on the parent's resource")],
@@ -104,8 +109,43 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
     return row
 
 
+async def root_holding_right(
+    session: AsyncSession, *, resource_id: uuid.UUID, registration_id: uuid.UUID, holder_id: uuid.UUID
+) -> RightGrantRow:
+    """The holding right (数据资源持有权, Art. 22) a confirmed registration roots: the top of
+    the resource's rights tree, over every purpose, sublicensable."""
+    at = now()
+    grant = RightGrantRow(
+        kind="holding",
+        holder_id=holder_id,
+        resource_id=resource_id,
+        subject_kind="resource",
+        subject_id=resource_id,
+        registration_id=registration_id,
+        purposes=ALL_PURPOSES,
+        territory="cross_border",
+        sublicensable=True,
+        valid_from=at,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def revoke_holding_rights(session: AsyncSession, resource_id: uuid.UUID, reason: str) -> list[str]:
+    """Revoke the resource's live holding rights (its registration was transferred or
+    cancelled); everything granted beneath them becomes invalid by computation."""
+    revoked = []
+    for grant in await repository.live_holdings(session, resource_id):
+        grant.revoked_at, grant.revocation_reason = now(), reason
+        revoked.append(str(grant.id))
+    return revoked
+
+
 async def visible_grant(session: AsyncSession, principal: Principal, grant_id: uuid.UUID) -> RightGrantRow:
-    grant = await session.get(RightGrantRow, grant_id)
+    grant = await repository.get(session, grant_id)
     if grant is None or not (
         principal.can_see_all() or principal.participant_id in (grant.holder_id, grant.granted_by_id)
     ):

@@ -6,12 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from market.alerts.rules import Thresholds
-from market.alerts.service import ALERT_THRESHOLDS, recent_product_totals
 from market.common import clock
-from market.db.session import make_sessionmaker
 from market.orders.models import Order
+from market.orders.repository import recent_product_totals
 from market.participants.credit_code import credit_code_check_char
+from market.settings import Thresholds
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
 from tests.api.orders_factories import sealed_quote
@@ -116,16 +115,15 @@ async def test_a_price_is_judged_against_the_products_latest_orders(api: Api, cl
 async def test_configured_thresholds_decide_what_is_abnormal(api: Api, client: Any, app: Any) -> None:
     operator = await api.staff("operator")
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    default_maker = app.state.sessionmaker
+    runtime = app.state.runtime
+    default_settings = runtime.settings
     # As MARKET_ALERT_THRESHOLDS='{"burst_orders": 2}' configures it for the app.
-    app.state.sessionmaker = make_sessionmaker(
-        app.state.engine, {ALERT_THRESHOLDS: Thresholds(burst_orders=2)}
-    )
+    runtime.settings = default_settings.model_copy(update={"alert_thresholds": Thresholds(burst_orders=2)})
     try:
         for _ in range(2):
             product = await listed_product(app, seller.participant_id)
             await order(client, buyer, await sealed_quote(app, product["product_id"], buyer.participant_id))
     finally:
-        app.state.sessionmaker = default_maker
+        runtime.settings = default_settings
     burst = await alerts(client, operator, "purchase_burst")
     assert len(burst) == 1 and burst[0]["subject_id"] == buyer.participant_id  # the default needs 5

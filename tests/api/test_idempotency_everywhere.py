@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from market.app import create_app
+from market.auth.models import ApiKey
 from market.catalog.models import PriceCatalogueEntryRow
 from market.idempotency.models import IdempotencyRecord
-from market.participants.models import ApiKey
 from market.registry.models import CalendarDay, DataResource, Objection, Registration
 from market.rights.models import RightGrantRow
 from tests.api.factories import Api, row_count

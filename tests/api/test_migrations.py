@@ -20,11 +20,11 @@ from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
+from market import all_models  # noqa: F401
 from market.audit.canonical import parse_leaf
 from market.audit.cli import verify_database
 from market.audit.merkle import leaf_hash, root
 from market.audit.tree_head import sign_tree_head
-from market.db import all_models  # noqa: F401
 from market.db.base import Base
 from market.db.migrate import alembic_config, upgrade
 from market.db.session import make_engine

@@ -14,6 +14,7 @@ from market.audit.models import AuditEntry
 from market.orders.models import Order
 from market.payments.models import Refund, WebhookEvent
 from market.payments.stripe_provider import StripeProvider
+from tests.api import runtime_swaps as swaps
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, row_count
 from tests.api.orders_factories import sealed_quote
@@ -23,10 +24,8 @@ from tests.api.stripe_fake import FakeStripe, signed_event
 @pytest.fixture
 def fake_stripe(app: Any) -> Iterator[FakeStripe]:
     fake = FakeStripe()
-    original = app.state.payment_provider
-    app.state.payment_provider = StripeProvider("sk_test_123", http_client=fake)
-    yield fake
-    app.state.payment_provider = original
+    with swaps.payment_provider(app, StripeProvider("sk_test_123", http_client=fake)):
+        yield fake
 
 
 async def quoted(api: Api, app: Any, total_minor: int) -> tuple[Any, Any, str]:

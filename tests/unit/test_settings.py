@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from market.alerts.rules import Thresholds
-from market.settings import Settings
+from market.settings import Settings, Thresholds
 
 
 def test_production_refuses_default_secret_and_missing_keys() -> None:

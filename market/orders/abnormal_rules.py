@@ -6,10 +6,13 @@ an operator needs. Thresholds are configuration, not code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from statistics import median
+
+from market.alerts.findings import Finding
+from market.settings import Thresholds
 
 ARTICLE = "Jilin Big Data Regulation 2023 Art. 61"
 PUBLIC_MAIL_DOMAINS = frozenset(
@@ -26,20 +29,6 @@ PUBLIC_MAIL_DOMAINS = frozenset(
         "139.com",
     }
 )
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    burst_orders: int = 5
-    burst_window: timedelta = timedelta(minutes=10)
-    price_factor: Decimal = Decimal(3)
-    price_history_min: int = 3
-    # The product's history is its most recent orders: a price is judged against what the
-    # product sells for now, and the check costs the same at its 10th order and its millionth.
-    price_history_window: int = 200
-    round_trip_window: timedelta = timedelta(days=30)
-    refusals: int = 3
-    refusal_window: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -61,14 +50,6 @@ class OrderFacts:
     buyer_recent_order_ids: tuple[str, ...] = ()  # within the burst window, this one included
     reverse_trade_ids: tuple[str, ...] = ()  # seller bought from buyer within the round-trip window
     guided_band: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str
-    summary: str
-    evidence: dict[str, object] = field(default_factory=dict)
 
 
 def organisation_root(code: str | None) -> str | None:

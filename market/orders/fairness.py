@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.catalog.models import Product
+from market.catalog import products
 from market.errors import NotFound
-from market.orders.models import Quote
-from market.participants.models import Participant
+from market.orders import repository
 from pricing import FairnessFinding, QuotedTrade, TradeConditions, find_discrimination
 
 
 async def product_fairness(session: AsyncSession, product_id: uuid.UUID) -> list[FairnessFinding]:
-    product = await session.get(Product, product_id)
+    product = await products.find(session, product_id)
     if product is None:
         raise NotFound("product not found")
-    rows = (
-        await session.execute(
-            select(Quote, Participant.credit_status)
-            .join(Participant, Participant.id == Quote.buyer_id)
-            .where(Quote.product_id == product_id, Quote.total_minor >= 0, Quote.digest != "")
-        )
-    ).all()
+    rows = await repository.quote_history(session, product_id)
     term = str(product.licence_template.get("term_days"))
     history = [
         QuotedTrade(

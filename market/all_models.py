@@ -3,6 +3,7 @@
 from market.alerts import models as alert_models  # noqa: F401
 from market.audit import models as audit_models  # noqa: F401
 from market.audit import tree_models as audit_tree_models  # noqa: F401
+from market.auth import models as auth_models  # noqa: F401
 from market.catalog import models as catalog_models  # noqa: F401
 from market.compliance import models as compliance_models  # noqa: F401
 from market.delivery import models as delivery_models  # noqa: F401

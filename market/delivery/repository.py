@@ -1,0 +1,43 @@
+"""Queries on licences and entitlements."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from market.delivery.models import Entitlement, LicenceRow
+from market.rights.models import RightGrantRow
+
+# A licence's operating grant, joined to find its tree (built once: aliasing a mapper is costly).
+_OPERATING_GRANT = aliased(RightGrantRow)
+
+
+async def licence(session: AsyncSession, licence_id: uuid.UUID) -> LicenceRow | None:
+    return await session.get(LicenceRow, licence_id)
+
+
+async def licence_with_tree(
+    session: AsyncSession, licence_id: uuid.UUID
+) -> tuple[LicenceRow | None, list[RightGrantRow]]:
+    """The licence and, in the same query, every grant in the tree of its operating right."""
+    rows = (
+        await session.execute(
+            select(LicenceRow, RightGrantRow)
+            .outerjoin(_OPERATING_GRANT, _OPERATING_GRANT.id == LicenceRow.operating_grant_id)
+            .outerjoin(RightGrantRow, RightGrantRow.resource_id == _OPERATING_GRANT.resource_id)
+            .where(LicenceRow.id == licence_id)
+        )
+    ).all()
+    return (rows[0][0] if rows else None), [grant for _, grant in rows if grant is not None]
+
+
+async def entitlement(
+    session: AsyncSession, licence_id: uuid.UUID, *, lock: bool = False
+) -> Entitlement | None:
+    stmt = select(Entitlement).where(Entitlement.licence_id == licence_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()

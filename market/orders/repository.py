@@ -1,0 +1,143 @@
+"""Queries on quotes and orders; tenant scoping of orders in `readable`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.auth.principal import Principal
+from market.catalog.models import Product
+from market.common.pagination import keyset_page
+from market.orders.models import Order, Quote
+from market.orders.states import EVER_PAID, HOLDS_STOCK
+from market.participants.models import Participant
+
+
+def readable(principal: Principal, role: str | None = None) -> Select[Order]:
+    """The orders the caller may read: its purchases and sales (or one of the two, by `role`);
+    operators and auditors every order."""
+    stmt = select(Order)
+    if principal.can_see_all():
+        return stmt
+    me = principal.participant_id
+    if role == "buyer":
+        return stmt.where(Order.buyer_id == me)
+    if role == "seller":
+        return stmt.where(Order.seller_id == me)
+    return stmt.where(or_(Order.buyer_id == me, Order.seller_id == me))
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    role: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Order]:
+    stmt = readable(principal, role)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    return list((await session.execute(keyset_page(stmt, Order, cursor, limit))).scalars())
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+    return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
+
+
+async def quote(session: AsyncSession, quote_id: uuid.UUID) -> Quote | None:
+    return await session.get(Quote, quote_id)
+
+
+async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, uuid.UUID] | None:
+    stmt = (
+        select(Quote, Product.seller_id)
+        .join(Product, Product.id == Quote.product_id)
+        .where(Quote.id == quote_id)
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], found[1]) if found else None
+
+
+async def lock_product_for_order(session: AsyncSession, quote: Quote) -> tuple[Product, bool] | None:
+    """The quote's product row-locked, and whether the quote was ordered already, in one
+    statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
+    ordered = exists().where(Order.quote_id == quote.id)
+    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], bool(found[1])) if found else None
+
+
+async def holds_stock(session: AsyncSession, product_id: uuid.UUID) -> int:
+    """How many of the product's orders are live (an exclusive product sells one at a time)."""
+    stmt = (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.product_id == product_id, Order.status.in_(list(HOLDS_STOCK)))
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def has_bought_from(session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID) -> bool:
+    stmt = (
+        select(Order.id)
+        .where(Order.buyer_id == buyer_id, Order.seller_id == seller_id, Order.status.in_(list(EVER_PAID)))
+        .limit(1)
+    )
+    return await session.scalar(stmt) is not None
+
+
+def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:
+    """The totals of the product's latest `window` orders before `before`, newest first: the
+    history a price is judged against (an index range, whatever the product has sold)."""
+    return (
+        select(Order.total_minor)
+        .where(Order.product_id == product_id, Order.created_at < before)
+        .order_by(Order.created_at.desc())
+        .limit(window)
+    )
+
+
+async def recent_product_totals(session: AsyncSession, order: Order, window: int) -> tuple[int, ...]:
+    stmt = product_history(order.product_id, order.created_at, window).where(Order.id != order.id)
+    return tuple((await session.execute(stmt)).scalars())
+
+
+async def buyer_order_ids_since(
+    session: AsyncSession, buyer_id: uuid.UUID, since: datetime, until: datetime
+) -> list[uuid.UUID]:
+    stmt = select(Order.id).where(
+        Order.buyer_id == buyer_id, Order.created_at >= since, Order.created_at <= until
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def reverse_trade_ids(
+    session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID, since: datetime
+) -> list[uuid.UUID]:
+    """Orders in which this seller bought from this buyer since `since` (round trips)."""
+    stmt = select(Order.id).where(
+        and_(Order.buyer_id == seller_id, Order.seller_id == buyer_id, Order.created_at >= since)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def is_party(session: AsyncSession, participant_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+    stmt = select(Order.id).where(
+        Order.id == order_id, or_(Order.buyer_id == participant_id, Order.seller_id == participant_id)
+    )
+    return await session.scalar(stmt) is not None
+
+
+async def quote_history(session: AsyncSession, product_id: uuid.UUID) -> list[tuple[Quote, str]]:
+    """Every issued quote of the product with its buyer's credit status (the Art. 70 check)."""
+    stmt = (
+        select(Quote, Participant.credit_status)
+        .join(Participant, Participant.id == Quote.buyer_id)
+        .where(Quote.product_id == product_id, Quote.total_minor >= 0, Quote.digest != "")
+    )
+    return [(q, credit) for q, credit in (await session.execute(stmt)).all()]

@@ -1,0 +1,79 @@
+"""Queries on resources, registrations, objections and the calendar; tenant scoping of
+resources in `readable_resources`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.auth.principal import Principal
+from market.common.pagination import keyset_page
+from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.rights.models import RightGrantRow
+
+
+def readable_resources(principal: Principal) -> Select[DataResource]:
+    """The resources the caller may read: its own; operators and auditors every one."""
+    stmt = select(DataResource)
+    if not principal.can_see_all():
+        stmt = stmt.where(DataResource.owner_id == principal.participant_id)
+    return stmt
+
+
+async def resources_page(
+    session: AsyncSession, principal: Principal, cursor: str | None, limit: int
+) -> list[DataResource]:
+    stmt = keyset_page(readable_resources(principal), DataResource, cursor, limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def resource(
+    session: AsyncSession, resource_id: uuid.UUID, *, lock: bool = False
+) -> DataResource | None:
+    return await session.get(DataResource, resource_id, with_for_update=lock)
+
+
+async def resources_with_rights_trees(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
+) -> tuple[list[DataResource], list[RightGrantRow]]:
+    """The resources (by id) and every grant in their rights trees, in one query.
+    `resource_ids` may be a subquery, so the caller's own lookup joins in."""
+    stmt = (
+        select(DataResource, RightGrantRow)
+        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
+        .where(DataResource.id.in_(resource_ids))
+        .order_by(DataResource.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    resources = list(dict.fromkeys(r for r, _ in rows))
+    return resources, [g for _, g in rows if g is not None]
+
+
+async def registration(
+    session: AsyncSession, registration_id: uuid.UUID, *, lock: bool = False
+) -> Registration | None:
+    return await session.get(Registration, registration_id, with_for_update=lock)
+
+
+async def by_number(session: AsyncSession, registration_number: str) -> Registration | None:
+    stmt = select(Registration).where(Registration.registration_number == registration_number).limit(1)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def objections(session: AsyncSession, *, open_only: bool) -> list[Objection]:
+    stmt = select(Objection).order_by(Objection.due_at)
+    if open_only:
+        stmt = stmt.where(Objection.status == "open")
+    return list((await session.execute(stmt)).scalars())
+
+
+async def calendar_days(session: AsyncSession) -> list[CalendarDay]:
+    return list((await session.execute(select(CalendarDay).order_by(CalendarDay.day))).scalars())
+
+
+async def calendar_day_exists(session: AsyncSession, day: Any) -> bool:
+    return await session.scalar(select(CalendarDay.id).where(CalendarDay.day == day)) is not None

@@ -1,0 +1,71 @@
+"""What a process builds once and every use case may need besides its session: the settings,
+the sessionmaker (for work outside a request's transaction) and the ports (payment provider,
+file storage, ...), each looked up by its type.
+
+The app factory (and the worker) build one `Runtime`; endpoints receive its parts as typed
+dependencies (`AppSettings`, `port(PaymentProvider)`), so no feature reads `app.state`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from market.settings import Settings
+
+T = TypeVar("T")
+
+
+class Port(Generic[T]):
+    """The typed name of a port (`PAYMENT_PROVIDER: Port[PaymentProvider] = Port("...")`): the
+    feature that defines the interface declares it; the app factory provides the implementation."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Port({self.name!r})"
+
+
+class Runtime:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self._ports: dict[Port[Any], Any] = {}
+
+    def provide(self, port: Port[T], implementation: T) -> None:
+        self._ports[port] = implementation
+
+    def port(self, port: Port[T]) -> T:
+        try:
+            return cast(T, self._ports[port])
+        except KeyError:
+            raise LookupError(f"no {port.name} was provided to this runtime") from None
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The one place the application state is read."""
+    return cast(Runtime, request.app.state.runtime)
+
+
+def _settings(request: Request) -> Settings:
+    return get_runtime(request).settings
+
+
+def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return get_runtime(request).sessionmaker
+
+
+def port(name: Port[T]) -> Any:
+    """`Annotated[Kind, port(KIND_PORT)]`: the implementation of that port this process was given."""
+
+    def _lookup(request: Request) -> T:
+        return get_runtime(request).port(name)
+
+    return Depends(_lookup)
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+SessionMaker = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]

@@ -1,0 +1,33 @@
+"""Swap a port or the sessionmaker of a running app for one test (fakes at the ports)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from market.payments.provider import PAYMENT_PROVIDER
+
+
+@contextmanager
+def payment_provider(app: Any, provider: Any) -> Iterator[None]:
+    runtime = app.state.runtime
+    original = runtime.port(PAYMENT_PROVIDER)
+    runtime.provide(PAYMENT_PROVIDER, provider)
+    try:
+        yield
+    finally:
+        runtime.provide(PAYMENT_PROVIDER, original)
+
+
+@contextmanager
+def sessionmaker(app: Any, maker: async_sessionmaker[AsyncSession]) -> Iterator[None]:
+    runtime = app.state.runtime
+    original = runtime.sessionmaker, app.state.sessionmaker
+    runtime.sessionmaker = app.state.sessionmaker = maker
+    try:
+        yield
+    finally:
+        runtime.sessionmaker, app.state.sessionmaker = original
