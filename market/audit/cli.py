@@ -14,7 +14,7 @@ from market.audit.models import AuditEntry
 from market.audit.tree_head import SignedTreeHead
 from market.audit.tree_models import TreeHead, TreeNode
 from market.audit.verify import EntryRecord, LogVerifier, VerificationReport, index_disagreement
-from market.registry.certificates import public_key_from_b64
+from market.common.ed25519 import public_key_from_b64
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
 BATCH = 5000

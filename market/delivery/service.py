@@ -28,7 +28,6 @@ from market.delivery.states import LICENCES, LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.orders import service as orders
 from market.orders.models import Order
-from market.orders.states import OrderStatus
 from market.rights.models import RightGrantRow
 from market.rights.validity import (
     chain_validity,
@@ -78,7 +77,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             licence_id=str(uuid.uuid4()),
         )
     except ContractError as exc:
-        order.status_reason = f"delivery blocked: {exc}"
+        orders.note_delivery_blocked(order, str(exc))
         await record(
             session,
             actor=actor,
@@ -102,13 +101,11 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         created_at=now(),
     )
     session.add(row)
-    order.licence_id = row.id
-    await orders.move(
+    await orders.mark_delivered(
         session,
         order,
-        OrderStatus.DELIVERED,
+        row.id,
         actor=actor,
-        action="licence.issued",
         payload={
             "licence_id": str(row.id),
             "operating_grant_id": str(grant_row.id),

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from market.auth.principal import Principal
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
 from market.orders.models import Order, Quote
-from market.orders.states import EVER_PAID, HOLDS_STOCK
+from market.orders.states import EVER_PAID, HOLDS_STOCK, SETTLED, OrderStatus
 from market.participants.models import Participant
 
 
@@ -141,3 +143,62 @@ async def quote_history(session: AsyncSession, product_id: uuid.UUID) -> list[tu
         .where(Quote.product_id == product_id, Quote.total_minor >= 0, Quote.digest != "")
     )
     return [(q, credit) for q, credit in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class TradeTotals:
+    period: str
+    category: str
+    currency: str
+    trades: int
+    value_minor: int
+    commission_minor: int
+    refunded_trades: int
+
+
+# Beijing has kept UTC+8 all year since 1991, so a period of the Beijing calendar is the UTC
+# timestamp shifted by eight hours (PostgreSQL is told the zone by name all the same).
+_PERIOD_FORMATS = {
+    "day": ("YYYY-MM-DD", "%Y-%m-%d"),
+    "month": ("YYYY-MM", "%Y-%m"),
+    "year": ("YYYY", "%Y"),
+}
+
+
+def _beijing_period(dialect: str, period: str) -> ColumnElement[str]:
+    pg_format, sqlite_format = _PERIOD_FORMATS[period]
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", Order.created_at), pg_format)
+    return func.strftime(sqlite_format, Order.created_at, "+8 hours")
+
+
+async def trade_totals(
+    session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
+) -> list[TradeTotals]:
+    """Settled trades (count, value, commission) and refunded trades per Beijing-calendar
+    period, data category and currency, summed by the database in one query."""
+    bucket = _beijing_period(session.get_bind().dialect.name, period).label("period")
+    settled = Order.status.in_(list(SETTLED))
+    stmt = (
+        select(
+            bucket,
+            Product.category,
+            Order.currency,
+            func.count().filter(settled),
+            func.coalesce(func.sum(Order.total_minor).filter(settled), 0),
+            func.coalesce(func.sum(Order.commission_minor).filter(settled), 0),
+            func.count().filter(Order.status == OrderStatus.REFUNDED),
+        )
+        .join(Product, Product.id == Order.product_id)
+        .where(Order.status.in_([*SETTLED, OrderStatus.REFUNDED]))
+        .group_by(bucket, Product.category, Order.currency)
+        .order_by(bucket, Product.category, Order.currency)
+    )
+    if since is not None:
+        stmt = stmt.where(Order.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Order.created_at < until)
+    return [
+        TradeTotals(str(p), c, cur, int(n), int(value), int(commission), int(refunded))
+        for p, c, cur, n, value, commission, refunded in await session.execute(stmt)
+    ]

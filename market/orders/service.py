@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +57,28 @@ async def move(
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
     )
+
+
+async def mark_paid(session: AsyncSession, order: Order, *, actor: str, payload: Mapping[str, Any]) -> None:
+    order.paid_at = now()
+    await move(session, order, OrderStatus.PAID, actor=actor, action="order.paid", payload=payload)
+
+
+async def mark_delivered(
+    session: AsyncSession, order: Order, licence_id: uuid.UUID, *, actor: str, payload: Mapping[str, Any]
+) -> None:
+    order.licence_id = licence_id
+    await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
+
+
+def note_payment(order: Order, reference: str) -> None:
+    """The payment provider's reference, shown with the order (webhooks find the order by it)."""
+    order.payment_reference = reference
+
+
+def note_delivery_blocked(order: Order, reason: str) -> None:
+    """Paid but not delivered (the seller's right failed): say why on the order."""
+    order.status_reason = f"delivery blocked: {reason}"
 
 
 def commission_of(total_minor: int, settings: Settings, currency: str) -> int:
@@ -283,3 +306,9 @@ async def client_secrets(session: AsyncSession, orders: Sequence[Order]) -> dict
 
 
 register_party_check("order", party_check)
+
+
+async def trade_totals(
+    session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
+) -> list[repository.TradeTotals]:
+    return await repository.trade_totals(session, period=period, since=since, until=until)

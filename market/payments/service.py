@@ -10,12 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal
-from market.common.clock import now
 from market.delivery import service as delivery
 from market.errors import Conflict, NotFound
 from market.orders import service as orders
 from market.orders.models import Order
-from market.orders.states import OrderStatus
 from market.payments import ledger, repository
 from market.payments.models import Payment
 from market.payments.provider import PaymentProvider, provider_call
@@ -39,7 +37,7 @@ async def start_payment(session: AsyncSession, provider: PaymentProvider, order:
         client_secret=created.client_secret,
     )
     session.add(payment)
-    order.payment_reference = created.reference
+    orders.note_payment(order, created.reference)
     await session.flush()
     await record(
         session,
@@ -70,19 +68,16 @@ async def payment_succeeded(
         order = await orders.lock(session, payment.order_id)
     assert order.id == payment.order_id
     payment.status = PaymentStatus.SUCCEEDED
-    order.paid_at = now()
     await ledger.post(
         session,
         order.id,
         order.currency,
         ledger.charge_lines(order.total_minor, order.commission_minor),
     )
-    await orders.move(
+    await orders.mark_paid(
         session,
         order,
-        OrderStatus.PAID,
         actor=actor,
-        action="order.paid",
         payload={
             "reference": payment.provider_ref,
             "amount_minor": payment.amount_minor,

@@ -13,21 +13,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from market.common.ed25519 import key_id, public_key_b64, public_key_from_b64
 
 DOMAIN = b"market-cert-v1\n"
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
-
-
-def public_key_from_b64(text: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
-
-
-def public_key_b64(public_key: Ed25519PublicKey) -> str:
-    return base64.b64encode(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+__all__ = ["key_id", "public_key_b64", "public_key_from_b64"]
 
 
 def certificate_signing_bytes(certificate: dict[str, Any]) -> bytes:

@@ -43,12 +43,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _docker_postgres() -> Iterator[str] | None:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
     except Exception:
         return None
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.postgres import PostgresContainer
 
     def _gen() -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:

@@ -40,7 +40,8 @@ async def resource_with_sample(
         headers={**seller.headers, "X-Expected-SHA256": hashlib.sha256(sample).hexdigest()},
     )
     assert up.status_code == 200, up.text
-    return up.json()
+    uploaded: dict[str, Any] = up.json()
+    return uploaded
 
 
 async def registered_resource(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +23,9 @@ def payment_provider(app: Any, provider: Any) -> Iterator[None]:
 
 
 @contextmanager
-def sessionmaker(app: Any, maker: async_sessionmaker[AsyncSession]) -> Iterator[None]:
+def sessionmaker(
+    app: Any, maker: async_sessionmaker[AsyncSession] | Callable[[], AsyncSession]
+) -> Iterator[None]:
     runtime = app.state.runtime
     original = runtime.sessionmaker, app.state.sessionmaker
     runtime.sessionmaker = app.state.sessionmaker = maker

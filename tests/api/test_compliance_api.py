@@ -229,7 +229,7 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
     api: Api, client: Any, app: Any
 ) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"grade": "important"},
         {"category": "personal", "personal_info": "de_identified"},
         {"trade_secret": True},

@@ -168,7 +168,7 @@ async def test_api_key_secrets_kept_by_idempotency_records_are_forgotten(
         await asyncio.to_thread(upgrade, url)
         engine = make_engine(url)
         async with engine.connect() as conn:
-            bodies = dict(
+            bodies: dict[str, str] = dict(
                 (await conn.execute(text("SELECT operation, response_body FROM idempotency_records"))).all()
             )
         await engine.dispose()

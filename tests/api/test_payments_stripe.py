@@ -62,7 +62,8 @@ async def paid(client: Any, order: dict[str, Any], event_id: str) -> str:
 
 
 async def ledger(client: Any, order_id: str, headers: dict[str, str]) -> dict[str, Any]:
-    return (await client.get(f"/v1/orders/{order_id}/ledger", headers=headers)).json()
+    body: dict[str, Any] = (await client.get(f"/v1/orders/{order_id}/ledger", headers=headers)).json()
+    return body
 
 
 async def test_order_creates_one_payment_intent_keyed_by_our_ids(

@@ -40,7 +40,8 @@ async def apply_and_approve(api: Api, seller: Any, operator: dict[str, str]) -> 
         json={"decision": "approve", "checklist": CHECKLIST},
     )
     assert approved.status_code == 200, approved.text
-    return approved.json()
+    body: dict[str, Any] = approved.json()
+    return body
 
 
 async def test_full_registration_lifecycle_and_offline_certificate(

@@ -9,9 +9,9 @@ from compliance_factories import listing, participant, personal, public, rights,
 from compliance_factories import resource as res
 from pydantic import ValidationError
 
+from market.common.vocabulary import KNOWN_PURPOSES
 from market.compliance.decision import evaluate, evaluate_listing, evaluate_trade
 from market.compliance.facts import (
-    KNOWN_PURPOSES,
     ConditionalOpenApproval,
     ListingFacts,
     ParticipantFacts,

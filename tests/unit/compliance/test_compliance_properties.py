@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from market.common.vocabulary import KNOWN_PURPOSES
 from market.compliance.decision import combine, evaluate
 from market.compliance.facts import (
-    KNOWN_PURPOSES,
     ListingFacts,
     TradeFacts,
 )
