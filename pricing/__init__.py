@@ -1,6 +1,6 @@
 """Pure pricing library: exact money, government-guided entries (Jilin Big Data Regulation
 Art. 65), sellers' autonomous plans, units of count, accumulation windows, itemised quotes,
-the Art. 70 fairness check and random allocation.
+the Art. 70 fairness check and random allocation, and revenue caps (发改价格〔2025〕65号).
 No FastAPI, no SQLAlchemy, no `market` (pricing/ruff.toml). How the service uses it:
 pricing/INTEGRATION.md."""
 
@@ -49,6 +49,16 @@ from pricing.plans import (
     plan_total,
 )
 from pricing.quote import LAWFUL_DISCOUNT_CODES, BuyerFacts, Quote, effective_unit, effective_window, quote
+from pricing.revenue_caps import (
+    CapThreshold,
+    RevenueCap,
+    RevenuePosition,
+    YearEnd,
+    close_year,
+    next_year_cap,
+    revenue_position,
+    threshold_crossings,
+)
 from pricing.tiers import Tier, graduated_between, graduated_total, price_at
 from pricing.units import Unit
 from pricing.windows import BEIJING, AccumulationWindow, WindowSpan, WindowUsage, window_span
@@ -63,6 +73,7 @@ __all__ = [
     "AllocationResult",
     "AllocationWin",
     "BuyerFacts",
+    "CapThreshold",
     "FairnessFinding",
     "FixedPlan",
     "GuidedPriceEntry",
@@ -78,6 +89,8 @@ __all__ = [
     "QuoteLine",
     "QuotedTrade",
     "RandomAllocationDiscount",
+    "RevenueCap",
+    "RevenuePosition",
     "SubscriptionPlan",
     "Tier",
     "TieredPlan",
@@ -86,8 +99,10 @@ __all__ = [
     "VolumeDiscount",
     "WindowSpan",
     "WindowUsage",
+    "YearEnd",
     "allocate",
     "announce",
+    "close_year",
     "cumulative_total",
     "draw",
     "effective_unit",
@@ -101,16 +116,19 @@ __all__ = [
     "lowest_price",
     "make_commitment",
     "new_seed",
+    "next_year_cap",
     "parse_plan",
     "parse_plan_json",
     "plan_total",
     "price_at",
     "quote",
     "reveal",
+    "revenue_position",
     "round_half_up_to_minor",
     "round_parts",
     "running_minor",
     "sum_money",
+    "threshold_crossings",
     "validate_plan_against_entry",
     "verify_reveal",
     "window_span",
