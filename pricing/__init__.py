@@ -59,6 +59,7 @@ from pricing.revenue_caps import (
     revenue_position,
     threshold_crossings,
 )
+from pricing.tariffs import EXAMPLE_TARIFFS, GOV_INFO_FEE_PER_PAGE, GOV_INFO_FEE_PER_REQUEST, tariff_plan
 from pricing.tiers import Tier, graduated_between, graduated_total, price_at
 from pricing.units import Unit
 from pricing.windows import BEIJING, AccumulationWindow, WindowSpan, WindowUsage, window_span
@@ -66,6 +67,9 @@ from pricing.windows import BEIJING, AccumulationWindow, WindowSpan, WindowUsage
 __all__ = [
     "BEIJING",
     "CURRENCIES",
+    "EXAMPLE_TARIFFS",
+    "GOV_INFO_FEE_PER_PAGE",
+    "GOV_INFO_FEE_PER_REQUEST",
     "LAWFUL_DISCOUNT_CODES",
     "PRICE_PLAN",
     "AccumulationWindow",
@@ -128,6 +132,7 @@ __all__ = [
     "round_parts",
     "running_minor",
     "sum_money",
+    "tariff_plan",
     "threshold_crossings",
     "validate_plan_against_entry",
     "verify_reveal",
