@@ -67,6 +67,11 @@ class RandomAllocationDiscount(_Strict):
             raise ValueError("rule_id/rule_url: name the published fair rule of the draw")
         return self
 
+    @property
+    def rule(self) -> str:
+        """The published rule a draw must name for its winners to get this discount."""
+        return self.rule_id or self.rule_url or ""
+
 
 Discount = Annotated[
     NewCustomerDiscount | VolumeDiscount | RandomAllocationDiscount, Field(discriminator="kind")

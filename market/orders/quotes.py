@@ -103,6 +103,13 @@ async def issue_quote(
             "no declared scenario, no trade (无场景不交易)",
             fields=[("body.scenario", f"not one of {product.scenarios}")],
         )
+    if data.lottery_won:
+        # Art. 70: a random-allocation result comes from the exchange's published draw (the
+        # pricing core takes only a verified pricing.AllocationWin), never from the buyer.
+        raise InvalidInput(
+            "a random-allocation result comes from the exchange's published draw, not from the buyer",
+            fields=[("body.lottery_won", "set by the exchange's draw, not by the buyer (Art. 70)")],
+        )
     issued = now()
     # Stored (with the decision and the audit entries) only if the trade rules allow it, so a
     # refused quote never exists; the id is ours, so nothing is written before then.
@@ -160,7 +167,6 @@ async def issue_quote(
                 purpose=data.purpose,
                 quantity=data.quantity,
                 is_new_customer=not returning,
-                lottery_won=data.lottery_won,
                 at=issued,
             ),
             validity=timedelta(seconds=settings.quote_ttl_seconds),

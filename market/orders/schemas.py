@@ -54,7 +54,11 @@ class QuoteCreate(StrictModel):
     purpose: PurposeName
     scenario: str = Field(min_length=1, max_length=200)
     cross_border: bool = False
-    lottery_won: bool = Field(default=False, description="Won a published random allocation (Art. 70).")
+    lottery_won: bool = Field(
+        default=False,
+        description="Not the buyer's to say: true is refused (422). A random-allocation discount "
+        "comes only from the exchange's published draw (Art. 70).",
+    )
 
 
 class QuoteOut(BaseModel):
