@@ -17,10 +17,9 @@ from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import price_catalogue, products
 from market.common.clock import now
-from market.compliance.service import denial, gate_trade
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
 from market.orders import repository
-from market.orders.abnormal import scan_refusals
+from market.orders.gate import pass_trade_gate
 from market.orders.models import Quote
 from market.orders.schemas import QuoteCreate
 from market.settings import Settings
@@ -131,28 +130,18 @@ async def issue_quote(
         created_at=issued,
         updated_at=issued,
     )
-    decision = await gate_trade(
+    decision = await pass_trade_gate(
         session,
-        product=products.compliance_subject(product),
+        settings,
+        actor=principal.actor,
         buyer_id=principal.participant_id,
+        product=product,
         purpose=data.purpose,
         scenario=data.scenario,
         cross_border=data.cross_border,
-        actor=principal.actor,
-        subject_type="quote",
-        subject_id=str(quote_row.id),
+        decided_for=("quote", str(quote_row.id)),
+        refused=("quote.refused_by_compliance", "product", str(product.id)),
     )
-    if decision.outcome == "deny":
-        await record(
-            session,
-            actor=principal.actor,
-            action="quote.refused_by_compliance",
-            subject_type="product",
-            subject_id=product.id,
-            payload={"decision_id": str(decision.id), "buyer_id": str(principal.participant_id)},
-        )
-        await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
-        raise denial(decision)
     entry = (
         await price_catalogue.guided_entry_at(session, product.price_catalogue_class, issued)
         if product.price_catalogue_class

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -14,6 +13,7 @@ from market.auth.principal import Principal
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
 from market.orders.models import Order, Quote
+from market.orders.schemas import TradeTotals
 from market.orders.states import EVER_PAID, HOLDS_STOCK, SETTLED, OrderStatus
 from market.participants.models import Participant
 
@@ -145,17 +145,6 @@ async def quote_history(session: AsyncSession, product_id: uuid.UUID) -> list[tu
     return [(q, credit) for q, credit in (await session.execute(stmt)).all()]
 
 
-@dataclass(frozen=True)
-class TradeTotals:
-    period: str
-    category: str
-    currency: str
-    trades: int
-    value_minor: int
-    commission_minor: int
-    refunded_trades: int
-
-
 # Beijing has kept UTC+8 all year since 1991, so a period of the Beijing calendar is the UTC
 # timestamp shifted by eight hours (PostgreSQL is told the zone by name all the same).
 _PERIOD_FORMATS = {
@@ -199,6 +188,14 @@ async def trade_totals(
     if until is not None:
         stmt = stmt.where(Order.created_at < until)
     return [
-        TradeTotals(str(p), c, cur, int(n), int(value), int(commission), int(refunded))
+        TradeTotals(
+            period=str(p),
+            category=c,
+            currency=cur,
+            trades=n,
+            value_minor=value,
+            commission_minor=commission,
+            refunded_trades=refunded,
+        )
         for p, c, cur, n, value, commission, refunded in await session.execute(stmt)
     ]

@@ -78,3 +78,15 @@ class QuoteOut(BaseModel):
     digest: str
     issued_at: datetime
     expires_at: datetime
+
+
+class TradeTotals(BaseModel):
+    """Settled trades of one Beijing-calendar period, data category and currency."""
+
+    period: str
+    category: str
+    currency: str
+    trades: int
+    value_minor: int
+    commission_minor: int
+    refunded_trades: int

@@ -22,11 +22,13 @@ from market.auth.principal import Principal
 from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
-from market.compliance.service import denial, gate_trade, resolve_review
+from market.compliance.service import resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.orders import repository
-from market.orders.abnormal import scan_order, scan_refusals
+from market.orders.abnormal import scan_order
+from market.orders.gate import pass_trade_gate
 from market.orders.models import Order, Quote
+from market.orders.schemas import TradeTotals
 from market.orders.states import ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
 from pricing.money import Money
@@ -118,32 +120,18 @@ async def create_order(
     # payment provider acted but its answer was lost names the same order, so the provider's
     # key (market:order:<id>) gives back the same PaymentIntent instead of making an orphan.
     order_id = uuid.uuid5(ORDER_IDS, str(quote.id))
-    decision = await gate_trade(
+    decision = await pass_trade_gate(
         session,
-        product=products.compliance_subject(product),
+        settings,
+        actor=principal.actor,
         buyer_id=principal.participant_id,
+        product=product,
         purpose=quote.purpose,
         scenario=quote.scenario,
         cross_border=quote.cross_border,
-        actor=principal.actor,
-        subject_type="order",
-        subject_id=str(order_id),
+        decided_for=("order", str(order_id)),
+        refused=("order.refused_by_compliance", "quote", str(quote.id)),
     )
-    if decision.outcome == "deny":
-        await record(
-            session,
-            actor=principal.actor,
-            action="order.refused_by_compliance",
-            subject_type="quote",
-            subject_id=quote.id,
-            payload={
-                "decision_id": str(decision.id),
-                "product_id": str(product.id),
-                "buyer_id": str(principal.participant_id),
-            },
-        )
-        await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
-        raise denial(decision)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,
@@ -310,5 +298,5 @@ register_party_check("order", party_check)
 
 async def trade_totals(
     session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
-) -> list[repository.TradeTotals]:
+) -> list[TradeTotals]:
     return await repository.trade_totals(session, period=period, since=since, until=until)
