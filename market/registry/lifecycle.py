@@ -19,7 +19,7 @@ from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.participants.models import Participant
 from market.registry.certificates import sign_certificate
-from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry.models import CalendarDay, CalendarYear, DataResource, Objection, Registration
 from market.registry.numbers import format_registration_number
 from market.registry.schemas import (
     ChangeRequest,
@@ -47,8 +47,9 @@ class InvalidRegistrationState(Conflict):
 
 async def calendar(session: AsyncSession) -> HolidayCalendar:
     days = list((await session.execute(select(CalendarDay))).scalars())
+    years = list((await session.execute(select(CalendarYear.year))).scalars())
     return load_calendar(
-        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"]
+        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"], years
     )
 
 
