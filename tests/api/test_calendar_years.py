@@ -34,6 +34,14 @@ async def applied(api: Api, seller: Any) -> str:
     return str(r.json()["id"])
 
 
+async def approve(client: Any, operator: dict[str, str], registration_id: str) -> Any:
+    return await client.post(
+        f"/v1/registrations/{registration_id}/decision",
+        headers=operator,
+        json={"decision": "approve", "checklist": CHECKLIST},
+    )
+
+
 def move_clock_to(moment: datetime) -> None:
     if moment > clock.now():
         clock.advance(moment - clock.now())
@@ -49,11 +57,7 @@ async def test_publicity_reaching_past_the_known_years_is_refused_until_the_year
     registration_id = await applied(api, seller)
     entries = await row_count(app, AuditEntry)
 
-    refused = await client.post(
-        f"/v1/registrations/{registration_id}/decision",
-        headers=operator,
-        json={"decision": "approve", "checklist": CHECKLIST},
-    )
+    refused = await approve(client, operator, registration_id)
     assert refused.status_code == 409, refused.text
     problem = refused.json()
     assert problem["type"].endswith("/calendar-year-unknown")
@@ -80,11 +84,7 @@ async def test_publicity_reaching_past_the_known_years_is_refused_until_the_year
     assert confirmed.status_code == 201, confirmed.text
     assert (await client.get("/v1/holidays/years")).json()["known_through"] == last + 1
 
-    approved = await client.post(
-        f"/v1/registrations/{registration_id}/decision",
-        headers=operator,
-        json={"decision": "approve", "checklist": CHECKLIST},
-    )
+    approved = await approve(client, operator, registration_id)
     assert approved.status_code == 200, approved.text
     ends = datetime.fromisoformat(approved.json()["publicity_ends_at"]).astimezone(BEIJING).date()
     working_days_in_december = sum(
@@ -112,11 +112,7 @@ async def test_an_objection_pause_reaching_an_unknown_year_is_refused_with_the_d
     move_clock_to(datetime(last, 11, 2, 10, tzinfo=BEIJING).astimezone(UTC))
     seller, rival, operator = await api.org(), await api.org(), await api.staff("operator")
     registration_id = await applied(api, seller)
-    approved = await client.post(
-        f"/v1/registrations/{registration_id}/decision",
-        headers=operator,
-        json={"decision": "approve", "checklist": CHECKLIST},
-    )
+    approved = await approve(client, operator, registration_id)
     assert approved.status_code == 200, approved.text
     objection = await client.post(
         f"/v1/registrations/{registration_id}/objections",
@@ -146,11 +142,7 @@ async def test_zero_publicity_days_registers_at_approval_in_embedded_mode(
     monkeypatch.setattr(app.state.settings, "publicity_working_days", 0)
     seller, operator = await api.org(), await api.staff("operator")
     registration_id = await applied(api, seller)
-    approved = await client.post(
-        f"/v1/registrations/{registration_id}/decision",
-        headers=operator,
-        json={"decision": "approve", "checklist": CHECKLIST},
-    )
+    approved = await approve(client, operator, registration_id)
     assert approved.status_code == 200, approved.text
     now = await client.get(f"/v1/registrations/{registration_id}", headers=seller.headers)
     assert now.json()["status"] == "registered" and now.json()["registration_number"].startswith("JLDR-")
