@@ -28,7 +28,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, TypeAdapter, field_validator
 
 from pricing.discounts import (
     MAX_NEW_CUSTOMER_PERIOD,
@@ -38,7 +38,7 @@ from pricing.discounts import (
     VolumeDiscount,
 )
 from pricing.money import CURRENCIES
-from pricing.types import Price, Tier, check_tiers, graduated_total, show_price
+from pricing.types import Price, Tier, by_kind, check_tiers, graduated_total, show_price
 
 
 class _Strict(BaseModel):
@@ -220,8 +220,12 @@ class SubscriptionPlan(_Plan):
 
 
 PricePlan = Annotated[
-    FixedPlan | OneOffPlan | TieredPlan | MeteredPlan | SubscriptionPlan,
-    Field(discriminator="kind"),
+    Annotated[FixedPlan, Tag("fixed")]
+    | Annotated[OneOffPlan, Tag("one_off")]
+    | Annotated[TieredPlan, Tag("tiered")]
+    | Annotated[MeteredPlan, Tag("metered")]
+    | Annotated[SubscriptionPlan, Tag("subscription")],
+    by_kind("fixed", "one_off", "tiered", "metered", "subscription"),
 ]
 PRICE_PLAN: TypeAdapter[PricePlan] = TypeAdapter(PricePlan)
 

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+)
 
 from pricing.errors import PricingError
 from pricing.money import to_decimal
@@ -24,6 +32,25 @@ def _decimal(value: Any) -> Decimal:
 Price = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, max_digits=20, decimal_places=8)]
 # A percentage 0..100 (discounts, reductions, float bands).
 Percent = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+
+
+KIND_ERROR = "kind_required"
+
+
+def _kind_of(value: Any) -> Any:
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
+def by_kind(*kinds: str) -> Discriminator:
+    """Choose a union member by its `kind`. A missing or unknown kind is one error naming the
+    kinds accepted (pydantic's own says "Unable to extract tag using discriminator 'kind'")."""
+    accepted = ", ".join(kinds)
+    return Discriminator(
+        _kind_of,
+        custom_error_type=KIND_ERROR,
+        custom_error_message=f"kind is required: one of {accepted}",
+        custom_error_context={"discriminator": "kind", "expected_tags": accepted},
+    )
 
 
 def _to_utc(value: datetime) -> datetime:
