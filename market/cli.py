@@ -68,8 +68,11 @@ def serve(
 
     from market.app import create_app
     from market.bootstrap import bootstrap_operator
+    from market.logs import configure_logging
 
     settings = load_settings()
+    # Before the migrations, so their log lines come out in the service's format too.
+    configure_logging(settings.log_json, production=settings.mode == "production")
     if migrate:
         _upgrade(settings)
     else:

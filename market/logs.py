@@ -61,6 +61,7 @@ def configure_logging(json_logs: bool | None, production: bool = False, stream: 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.captureWarnings(True)  # a library's warning is a log line too, not raw text on stderr
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
