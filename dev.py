@@ -78,7 +78,8 @@ def ensure_venv() -> None:
     say("installing into .venv (first run, or the dependencies changed; about a minute) ...")
     step("upgrading pip", [*PIP, "--upgrade", "pip"])
     step(f"installing {pinned} pinned packages from {LOCK.name}", [*PIP, "--requirement", str(LOCK)])
-    step("installing this project (editable)", [*PIP, "--no-deps", "--editable", f"{ROOT}[test]"])
+    # -qq: setuptools' advice on editable installs is noise here.
+    step("installing this project (editable)", [*PIP, "--quiet", "--no-deps", "--editable", f"{ROOT}[test]"])
     STAMP.write_text(wanted)
     say(f"ready in {time.monotonic() - started:.0f} s")
 

@@ -18,6 +18,7 @@ from market.cli_support import (
     ConfigurationError,
     configuration_failure,
     fail,
+    first_line,
     load_settings,
     require_database,
     require_public_key,
@@ -48,7 +49,7 @@ def _upgrade(settings: Settings, revision: str = "heads") -> None:
             database_file.parent.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url, revision)
     except (OSError, SQLAlchemyError) as exc:
-        fail(f"cannot upgrade the database at {_shown(settings)}: {_first_line(exc)}")
+        fail(f"cannot upgrade the database at {_shown(settings)}: {first_line(exc)}")
     typer.echo(f"database at {_shown(settings)} upgraded to {revision}")
 
 
@@ -177,11 +178,6 @@ def credit_code(
 
 def _shown(settings: Settings) -> str:
     return make_url(settings.effective_database_url).render_as_string(hide_password=True)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _print_json(data: object) -> None:

@@ -95,10 +95,15 @@ def _require_postgres_schema(url: str) -> None:
     try:
         found = asyncio.run(has_schema())
     except Exception as exc:  # any failure to connect is reported the same way, in one line
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-        fail(f"cannot reach the database at {shown}: {reason}")
+        fail(f"cannot reach the database at {shown}: {first_line(exc)}")
     if not found:
         fail(f"the database at {shown} has no schema; run `market db upgrade`")
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own message, first line only (an error is reported in one line)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def require_public_key(settings: Settings) -> str:
