@@ -358,7 +358,7 @@ async def registry_entry(registration_number: str, request: Request, session: Se
     "/holidays",
     response_model=list[CalendarDayOut],
     tags=["public"],
-    summary="Operators' additions to the working-day calendar (official holidays ship in code)",
+    summary="Operators' additions to the working-day calendar (official holidays come from chinesecalendar)",
 )
 async def list_days(session: Session) -> list[CalendarDayOut]:
     rows = (await session.execute(select(CalendarDay).order_by(CalendarDay.day))).scalars()
