@@ -16,12 +16,8 @@ from sqlalchemy import text
 from market import routes
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
-from market.observability import (
-    BodyLimitMiddleware,
-    Metrics,
-    RequestContextMiddleware,
-    configure_logging,
-)
+from market.logs import configure_logging
+from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.runtime import Runtime
@@ -58,7 +54,7 @@ def build_payment_provider(settings: Settings) -> PaymentProvider:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_json)
+    configure_logging(settings.log_json, production=settings.mode == "production")
     engine = make_engine(settings.effective_database_url)
 
     @asynccontextmanager

@@ -3,7 +3,7 @@ the sessionmaker (for work outside a request's transaction) and the ports (payme
 file storage, ...), each looked up by its type.
 
 The app factory (and the worker) build one `Runtime`; endpoints receive its parts as typed
-dependencies (`AppSettings`, `port(PaymentProvider)`), so no feature reads `app.state`.
+dependencies (`AppSettings`, `port(PAYMENT_PROVIDER)`), so no feature reads `app.state`.
 """
 
 from __future__ import annotations

@@ -9,16 +9,28 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from market.home import default_home, sqlite_file
 
 # Shipped defaults are fine on a laptop and fatal in production: `production` mode refuses them.
 DEFAULT_JWT_SECRET = "embedded-mode-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
-DEFAULT_DATA_DIR = Path(".market")
+DATABASE_FILE = "market.db"
+SIGNING_KEY_FILE = "signing.key"
+_HOME_KEYS = frozenset({"data_dir", "market_home", "market_data_dir"})
+
+
+class ConfigurationProblems(ValueError):
+    """Every reason the configuration is refused, each a sentence naming its variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -38,10 +50,16 @@ class Thresholds:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MARKET_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MARKET_", env_file=None, extra="ignore", populate_by_name=True
+    )
 
     mode: Literal["embedded", "production", "test"] = "embedded"
-    data_dir: Path = DEFAULT_DATA_DIR
+    # The one data directory (MARKET_HOME): the embedded database, the signing key. Every command
+    # resolves it the same way, so the server and the CLI agree wherever they are run from.
+    data_dir: Path = Field(
+        default=Path(), validation_alias=AliasChoices("MARKET_HOME", "MARKET_DATA_DIR", "data_dir")
+    )
     database_url: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -62,7 +80,8 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 1_073_741_824
-    publicity_working_days: int = Field(default=10, ge=1, le=60)
+    # 0 (embedded and test modes only) ends publicity at approval, for trying the exchange out.
+    publicity_working_days: int = Field(default=10, ge=0, le=60)
     objection_working_days: int = Field(default=5, ge=1, le=30)
     quote_ttl_seconds: int = Field(default=1800, ge=60)
     # The sequencer runs and a tree head is signed this often (0: only on demand).
@@ -70,44 +89,104 @@ class Settings(BaseSettings):
     # Abnormal-trade alert thresholds (Art. 61), as JSON naming any fields of
     # Thresholds (above), e.g. '{"burst_orders": 10, "burst_window": "PT30M"}'.
     alert_thresholds: Thresholds = Field(default_factory=Thresholds)
-    log_json: bool = True
+    # JSON lines (True) or a readable console (False); unset: JSON in production and whenever
+    # stderr is not a terminal, the console otherwise.
+    log_json: bool | None = None
+
+    # The first operator, created at start-up when no user has this e-mail (container set-up).
+    bootstrap_operator_email: str = ""
+    bootstrap_operator_password_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _home_beside_the_database(cls, data: Any) -> Any:
+        """No MARKET_HOME: the directory of an SQLite database file, else the default home."""
+        if isinstance(data, dict) and not any(v for k, v in data.items() if k.lower() in _HOME_KEYS):
+            database_file = sqlite_file(str(data.get("database_url") or ""))
+            data = {**data, "data_dir": database_file.parent if database_file else default_home()}
+        return data
 
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Settings:
+    def _refuse_unsafe_configuration(self) -> Settings:
+        # Resolved once, so a later chdir (or a command run elsewhere) cannot move it.
+        self.data_dir = self.data_dir.expanduser().resolve()
+        problems = []
         if self.mode == "production":
-            problems = []
             if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32:
-                problems.append("MARKET_JWT_SECRET must be set to a secret of 32+ characters")
+                problems.append("MARKET_JWT_SECRET must be set to a secret of 32+ characters in production")
             if not self.signing_key:
-                problems.append("MARKET_SIGNING_KEY must be set (base64 Ed25519 seed)")
+                problems.append("MARKET_SIGNING_KEY must be set in production (base64 of a 32-byte seed)")
             if not self.database_url:
-                problems.append("MARKET_DATABASE_URL must be set")
+                problems.append("MARKET_DATABASE_URL must be set in production")
             if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
-                problems.append("MARKET_STRIPE_WEBHOOK_SECRET must be set with Stripe")
-            if problems:
-                raise ValueError("refusing to start in production mode: " + "; ".join(problems))
+                problems.append("MARKET_STRIPE_WEBHOOK_SECRET must be set when payments go through Stripe")
+            if self.publicity_working_days < 1:
+                problems.append(
+                    "MARKET_PUBLICITY_WORKING_DAYS must be at least 1 in production (Art. 62 publicity)"
+                )
+        if self.signing_key and not _is_ed25519_seed(self.signing_key):
+            problems.append("MARKET_SIGNING_KEY must be base64 of exactly 32 bytes")
+        if self.bootstrap_operator_email and self.bootstrap_operator_password_file is None:
+            problems.append(
+                "MARKET_BOOTSTRAP_OPERATOR_PASSWORD_FILE must name the file holding the operator's password"
+            )
+        if problems:
+            raise ConfigurationProblems(problems)
         return self
+
+    @property
+    def home(self) -> Path:
+        return self.data_dir
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{self.data_dir / 'market.db'}"
+        return f"sqlite+aiosqlite:///{self.data_dir / DATABASE_FILE}"
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.data_dir / SIGNING_KEY_FILE
 
     def exchange_signing_key(self) -> Ed25519PrivateKey:
         """The exchange's Ed25519 key; in embedded mode generated once into the data dir."""
         if self.signing_key:
             return Ed25519PrivateKey.from_private_bytes(base64.b64decode(self.signing_key))
-        key_file = self.data_dir / "signing.key"
+        key_file = self.signing_key_file
         if not key_file.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             key_file.chmod(0o600)
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(key_file.read_text()))
 
+    def has_signing_key(self) -> bool:
+        """Whether a key exists already (configured, or generated into MARKET_HOME)."""
+        return bool(self.signing_key) or self.signing_key_file.exists()
+
     def exchange_public_key_b64(self) -> str:
         raw = self.exchange_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return base64.b64encode(raw).decode()
+
+
+def _is_ed25519_seed(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False
+
+
+def configuration_errors(exc: ValidationError) -> list[str]:
+    """One line per problem, naming the environment variable, for `configuration error: ...`."""
+    lines = []
+    for err in exc.errors():
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, ConfigurationProblems):
+            lines.extend(cause.problems)
+            continue
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        variable = where if where.upper().startswith("MARKET_") else f"MARKET_{where}"
+        lines.append(f"{variable.upper()}: {err.get('msg', 'invalid')}")
+    return lines
 
 
 @lru_cache

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
-from pricing.types import Percent, UtcDatetime
+from pricing.types import Percent, UtcDatetime, by_kind
 
 # "A reasonable period" for new-user offers (Art. 70): we read it as at most one year.
 MAX_NEW_CUSTOMER_PERIOD = timedelta(days=365)
@@ -74,5 +74,8 @@ class RandomAllocationDiscount(_Strict):
 
 
 Discount = Annotated[
-    NewCustomerDiscount | VolumeDiscount | RandomAllocationDiscount, Field(discriminator="kind")
+    Annotated[NewCustomerDiscount, Tag("new_customer")]
+    | Annotated[VolumeDiscount, Tag("volume")]
+    | Annotated[RandomAllocationDiscount, Tag("random_allocation")],
+    by_kind("new_customer", "volume", "random_allocation"),
 ]

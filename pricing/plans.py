@@ -33,7 +33,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, TypeAdapter
+from pydantic import Tag, TypeAdapter
 
 from pricing.discounts import (
     MAX_NEW_CUSTOMER_PERIOD,
@@ -45,10 +45,15 @@ from pricing.discounts import (
 from pricing.lines import BaseLine
 from pricing.plan_kinds import FixedPlan, MeteredPlan, OneOffPlan, SubscriptionPlan, TieredPlan
 from pricing.tiers import graduated_total
+from pricing.types import by_kind
 
 PricePlan = Annotated[
-    FixedPlan | OneOffPlan | TieredPlan | MeteredPlan | SubscriptionPlan,
-    Field(discriminator="kind"),
+    Annotated[FixedPlan, Tag("fixed")]
+    | Annotated[OneOffPlan, Tag("one_off")]
+    | Annotated[TieredPlan, Tag("tiered")]
+    | Annotated[MeteredPlan, Tag("metered")]
+    | Annotated[SubscriptionPlan, Tag("subscription")],
+    by_kind("fixed", "one_off", "tiered", "metered", "subscription"),
 ]
 PRICE_PLAN: TypeAdapter[PricePlan] = TypeAdapter(PricePlan)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Discriminator, Field
 
 from pricing.errors import PricingError
 from pricing.money import CURRENCIES, to_decimal
@@ -51,3 +51,22 @@ def show_price(value: Decimal) -> str:
     if isinstance(exponent, int) and exponent < -2:
         return format(value.normalize(), "f")
     return format(value.quantize(Decimal("0.01")), "f")
+
+
+KIND_ERROR = "kind_required"
+
+
+def _kind_of(value: Any) -> Any:
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
+def by_kind(*kinds: str) -> Discriminator:
+    """Choose a union member by its `kind`. A missing or unknown kind is one error naming the
+    kinds accepted (pydantic's own says "Unable to extract tag using discriminator 'kind'")."""
+    accepted = ", ".join(kinds)
+    return Discriminator(
+        _kind_of,
+        custom_error_type=KIND_ERROR,
+        custom_error_message=f"kind is required: one of {accepted}",
+        custom_error_context={"discriminator": "kind", "expected_tags": accepted},
+    )

@@ -131,14 +131,14 @@ def verify(
     database_url: Annotated[str | None, typer.Option(help="Default: MARKET_DATABASE_URL")] = None,
 ) -> None:
     """Exit 0 if the log is intact; otherwise name the first bad sequence number and exit 1."""
-    from market.settings import get_settings
+    from market.cli_support import load_settings, require_database, require_public_key
 
-    settings = get_settings()
-    key = public_key or settings.exchange_public_key_b64()
+    settings = load_settings()
+    key = public_key or require_public_key(settings)
     if export is not None:
         report = verify_export(export, heads, key)
     else:
-        url = database_url or settings.effective_database_url
+        url = require_database(settings, database_url)
         with typer.progressbar(length=0, label="verifying") as bar:
             report = asyncio.run(verify_database(url, key, bar))
     typer.echo(f"entries checked: {report.entries}; signed heads checked: {report.heads_checked}")

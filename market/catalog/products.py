@@ -116,7 +116,7 @@ async def _checked_plan(
     try:
         plan = parse_plan({**raw, "plan_version": plan_version})
     except ValidationError as exc:
-        raise invalid_from_validation(exc, "body.price_plan", "the price plan is invalid") from exc
+        raise invalid_from_validation(exc, "body.price_plan", "the price plan is invalid", raw) from exc
     stored = plan.model_dump(mode="json")
     if any(r.category == "public" for r in resources) and plan_charges_fee(stored):
         if not catalogue_class:

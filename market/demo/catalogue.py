@@ -7,7 +7,6 @@ Only the publicity period is shortened (a demo cannot wait ten working days); ev
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +16,6 @@ from market.auth.models import User
 from market.auth.principal import Principal
 from market.catalog.products import create_product, submit_listing
 from market.catalog.schemas import ProductCreate
-from market.common.clock import now
 from market.registry import lifecycle, resources
 from market.registry.schemas import Checklist, RegistrationCreate, RegistrationDecision, ResourceCreate
 from market.rights.schemas import GrantCreate
@@ -73,9 +71,11 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
         seller,
         RegistrationCreate(resource_id=resource.id, rights_evidence="member agreements 2026-001..120"),
     )
+    # Demo only: no ten-working-day wait (and no deadline that the holiday calendar must know).
+    no_publicity = settings.model_copy(update={"publicity_working_days": 0})
     await lifecycle.decide(
         session,
-        settings,
+        no_publicity,
         operator,
         reg.id,
         RegistrationDecision(
@@ -85,8 +85,7 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
             ),
         ),
     )
-    reg.publicity_ends_at = now() - timedelta(seconds=1)  # demo only: no ten-day wait
-    await lifecycle.finalise(session, settings, reg, actor="seed")
+    await lifecycle.finalise(session, no_publicity, reg, actor="seed")
     holding = reg.id
     from market.rights.models import RightGrantRow
 

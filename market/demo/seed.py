@@ -13,6 +13,7 @@ from market.settings import Settings
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (demo accounts, embedded mode only)
 DEMO_SELLER = ("seller@jilin-seller.example.cn", "吉林省数据样例科技有限公司", "91350100M000100Y43")
 DEMO_BUYER = ("buyer@changchun-buyer.example.cn", "长春买方信息服务有限公司", "91220101MA0Y3B5X61")
+DEMO_CREDIT_CODES = frozenset(code for _, _, code in (DEMO_SELLER, DEMO_BUYER))
 DEMO_STAFF = (
     ("operator@demo.example.cn", "operator"),
     ("auditor@demo.example.cn", "auditor"),

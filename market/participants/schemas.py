@@ -30,9 +30,10 @@ class ParticipantCreate(StrictModel):
         max_length=64,
         description=(
             "Unified social credit code (GB 32100-2015); required for domestic organisations "
-            "and public bodies."
+            "and public bodies. `market credit-code --example` prints valid test codes."
         ),
-        examples=["91350100M000100Y43"],
+        # Valid, and not a demo participant's (signing up with that one would answer 409).
+        examples=["912201003AGYGLUY2G"],
     )
     credit_code_override_reason: str | None = Field(
         default=None,

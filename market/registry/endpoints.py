@@ -333,7 +333,7 @@ async def registry_entry(registration_number: str, settings: AppSettings, sessio
     "/holidays",
     response_model=list[CalendarDayOut],
     tags=["public"],
-    summary="Operators' additions to the working-day calendar (official holidays ship in code)",
+    summary="Operators' additions to the working-day calendar (official holidays come from chinesecalendar)",
 )
 async def list_days(session: Session) -> list[CalendarDayOut]:
     return [

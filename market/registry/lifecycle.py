@@ -20,7 +20,7 @@ from market.participants import service as participants
 from market.participants.models import Participant
 from market.registry import repository
 from market.registry.certificates import sign_certificate
-from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry.models import CalendarDay, CalendarYear, DataResource, Objection, Registration
 from market.registry.numbers import format_registration_number
 from market.registry.schemas import (
     CalendarDayCreate,
@@ -47,8 +47,9 @@ class InvalidRegistrationState(Conflict):
 
 async def calendar(session: AsyncSession) -> HolidayCalendar:
     days = list((await session.execute(select(CalendarDay))).scalars())
+    years = list((await session.execute(select(CalendarYear.year))).scalars())
     return load_calendar(
-        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"]
+        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"], years
     )
 
 

@@ -87,3 +87,15 @@ class CalendarDay(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     added_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column()
+
+
+class CalendarYear(IdMixin, Base):
+    """An operator's word that a year's official holidays and makeup days are all entered, so
+    deadlines may reach into it before the calendar package knows that year."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(unique=True)
+    source: Mapped[str] = mapped_column(String(300))
+    confirmed_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column()

@@ -161,6 +161,32 @@ class CalendarDayOut(BaseModel):
     name: str
 
 
+class CalendarYearConfirm(StrictModel):
+    year: int = Field(ge=2000, le=2200, examples=[2027])
+    source: str = Field(
+        min_length=3,
+        max_length=300,
+        description="The notice the year's days were entered from",
+        examples=["国务院办公厅关于2027年部分节假日安排的通知"],
+    )
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    source: str
+    confirmed_by: str
+
+
+class CalendarYears(BaseModel):
+    """Which years deadlines may be computed in: the package's, then operator-confirmed ones."""
+
+    official_source: str
+    official_first_year: int
+    official_last_year: int
+    confirmed: list[CalendarYearOut]
+    known_through: int = Field(description="Deadlines reaching past the end of this year are refused")
+
+
 class RegistryEntry(BaseModel):
     """What anyone can see and verify offline about a registration number."""
 

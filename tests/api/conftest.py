@@ -26,11 +26,14 @@ from market.app import create_app
 from market.common import clock
 from market.db.base import Base
 from market.db.migrate import upgrade
+from market.registry.models import CalendarYear
 from market.settings import Settings
 from tests.api.factories import Api
+from tests.api.registry_factories import years_confirmed_for_tests
 
 TEST_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
 TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
+TEST_YEARS_SOURCE = "tests: years past the calendar package, weekends only"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -162,10 +165,24 @@ async def _wipe(app: Any) -> None:
                 await conn.execute(text(f"DELETE FROM {table}"))
 
 
+async def confirm_years_past_the_calendar(app: Any) -> None:
+    """Tests move the business clock weeks ahead, so deadlines reach past the last year the
+    holiday calendar package knows: confirm the next years as an operator would (weekends only).
+    Tests of the refusal itself delete these rows first."""
+    async with app.state.sessionmaker() as session, session.begin():
+        for year in years_confirmed_for_tests():
+            session.add(
+                CalendarYear(
+                    year=year, source=TEST_YEARS_SOURCE, confirmed_by="tests", created_at=clock.now()
+                )
+            )
+
+
 @pytest.fixture
 async def app(backend_app: Any) -> AsyncIterator[Any]:
     await _wipe(backend_app)
     clock.reset()
+    await confirm_years_past_the_calendar(backend_app)
     yield backend_app
     clock.reset()
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from market.common import clock
+from market.registry.workdays import HolidayCalendar, load_calendar, official_calendar
 from tests.api.factories import Api
 
 CHECKLIST = {
@@ -15,6 +16,18 @@ CHECKLIST = {
     "fingerprint": True,
     "rights_evidence": True,
 }
+
+
+def years_confirmed_for_tests() -> range:
+    """The years after the calendar package's last that the `app` fixture confirms, as an operator
+    would, so that tests moving the clock weeks ahead keep working past that year."""
+    first = official_calendar().last_year + 1
+    return range(first, max(first, clock.now().year + 3))
+
+
+def calendar_in_tests() -> HolidayCalendar:
+    """The calendar the API computes with in tests (see `years_confirmed_for_tests`)."""
+    return load_calendar(confirmed_years=years_confirmed_for_tests())
 
 
 def resource_body(**over: Any) -> dict[str, Any]:

@@ -99,6 +99,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/registry/{registration_number}"): "public",  # the public register (Art. 62)
     ("GET", "/v1/holidays"): "public",
     ("POST", "/v1/holidays"): "staff",
+    ("GET", "/v1/holidays/years"): "public",
+    ("POST", "/v1/holidays/years"): "staff",
     ("POST", "/v1/grants"): "tenant",
     ("GET", "/v1/grants/{grant_id}"): "tenant",
     ("GET", "/v1/grants/{grant_id}/odrl"): "tenant",

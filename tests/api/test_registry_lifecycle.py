@@ -15,10 +15,11 @@ from market.cli import app as cli
 from market.common import clock
 from market.registry.certificates import public_key_from_b64, verify_certificate
 from market.registry.models import DataResource, Registration
-from market.registry.workdays import add_working_days, load_calendar
+from market.registry.workdays import add_working_days
 from tests.api.factories import Api
 from tests.api.registry_factories import (
     CHECKLIST,
+    calendar_in_tests,
     registered_resource,
     resource_body,
     resource_with_sample,
@@ -186,9 +187,11 @@ async def test_publicity_deadline_counts_working_days_and_operator_holidays(api:
     from datetime import datetime
 
     start = datetime.fromisoformat(started)
-    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(start, 10, load_calendar())
+    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(
+        start, 10, calendar_in_tests()
+    )
     # An operator declares a day inside the next window a holiday: the next period is a day longer.
-    day = (add_working_days(start, 3, load_calendar())).date()
+    day = (add_working_days(start, 3, calendar_in_tests())).date()
     added = await client.post(
         "/v1/holidays",
         headers=operator,
