@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -25,7 +25,7 @@ from market.audit.schemas import (
 from market.audit.verify import export_line
 from market.auth.principal import Auditor, Authenticated
 from market.db.session import Session
-from market.errors import Forbidden, NotFound, problem_responses
+from market.errors import Forbidden, MarketError, NotFound, problem_responses
 from market.runtime import AppSettings, SessionMaker
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -55,9 +55,22 @@ def entry_out(e: AuditEntry) -> EntryOut:
     )
 
 
-@router.get("/tree-head", response_model=TreeHeadOut, summary="Latest signed tree head; public")
+class NoCheckpointYet(MarketError):
+    code, title, status = "no-checkpoint-yet", "No checkpoint published yet", 503
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "10"}
+
+
+@router.get(
+    "/tree-head",
+    response_model=TreeHeadOut,
+    summary="Latest signed tree head; public",
+    responses=problem_responses(NoCheckpointYet),
+)
 async def tree_head(settings: AppSettings, session: Session) -> TreeHeadOut:
-    head = await service.current_head(session, settings)
+    # Published by the `audit.publish_checkpoint` job; a read only reads it.
+    head = await service.latest_head(session)
+    if head is None:
+        raise NoCheckpointYet("the first checkpoint of the log has not been published yet")
     return TreeHeadOut(
         tree_size=head.tree_size,
         root_hash=head.root_hash,
@@ -173,7 +186,7 @@ async def export(
     principal: Auditor,
     format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "jsonl",
 ) -> StreamingResponse:
-    await service.current_head(session, settings)  # sequence and sign first
+    # What the publisher has sequenced so far; entries appended since follow in the next export.
     await session.commit()
 
     async def rows() -> AsyncIterator[str]:

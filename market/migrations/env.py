@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 
 from market import all_models  # noqa: F401  (registers every table)
@@ -17,14 +17,25 @@ config = context.config
 target_metadata = Base.metadata
 
 
+MIGRATION_LOCK = 7_262_018  # two processes upgrading one PostgreSQL database take turns
+
+
+def ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """procrastinate's tables (applied by revision 0018) are not in our models: leave them be."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=ours,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         context.run_migrations()
 
 

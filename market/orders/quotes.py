@@ -19,10 +19,11 @@ from market.catalog import price_catalogue, products
 from market.common.clock import now
 from market.compliance.service import denial, gate_trade
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
-from market.orders import repository
-from market.orders.abnormal import scan_refusals
+from market.jobs import enqueue
+from market.orders import repository, scan_jobs
 from market.orders.models import Quote
 from market.orders.schemas import QuoteCreate
+from market.orders.states import QUOTES, QuoteStatus
 from market.settings import Settings
 from pricing import BuyerFacts, PricingError, parse_plan, quote
 
@@ -151,7 +152,8 @@ async def issue_quote(
             subject_id=product.id,
             payload={"decision_id": str(decision.id), "buyer_id": str(principal.participant_id)},
         )
-        await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
+        await session.flush()  # the scan runs after commit and counts this refusal
+        await enqueue(session, scan_jobs.scan_refusals, buyer_id=str(principal.participant_id))
         raise denial(decision)
     entry = (
         await price_catalogue.guided_entry_at(session, product.price_catalogue_class, issued)
@@ -200,6 +202,29 @@ async def issue_quote(
         },
     )
     return quote_row
+
+
+EXPIRY_BATCH = 500
+
+
+async def expire_due(session: AsyncSession) -> int:
+    """Expire up to EXPIRY_BATCH open quotes whose time has passed, each with its audit entry;
+    rows another transaction holds (an order being placed) are skipped and left for later."""
+    due = await repository.quotes_to_expire(
+        session, now(), QUOTES.sources_of(QuoteStatus.EXPIRED), EXPIRY_BATCH
+    )
+    for expiring in due:
+        QUOTES.check(expiring.status, QuoteStatus.EXPIRED)
+        expiring.status = QuoteStatus.EXPIRED
+        await record(
+            session,
+            actor="system",
+            action="quote.expired",
+            subject_type="quote",
+            subject_id=expiring.id,
+            payload={"expires_at": expiring.expires_at},
+        )
+    return len(due)
 
 
 async def visible_quote(session: AsyncSession, principal: Principal, quote_id: uuid.UUID) -> Quote:

@@ -24,8 +24,9 @@ from market.catalog.models import Product
 from market.common.clock import now
 from market.compliance.service import denial, gate_trade, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
-from market.orders import repository
-from market.orders.abnormal import scan_order, scan_refusals
+from market.jobs import enqueue
+from market.notifications.outbox import notify
+from market.orders import repository, scan_jobs
 from market.orders.models import Order, Quote
 from market.orders.states import ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
@@ -56,6 +57,14 @@ async def move(
         order.status_reason = reason
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
+    )
+    # Both parties hear of every step of their trade (paid, licence issued, disputed, ...).
+    await notify(
+        session,
+        action,
+        to=[order.buyer_id, order.seller_id],
+        subject=("order", order.id),
+        data={"status": target, "reason": reason, **(payload or {})},
     )
 
 
@@ -142,7 +151,7 @@ async def create_order(
                 "buyer_id": str(principal.participant_id),
             },
         )
-        await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
+        await enqueue(session, scan_jobs.scan_refusals, buyer_id=str(principal.participant_id))
         raise denial(decision)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
@@ -187,8 +196,8 @@ async def create_order(
             "compliance_decision": str(decision.id),
         },
     )
-    await session.flush()  # the abnormal-trade scan counts this order too
-    await scan_order(session, order, settings.alert_thresholds)
+    # The abnormal-trade scan runs after this commits, outside the buyer's request (Art. 61).
+    await enqueue(session, scan_jobs.scan_order, order_id=str(order.id))
     return order
 
 
