@@ -104,6 +104,7 @@ async def sequence_events(session: AsyncSession) -> int:
                         created_at=at,
                     )
                 )
+    await session.flush()
     return len(pending)
 
 

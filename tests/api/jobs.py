@@ -18,3 +18,8 @@ async def run(app: Any, job: Job, **arguments: Any) -> int:
 async def drain(app: Any) -> None:
     """Every job enqueued so far (and those they enqueue, when due now), to the end."""
     await run_queued(app.state.runtime, all_jobs.jobs())
+
+
+def app_of(client: Any) -> Any:
+    """The app behind a test client (an httpx.ASGITransport)."""
+    return client._transport.app

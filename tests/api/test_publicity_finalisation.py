@@ -22,7 +22,9 @@ from tests.api.test_registry_lifecycle import apply_and_approve
 
 async def registered_entries(app: Any) -> int:
     async with app.state.sessionmaker() as s:
-        stmt = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "registration.registered")
+        stmt = (
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "registration.registered")
+        )
         return int(await s.scalar(stmt) or 0)
 
 
@@ -32,7 +34,9 @@ async def holding_grants(app: Any) -> int:
         return int(await s.scalar(stmt) or 0)
 
 
-async def test_four_concurrent_reads_after_publicity_register_nothing(api: Api, client: Any, app: Any) -> None:
+async def test_four_concurrent_reads_after_publicity_register_nothing(
+    api: Api, client: Any, app: Any
+) -> None:
     seller, operator = await api.org(), await api.staff("operator")
     reg = await apply_and_approve(api, seller, operator)
     clock.advance(timedelta(days=30))  # publicity is over
