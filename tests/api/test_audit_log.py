@@ -12,10 +12,10 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from market.audit.cli import verify_database
+from market.audit.jobs import publish_checkpoint
 from market.audit.merkle import verify_consistency, verify_inclusion
 from market.cli import app as cli
 from market.registry.certificates import public_key_from_b64
-from market.audit.jobs import publish_checkpoint
 from tests.api.factories import Api
 from tests.api.jobs import app_of, run
 
