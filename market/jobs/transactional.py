@@ -47,6 +47,10 @@ async def enqueue(
     """Run `job(runtime, **arguments)` after this session commits (after `delay`, if given).
     Arguments must be JSON: ids as strings."""
     json.dumps(arguments)  # fail here, in the caller, not in a worker later
+    if delay and job.lock:
+        # procrastinate runs a lock's jobs in order: a job waiting for its time would hold back
+        # every later job of that lock until then.
+        raise ValueError(f"{job.name} is exclusive: it cannot be enqueued for later")
     scheduled_at = datetime.now(UTC) + delay if delay else None
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(

@@ -11,7 +11,10 @@ from market.runtime import Runtime
 ROUNDS = 50  # deliveries per run: 50 rounds of delivery.BATCH
 
 
-@job("notifications.deliver", schedule="* * * * *")
+# Not exclusive: runs on several workers side by side are safe (claims with SKIP LOCKED, the
+# sequencer's advisory lock), and a retry enqueued for later must not hold back the others, as a
+# delayed job holding a procrastinate lock would.
+@job("notifications.deliver", schedule="* * * * *", exclusive=False)
 async def deliver_notifications(runtime: Runtime) -> int:
     """Sequence new events into the feed, fan them out, and send every delivery that is due."""
     settings, sender = runtime.settings, runtime.port(WEBHOOK_SENDER)
