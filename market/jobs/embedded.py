@@ -165,12 +165,12 @@ class EmbeddedRunner:
                 self._busy_locks.discard(job.lock)
 
     async def _finish(self, job_id: int, status: str, error: str | None) -> None:
+        """Mark the job done; an earlier attempt's error stays on the row for inspection."""
+        values: dict[str, object] = {"status": status, "finished_at": wall_now()}
+        if error is not None:
+            values["error"] = error
         async with self.runtime.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(EmbeddedJob)
-                .where(EmbeddedJob.id == job_id)
-                .values(status=status, finished_at=wall_now(), error=error)
-            )
+            await session.execute(update(EmbeddedJob).where(EmbeddedJob.id == job_id).values(**values))
 
     async def _failed(self, job_id: int, job: Job, error: Exception) -> None:
         async with self.runtime.sessionmaker() as session, session.begin():

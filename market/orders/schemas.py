@@ -78,3 +78,4 @@ class QuoteOut(BaseModel):
     digest: str
     issued_at: datetime
     expires_at: datetime
+    status: str = Field(default="open", description="open | ordered | expired (by the expiry job)")
