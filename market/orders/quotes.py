@@ -129,6 +129,7 @@ async def issue_quote(
         plan_version=product.plan_version,
         issued_at=issued,
         expires_at=issued + timedelta(seconds=settings.quote_ttl_seconds),
+        status=QuoteStatus.OPEN,
         created_at=issued,
         updated_at=issued,
     )

@@ -20,7 +20,8 @@ from market.db.base import Base
 from tests.api.factories import Api
 from tests.api.jobs import run
 from tests.api.registry_factories import CHECKLIST, resource_with_sample
-from tests.api.test_authz_matrix import GUIDED, fill, served_routes, tenant
+from tests.api.test_authz_matrix import fill, served_routes, tenant
+from tests.api.test_catalog_products import GUIDED
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP)\b|\bnextval\s*\(", re.I)
 # Query parameters some reads need to do their real work instead of answering 422.
