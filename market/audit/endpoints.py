@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -25,7 +25,7 @@ from market.audit.schemas import (
 from market.audit.verify import export_line
 from market.auth.principal import Auditor, Authenticated
 from market.db.session import Session
-from market.errors import Forbidden, MarketError, NotFound, problem_responses
+from market.errors import Forbidden, NotFound, problem_responses
 from market.runtime import AppSettings, SessionMaker
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -55,22 +55,11 @@ def entry_out(e: AuditEntry) -> EntryOut:
     )
 
 
-class NoCheckpointYet(MarketError):
-    code, title, status = "no-checkpoint-yet", "No checkpoint published yet", 503
-    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "10"}
-
-
-@router.get(
-    "/tree-head",
-    response_model=TreeHeadOut,
-    summary="Latest signed tree head; public",
-    responses=problem_responses(NoCheckpointYet),
-)
+@router.get("/tree-head", response_model=TreeHeadOut, summary="Latest signed tree head; public")
 async def tree_head(settings: AppSettings, session: Session) -> TreeHeadOut:
-    # Published by the `audit.publish_checkpoint` job; a read only reads it.
-    head = await service.latest_head(session)
-    if head is None:
-        raise NoCheckpointYet("the first checkpoint of the log has not been published yet")
+    # Published by the `audit.publish_checkpoint` job; a read only reads it. Before the first
+    # checkpoint the published log is empty, and that is what the head says (signed, not stored).
+    head = await service.latest_head(session) or service.empty_head(settings)
     return TreeHeadOut(
         tree_size=head.tree_size,
         root_hash=head.root_hash,

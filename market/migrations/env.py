@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from market import all_models  # noqa: F401  (registers every table)
 from market.db.base import Base
+from market.db.migrate import ours
 from market.db.session import make_engine
 
 config = context.config
@@ -18,11 +19,6 @@ target_metadata = Base.metadata
 
 
 MIGRATION_LOCK = 7_262_018  # two processes upgrading one PostgreSQL database take turns
-
-
-def ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """procrastinate's tables (applied by revision 0018) are not in our models: leave them be."""
-    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
 
 
 def _run(connection: Connection) -> None:

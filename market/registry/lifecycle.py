@@ -233,6 +233,7 @@ async def finalise(
     finalise-due) cannot both register it: the second sees it registered and does nothing. It is
     registered at the end of its publicity (Art. 62), whenever this runs.
     """
+    await session.flush()  # re-reading the row must not drop this session's own changes to it
     locked = await repository.registration(session, reg.id, lock=True)
     assert locked is not None
     reg = locked
