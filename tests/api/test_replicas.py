@@ -10,6 +10,7 @@ import hashlib
 import json
 import signal
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -90,8 +91,6 @@ async def test_two_replicas_and_workers_do_everything_exactly_once(postgres_serv
                 print(f"--- {log} ---\n{cluster.log(log)[-4000:]}")
         raise
     finally:
-        import time
-
         stopping = time.monotonic()
         cluster.stop_all()
         print(f"[replicas] stopped in {time.monotonic() - stopping:.1f}s")
@@ -100,16 +99,13 @@ async def test_two_replicas_and_workers_do_everything_exactly_once(postgres_serv
 
 
 def lap(what: str, started: list[float]) -> None:
-    import time
-
+    """Where the time goes (shown with -s): process start-up dominates on a loaded machine."""
     now = time.monotonic()
     print(f"[replicas] {what}: {now - started[0]:.1f}s")
     started[0] = now
 
 
 async def _scenario(cluster: Cluster, db: Any, receiver: Any) -> None:
-    import time
-
     t = [time.monotonic()]
     a_url, b_url = cluster.serve("a"), cluster.serve("b")
     w1 = cluster.worker("w1", **WORKER)
