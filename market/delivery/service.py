@@ -26,6 +26,7 @@ from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.delivery.states import LICENCES, LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
+from market.notifications.outbox import notify
 from market.orders import service as orders
 from market.orders.models import Order
 from market.rights.models import RightGrantRow
@@ -145,6 +146,13 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
             subject_type="order",
             subject_id=order.id,
             payload={"licence_id": str(licence.id), "reason": reason},
+        )
+        await notify(
+            session,
+            "licence.revoked",
+            to=[order.buyer_id, order.seller_id],
+            subject=("licence", licence.id),
+            data={"order_id": order.id, "reason": reason},
         )
 
 

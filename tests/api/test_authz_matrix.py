@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from market.app import create_app
+from market.notifications.delivery import sequence_events
+from market.notifications.models import WebhookDelivery
 from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.factories import Api, Party
@@ -115,6 +119,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/alerts"): "staff",
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): "staff",
     ("GET", "/v1/stats"): "staff",  # market statistics for operators, auditors, price authority
+    ("POST", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/enable"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): "tenant",
+    ("POST", "/v1/webhook-deliveries/{delivery_id}/replay"): "tenant",
+    ("GET", "/v1/events"): "tenant",  # each participant's own feed; operators the exchange's
 }
 
 # Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
@@ -235,7 +247,18 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "/v1/compliance/checks", json={"kind": "listing", "product_id": pid}, headers=me.headers
     )
     assert check.status_code in (200, 201), check.text
+    hook = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=me.headers
+    )
+    assert hook.status_code == 201, hook.text
+    async with app.state.sessionmaker() as session, session.begin():
+        await sequence_events(session)  # fans this tenant's events out to its endpoint
+        delivery_id = await session.scalar(
+            select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == uuid.UUID(hook.json()["id"]))
+        )
     t.ids |= {
+        "endpoint_id": hook.json()["id"],
+        "delivery_id": str(delivery_id),
         "product_id": pid,
         "quote_id": quote.json()["id"],
         "order_id": order.json()["id"],
@@ -325,6 +348,8 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "decision_id",
             "application_id",
             "alert_id",
+            "endpoint_id",
+            "delivery_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
