@@ -22,6 +22,8 @@ from market.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
+from market.payments import rights_changes  # noqa: F401  (registers what a revocation does to licences)
+from market.payments.payout_provider import PAYOUT_PROVIDER, OfflinePayoutProvider
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.runtime import Runtime
@@ -79,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime = Runtime(settings, make_sessionmaker(engine))
     runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
+    # Sellers are paid by bank transfer, recorded by an operator (a Stripe Connect provider fits
+    # the same port).
+    runtime.provide(PAYOUT_PROVIDER, OfflinePayoutProvider())
     app.state.runtime = runtime
     # For tests and tools that drive the app from outside; features use `market.runtime`.
     app.state.settings = settings

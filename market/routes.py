@@ -12,6 +12,7 @@ from market.delivery.endpoints import router as delivery_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
+from market.payments.settlement_endpoints import router as settlement_router
 from market.registry.endpoints import router as registry_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
@@ -22,6 +23,7 @@ ROUTERS = [
     compliance_router,
     orders_router,
     payments_router,
+    settlement_router,
     delivery_router,
     registry_router,
     rights_router,

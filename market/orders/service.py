@@ -3,15 +3,17 @@ goes through `move`, which checks the table in `states.py` and writes the audit 
 and delivery ask this service for the transitions they cause (paid, delivered, refunded).
 
 Oversell is impossible by construction: the product row is locked (SELECT ... FOR UPDATE) while
-stock and exclusivity are checked and the reservation is counted, so concurrent buyers queue on
-that one row and only as many succeed as there is stock.
+stock is checked and the reservation is counted, so concurrent buyers queue on that one row and
+only as many succeed as there is stock. Exclusivity belongs to the data: the rows of the
+product's resources are locked too while the order's claims on them are checked and made, so
+orders through any product or seller over the same resource queue on the same rows.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +28,8 @@ from market.compliance.service import denial, gate_trade, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.orders import repository
 from market.orders.abnormal import scan_order, scan_refusals
-from market.orders.models import Order, Quote
-from market.orders.states import ORDERS, QUOTES, OrderStatus, QuoteStatus
+from market.orders.models import Order, OrderClaim, Quote
+from market.orders.states import ENDS_CLAIMS, ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
 from pricing.money import Money
 
@@ -54,6 +56,8 @@ async def move(
     order.updated_at = now()
     if reason is not None:
         order.status_reason = reason
+    if target in ENDS_CLAIMS:
+        await repository.release_claims(session, order.id, now())
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
     )
@@ -65,10 +69,64 @@ async def mark_paid(session: AsyncSession, order: Order, *, actor: str, payload:
 
 
 async def mark_delivered(
-    session: AsyncSession, order: Order, licence_id: uuid.UUID, *, actor: str, payload: Mapping[str, Any]
+    session: AsyncSession,
+    order: Order,
+    licence_id: uuid.UUID,
+    *,
+    term_ends: datetime,
+    actor: str,
+    payload: Mapping[str, Any],
 ) -> None:
+    """The licence is issued: the order's claims on its resources last as long as its term."""
     order.licence_id = licence_id
+    await repository.set_claims_end(session, order.id, term_ends)
     await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
+
+
+async def licence_term_changed(session: AsyncSession, order: Order, term_ends: datetime) -> None:
+    """The licence's term was shortened (a partial refund): so are the order's claims."""
+    await repository.set_claims_end(session, order.id, term_ends)
+
+
+async def refuse(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The money arrived, but the trade may not happen now: no licence; its unit and claims are
+    released (the payment is refunded by the caller)."""
+    await products.release_unit(session, order.product_id)
+    await move(
+        session,
+        order,
+        OrderStatus.REFUSED,
+        actor=actor,
+        action="order.refused",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def terminate(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The licence ended before its term (rights revoked after the sale, or a partial refund
+    ending it by its terms)."""
+    await move(
+        session,
+        order,
+        OrderStatus.TERMINATED,
+        actor=actor,
+        action="order.terminated",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def trade_terms(session: AsyncSession, order: Order) -> Quote:
+    """The quote the order was made from: its purpose, scenario and territory, as the trade
+    rules are run on again when the money arrives."""
+    quote = await repository.quote(session, order.quote_id)
+    assert quote is not None, "every order has its quote"
+    return quote
 
 
 def note_payment(order: Order, reference: str) -> None:
@@ -86,7 +144,7 @@ def commission_of(total_minor: int, settings: Settings, currency: str) -> int:
     return Money.from_minor(total_minor, currency).times(settings.commission_rate).minor_units
 
 
-async def _check_availability(session: AsyncSession, product: Product) -> None:
+def _check_availability(product: Product) -> None:
     if product.listing_status != "listed":
         raise Conflict(
             f"the product is {product.listing_status}, not listed; nothing was charged",
@@ -94,8 +152,44 @@ async def _check_availability(session: AsyncSession, product: Product) -> None:
         )
     if product.stock_limit is not None and product.sold_count >= product.stock_limit:
         raise SoldOut("this product is sold out (stock limit reached)")
-    if product.exclusivity == "exclusive" and await repository.holds_stock(session, product.id):
-        raise SoldOut("the exclusive licence for this term has already been sold")
+
+
+async def _claim_resources(
+    session: AsyncSession, product: Product, quote: Quote, order_id: uuid.UUID
+) -> list[OrderClaim]:
+    """Check and make the order's claims on the product's resources, their rows locked: an
+    exclusive licence reserves the data within its scope (purpose and term; territories always
+    share domestic use) against every product and seller over the same rights tree."""
+    resource_ids = await products.lock_resources(session, product.id)
+    exclusive = product.exclusivity == "exclusive"
+    at = now()
+    clash = await repository.conflicting_claim(
+        session, resource_ids, quote.purpose, exclusive=exclusive, at=at
+    )
+    if clash is not None:
+        if clash.exclusive:
+            raise SoldOut(
+                f"this data is licensed exclusively for {quote.purpose} until "
+                f"{clash.ends_at.date().isoformat()}, through this or another product on it"
+            )
+        raise SoldOut(
+            f"this data is already licensed for {quote.purpose}, so an exclusive licence over that "
+            "scope cannot be sold now"
+        )
+    term = timedelta(days=int((product.licence_template or {}).get("term_days", 365)))
+    territory = "cross_border" if quote.cross_border else "domestic"
+    return [
+        OrderClaim(
+            order_id=order_id,
+            resource_id=rid,
+            purpose=quote.purpose,
+            territory=territory,
+            exclusive=exclusive,
+            starts_at=at,
+            ends_at=at + term,
+        )
+        for rid in resource_ids
+    ]
 
 
 async def create_order(
@@ -113,7 +207,7 @@ async def create_order(
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
-    await _check_availability(session, product)
+    _check_availability(product)
     # A quote is ordered at most once, so its order's id can follow from it: a retry after the
     # payment provider acted but its answer was lost names the same order, so the provider's
     # key (market:order:<id>) gives back the same PaymentIntent instead of making an orphan.
@@ -144,6 +238,7 @@ async def create_order(
         )
         await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
         raise denial(decision)
+    claims = await _claim_resources(session, product, quote, order_id)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,
@@ -165,7 +260,9 @@ async def create_order(
         updated_at=now(),
     )
     session.add(order)
-    products.reserve_unit(product)  # released on cancellation or rejection
+    await session.flush()  # the claims reference it
+    session.add_all(claims)
+    products.reserve_unit(product)  # released on cancellation, rejection or refusal
     QUOTES.check(quote.status, QuoteStatus.ORDERED)
     quote.status = QuoteStatus.ORDERED
     await record(
