@@ -24,6 +24,7 @@ from market.auth.principal import Principal
 from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
+from market.common.states import InvalidTransition
 from market.compliance.service import denial, gate_trade, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.orders import repository
@@ -370,6 +371,13 @@ async def complete_order(session: AsyncSession, principal: Principal, order_id: 
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id:
         raise Forbidden("only the buyer confirms receipt")
+    if order.status != OrderStatus.DELIVERED:
+        # A disputed order returns to completed only through its dispute's resolution.
+        raise InvalidTransition(
+            f"only a delivered order is accepted; this one is {order.status}",
+            code=ORDERS.code,
+            extra={"current_status": order.status, "requested_status": OrderStatus.COMPLETED},
+        )
     await move(
         session,
         order,

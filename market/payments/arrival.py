@@ -156,12 +156,12 @@ async def _refund_all(
 async def _refuse(
     session: AsyncSession, order: Order, payment: Payment, *, actor: str, why: str, decision_id: str | None
 ) -> None:
-    refund = await _refund_all(session, order, payment, actor=actor, why=f"refused at payment: {why}")
+    refund = await _refund_all(session, order, payment, actor=actor, why=f"payment received, then {why}")
     await orders.refuse(
         session,
         order,
         actor=actor,
-        reason=f"refused at payment: {why}",
+        reason=f"payment received, then {why}; the payment is refunded",
         payload={"decision_id": decision_id, "reasons": why, "refund_id": str(refund.id)},
     )
     refunds.queue(session, [refund])
