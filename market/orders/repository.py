@@ -191,7 +191,9 @@ async def trade_totals(
     """Settled trades (count, value, commission) and refunded trades per Beijing-calendar
     period, data category and currency, summed by the database in one query."""
     bucket = beijing_period(session.get_bind().dialect.name, period, Order.created_at).label("period")
-    settled = Order.status.in_(list(SETTLED))
+    # A trade cut short by a revoked right still happened (its unused part was refunded).
+    traded = [*SETTLED, OrderStatus.TERMINATED]
+    settled = Order.status.in_(traded)
     stmt = (
         select(
             bucket,
@@ -203,7 +205,7 @@ async def trade_totals(
             func.count().filter(Order.status == OrderStatus.REFUNDED),
         )
         .join(Product, Product.id == Order.product_id)
-        .where(Order.status.in_([*SETTLED, OrderStatus.REFUNDED]))
+        .where(Order.status.in_([*traded, OrderStatus.REFUNDED]))
         .group_by(bucket, Product.category, Order.currency)
         .order_by(bucket, Product.category, Order.currency)
     )

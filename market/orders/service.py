@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,16 +29,13 @@ from market.compliance.service import denial, gate_trade, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.orders import repository
 from market.orders.abnormal import scan_order, scan_refusals
-from market.orders.models import Order, OrderClaim, Quote
+from market.orders.claims import SoldOut, claim_resources
+from market.orders.models import Order, Quote
 from market.orders.states import ENDS_CLAIMS, ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
 from pricing.money import Money
 
 ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
-
-
-class SoldOut(Conflict):
-    code = "sold-out"
 
 
 async def move(
@@ -82,11 +79,6 @@ async def mark_delivered(
     order.licence_id = licence_id
     await repository.set_claims_end(session, order.id, term_ends)
     await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
-
-
-async def licence_term_changed(session: AsyncSession, order: Order, term_ends: datetime) -> None:
-    """The licence's term was shortened (a partial refund): so are the order's claims."""
-    await repository.set_claims_end(session, order.id, term_ends)
 
 
 async def refuse(
@@ -155,44 +147,6 @@ def _check_availability(product: Product) -> None:
         raise SoldOut("this product is sold out (stock limit reached)")
 
 
-async def _claim_resources(
-    session: AsyncSession, product: Product, quote: Quote, order_id: uuid.UUID
-) -> list[OrderClaim]:
-    """Check and make the order's claims on the product's resources, their rows locked: an
-    exclusive licence reserves the data within its scope (purpose and term; territories always
-    share domestic use) against every product and seller over the same rights tree."""
-    resource_ids = await products.lock_resources(session, product.id)
-    exclusive = product.exclusivity == "exclusive"
-    at = now()
-    clash = await repository.conflicting_claim(
-        session, resource_ids, quote.purpose, exclusive=exclusive, at=at
-    )
-    if clash is not None:
-        if clash.exclusive:
-            raise SoldOut(
-                f"this data is licensed exclusively for {quote.purpose} until "
-                f"{clash.ends_at.date().isoformat()}, through this or another product on it"
-            )
-        raise SoldOut(
-            f"this data is already licensed for {quote.purpose}, so an exclusive licence over that "
-            "scope cannot be sold now"
-        )
-    term = timedelta(days=int((product.licence_template or {}).get("term_days", 365)))
-    territory = "cross_border" if quote.cross_border else "domestic"
-    return [
-        OrderClaim(
-            order_id=order_id,
-            resource_id=rid,
-            purpose=quote.purpose,
-            territory=territory,
-            exclusive=exclusive,
-            starts_at=at,
-            ends_at=at + term,
-        )
-        for rid in resource_ids
-    ]
-
-
 async def create_order(
     session: AsyncSession, settings: Settings, principal: Principal, quote: Quote, *, payment_provider: str
 ) -> Order:
@@ -239,7 +193,7 @@ async def create_order(
         )
         await scan_refusals(session, principal.participant_id, settings.alert_thresholds)
         raise denial(decision)
-    claims = await _claim_resources(session, product, quote, order_id)
+    claims = await claim_resources(session, product, quote, order_id)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,

@@ -17,7 +17,7 @@ from market.common.clock import now
 from market.errors import Forbidden, NotFound
 from market.orders import service as orders
 from market.orders.models import Order
-from market.payments import ledger, repository
+from market.payments import ledger, payout_repository, repository
 from market.payments.models import Payout
 from market.payments.service import transition
 from market.payments.states import HELD_BACK, PAYOUTS, PayoutStatus
@@ -80,7 +80,7 @@ async def open_payout(session: AsyncSession, order: Order, *, window_days: int, 
 
 async def payout_of(session: AsyncSession, order_id: uuid.UUID) -> Payout:
     """The order's payout, row-locked (every paid order has one)."""
-    payout = await repository.payout_of_order(session, order_id, lock=True)
+    payout = await payout_repository.payout_of_order(session, order_id, lock=True)
     if payout is None:
         raise NotFound("this order has no payout: it was never paid")
     return payout
@@ -140,7 +140,7 @@ async def accept_delivery(session: AsyncSession, principal: Principal, order_id:
     await repository.payment_of_order(session, order_id, lock=True)  # payment before order, always
     await orders.lock(session, order_id)
     order = await orders.complete_order(session, principal, order_id)
-    payout = await repository.payout_of_order(session, order.id, lock=True)
+    payout = await payout_repository.payout_of_order(session, order.id, lock=True)
     if payout is not None and payout.status == PayoutStatus.HELD:
         await release(session, payout, actor=principal.actor, why="the buyer accepted delivery")
     return order
@@ -149,12 +149,12 @@ async def accept_delivery(session: AsyncSession, principal: Principal, order_id:
 async def page(
     session: AsyncSession, principal: Principal, *, status: str | None, cursor: str | None, limit: int
 ) -> list[Payout]:
-    return await repository.payout_page(session, principal, status=status, cursor=cursor, limit=limit)
+    return await payout_repository.payout_page(session, principal, status=status, cursor=cursor, limit=limit)
 
 
 async def amounts(session: AsyncSession, payouts: Sequence[Payout]) -> dict[uuid.UUID, tuple[int, int]]:
     """Each payout's (held, due) amounts in fen, from the ledger, in one query."""
-    balances = await repository.seller_balances(session, [p.order_id for p in payouts])
+    balances = await payout_repository.seller_balances(session, [p.order_id for p in payouts])
     return {
         order_id: (-accounts.get(ledger.SELLER_HELD, 0), -accounts.get(ledger.SELLER_DUE, 0))
         for order_id, accounts in balances.items()

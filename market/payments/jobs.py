@@ -14,7 +14,7 @@ from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.audit.log import record
 from market.common.clock import now
-from market.payments import escrow, ledger, refunds, repository
+from market.payments import escrow, ledger, payout_repository, refunds, repository
 from market.payments.provider import PAYMENT_PROVIDER
 from market.runtime import Runtime
 
@@ -31,7 +31,7 @@ async def release_due_payouts(runtime: Runtime) -> int:
     while True:
         in_batch = 0
         async with runtime.sessionmaker() as session, session.begin():
-            batch = await repository.payouts_past_window(session, now(), BATCH)
+            batch = await payout_repository.payouts_past_window(session, now(), BATCH)
             for payout in batch:
                 held = -(await ledger.balances(session, payout.order_id)).get(ledger.SELLER_HELD, 0)
                 if held > 0:

@@ -24,7 +24,7 @@ from market.alerts.service import raise_alert
 from market.audit.log import record
 from market.common.clock import now
 from market.db.session import after_commit
-from market.delivery import service as delivery
+from market.delivery import licence_changes as licences
 from market.errors import Conflict, InvalidInput
 from market.orders import service as orders
 from market.orders.models import Order
@@ -170,14 +170,14 @@ async def complete_refund(
             session, await escrow.payout_of(session, order.id), actor=actor, why="refunded in full"
         )
         await disputes.close_open(session, order.id, actor=actor, reason=f"refunded in full: {refund.reason}")
-        await delivery.revoke_for_order(session, order, reason="refunded", actor=actor)
+        await licences.revoke_for_order(session, order, reason="refunded", actor=actor)
         if order.status in SETTLED:
             await orders.move(
                 session, order, OrderStatus.REFUNDED, actor=actor, action="order.refunded", payload=payload
             )
         return
     kept = Fraction(payment.amount_minor - payment.refunded_minor, payment.amount_minor)
-    effect = await delivery.apply_partial_refund(session, order, kept, actor=actor, reason=refund.reason)
+    effect = await licences.apply_partial_refund(session, order, kept, actor=actor, reason=refund.reason)
     if effect == "ended" and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         await orders.terminate(
             session,

@@ -27,7 +27,7 @@ from contracts import unused_share
 from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.common.clock import now
-from market.delivery import service as delivery
+from market.delivery import licence_changes as licences
 from market.errors import Conflict
 from market.orders import service as orders
 from market.orders.models import Order
@@ -35,7 +35,7 @@ from market.orders.states import SETTLED, OrderStatus
 from market.payments import disputes, escrow, refunds, repository
 from market.payments.models import Payment
 from market.payments.states import DisputeReason, PayoutStatus
-from market.rights.service import LicenceOutcome, register_revocation_effects
+from market.rights.service import LicenceOutcome, RevokedRights, register_revocation_effects
 from market.settings import Settings
 from pricing.money import Money
 
@@ -44,7 +44,7 @@ class RevocationCutsPaidLicences(Conflict):
     code = "revocation-cuts-paid-licences"
 
 
-def pro_rata_refund(paid_left: int, currency: str, licence: delivery.PaidLicence) -> int:
+def pro_rata_refund(paid_left: int, currency: str, licence: licences.PaidLicence) -> int:
     """The documented rule: the unused share of the licence times what is still paid for it."""
     row = licence.licence
     share = unused_share(
@@ -62,11 +62,11 @@ def pro_rata_refund(paid_left: int, currency: str, licence: delivery.PaidLicence
 
 async def _cut_licences(
     session: AsyncSession, invalidated: Sequence[uuid.UUID]
-) -> list[tuple[delivery.PaidLicence, Order, Payment, int]]:
+) -> list[tuple[licences.PaidLicence, Order, Payment, int]]:
     """The paid licences under the revoked rights, each with its order and payment (locked,
     payment first) and the refund the rule gives."""
     cut = []
-    for item in await delivery.active_licences_under(session, invalidated):
+    for item in await licences.active_licences_under(session, invalidated):
         payment = await repository.payment_of_order(session, item.licence.order_id, lock=True)
         order = await orders.lock(session, item.licence.order_id)
         if payment is None or order.status not in SETTLED:
@@ -83,23 +83,17 @@ async def _cut_licences(
 
 
 async def on_revocation(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    invalidated: Sequence[uuid.UUID],
-    forced: bool,
-    refunds_accepted: bool,
-    actor: str,
-    reason: str,
+    session: AsyncSession, settings: Settings, revoked: RevokedRights
 ) -> list[LicenceOutcome]:
-    cut = await _cut_licences(session, invalidated)
+    forced, reason, actor = revoked.forced, revoked.reason, revoked.actor
+    cut = await _cut_licences(session, revoked.invalidated)
     if not cut:
         return []
     listed = [
         {"licence_id": str(item.licence.id), "order_id": str(order.id), "refund_minor": amount}
         for item, order, _, amount in cut
     ]
-    if not forced and not refunds_accepted:
+    if not forced and not revoked.refunds_accepted:
         raise RevocationCutsPaidLicences(
             f"{len(cut)} paid, active licence(s) rest on this right: "
             + ", ".join(f"{x['licence_id']} ({x['refund_minor']} fen to refund)" for x in listed)
@@ -112,7 +106,7 @@ async def on_revocation(
     why = f"the rights under it were revoked: {reason}"
     for item, order, payment, amount in cut:
         payout = await escrow.payout_of(session, order.id)
-        await delivery.revoke_for_order(session, order, reason=why, actor=actor)
+        await licences.revoke_for_order(session, order, reason=why, actor=actor)
         if forced and payout.status == PayoutStatus.PAID_OUT and amount > 0:
             if order.status == OrderStatus.DISPUTED:  # its open dispute's operator decides it too
                 outcomes.append(LicenceOutcome(item.licence.id, order.id, "dispute", amount))

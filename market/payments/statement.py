@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
 from market.errors import Forbidden
-from market.payments import ledger, repository
+from market.payments import ledger, payout_repository
 
 # Flows in a period: (account, kind) -> the statement's column, with the sign that makes it positive.
 FLOWS = {
@@ -64,12 +64,12 @@ async def statement(
         seller_id = principal.participant_id
     running: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if since is not None:
-        for seller, currency, account, total in await repository.opening_balances(
+        for seller, currency, account, total in await payout_repository.opening_balances(
             session, seller_id=seller_id, before=since
         ):
             running[(seller, currency)][account] += total
     rows: dict[tuple[uuid.UUID, str, str], StatementRow] = {}
-    flows = await repository.ledger_flows(
+    flows = await payout_repository.ledger_flows(
         session, seller_id=seller_id, period=period, since=since, until=until
     )
     for seller, bucket, currency, account, kind, total in sorted(

@@ -16,7 +16,7 @@ from market.auth.principal import Principal
 from market.common.clock import now
 from market.errors import Conflict, NotFound
 from market.participants import service as participants
-from market.payments import escrow, ledger, repository
+from market.payments import escrow, ledger, payout_repository
 from market.payments.models import PayoutTransfer
 from market.payments.payout_provider import PayoutProvider
 from market.payments.provider import PaymentProviderRefused, provider_call
@@ -55,7 +55,7 @@ async def claim_due(
 ) -> uuid.UUID:
     """Step 1: claim the seller's due payouts (and refunds to recover) for one new transfer."""
     transfer_id = transfer_id_for(principal.actor, idempotency_key)
-    if (decided := await repository.transfer(session, transfer_id)) is not None:
+    if (decided := await payout_repository.transfer(session, transfer_id)) is not None:
         if decided.status == TransferStatus.FAILED:
             raise Conflict(
                 f"the payout provider refused this transfer ({decided.failure_reason})",
@@ -64,16 +64,16 @@ async def claim_due(
         return decided.id
     if await participants.find(session, seller_id) is None:
         raise NotFound("seller not found", fields=[("body.seller_id", "no such participant")])
-    if await repository.transfer_recorded(session, bank_reference):
+    if await payout_repository.transfer_recorded(session, bank_reference):
         raise Conflict(
             "a transfer with this bank reference is recorded already",
             code="transfer-already-recorded",
             fields=[("body.bank_reference", "already recorded")],
         )
-    payouts = await repository.due_payouts(session, seller_id, currency)
-    due = await repository.due_balances(session, [p.order_id for p in payouts])
+    payouts = await payout_repository.due_payouts(session, seller_id, currency)
+    due = await payout_repository.due_balances(session, [p.order_id for p in payouts])
     breakdown = {str(p.order_id): due.get(p.order_id, 0) for p in payouts}
-    recovered = await repository.refunds_to_recover(session, seller_id, currency)
+    recovered = await payout_repository.refunds_to_recover(session, seller_id, currency)
     breakdown.update({str(order_id): amount for order_id, amount in recovered.items()})
     amount = sum(breakdown.values())
     if amount <= 0:
@@ -108,7 +108,7 @@ async def execute_transfer(
 ) -> PayoutTransfer:
     """Steps 2 and 3: ask the payout provider (no lock held), then book the payout."""
     async with sessionmaker() as session:
-        transfer = await repository.transfer(session, transfer_id)
+        transfer = await payout_repository.transfer(session, transfer_id)
         assert transfer is not None
         if transfer.status != TransferStatus.REQUESTED:
             return transfer
@@ -136,7 +136,7 @@ async def execute_transfer(
 
 
 async def _book(session: AsyncSession, transfer_id: uuid.UUID, reference: str) -> PayoutTransfer:
-    transfer = await repository.transfer(session, transfer_id, lock=True)
+    transfer = await payout_repository.transfer(session, transfer_id, lock=True)
     assert transfer is not None
     if transfer.status != TransferStatus.REQUESTED:
         return transfer
@@ -144,7 +144,7 @@ async def _book(session: AsyncSession, transfer_id: uuid.UUID, reference: str) -
     transfer.status, transfer.provider_ref, transfer.completed_at = TransferStatus.SUCCEEDED, reference, now()
     for order_id, amount in transfer.breakdown.items():
         await ledger.post(session, uuid.UUID(order_id), transfer.currency, ledger.payout_lines(int(amount)))
-    for payout in await repository.payouts_of_transfer(session, transfer.id):
+    for payout in await payout_repository.payouts_of_transfer(session, transfer.id):
         # A card dispute may have frozen one since it was claimed: its money went all the same,
         # and the dispute's outcome settles it against the seller's account.
         if payout.status == PayoutStatus.DUE:
@@ -160,13 +160,13 @@ async def _book(session: AsyncSession, transfer_id: uuid.UUID, reference: str) -
 
 
 async def _fail(session: AsyncSession, transfer_id: uuid.UUID, why: str) -> None:
-    transfer = await repository.transfer(session, transfer_id, lock=True)
+    transfer = await payout_repository.transfer(session, transfer_id, lock=True)
     assert transfer is not None
     if transfer.status != TransferStatus.REQUESTED:
         return
     TRANSFERS.check(transfer.status, TransferStatus.FAILED)
     transfer.status, transfer.failure_reason, transfer.completed_at = TransferStatus.FAILED, why, now()
-    for payout in await repository.payouts_of_transfer(session, transfer.id):
+    for payout in await payout_repository.payouts_of_transfer(session, transfer.id):
         payout.transfer_id = None  # due again, for the next transfer
     await _audit(session, transfer, "system", "payout.transfer_failed", why=why)
     await raise_alert(
@@ -185,4 +185,4 @@ async def _fail(session: AsyncSession, transfer_id: uuid.UUID, why: str) -> None
 async def page(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> list[PayoutTransfer]:
-    return await repository.transfer_page(session, principal, cursor=cursor, limit=limit)
+    return await payout_repository.transfer_page(session, principal, cursor=cursor, limit=limit)

@@ -8,9 +8,8 @@ computation.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,28 +47,23 @@ class LicenceOutcome:
     refund_minor: int  # refunded, or proposed to the operator with the dispute
 
 
-class RevocationEffects(Protocol):
-    """What revoking rights does to the licences sold under them. Licences and money live above
-    rights (delivery, payments), so the top layer registers it at import.
+@dataclass(frozen=True)
+class RevokedRights:
+    """A revocation about to be made. `invalidated`: every grant it invalidates. `forced`: imposed
+    on the holder (an operator, a cancelled or transferred registration) rather than chosen by
+    the grantor. `refunds_accepted`: the grantor accepts that the paid licences it cuts are
+    refunded (a voluntary revocation that would cut them is refused otherwise)."""
 
-    `invalidated`: every grant the revocation invalidates. `forced`: imposed on the holder (an
-    operator, an upheld objection, a cancelled or transferred registration) rather than chosen
-    by the grantor. A voluntary revocation that would cut paid licences raises a 409 naming them
-    unless `refunds_accepted`."""
-
-    async def __call__(
-        self,
-        session: AsyncSession,
-        settings: Settings,
-        *,
-        invalidated: Sequence[uuid.UUID],
-        forced: bool,
-        refunds_accepted: bool,
-        actor: str,
-        reason: str,
-    ) -> list[LicenceOutcome]: ...
+    invalidated: tuple[uuid.UUID, ...]
+    forced: bool
+    refunds_accepted: bool
+    actor: str
+    reason: str
 
 
+# What revoking rights does to the licences sold under them. Licences and money live above
+# rights (delivery, payments), so the top layer registers it at import; it may refuse (409).
+RevocationEffects = Callable[[AsyncSession, Settings, RevokedRights], Awaitable[list[LicenceOutcome]]]
 _REVOCATION_EFFECTS: list[RevocationEffects] = []
 
 
@@ -77,27 +71,12 @@ def register_revocation_effects(effects: RevocationEffects) -> None:
     _REVOCATION_EFFECTS[:] = [effects]
 
 
-async def _revocation_effects(
-    session: AsyncSession,
-    settings: Settings,
-    invalidated: Sequence[uuid.UUID],
-    *,
-    forced: bool,
-    refunds_accepted: bool,
-    actor: str,
-    reason: str,
+async def _effects_of(
+    session: AsyncSession, settings: Settings, revoked: RevokedRights
 ) -> list[LicenceOutcome]:
-    if not _REVOCATION_EFFECTS or not invalidated:
+    if not _REVOCATION_EFFECTS or not revoked.invalidated:
         return []
-    return await _REVOCATION_EFFECTS[0](
-        session,
-        settings,
-        invalidated=invalidated,
-        forced=forced,
-        refunds_accepted=refunds_accepted,
-        actor=actor,
-        reason=reason,
-    )
+    return await _REVOCATION_EFFECTS[0](session, settings, revoked)
 
 
 async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
@@ -210,15 +189,14 @@ async def revoke_holding_rights(
     invalidated: set[str] = set()
     for grant in holdings:
         invalidated |= revocation_effect(str(grant.id), index)
-    await _revocation_effects(
-        session,
-        settings,
-        [uuid.UUID(g) for g in sorted(invalidated)],
+    revoked_rights = RevokedRights(
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
         forced=True,
         refunds_accepted=True,
         actor=actor,
         reason=reason,
     )
+    await _effects_of(session, settings, revoked_rights)
     revoked = []
     for grant in holdings:
         grant.revoked_at, grant.revocation_reason = now(), reason
@@ -246,7 +224,7 @@ async def revoke_grant(
 ) -> tuple[RightGrantRow, list[str], list[LicenceOutcome]]:
     """Revoke a grant and so everything beneath it. The grantor's own revocation is voluntary:
     refused (409) while paid licences rest on it, unless `refund_licences`; an operator's is
-    forced. Either way no buyer stays paid and cut off (see `RevocationEffects`)."""
+    forced. Either way no buyer stays paid and cut off (see `RevokedRights`)."""
     grant = await visible_grant(session, principal, grant_id)
     grantor = principal.participant_id is not None and principal.participant_id == grant.granted_by_id
     if not (principal.has("operator") or grantor):
@@ -255,15 +233,14 @@ async def revoke_grant(
         raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
     index = await grant_index(session, grant.resource_id)
     invalidated = revocation_effect(str(grant.id), index)
-    outcomes = await _revocation_effects(
-        session,
-        settings,
-        [uuid.UUID(g) for g in sorted(invalidated)],
+    revoked = RevokedRights(
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
         forced=not grantor,
         refunds_accepted=refund_licences,
         actor=principal.actor,
         reason=reason,
     )
+    outcomes = await _effects_of(session, settings, revoked)
     grant.revoked_at, grant.revocation_reason = now(), reason
     affected = sorted(invalidated - {str(grant.id)})
     await record(

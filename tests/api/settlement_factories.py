@@ -17,6 +17,7 @@ from market.catalog.models import Product, product_resources
 from market.common.clock import now
 from market.payments.models import LedgerEntry, Payment
 from market.rights.models import RightGrantRow
+from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, Party
 from tests.api.orders_factories import sealed_quote
 
@@ -170,3 +171,22 @@ async def audit_log_verifies(app: Any) -> None:
     )
     assert report.ok, report
     assert report.entries == size
+
+
+async def sale(
+    api: Api, *, total_minor: int = 36_500, **template: Any
+) -> tuple[Party, Party, dict[str, str], dict[str, str], dict[str, Any]]:
+    """A seller's listed product (its licence template changed by `template`) that a buyer
+    bought and an operator confirmed paid: (seller, buyer, operator, product, order)."""
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
+    product = await listed_product(api.app, seller.participant_id)
+    if template:
+        await set_template(api.app, product["product_id"], **template)
+    return (
+        seller,
+        buyer,
+        operator,
+        product,
+        await paid_order(api, buyer, product["product_id"], operator, total_minor=total_minor),
+    )

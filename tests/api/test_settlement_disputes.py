@@ -11,9 +11,8 @@ from typing import Any
 from market.common import clock
 from market.payments.jobs import flag_overdue_disputes
 from market.registry.workdays import add_working_days, load_calendar, local_day
-from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
-from tests.api.settlement_factories import books_balance, key, paid_order, payout_of, set_template
+from tests.api.settlement_factories import books_balance, key, payout_of, sale
 
 TOTAL, COMMISSION = 36_500, 1_825
 PROCEEDS = TOTAL - COMMISSION
@@ -23,12 +22,8 @@ async def disputed(
     api: Api, quota: int | None = None
 ) -> tuple[Any, Any, dict[str, str], dict[str, Any], dict[str, Any]]:
     """A paid, delivered order (of a product with `quota` calls) that its buyer disputes."""
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(api.app, seller.participant_id)
-    if quota is not None:
-        await set_template(api.app, product["product_id"], quota=quota)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    template = {} if quota is None else {"quota": quota}
+    seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL, **template)
     opened = await api.client.post(
         "/v1/disputes",
         json={
@@ -146,10 +141,7 @@ async def test_a_full_refund_ends_the_trade_and_a_rejection_lets_it_stand(
 
 
 async def test_who_may_dispute_and_what_is_refused(api: Api, client: Any, app: Any) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    _seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL)
     body = {"order_id": order["id"], "reason": "not_delivered", "description": "nothing arrived"}
     stranger = await api.org(roles=("buyer",))
     assert (await client.post("/v1/disputes", json=body, headers=stranger.headers)).status_code == 404

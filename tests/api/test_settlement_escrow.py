@@ -13,9 +13,8 @@ from market.audit.models import AuditEntry
 from market.common import clock
 from market.payments.jobs import release_due_payouts
 from market.payments.models import LedgerEntry
-from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, row_count
-from tests.api.settlement_factories import books_balance, key, paid_order, payout_of
+from tests.api.settlement_factories import books_balance, key, paid_order, payout_of, sale
 
 TOTAL, COMMISSION = 36_500, 1_825  # 5 % of 365 yuan
 PROCEEDS = TOTAL - COMMISSION
@@ -24,10 +23,7 @@ PROCEEDS = TOTAL - COMMISSION
 async def test_held_then_due_on_acceptance_then_paid_out_by_a_recorded_transfer(
     api: Api, client: Any, app: Any
 ) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL)
 
     held = await payout_of(api, seller.headers, order["id"])
     assert (held["status"], held["held_minor"], held["due_minor"]) == ("held", PROCEEDS, 0)
@@ -105,10 +101,7 @@ async def test_held_then_due_on_acceptance_then_paid_out_by_a_recorded_transfer(
 async def test_the_acceptance_window_passing_makes_the_payout_due_and_ends_disputes(
     api: Api, client: Any, app: Any
 ) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL)
     runtime = app.state.runtime
 
     clock.advance(timedelta(days=6))
@@ -130,10 +123,7 @@ async def test_the_acceptance_window_passing_makes_the_payout_due_and_ends_dispu
 async def test_a_refund_after_the_payout_is_recovered_from_the_next_transfer(
     api: Api, client: Any, app: Any
 ) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    first = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, product, first = await sale(api, total_minor=TOTAL)
     await client.post(f"/v1/orders/{first['id']}/completion", headers=buyer.headers)
     body = {"seller_id": seller.participant_id, "bank_reference": "BOC-0001"}
     assert (
@@ -174,10 +164,7 @@ async def test_a_refund_after_the_payout_is_recovered_from_the_next_transfer(
 
 
 async def test_an_illegal_transition_answers_409_and_changes_nothing(api: Api, client: Any, app: Any) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL)
     refunded = await client.post(
         f"/v1/orders/{order['id']}/refund", json={"reason": "seller withdrew"}, headers={**operator, **key()}
     )

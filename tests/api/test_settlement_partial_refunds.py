@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
-from tests.api.settlement_factories import books_balance, key, paid_order, set_template
+from tests.api.settlement_factories import books_balance, key, sale
 
 TOTAL = 30_000
 
@@ -24,11 +23,7 @@ async def refund(client: Any, operator: dict[str, str], order_id: str, amount: i
 
 
 async def test_a_partial_refund_reduces_the_call_quota_in_proportion(api: Api, client: Any, app: Any) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    await set_template(app, product["product_id"], quota=1_000)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL, quota=1_000)
     licence_id = order["licence_id"]
     credential = (await client.get(f"/v1/deliveries/{licence_id}", headers=buyer.headers)).json()[
         "access_credential"
@@ -59,10 +54,7 @@ async def test_a_partial_refund_reduces_the_call_quota_in_proportion(api: Api, c
 
 
 async def test_without_a_quota_the_term_is_shortened(api: Api, client: Any, app: Any) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    _seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL)
     before = (await client.get(f"/v1/licences/{order['licence_id']}", headers=buyer.headers)).json()
     await refund(client, operator, order["id"], 7_500)  # a quarter back
     after = (await client.get(f"/v1/licences/{order['licence_id']}", headers=buyer.headers)).json()
@@ -78,11 +70,7 @@ async def test_without_a_quota_the_term_is_shortened(api: Api, client: Any, app:
 async def test_a_licence_whose_terms_say_so_ends_with_a_partial_refund(
     api: Api, client: Any, app: Any
 ) -> None:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(app, seller.participant_id)
-    await set_template(app, product["product_id"], on_partial_refund="end")
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    _seller, buyer, operator, _product, order = await sale(api, total_minor=TOTAL, on_partial_refund="end")
     await refund(client, operator, order["id"], 1_000)
     licence = (await client.get(f"/v1/licences/{order['licence_id']}", headers=buyer.headers)).json()
     assert licence["status"] == "inactive" and "partial refund" in licence["status_reason"]

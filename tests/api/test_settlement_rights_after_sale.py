@@ -14,10 +14,9 @@ from sqlalchemy import select
 from market.common import clock
 from market.payments.models import LedgerEntry
 from market.registry.models import Registration
-from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, row_count
 from tests.api.registry_factories import CHECKLIST
-from tests.api.settlement_factories import books_balance, key, paid_order, payout_of
+from tests.api.settlement_factories import books_balance, key, payout_of, sale
 
 TOTAL, COMMISSION = 36_500, 1_825
 # Sold for 365 days; cut one day later: 364/365 of the price goes back, half-up to the fen.
@@ -38,10 +37,7 @@ async def operating_grant(client: Any, seller: Any, resource_id: str) -> str:
 
 
 async def sold_yesterday(api: Api) -> tuple[Any, Any, dict[str, str], dict[str, str], dict[str, Any]]:
-    seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    operator = await api.staff("operator")
-    product = await listed_product(api.app, seller.participant_id)
-    order = await paid_order(api, buyer, product["product_id"], operator, total_minor=TOTAL)
+    seller, buyer, operator, product, order = await sale(api, total_minor=TOTAL)
     clock.advance(timedelta(days=1))
     return seller, buyer, operator, product, order
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import stripe
 
+from market.common import clock
+from market.payments.jobs import release_due_payouts, retry_requested_refunds
 from market.payments.models import LedgerEntry, WebhookEvent
 from market.payments.stripe_provider import StripeProvider
 from tests.api import runtime_swaps as swaps
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, row_count
-from tests.api.settlement_factories import books_balance, order, payout_of
+from tests.api.settlement_factories import books_balance, key, order, payout_of
 from tests.api.stripe_fake import WEBHOOK_SECRET, FakeStripe, signed_event
 
 TOTAL = 20_000
@@ -45,6 +48,15 @@ async def stripe_order(api: Api) -> tuple[Any, Any, dict[str, Any]]:
     placed = await order(api, buyer, product["product_id"], total_minor=TOTAL)
     assert placed.status_code == 201, placed.text
     return seller, buyer, placed.json()
+
+
+async def blacklist(client: Any, operator: dict[str, str], party: Any) -> None:
+    r = await client.patch(
+        f"/v1/participants/{party.participant_id}/credit",
+        json={"status": "blacklisted", "reason": "sanctioned"},
+        headers=operator,
+    )
+    assert r.status_code == 200, r.text
 
 
 async def alerts(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
@@ -124,11 +136,7 @@ async def test_a_card_payment_the_rules_now_refuse_is_refunded_through_stripe(
 ) -> None:
     operator = await api.staff("operator")
     seller, buyer, o = await stripe_order(api)
-    await client.patch(
-        f"/v1/participants/{buyer.participant_id}/credit",
-        json={"status": "blacklisted", "reason": "sanctioned"},
-        headers=operator,
-    )
+    await blacklist(client, operator, buyer)
     r = await post_event(client, "payment_intent.succeeded", intent(o))
     assert r.json()["outcome"] == "refused by the trade rules"
     refused = (await client.get(f"/v1/orders/{o['id']}", headers=seller.headers)).json()
@@ -180,4 +188,44 @@ async def test_card_disputes_freeze_the_payout_and_stripes_outcome_resolves_them
             "status"
         ] == "delivered"
     assert outcomes == {"lost": "dispute lost", "won": "dispute won"}
+    await books_balance(api, operator)
+
+
+async def test_a_refund_stripe_cannot_take_now_is_owed_then_retried_by_the_job(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    operator = await api.staff("operator")
+    seller, buyer, o = await stripe_order(api)
+    await blacklist(client, operator, buyer)
+    fake_stripe.fault = "unreachable"
+    r = await post_event(client, "payment_intent.succeeded", intent(o))
+    assert r.status_code == 200 and r.json()["outcome"] == "refused by the trade rules"
+    # Decided and owed to the buyer, not lost: the statement shows it, and the seller none of it.
+    [row] = (await client.get("/v1/payouts", headers=seller.headers)).json()["rows"]
+    assert (row["refunds_owed_minor"], row["held_minor"], row["refunded_minor"]) == (TOTAL, 0, 0)
+    clock.advance(timedelta(days=8))
+    assert await release_due_payouts(app.state.runtime) == 0  # a refused trade never pays out
+    fake_stripe.fault = None
+    assert await retry_requested_refunds(app.state.runtime) == 1
+    assert await retry_requested_refunds(app.state.runtime) == 0
+    assert len([m for m in fake_stripe.made if m.startswith("re_")]) == 1
+    await books_balance(api, operator)
+
+
+async def test_a_refund_stripe_refuses_is_released_and_alerts(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe
+) -> None:
+    operator = await api.staff("operator")
+    seller, buyer, o = await stripe_order(api)
+    assert (await post_event(client, "payment_intent.succeeded", intent(o))).json()["outcome"] == "paid"
+    fake_stripe.fault = "400"
+    refused = await client.post(
+        f"/v1/orders/{o['id']}/refund", json={"reason": "goodwill"}, headers={**operator, **key()}
+    )
+    assert refused.status_code == 502, refused.text
+    [alert] = await alerts(client, operator, "refund-failed")
+    assert alert["subject_id"] == o["id"]
+    held = await payout_of(api, seller.headers, o["id"])
+    assert held["held_minor"] == TOTAL - 1_000  # back where it was (5 % commission kept)
+    assert (await client.get(f"/v1/orders/{o['id']}", headers=buyer.headers)).json()["status"] == "delivered"
     await books_balance(api, operator)
