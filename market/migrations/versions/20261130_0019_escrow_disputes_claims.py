@@ -177,8 +177,13 @@ def _settle_existing_trades() -> None:
     now = datetime.now(UTC)
     payouts = sa.table(
         "payouts",
-        *(sa.column(c) for c in ("id", "order_id", "seller_id", "currency", "status")),
-        *(sa.column(c, sa.DateTime()) for c in ("held_until", "due_at", "created_at", "updated_at")),
+        sa.column("id", sa.Uuid()),
+        # The ids below are copied as read: each backend's own representation.
+        *(sa.column(c) for c in ("order_id", "seller_id", "currency", "status")),
+        *(
+            sa.column(c, sa.DateTime(timezone=True))
+            for c in ("held_until", "due_at", "created_at", "updated_at")
+        ),
     )
     paid = bind.execute(
         sa.text(
@@ -203,8 +208,9 @@ def _settle_existing_trades() -> None:
         )
     claims = sa.table(
         "order_claims",
-        *(sa.column(c) for c in ("id", "order_id", "resource_id", "purpose", "territory", "exclusive")),
-        *(sa.column(c, sa.DateTime()) for c in ("starts_at", "ends_at")),
+        sa.column("id", sa.Uuid()),
+        *(sa.column(c) for c in ("order_id", "resource_id", "purpose", "territory", "exclusive")),
+        *(sa.column(c, sa.DateTime(timezone=True)) for c in ("starts_at", "ends_at")),
     )
     live = bind.execute(
         sa.text(
