@@ -147,8 +147,8 @@ async def on_revocation(
                 "licences": [{**x, "outcome": o.outcome} for x, o in zip(listed, outcomes, strict=True)]
             },
         ),
-        "revocation",
-        str(uuid.uuid4()),
+        "grant",
+        str(revoked.revoked[0]),
     )
     return outcomes
 

@@ -20,6 +20,7 @@ from market.alerts.service import raise_alert
 from market.common.clock import now
 from market.errors import InvalidInput, invalid_from_validation
 from market.orders import service as orders
+from market.orders.states import OrderStatus
 from market.payments import arrival, disputes, refunds, repository, resolutions
 from market.payments.models import Payment, WebhookEvent
 from market.payments.service import payment_failed
@@ -209,7 +210,7 @@ async def _dispute_created(session: AsyncSession, settings: Settings, obj: dict[
     if reference and await repository.dispute_by_reference(session, reference) is not None:
         return "already applied"
     order = await orders.lock(session, payment.order_id)
-    if order.status not in ("paid", "delivered", "completed"):
+    if order.status not in (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         return f"ignored: the order is {order.status}"
     stripe_reason = str(obj.get("reason") or "general")
     await disputes.open_dispute(

@@ -49,11 +49,13 @@ class LicenceOutcome:
 
 @dataclass(frozen=True)
 class RevokedRights:
-    """A revocation about to be made. `invalidated`: every grant it invalidates. `forced`: imposed
+    """A revocation about to be made. `revoked`: the grants revoked themselves; `invalidated`:
+    every grant that invalidates, them included. `forced`: imposed
     on the holder (an operator, a cancelled or transferred registration) rather than chosen by
     the grantor. `refunds_accepted`: the grantor accepts that the paid licences it cuts are
     refunded (a voluntary revocation that would cut them is refused otherwise)."""
 
+    revoked: tuple[uuid.UUID, ...]
     invalidated: tuple[uuid.UUID, ...]
     forced: bool
     refunds_accepted: bool
@@ -190,6 +192,7 @@ async def revoke_holding_rights(
     for grant in holdings:
         invalidated |= revocation_effect(str(grant.id), index)
     revoked_rights = RevokedRights(
+        tuple(g.id for g in holdings),
         tuple(uuid.UUID(g) for g in sorted(invalidated)),
         forced=True,
         refunds_accepted=True,
@@ -234,6 +237,7 @@ async def revoke_grant(
     index = await grant_index(session, grant.resource_id)
     invalidated = revocation_effect(str(grant.id), index)
     revoked = RevokedRights(
+        (grant.id,),
         tuple(uuid.UUID(g) for g in sorted(invalidated)),
         forced=not grantor,
         refunds_accepted=refund_licences,
