@@ -6,7 +6,14 @@ gathers grants, calls these functions, and stores what they return.
 
 from contracts.chains import ChainValidity, GrantIndex, Problem, check_new_grant, validate_chain
 from contracts.errors import ContractError
-from contracts.licences import Licence, LicenceTemplate, derive_licence
+from contracts.licences import (
+    Licence,
+    LicenceTemplate,
+    PartialRefundEffect,
+    derive_licence,
+    reduced_licence,
+    unused_share,
+)
 from contracts.links import FaultCode
 from contracts.odrl import ODRL_CONTEXT, grant_to_odrl, licence_to_odrl
 from contracts.rights import (
@@ -30,6 +37,7 @@ __all__ = [
     "GrantIndex",
     "Licence",
     "LicenceTemplate",
+    "PartialRefundEffect",
     "Problem",
     "Purpose",
     "RightGrant",
@@ -43,8 +51,10 @@ __all__ = [
     "licence_to_odrl",
     "parse_purpose",
     "parse_purposes",
+    "reduced_licence",
     "revocation_effect",
     "rights_tree",
     "tree",
+    "unused_share",
     "validate_chain",
 ]

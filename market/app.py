@@ -19,6 +19,8 @@ from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
 from market.notifications.sender import WEBHOOK_SENDER, HttpxWebhookSender
 from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from market.payments import rights_changes  # noqa: F401  (registers what a revocation does to licences)
+from market.payments.payout_provider import PAYOUT_PROVIDER, OfflinePayoutProvider
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.runtime import Runtime
@@ -44,6 +46,9 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     runtime = Runtime(settings, make_sessionmaker(engine))
     runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
     runtime.provide(WEBHOOK_SENDER, HttpxWebhookSender(settings))
+    # Sellers are paid by bank transfer, recorded by an operator (a Stripe Connect provider fits
+    # the same port).
+    runtime.provide(PAYOUT_PROVIDER, OfflinePayoutProvider())
     return runtime
 
 

@@ -13,6 +13,7 @@ from market.notifications.endpoints import router as notifications_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
+from market.payments.settlement_endpoints import router as settlement_router
 from market.registry.calendar_years import router as calendar_years_router
 from market.registry.endpoints import router as registry_router
 from market.rights.endpoints import router as rights_router
@@ -24,6 +25,7 @@ ROUTERS = [
     compliance_router,
     orders_router,
     payments_router,
+    settlement_router,
     delivery_router,
     registry_router,
     calendar_years_router,

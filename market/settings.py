@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     publicity_working_days: int = Field(default=10, ge=0, le=60)
     objection_working_days: int = Field(default=5, ge=1, le=30)
     quote_ttl_seconds: int = Field(default=1800, ge=60)
+    # Escrow: a paid order's proceeds are held this many days after delivery, for the buyer to
+    # accept or dispute; then the seller's payout is due.
+    acceptance_window_days: int = Field(default=7, ge=1, le=90)
+    # Disputes: the seller answers, and an operator resolves, within these working days.
+    dispute_response_working_days: int = Field(default=5, ge=1, le=30)
+    dispute_resolution_working_days: int = Field(default=10, ge=1, le=60)
     # The sequencer runs and a tree head is signed this often (0: only on demand).
     audit_head_interval_seconds: int = Field(default=10, ge=0)
     # Abnormal-trade alert thresholds (Art. 61), as JSON naming any fields of

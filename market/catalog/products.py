@@ -401,6 +401,13 @@ async def release_unit(session: AsyncSession, product_id: uuid.UUID) -> None:
         product.sold_count -= 1
 
 
+async def lock_resources(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
+    """Lock the rows of the resources the product is built on (and return their ids): orders on
+    any product over the same data queue here, so a claim on the data is checked and made by
+    one of them at a time."""
+    return await repository.lock_resources_of(session, product_id)
+
+
 async def with_rights_trees(
     session: AsyncSession, product_id: uuid.UUID
 ) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:

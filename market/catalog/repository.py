@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.auth.principal import Principal
 from market.catalog.models import PriceCatalogueEntryRow, Product, product_resources
 from market.common.pagination import keyset_page
+from market.registry.models import DataResource
 from market.rights.models import RightGrantRow
 
 
@@ -60,6 +61,19 @@ async def is_built_on(session: AsyncSession, product_id: uuid.UUID, resource_id:
         product_resources.c.product_id == product_id, product_resources.c.resource_id == resource_id
     )
     return await session.scalar(stmt) is not None
+
+
+async def lock_resources_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
+    """The product's resources' ids, their rows locked in id order (so two products sharing a
+    resource always queue on it in the same order, never deadlock)."""
+    stmt = (
+        select(DataResource.id)
+        .join(product_resources, product_resources.c.resource_id == DataResource.id)
+        .where(product_resources.c.product_id == product_id)
+        .order_by(DataResource.id)
+        .with_for_update(of=DataResource)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def link_resources(

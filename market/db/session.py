@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -16,7 +17,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from market.errors import MarketError
-from market.runtime import get_runtime
+from market.runtime import Runtime, get_runtime
+
+log = logging.getLogger("market.db")
 
 # How long a request may wait for a new connection, or for a free one from the pool, before it
 # is answered 503: a server that silently drops packets must not hold requests for a minute.
@@ -79,23 +82,58 @@ def make_sessionmaker(
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 
+# Work that must not run inside the transaction that decided it, because it waits on a third
+# party (a refund at the payment provider): a use case queues it with `after_commit`, and it
+# runs once that transaction committed, holding no row lock, in sessions of its own.
+AfterCommit = Callable[[Runtime], Awaitable[object]]
+_AFTER_COMMIT = "market.after_commit"
+
+
+def after_commit(session: AsyncSession, task: AfterCommit) -> None:
+    """Run `task` after this session's transaction commits (dropped if it rolls back). A failing
+    task is logged and left to the periodic job that owns its kind of work to finish."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(task)
+
+
+def discard_after_commit(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+async def run_after_commit(session: AsyncSession, runtime: Runtime) -> None:
+    """Run the tasks queued on `session` (call only once its transaction committed)."""
+    for task in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            await task(runtime)
+        except Exception:  # the decision is committed; the job that owns the work retries it
+            log.exception("work queued after commit failed; it is retried by its job")
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: commit on success, roll back on any error.
+    """One transaction per request: commit on success, roll back on any error; then the work
+    queued with `after_commit`, still before the response is sent.
 
     Services never commit; they flush when they need ids.
     """
-    async with get_runtime(request).sessionmaker() as session:
+    runtime = get_runtime(request)
+    async with runtime.sessionmaker() as session:
         try:
             yield session
             await session.commit()
         except MarketError as refusal:
             # A refusal that keeps its record (a compliance decision and its audit entry)
             # commits it before the problem is rendered; any other error changes nothing.
-            await (session.commit() if refusal.keeps_changes else session.rollback())
+            if refusal.keeps_changes:
+                await session.commit()
+                await run_after_commit(session, runtime)
+            else:
+                discard_after_commit(session)
+                await session.rollback()
             raise
         except BaseException:
+            discard_after_commit(session)
             await session.rollback()
             raise
+        await run_after_commit(session, runtime)
 
 
 # scope="function": commit before the response is sent, so a failed commit never answers 2xx.

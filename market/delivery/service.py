@@ -24,9 +24,8 @@ from market.catalog import products
 from market.common.clock import now
 from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
-from market.delivery.states import LICENCES, LicenceStatus
+from market.delivery.states import LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
-from market.notifications.outbox import notify
 from market.orders import service as orders
 from market.orders.models import Order
 from market.rights.models import RightGrantRow
@@ -106,6 +105,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         session,
         order,
         row.id,
+        term_ends=licence.valid_to,
         actor=actor,
         payload={
             "licence_id": str(row.id),
@@ -129,31 +129,6 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         )
     )
     return row
-
-
-async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, actor: str) -> None:
-    if order.licence_id is None:
-        return
-    licence = await repository.licence(session, order.licence_id)
-    if licence is not None and LICENCES.can(licence.status, LicenceStatus.REVOKED):
-        licence.status = LicenceStatus.REVOKED
-        licence.revoked_at = now()
-        licence.revocation_reason = reason
-        await record(
-            session,
-            actor=actor,
-            action="licence.revoked",
-            subject_type="order",
-            subject_id=order.id,
-            payload={"licence_id": str(licence.id), "reason": reason},
-        )
-        await notify(
-            session,
-            "licence.revoked",
-            to=[order.buyer_id, order.seller_id],
-            subject=("licence", licence.id),
-            data={"order_id": order.id, "reason": reason},
-        )
 
 
 def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
@@ -248,7 +223,10 @@ async def delivery_for_buyer(
         out["call_quota"] = entitlement.call_quota
         out["calls_used"] = entitlement.calls_used
         out["calls_remaining"] = (
-            None if entitlement.call_quota is None else entitlement.call_quota - entitlement.calls_used
+            # A quota narrowed by a partial refund can fall below what was already used.
+            None
+            if entitlement.call_quota is None
+            else max(0, entitlement.call_quota - entitlement.calls_used)
         )
         action = "delivery.credential_issued" if "access_credential" in out else "delivery.read"
     await record(

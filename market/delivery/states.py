@@ -13,7 +13,9 @@ from market.common.states import StateMachine
 
 class LicenceStatus(StrEnum):
     ACTIVE = "active"
-    REVOKED = "revoked"  # refunded, or withdrawn by the exchange; for good
+    # For good: refunded in full, ended by a partial refund as its terms say, or its rights
+    # were revoked after the sale. (Narrowed by a partial refund, a licence stays active.)
+    REVOKED = "revoked"
 
 
 LICENCES = StateMachine(

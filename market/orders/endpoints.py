@@ -1,5 +1,5 @@
-"""HTTP: quotes, reading orders, cancelling them, accepting delivery, a trade's audit history.
-Parse, authorise, call, return. (Placing an order and paying it are `market.payments`'s.)"""
+"""HTTP: quotes, reading orders, cancelling them, a trade's audit history. Parse, authorise,
+call, return. (Placing an order, paying it and accepting delivery are `market.payments`'s.)"""
 
 from __future__ import annotations
 
@@ -135,16 +135,6 @@ async def list_orders(
 )
 async def cancel(order_id: uuid.UUID, data: Reason, session: Session, principal: Authenticated) -> OrderOut:
     return await order_out(session, await service.cancel_order(session, principal, order_id, data.reason))
-
-
-@router.post(
-    "/orders/{order_id}/completion",
-    response_model=OrderOut,
-    summary="The buyer confirms receipt; the order is completed",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
-)
-async def complete(order_id: uuid.UUID, session: Session, principal: Authenticated) -> OrderOut:
-    return await order_out(session, await service.complete_order(session, principal, order_id))
 
 
 @router.get(

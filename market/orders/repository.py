@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from market.auth.principal import Principal
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
-from market.orders.models import Order, Quote
+from market.common.periods import beijing_period
+from market.orders.models import Order, OrderClaim, Quote
 from market.orders.schemas import TradeTotals
-from market.orders.states import EVER_PAID, HOLDS_STOCK, SETTLED, OrderStatus
+from market.orders.states import EVER_PAID, SETTLED, OrderStatus
 from market.participants.models import Participant
 
 
@@ -87,14 +88,42 @@ async def lock_product_for_order(session: AsyncSession, quote: Quote) -> tuple[P
     return (found[0], bool(found[1])) if found else None
 
 
-async def holds_stock(session: AsyncSession, product_id: uuid.UUID) -> int:
-    """How many of the product's orders are live (an exclusive product sells one at a time)."""
-    stmt = (
-        select(func.count())
-        .select_from(Order)
-        .where(Order.product_id == product_id, Order.status.in_(list(HOLDS_STOCK)))
+async def conflicting_claim(
+    session: AsyncSession,
+    resource_ids: Sequence[uuid.UUID],
+    purpose: str,
+    *,
+    exclusive: bool,
+    at: datetime,
+) -> OrderClaim | None:
+    """A live claim that a new claim over these resources for `purpose` would clash with: an
+    exclusive one, or any one when the new claim is exclusive. Territories are not compared:
+    a cross-border licence includes domestic use, so any two territories share it."""
+    stmt = select(OrderClaim).where(
+        OrderClaim.resource_id.in_(list(resource_ids)),
+        OrderClaim.purpose == purpose,
+        OrderClaim.released_at.is_(None),
+        OrderClaim.ends_at > at,
     )
-    return int(await session.scalar(stmt) or 0)
+    if not exclusive:
+        stmt = stmt.where(OrderClaim.exclusive.is_(True))
+    return (await session.execute(stmt.order_by(OrderClaim.ends_at.desc()).limit(1))).scalar_one_or_none()
+
+
+async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(
+        update(OrderClaim)
+        .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
+        .values(released_at=at)
+    )
+
+
+async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
+    await session.execute(
+        update(OrderClaim)
+        .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
+        .values(ends_at=ends_at)
+    )
 
 
 async def has_bought_from(session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID) -> bool:
@@ -158,29 +187,15 @@ async def quote_history(session: AsyncSession, product_id: uuid.UUID) -> list[tu
     return [(q, credit) for q, credit in (await session.execute(stmt)).all()]
 
 
-# Beijing has kept UTC+8 all year since 1991, so a period of the Beijing calendar is the UTC
-# timestamp shifted by eight hours (PostgreSQL is told the zone by name all the same).
-_PERIOD_FORMATS = {
-    "day": ("YYYY-MM-DD", "%Y-%m-%d"),
-    "month": ("YYYY-MM", "%Y-%m"),
-    "year": ("YYYY", "%Y"),
-}
-
-
-def _beijing_period(dialect: str, period: str) -> ColumnElement[str]:
-    pg_format, sqlite_format = _PERIOD_FORMATS[period]
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", Order.created_at), pg_format)
-    return func.strftime(sqlite_format, Order.created_at, "+8 hours")
-
-
 async def trade_totals(
     session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
 ) -> list[TradeTotals]:
     """Settled trades (count, value, commission) and refunded trades per Beijing-calendar
     period, data category and currency, summed by the database in one query."""
-    bucket = _beijing_period(session.get_bind().dialect.name, period).label("period")
-    settled = Order.status.in_(list(SETTLED))
+    bucket = beijing_period(session.get_bind().dialect.name, period, Order.created_at).label("period")
+    # A trade cut short by a revoked right still happened (its unused part was refunded).
+    traded = [*SETTLED, OrderStatus.TERMINATED]
+    settled = Order.status.in_(traded)
     stmt = (
         select(
             bucket,
@@ -192,7 +207,7 @@ async def trade_totals(
             func.count().filter(Order.status == OrderStatus.REFUNDED),
         )
         .join(Product, Product.id == Order.product_id)
-        .where(Order.status.in_([*SETTLED, OrderStatus.REFUNDED]))
+        .where(Order.status.in_([*traded, OrderStatus.REFUNDED]))
         .group_by(bucket, Product.category, Order.currency)
         .order_by(bucket, Product.category, Order.currency)
     )

@@ -3,8 +3,10 @@ goes through `move`, which checks the table in `states.py` and writes the audit 
 and delivery ask this service for the transitions they cause (paid, delivered, refunded).
 
 Oversell is impossible by construction: the product row is locked (SELECT ... FOR UPDATE) while
-stock and exclusivity are checked and the reservation is counted, so concurrent buyers queue on
-that one row and only as many succeed as there is stock.
+stock is checked and the reservation is counted, so concurrent buyers queue on that one row and
+only as many succeed as there is stock. Exclusivity belongs to the data: the rows of the
+product's resources are locked too while the order's claims on them are checked and made, so
+orders through any product or seller over the same resource queue on the same rows.
 """
 
 from __future__ import annotations
@@ -22,23 +24,21 @@ from market.auth.principal import Principal
 from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
+from market.common.states import InvalidTransition
 from market.compliance.service import resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.jobs import enqueue
 from market.notifications.outbox import notify
 from market.orders import repository, scan_jobs
+from market.orders.claims import SoldOut, claim_resources
 from market.orders.gate import pass_trade_gate
 from market.orders.models import Order, Quote
 from market.orders.schemas import TradeTotals
-from market.orders.states import ORDERS, QUOTES, OrderStatus, QuoteStatus
+from market.orders.states import ENDS_CLAIMS, ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
 from pricing.money import Money
 
 ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
-
-
-class SoldOut(Conflict):
-    code = "sold-out"
 
 
 async def move(
@@ -57,6 +57,8 @@ async def move(
     order.updated_at = now()
     if reason is not None:
         order.status_reason = reason
+    if target in ENDS_CLAIMS:
+        await repository.release_claims(session, order.id, now())
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
     )
@@ -76,10 +78,59 @@ async def mark_paid(session: AsyncSession, order: Order, *, actor: str, payload:
 
 
 async def mark_delivered(
-    session: AsyncSession, order: Order, licence_id: uuid.UUID, *, actor: str, payload: Mapping[str, Any]
+    session: AsyncSession,
+    order: Order,
+    licence_id: uuid.UUID,
+    *,
+    term_ends: datetime,
+    actor: str,
+    payload: Mapping[str, Any],
 ) -> None:
+    """The licence is issued: the order's claims on its resources last as long as its term."""
     order.licence_id = licence_id
+    await repository.set_claims_end(session, order.id, term_ends)
     await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
+
+
+async def refuse(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The money arrived, but the trade may not happen now: no licence; its unit and claims are
+    released (the payment is refunded by the caller)."""
+    await products.release_unit(session, order.product_id)
+    await move(
+        session,
+        order,
+        OrderStatus.REFUSED,
+        actor=actor,
+        action="order.refused",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def terminate(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The licence ended before its term (rights revoked after the sale, or a partial refund
+    ending it by its terms)."""
+    await move(
+        session,
+        order,
+        OrderStatus.TERMINATED,
+        actor=actor,
+        action="order.terminated",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def trade_terms(session: AsyncSession, order: Order) -> Quote:
+    """The quote the order was made from: its purpose, scenario and territory, as the trade
+    rules are run on again when the money arrives."""
+    quote = await repository.quote(session, order.quote_id)
+    assert quote is not None, "every order has its quote"
+    return quote
 
 
 def note_payment(order: Order, reference: str) -> None:
@@ -97,7 +148,7 @@ def commission_of(total_minor: int, settings: Settings, currency: str) -> int:
     return Money.from_minor(total_minor, currency).times(settings.commission_rate).minor_units
 
 
-async def _check_availability(session: AsyncSession, product: Product) -> None:
+def _check_availability(product: Product) -> None:
     if product.listing_status != "listed":
         raise Conflict(
             f"the product is {product.listing_status}, not listed; nothing was charged",
@@ -105,8 +156,6 @@ async def _check_availability(session: AsyncSession, product: Product) -> None:
         )
     if product.stock_limit is not None and product.sold_count >= product.stock_limit:
         raise SoldOut("this product is sold out (stock limit reached)")
-    if product.exclusivity == "exclusive" and await repository.holds_stock(session, product.id):
-        raise SoldOut("the exclusive licence for this term has already been sold")
 
 
 async def create_order(
@@ -124,7 +173,7 @@ async def create_order(
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
-    await _check_availability(session, product)
+    _check_availability(product)
     # A quote is ordered at most once, so its order's id can follow from it: a retry after the
     # payment provider acted but its answer was lost names the same order, so the provider's
     # key (market:order:<id>) gives back the same PaymentIntent instead of making an orphan.
@@ -140,6 +189,7 @@ async def create_order(
         decided_for=("order", str(order_id)),
         refused=("order.refused_by_compliance", "quote", str(quote.id)),
     )
+    claims = await claim_resources(session, product, quote, order_id)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,
@@ -161,7 +211,9 @@ async def create_order(
         updated_at=now(),
     )
     session.add(order)
-    products.reserve_unit(product)  # released on cancellation or rejection
+    await session.flush()  # the claims reference it
+    session.add_all(claims)
+    products.reserve_unit(product)  # released on cancellation, rejection or refusal
     QUOTES.check(quote.status, QuoteStatus.ORDERED)
     quote.status = QuoteStatus.ORDERED
     await record(
@@ -269,6 +321,13 @@ async def complete_order(session: AsyncSession, principal: Principal, order_id: 
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id:
         raise Forbidden("only the buyer confirms receipt")
+    if order.status != OrderStatus.DELIVERED:
+        # A disputed order returns to completed only through its dispute's resolution.
+        raise InvalidTransition(
+            f"only a delivered order is accepted; this one is {order.status}",
+            code=ORDERS.code,
+            extra={"current_status": order.status, "requested_status": OrderStatus.COMPLETED},
+        )
     await move(
         session,
         order,

@@ -13,8 +13,8 @@ from market.orders import service as orders
 from market.orders.models import Order
 from market.orders.quotes import load_payable_quote
 from market.orders.states import OrderStatus
+from market.payments.arrival import start_payment
 from market.payments.provider import PaymentProvider
-from market.payments.service import start_payment
 from market.settings import Settings
 
 
@@ -28,12 +28,13 @@ async def place_order(
     quote = await load_payable_quote(session, quote_id, principal.participant_id, now())
     order = await orders.create_order(session, settings, principal, quote, payment_provider=provider.name)
     if order.status == OrderStatus.PENDING_PAYMENT:
-        await start_payment(session, provider, order)
+        await start_payment(session, settings, provider, order)
     return order
 
 
 async def review_order(
     session: AsyncSession,
+    settings: Settings,
     provider: PaymentProvider,
     principal: Principal,
     order_id: uuid.UUID,
@@ -44,5 +45,5 @@ async def review_order(
     """An operator's review of a parked order; approved, its payment starts now."""
     order = await orders.review_order(session, principal, order_id, approve, reason)
     if approve:
-        await start_payment(session, provider, order)
+        await start_payment(session, settings, provider, order)
     return order

@@ -1,8 +1,11 @@
 """HTTP: placing an order (and starting its payment), operators' reviews, confirmations and
-refunds, an order's ledger, and the Stripe webhook (a signature-verified inbox)."""
+refunds, accepting delivery, an order's ledger, and the Stripe webhook (a signature-verified
+inbox)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -18,7 +21,7 @@ from market.orders import service as orders
 from market.orders.endpoints import order_out
 from market.orders.quotes import QuoteAltered, QuoteExpired
 from market.orders.schemas import OrderCreate, OrderOut, ReviewDecision
-from market.payments import checkout, ledger, refunds, service
+from market.payments import arrival, checkout, escrow, ledger, operator_refunds, refunds
 from market.payments.provider import (
     PAYMENT_PROVIDER,
     PaymentProvider,
@@ -27,8 +30,8 @@ from market.payments.provider import (
 )
 from market.payments.schemas import LedgerLineOut, LedgerOut, RefundCreate, RefundOut
 from market.payments.stripe_provider import verify_webhook
-from market.payments.webhooks import handle_stripe_event
-from market.runtime import AppSettings, port
+from market.payments.webhooks import MalformedWebhook, handle_stripe_event, parse_event
+from market.runtime import AppSettings, SessionMaker, port
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 Provider = Annotated[PaymentProvider, port(PAYMENT_PROVIDER)]
@@ -79,10 +82,15 @@ async def create_order(
     responses=problem_responses(NotFound, Conflict, Forbidden),
 )
 async def review(
-    order_id: uuid.UUID, data: ReviewDecision, provider: Provider, session: Session, principal: Operator
+    order_id: uuid.UUID,
+    data: ReviewDecision,
+    settings: AppSettings,
+    provider: Provider,
+    session: Session,
+    principal: Operator,
 ) -> OrderOut:
     order = await checkout.review_order(
-        session, provider, principal, order_id, approve=data.approve, reason=data.reason
+        session, settings, provider, principal, order_id, approve=data.approve, reason=data.reason
     )
     return await order_out(session, order)
 
@@ -104,24 +112,29 @@ async def review(
 async def refund(
     order_id: uuid.UUID,
     data: RefundCreate,
+    sessionmaker: SessionMaker,
     provider: Provider,
-    session: Session,
     principal: Authenticated,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    call = idempotent(session, principal.actor, idempotency_key, "orders.refund", data, order_id=order_id)
-    if replayed := await call.replay():
-        return replayed
-    done = await refunds.refund_order(
-        session,
-        provider,
-        principal,
-        order_id,
-        amount_minor=data.amount_minor,
-        reason=data.reason,
-        idempotency_key=idempotency_key,
-    )
-    return await call.remember(RefundOut.model_validate(done, from_attributes=True))
+    # Decided in one transaction, asked of the provider with no transaction open, booked in a
+    # third: a provider that is slow or down never holds a lock (see market.payments.refunds).
+    async with sessionmaker() as session, session.begin():
+        call = idempotent(session, principal.actor, idempotency_key, "orders.refund", data, order_id=order_id)
+        if replayed := await call.replay():
+            return replayed
+        refund_id = await operator_refunds.decide_refund(
+            session,
+            principal,
+            order_id,
+            amount_minor=data.amount_minor,
+            reason=data.reason,
+            idempotency_key=idempotency_key,
+        )
+    done = await refunds.execute_refund(sessionmaker, provider, refund_id)
+    async with sessionmaker() as session, session.begin():
+        answer = RefundOut.model_validate(done, from_attributes=True)
+        return await dataclasses.replace(call, session=session).remember(answer)
 
 
 @router.post(
@@ -131,8 +144,23 @@ async def refund(
     responses=problem_responses(NotFound, Conflict, Forbidden),
     tags=["payments"],
 )
-async def confirm_offline(order_id: uuid.UUID, session: Session, principal: Operator) -> OrderOut:
-    return await order_out(session, await service.confirm_offline(session, principal, order_id))
+async def confirm_offline(
+    order_id: uuid.UUID, settings: AppSettings, session: Session, principal: Operator
+) -> OrderOut:
+    """The trade rules run again now: if they refuse (the buyer was blacklisted, the seller's
+    chain broke since the order), the order comes back `refused` with the reasons and the
+    payment is refunded; otherwise `delivered` with its licence."""
+    return await order_out(session, await arrival.confirm_offline(session, settings, principal, order_id))
+
+
+@router.post(
+    "/orders/{order_id}/completion",
+    response_model=OrderOut,
+    summary="The buyer confirms receipt; the order is completed and the seller's payout is due",
+    responses=problem_responses(NotFound, Conflict, Forbidden),
+)
+async def complete(order_id: uuid.UUID, session: Session, principal: Authenticated) -> OrderOut:
+    return await order_out(session, await escrow.accept_delivery(session, principal, order_id))
 
 
 @router.get(
@@ -153,8 +181,8 @@ async def order_ledger(order_id: uuid.UUID, session: Session, principal: Authent
 
 @router.post(
     "/payments/stripe/webhook",
-    summary="Stripe events (signature-verified, each applied once)",
-    responses=problem_responses(BadSignature),
+    summary="Stripe events (signature-verified, checked against the payment, each applied once)",
+    responses=problem_responses(BadSignature, MalformedWebhook),
     tags=["payments"],
 )
 async def stripe_webhook(
@@ -163,12 +191,20 @@ async def stripe_webhook(
     session: Session,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> dict[str, str]:
+    """Answers `{"outcome": ...}`: what the event did, `duplicate`, or `refused: <why>` for an
+    event that does not match what we hold (stored, not applied, operators alerted)."""
     payload = await request.body()
     try:
-        event = verify_webhook(payload, stripe_signature, settings.stripe_webhook_secret)
+        verify_webhook(payload, stripe_signature, settings.stripe_webhook_secret)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise BadSignature(
             "the Stripe-Signature header does not verify; nothing was changed",
             fields=[("header.Stripe-Signature", "invalid or missing")],
         ) from exc
-    return {"outcome": await handle_stripe_event(session, event)}
+    try:
+        raw = json.loads(payload)
+    except ValueError as exc:
+        raise MalformedWebhook(
+            "the body is not JSON; nothing was changed", fields=[("body", "not JSON")]
+        ) from exc
+    return {"outcome": await handle_stripe_event(session, settings, parse_event(raw))}

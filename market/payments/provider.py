@@ -55,9 +55,6 @@ class ProviderPayment:
 class ProviderRefund:
     reference: str
     status: str  # pending | succeeded
-    # Set when the provider answered a retry with a refund it had already made: all it has
-    # refunded on the payment by now, so what our books already hold of it is not booked twice.
-    replayed_refunded_total: int | None = None
 
 
 class PaymentProvider(Protocol):

@@ -56,6 +56,12 @@ async def calendar(session: AsyncSession) -> HolidayCalendar:
     )
 
 
+async def working_days_after(session: AsyncSession, start: datetime, n: int) -> datetime:
+    """The end of the nth working day after `start` in the exchange's calendar (PRC holidays,
+    makeup days and the operators' additions): the one way deadlines are counted."""
+    return add_working_days(start, n, await calendar(session))
+
+
 async def _registration(session: AsyncSession, registration_id: uuid.UUID, lock: bool = True) -> Registration:
     reg = await session.get(Registration, registration_id, with_for_update=lock)
     if reg is None:
@@ -550,7 +556,7 @@ async def _complete_transfer(
     assert resource is not None
     old = await _current(session, resource.id)
     old.status = "transferred"
-    revoked = await rights.revoke_holding_rights(session, resource.id, "transferred")
+    revoked = await rights.revoke_holding_rights(session, settings, resource.id, "transferred", actor=actor)
     previous_owner = resource.owner_id
     resource.owner_id = reg.transfer_to_id
     reg.status, reg.registered_at = "registered", now()
@@ -595,7 +601,9 @@ async def _complete_cancellation(
     await _certify(session, settings, old, resource.owner_id, resource, status="cancelled")
     reg.status, reg.registered_at = "cancelled", now()
     resource.status = "cancelled"
-    revoked = await rights.revoke_holding_rights(session, resource.id, "registration cancelled")
+    revoked = await rights.revoke_holding_rights(
+        session, settings, resource.id, "registration cancelled", actor=actor
+    )
     await record(
         session,
         actor=actor,

@@ -10,17 +10,19 @@ from fastapi import APIRouter, status
 from contracts import grant_to_odrl
 from market.auth.principal import Authenticated
 from market.db.session import Session
-from market.errors import Forbidden, NotFound, problem_responses
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.rights import service
 from market.rights.models import RightGrantRow
 from market.rights.schemas import (
+    AffectedLicence,
     GrantCreate,
     GrantOut,
     Revocation,
     RevocationOut,
 )
 from market.rights.validity import to_contract_grant
+from market.runtime import AppSettings
 
 router = APIRouter(prefix="/v1", tags=["rights"])
 
@@ -70,10 +72,16 @@ async def odrl(grant_id: uuid.UUID, session: Session, principal: Authenticated) 
     "/grants/{grant_id}/revocation",
     response_model=RevocationOut,
     summary="Revoke a grant; everything beneath it becomes invalid",
-    responses=problem_responses(NotFound, Forbidden),
+    responses=problem_responses(NotFound, Forbidden, Conflict),
 )
 async def revoke(
-    grant_id: uuid.UUID, data: Revocation, session: Session, principal: Authenticated
+    grant_id: uuid.UUID, data: Revocation, settings: AppSettings, session: Session, principal: Authenticated
 ) -> RevocationOut:
-    grant, affected = await service.revoke_grant(session, principal, grant_id, data.reason)
-    return RevocationOut(grant=grant_out(grant), invalidated=affected)
+    grant, affected, outcomes = await service.revoke_grant(
+        session, settings, principal, grant_id, data.reason, refund_licences=data.refund_licences
+    )
+    return RevocationOut(
+        grant=grant_out(grant),
+        invalidated=affected,
+        licences=[AffectedLicence.model_validate(o, from_attributes=True) for o in outcomes],
+    )

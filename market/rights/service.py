@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from market.rights import repository
 from market.rights.models import RightGrantRow
 from market.rights.schemas import GrantCreate
 from market.rights.validity import grant_index, to_contract_grant
+from market.settings import Settings
 
 ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
 
@@ -33,6 +35,50 @@ _PRODUCT_CHECK: list[ProductCheck] = []
 
 def register_product_check(check: ProductCheck) -> None:
     _PRODUCT_CHECK[:] = [check]
+
+
+@dataclass(frozen=True)
+class LicenceOutcome:
+    """What a revocation did to one paid licence that rested on a revoked right."""
+
+    licence_id: uuid.UUID
+    order_id: uuid.UUID
+    outcome: str  # "refund" (pro rata, by rule) | "dispute" (for an operator to decide)
+    refund_minor: int  # refunded, or proposed to the operator with the dispute
+
+
+@dataclass(frozen=True)
+class RevokedRights:
+    """A revocation about to be made. `revoked`: the grants revoked themselves; `invalidated`:
+    every grant that invalidates, them included. `forced`: imposed
+    on the holder (an operator, a cancelled or transferred registration) rather than chosen by
+    the grantor. `refunds_accepted`: the grantor accepts that the paid licences it cuts are
+    refunded (a voluntary revocation that would cut them is refused otherwise)."""
+
+    revoked: tuple[uuid.UUID, ...]
+    invalidated: tuple[uuid.UUID, ...]
+    forced: bool
+    refunds_accepted: bool
+    actor: str
+    reason: str
+
+
+# What revoking rights does to the licences sold under them. Licences and money live above
+# rights (delivery, payments), so the top layer registers it at import; it may refuse (409).
+RevocationEffects = Callable[[AsyncSession, Settings, RevokedRights], Awaitable[list[LicenceOutcome]]]
+_REVOCATION_EFFECTS: list[RevocationEffects] = []
+
+
+def register_revocation_effects(effects: RevocationEffects) -> None:
+    _REVOCATION_EFFECTS[:] = [effects]
+
+
+async def _effects_of(
+    session: AsyncSession, settings: Settings, revoked: RevokedRights
+) -> list[LicenceOutcome]:
+    if not _REVOCATION_EFFECTS or not revoked.invalidated:
+        return []
+    return await _REVOCATION_EFFECTS[0](session, settings, revoked)
 
 
 async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
@@ -134,11 +180,28 @@ async def root_holding_right(
     return grant
 
 
-async def revoke_holding_rights(session: AsyncSession, resource_id: uuid.UUID, reason: str) -> list[str]:
+async def revoke_holding_rights(
+    session: AsyncSession, settings: Settings, resource_id: uuid.UUID, reason: str, *, actor: str
+) -> list[str]:
     """Revoke the resource's live holding rights (its registration was transferred or
-    cancelled); everything granted beneath them becomes invalid by computation."""
+    cancelled); everything granted beneath them becomes invalid by computation. A forced
+    revocation: the licences sold under them are refunded by rule or disputed."""
+    holdings = await repository.live_holdings(session, resource_id)
+    index = await grant_index(session, resource_id)
+    invalidated: set[str] = set()
+    for grant in holdings:
+        invalidated |= revocation_effect(str(grant.id), index)
+    revoked_rights = RevokedRights(
+        tuple(g.id for g in holdings),
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
+        forced=True,
+        refunds_accepted=True,
+        actor=actor,
+        reason=reason,
+    )
+    await _effects_of(session, settings, revoked_rights)
     revoked = []
-    for grant in await repository.live_holdings(session, resource_id):
+    for grant in holdings:
         grant.revoked_at, grant.revocation_reason = now(), reason
         revoked.append(str(grant.id))
     return revoked
@@ -154,22 +217,50 @@ async def visible_grant(session: AsyncSession, principal: Principal, grant_id: u
 
 
 async def revoke_grant(
-    session: AsyncSession, principal: Principal, grant_id: uuid.UUID, reason: str
-) -> tuple[RightGrantRow, list[str]]:
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    grant_id: uuid.UUID,
+    reason: str,
+    *,
+    refund_licences: bool = False,
+) -> tuple[RightGrantRow, list[str], list[LicenceOutcome]]:
+    """Revoke a grant and so everything beneath it. The grantor's own revocation is voluntary:
+    refused (409) while paid licences rest on it, unless `refund_licences`; an operator's is
+    forced. Either way no buyer stays paid and cut off (see `RevokedRights`)."""
     grant = await visible_grant(session, principal, grant_id)
-    if not (principal.has("operator") or principal.participant_id == grant.granted_by_id):
+    grantor = principal.participant_id is not None and principal.participant_id == grant.granted_by_id
+    if not (principal.has("operator") or grantor):
         raise Forbidden("only the grantor or an operator revokes a grant")
     if grant.revoked_at is not None:
         raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
-    grant.revoked_at, grant.revocation_reason = now(), reason
     index = await grant_index(session, grant.resource_id)
-    affected = sorted(revocation_effect(str(grant.id), index) - {str(grant.id)})
+    invalidated = revocation_effect(str(grant.id), index)
+    revoked = RevokedRights(
+        (grant.id,),
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
+        forced=not grantor,
+        refunds_accepted=refund_licences,
+        actor=principal.actor,
+        reason=reason,
+    )
+    outcomes = await _effects_of(session, settings, revoked)
+    grant.revoked_at, grant.revocation_reason = now(), reason
+    affected = sorted(invalidated - {str(grant.id)})
     await record(
         session,
         actor=principal.actor,
         action="grant.revoked",
         subject_type="grant",
         subject_id=grant.id,
-        payload={"reason": reason, "invalidated": affected},
+        payload={
+            "reason": reason,
+            "invalidated": affected,
+            "forced": not grantor,
+            "licences": [
+                {"licence_id": str(o.licence_id), "outcome": o.outcome, "refund_minor": o.refund_minor}
+                for o in outcomes
+            ],
+        },
     )
-    return grant, affected
+    return grant, affected, outcomes

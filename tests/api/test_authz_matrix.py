@@ -127,6 +127,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): "tenant",
     ("POST", "/v1/webhook-deliveries/{delivery_id}/replay"): "tenant",
     ("GET", "/v1/events"): "tenant",  # each participant's own feed; operators the exchange's
+    ("POST", "/v1/disputes"): "tenant",  # the buyer of the order named in the body
+    ("GET", "/v1/disputes"): "tenant",
+    ("GET", "/v1/disputes/{dispute_id}"): "tenant",
+    ("POST", "/v1/disputes/{dispute_id}/response"): "tenant",  # the order's seller
+    ("POST", "/v1/disputes/{dispute_id}/resolution"): "staff",
+    ("GET", "/v1/payouts"): "tenant",  # a seller's own statement; staff any
+    ("GET", "/v1/payouts/orders"): "tenant",
+    ("POST", "/v1/payouts/transfers"): "staff",
+    ("GET", "/v1/payouts/transfers"): "tenant",
 }
 
 # Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
@@ -168,6 +177,8 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/grants/{grant_id}/revocation"): REASON,
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): REASON,
+    ("POST", "/v1/disputes/{dispute_id}/response"): {"response": "cross-tenant probe"},
+    ("POST", "/v1/disputes/{dispute_id}/resolution"): {"outcome": "reject", "reason": "probe"},
 }
 
 
@@ -203,7 +214,8 @@ class Tenant:
 
 
 async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Tenant:
-    """A participant with a registered resource, a listed product, a quote, a paid order, a licence."""
+    """A participant with a registered resource, a listed product, a quote, a paid order, a licence,
+    and its buyer's dispute over it."""
     client = api.client
     t = Tenant(await api.org())
     me = t.party
@@ -241,6 +253,12 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     assert order.status_code == 201, order.text
     paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
     assert paid.status_code == 200, paid.text
+    dispute = await client.post(
+        "/v1/disputes",
+        json={"order_id": order.json()["id"], "reason": "not_as_described", "description": title},
+        headers=buyer.headers,
+    )
+    assert dispute.status_code == 201, dispute.text
     key = await client.post("/v1/api-keys", json={"name": title}, headers=me.headers)
     assert key.status_code == 201, key.text
     check = await client.post(
@@ -263,6 +281,7 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "quote_id": quote.json()["id"],
         "order_id": order.json()["id"],
         "licence_id": paid.json()["licence_id"],
+        "dispute_id": dispute.json()["id"],
         "key_id": key.json()["id"],
         "decision_id": check.json().get("id") or str(uuid.uuid4()),
         # No cheap real object exists for these; their routes are staff-only, so the role
@@ -350,6 +369,7 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "alert_id",
             "endpoint_id",
             "delivery_id",
+            "dispute_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
