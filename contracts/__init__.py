@@ -8,7 +8,8 @@ from contracts.chains import ChainValidity, GrantIndex, Problem, check_new_grant
 from contracts.errors import ContractError
 from contracts.licences import Licence, LicenceTemplate, derive_licence
 from contracts.links import FaultCode
-from contracts.odrl import ODRL_CONTEXT, grant_to_odrl, licence_to_odrl
+from contracts.odrl import OfferPrice, grant_to_odrl, licence_to_odrl, offer_to_odrl
+from contracts.odrl_terms import ODRL_CONTEXT, ODRL_TERMS, Identifiers, profile_term
 from contracts.rights import (
     ALLOWED_PARENT_KINDS,
     Purpose,
@@ -24,12 +25,15 @@ from contracts.trees import RightsTreeNode, revocation_effect, rights_tree, tree
 __all__ = [
     "ALLOWED_PARENT_KINDS",
     "ODRL_CONTEXT",
+    "ODRL_TERMS",
     "ChainValidity",
     "ContractError",
     "FaultCode",
     "GrantIndex",
+    "Identifiers",
     "Licence",
     "LicenceTemplate",
+    "OfferPrice",
     "Problem",
     "Purpose",
     "RightGrant",
@@ -41,8 +45,10 @@ __all__ = [
     "derive_licence",
     "grant_to_odrl",
     "licence_to_odrl",
+    "offer_to_odrl",
     "parse_purpose",
     "parse_purposes",
+    "profile_term",
     "revocation_effect",
     "rights_tree",
     "tree",
