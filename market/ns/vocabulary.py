@@ -117,7 +117,7 @@ def contact_point(iris: Iris, email: str) -> Node:
     }
 
 
-def _scheme(iris: Iris, name: str, zh: str, en: str) -> Node:
+def _scheme(name: str, zh: str, en: str) -> Node:
     return {
         "@id": f"mkt:{name}",
         "@type": "skos:ConceptScheme",
@@ -200,9 +200,9 @@ def vocabulary_document(iris: Iris, contact_email: str) -> dict[str, Any]:
         ("deliveryModes", "交付方式", "Delivery modes", "delivery", DELIVERY_MODES),
         ("pricePlanKinds", "定价方式", "Price plan kinds", "plan", PLAN_KINDS),
     ):
-        graph.append(_scheme(iris, name, zh, en))
+        graph.append(_scheme(name, zh, en))
         graph.extend(_concepts(name, prefix, table))
-    graph.append(_scheme(iris, "purposes", "数据用途", "Purposes"))
+    graph.append(_scheme("purposes", "数据用途", "Purposes"))
     graph.extend(_purposes())
     graph.append(contact_point(iris, contact_email))
     return iris.document({"@graph": graph})

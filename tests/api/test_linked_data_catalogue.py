@@ -12,7 +12,7 @@ from typing import Any
 
 from rdflib import RDF, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, FOAF, XSD
+from rdflib.namespace import DCTERMS, FOAF
 
 from market.demo.seed import seed_demo_data
 from tests.api.factories import Api
@@ -20,6 +20,9 @@ from tests.api.linked_data_checks import assert_conforms, graph_of, language, vi
 from tests.api.test_catalog_products import listed
 
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
+# Plain namespaces: rdflib's closed DCAT and XSD ones warn when pytest inspects the module.
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 MKT = Namespace("http://test/ns/market#")  # the test client's requests go to http://test
 EU = "http://publications.europa.eu/resource/authority/"
 LD = {"Accept": "application/ld+json"}

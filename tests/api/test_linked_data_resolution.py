@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from rdflib import RDF, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
+from rdflib.namespace import DCTERMS, FOAF, SKOS
 
 from market.common.ed25519 import public_key_from_b64
 from market.registry.certificates import verify_certificate
@@ -24,12 +24,14 @@ from tests.api.registry_factories import grant, holding_grant_id, registered_res
 from tests.api.test_catalog_products import product_body
 
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
+# Plain namespaces: rdflib's closed DCAT and XSD ones warn when pytest inspects the module.
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 MKT = Namespace("http://test/ns/market#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 LD = {"Accept": "application/ld+json"}
 
 
-async def person(api: Api, name: str) -> Party:
+async def person(api: Api, name: str, roles: tuple[str, ...] = ("buyer",)) -> Party:
     n = uuid.uuid4().hex[:8]
     email = f"{n}@person.example.cn"
     r = await api.client.post(
@@ -38,7 +40,7 @@ async def person(api: Api, name: str) -> Party:
             "kind": "natural_person",
             "name": name,
             "identity_number": f"2201021990{n[:8].encode().hex()[:8]}",
-            "roles": ["buyer"],
+            "roles": list(roles),
             "user": {"email": email, "password": PASSWORD, "display_name": name},
         },
     )
@@ -164,7 +166,7 @@ async def test_the_documents_link_up_and_every_iri_resolves(api: Api, client: An
     assert (await client.get(f"/v1/participants/{uuid.uuid4()}", headers=LD)).status_code == 404
 
     # Every exchange term any of these documents uses is defined in the published vocabulary.
-    vocabulary = graph_of((await client.get("/ns/market")).json())
+    vocabulary = assert_conforms((await client.get("/ns/market")).json())
     used = {
         node
         for graph in (catalogue, licence, grant_doc, reg_doc, cert, res_doc, agent)
@@ -184,6 +186,19 @@ async def test_the_documents_link_up_and_every_iri_resolves(api: Api, client: An
     assert (catalogue.value(dataset, DCAT.theme)) == URIRef(
         "http://publications.europa.eu/resource/authority/data-theme/TRAN"
     )
+
+
+async def test_a_natural_persons_certificate_does_not_name_them(api: Api, client: Any) -> None:
+    holder = await person(api, "李华明", roles=("seller",))
+    registered = await registered_resource(api, holder, title="个人健身记录")
+    certificate = f"/v1/registry/{registered['registration']['registration_number']}"
+    answer = await client.get(certificate, headers=LD)
+    graph = assert_conforms(answer.json())
+    assert "李华明" not in answer.text and "mkt:signedCertificate" not in answer.json()
+    holder_iri = graph.value(URIRef(f"http://test{certificate}"), DCTERMS.rightsHolder)
+    assert holder_iri == URIRef(f"http://test/v1/participants/{holder.participant_id}")
+    public = await client.get(str(holder_iri), headers=LD)
+    assert "李华明" not in public.text and "李**" in public.text
 
 
 async def test_iris_are_under_the_public_base_url(api: Api, client: Any, app: Any) -> None:
