@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import quote
 
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 DATA_THEME_SCHEME = f"{AUTHORITY}data-theme"
@@ -68,4 +69,5 @@ def file_type(media_type: str) -> str | None:
 
 
 def media_type_iri(media_type: str) -> str:
-    return f"{IANA_MEDIA_TYPES}{media_type}"
+    # A media type may hold characters an IRI may not (`^`) or reads otherwise (`#`): escaped.
+    return f"{IANA_MEDIA_TYPES}{quote(media_type, safe='/+.-_')}"

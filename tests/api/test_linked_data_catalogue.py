@@ -108,7 +108,8 @@ async def test_every_delivery_mode_and_price_plan_kind_conforms(api: Api, client
         "fixed": ("file", "text/csv", ["ECON"], "described"),
         "one_off": ("api", "application/json", ["ECON", "TRAN"], "described"),
         "tiered": ("sandbox", None, [], "described"),
-        "metered": ("api", "application/x-custom", ["TRAN"], "described"),
+        # RFC 6838 allows `^` and `#` in a media type; its IANA IRI must escape them.
+        "metered": ("api", "application/vnd.jlde^v2#csv", ["TRAN"], "described"),
         "subscription": ("file", None, [], ""),  # no description: the title stands in
     }
     for kind, (mode, media_type, themes, description) in shapes.items():
@@ -135,6 +136,9 @@ async def test_every_delivery_mode_and_price_plan_kind_conforms(api: Api, client
         assert own.status_code == 200 and own.headers["content-type"] == "application/ld+json"
         own_graph = assert_conforms(own.json())
         assert set(own_graph.predicate_objects(iri)) == set(graph.predicate_objects(iri))
+        as_turtle = await client.get(f"/v1/products/{product['id']}", headers=TURTLE)
+        assert as_turtle.status_code == 200, as_turtle.text
+        assert isomorphic(graph_of(as_turtle.text, "text/turtle"), own_graph)
         # The offer resolves too; its price duty is the plan's lowest price, in yuan.
         offer = URIRef(f"{iri}/offer")
         offer_doc = await client.get(f"/v1/products/{product['id']}/offer")
@@ -149,10 +153,9 @@ async def test_every_delivery_mode_and_price_plan_kind_conforms(api: Api, client
         ]
         assert Decimal(str(terms.value(pay, ODRL.rightOperand))) == Decimal(product["price_from_minor"]) / 100
         assert terms.value(pay, ODRL.unit) == URIRef(f"{EU}currency/CNY")
-    unknown = graph.value(
-        URIRef(f"http://test/v1/products/{made['metered']['id']}#distribution"), DCTERMS.format
-    )
-    assert unknown is None  # an IANA type with no EU file type states no dct:format
+    unknown = URIRef(f"http://test/v1/products/{made['metered']['id']}#distribution")
+    assert graph.value(unknown, DCTERMS.format) is None  # an IANA type with no EU file type: no format
+    assert str(graph.value(unknown, DCAT.mediaType)).endswith("/application/vnd.jlde%5Ev2%23csv")
 
 
 async def test_the_checks_catch_what_the_old_catalogue_got_wrong() -> None:
