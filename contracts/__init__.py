@@ -15,7 +15,8 @@ from contracts.licences import (
     unused_share,
 )
 from contracts.links import FaultCode
-from contracts.odrl import ODRL_CONTEXT, grant_to_odrl, licence_to_odrl
+from contracts.odrl import OfferPrice, grant_to_odrl, licence_to_odrl, offer_to_odrl
+from contracts.odrl_terms import ODRL_CONTEXT, ODRL_TERMS, Identifiers, profile_term
 from contracts.rights import (
     ALLOWED_PARENT_KINDS,
     Purpose,
@@ -31,12 +32,15 @@ from contracts.trees import RightsTreeNode, revocation_effect, rights_tree, tree
 __all__ = [
     "ALLOWED_PARENT_KINDS",
     "ODRL_CONTEXT",
+    "ODRL_TERMS",
     "ChainValidity",
     "ContractError",
     "FaultCode",
     "GrantIndex",
+    "Identifiers",
     "Licence",
     "LicenceTemplate",
+    "OfferPrice",
     "PartialRefundEffect",
     "Problem",
     "Purpose",
@@ -49,8 +53,10 @@ __all__ = [
     "derive_licence",
     "grant_to_odrl",
     "licence_to_odrl",
+    "offer_to_odrl",
     "parse_purpose",
     "parse_purposes",
+    "profile_term",
     "reduced_licence",
     "revocation_effect",
     "rights_tree",

@@ -110,7 +110,11 @@ def serve(
             for line in created:
                 typer.echo(f"  {line}")
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
+    # (market.common.iris), so uvicorn's own reading of them is off.
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
 
 
 def _start_clock(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
 from market.notifications.endpoints import router as notifications_router
+from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
@@ -34,6 +35,7 @@ ROUTERS = [
     alerts_router,
     stats_router,
     notifications_router,
+    ns_router,
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar, cast
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from market.common.iris import Iris, request_base_url
 from market.settings import Settings
 
 T = TypeVar("T")
@@ -67,5 +68,24 @@ def port(name: Port[T]) -> Any:
     return Depends(_lookup)
 
 
+def _iris(request: Request) -> Iris:
+    """The identifier scheme under the configured public base URL, or the one this request used."""
+    settings = get_runtime(request).settings
+    if settings.public_base_url:
+        return Iris(settings.public_base_url)
+    client = request.scope.get("client")
+    return Iris(
+        request_base_url(
+            scheme=request.scope.get("scheme", "http"),
+            headers=request.headers,
+            server=request.scope.get("server"),
+            root_path=request.scope.get("root_path", ""),
+            client_host=client[0] if client else None,
+            trusted=settings.trusted_proxy_networks,
+        )
+    )
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
+PublicIris = Annotated[Iris, Depends(_iris)]
 SessionMaker = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]

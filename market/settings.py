@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from market.common.iris import trusted_networks, valid_base_url
 from market.home import default_home, sqlite_file
 
 # Shipped defaults are fine on a laptop and fatal in production: `production` mode refuses them.
@@ -61,7 +64,14 @@ class Settings(BaseSettings):
         default=Path(), validation_alias=AliasChoices("MARKET_HOME", "MARKET_DATA_DIR", "data_dir")
     )
     database_url: str = ""
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where clients reach the service (`https://data.example.cn`): the base of every IRI the
+    # exchange mints (market.common.iris). Unset: taken from each request (its Host header).
+    public_base_url: str = ""
+    # Proxies (IP addresses or CIDR networks, comma-separated) whose Forwarded / X-Forwarded-*
+    # headers say the scheme, host and path prefix clients used; nobody else's are believed.
+    trusted_proxies: str = ""
+    # The exchange's contact point in its catalogue (DCAT-AP `dcat:contactPoint`).
+    contact_email: str = "data-service@jilin-data-exchange.example"
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "jilin-data-exchange"
@@ -134,6 +144,28 @@ class Settings(BaseSettings):
     # TEST ONLY: start this process's business clock shifted by this much (e.g. "P20D"), so a
     # multi-process test can run a worker "after" a publicity period. Refused in production.
     clock_offset: timedelta = timedelta(0)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return valid_base_url(value) if value.strip() else ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        trusted_networks(value)  # refuses what is not an address or a network, naming it
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return trusted_networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from market.auth.principal import (
     Authenticated,
@@ -17,7 +16,7 @@ from market.auth.principal import (
     Seller,
     require_roles,
 )
-from market.catalog import price_catalogue, products, search
+from market.catalog import dcat, price_catalogue, products, search
 from market.catalog.models import PriceCatalogueEntryRow, Product
 from market.catalog.schemas import (
     ListingDecision,
@@ -29,12 +28,19 @@ from market.catalog.schemas import (
     ProductUpdate,
     Withdrawal,
 )
+from market.common.linked_data import (
+    LINKED_DATA_RESPONSES,
+    LinkedDataFormat,
+    LinkedDataWanted,
+    NotAcceptable,
+    linked_data_response,
+)
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.compliance.schemas import CheckRequest, DecisionOut
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.runtime import AppSettings
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 MAX_MINOR = 10**15  # a trillion yuan in fen: far above any price, far below a 64-bit column
@@ -179,11 +185,41 @@ async def list_products(
 @router.get(
     "/products/{product_id}",
     response_model=ProductOut,
-    responses=problem_responses(NotFound),
-    summary="A product (listed ones are public; others: seller and operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A product (listed ones are public; others: seller and operators); as linked data, "
+    "its DCAT-AP dataset",
 )
-async def read_product(product_id: uuid.UUID, session: Session, principal: MaybeAuthenticated) -> ProductOut:
-    return await product_out(session, await products.get_product(session, principal, product_id))
+async def read_product(
+    product_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    settings: AppSettings,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
+    product = await products.get_product(session, principal, product_id)
+    if ld:
+        [item] = await dcat.gather(session, [product])
+        return await linked_data_response(dcat.dataset_document(item, iris, settings.contact_email), ld)
+    return await product_out(session, product)
+
+
+@router.get(
+    "/products/{product_id}/offer",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, NotAcceptable)},
+    summary="The product's ODRL 2.2 Offer: the terms every buyer's licence is derived from "
+    "(JSON-LD or Turtle; listed products are public)",
+)
+async def read_offer(
+    product_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    iris: PublicIris,
+    ld: LinkedDataFormat,
+) -> Response:
+    product = await products.get_product(session, principal, product_id)
+    return await linked_data_response(dcat.offer_document(product, iris), ld)
 
 
 @router.patch(
@@ -226,7 +262,12 @@ async def decide_listing(
     return ListingOut(product=await product_out(session, product))
 
 
-@router.get("/catalog", response_model=Page[ProductOut], summary="Search listed products; public")
+@router.get(
+    "/catalog",
+    response_model=Page[ProductOut],
+    responses=LINKED_DATA_RESPONSES,
+    summary="Search listed products; public. As linked data: the page as a DCAT-AP catalogue",
+)
 async def catalogue(
     session: Session,
     limit: Limit = 20,
@@ -238,7 +279,11 @@ async def catalogue(
     min_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
     max_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
     seller_id: uuid.UUID | None = None,
-) -> Page[ProductOut]:
+    *,
+    settings: AppSettings,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
     rows = await search.search(
         session,
         cursor=cursor,
@@ -252,13 +297,25 @@ async def catalogue(
         seller_id=seller_id,
     )
     page = page_of(rows, limit, lambda p: p)
+    if ld:  # the catalogue's IRI: these listed products as a DCAT-AP catalogue
+        items = await dcat.gather(session, page.items)
+        return await linked_data_response(dcat.catalogue_document(items, iris, settings.contact_email), ld)
     return Page(items=await products_out(session, page.items), next_cursor=page.next_cursor)
 
 
-@router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD; public")
+@router.get(
+    "/catalog.jsonld",
+    summary="The catalogue as DCAT-AP 3 (JSON-LD, or Turtle when asked); public",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotAcceptable)},
+)
 async def catalogue_dcat(
-    settings: AppSettings, session: Session, limit: Annotated[int, Query(ge=1, le=1000)] = 500
-) -> JSONResponse:
+    settings: AppSettings,
+    session: Session,
+    iris: PublicIris,
+    media_type: LinkedDataFormat,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Response:
     rows = await search.search(
         session,
         cursor=None,
@@ -271,8 +328,10 @@ async def catalogue_dcat(
         max_price=None,
         seller_id=None,
     )
-    body = search.dcat_catalogue(rows[:limit], settings.public_base_url)
-    return JSONResponse(body, media_type="application/ld+json")
+    items = await dcat.gather(session, rows[:limit])
+    return await linked_data_response(
+        dcat.catalogue_document(items, iris, settings.contact_email), media_type
+    )
 
 
 @router.post(

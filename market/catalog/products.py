@@ -172,6 +172,8 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
         exclusivity=data.exclusivity,
         stock_limit=data.stock_limit,
         price_catalogue_class=data.price_catalogue_class,
+        themes=list(data.themes),
+        media_type=data.media_type,
         category=categories.pop() if len(categories) == 1 else "mixed",
         grade=max((r.grade for r in resources), key=GRADE_ORDER.__getitem__),
         listing_status="draft",
@@ -247,7 +249,15 @@ async def update_product(
         product.price_plan, product.price_from_minor = plan, price_from
         product.plan_version += 1
         product.currency = plan["currency"]
-    for field in ("title", "description", "scenarios", "licence_template", "stock_limit"):
+    for field in (
+        "title",
+        "description",
+        "scenarios",
+        "licence_template",
+        "stock_limit",
+        "themes",
+        "media_type",
+    ):
         if field in changes:
             setattr(product, field, changes[field])
     product.search_text = _search_text(product)

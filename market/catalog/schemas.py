@@ -9,9 +9,29 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from contracts import LicenceTemplate
+from market.common.eu_vocabularies import MEDIA_TYPE, DataTheme
 from market.common.schemas import StrictModel
 
 DeliveryMode = Literal["file", "api", "sandbox"]
+THEMES = "EU data themes (http://publications.europa.eu/resource/authority/data-theme), e.g. ECON"
+MEDIA_TYPE_TEXT = "The IANA media type the data is delivered in, e.g. text/csv or application/json"
+
+
+def _themes(value: list[str] | None) -> list[str]:
+    if value is None:  # in an update, null clears the themes
+        return []
+    if len(set(value)) != len(value):
+        raise ValueError("each theme once")
+    return value
+
+
+def _media_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not MEDIA_TYPE.match(value):
+        raise ValueError("a media type is type/subtype, e.g. text/csv (RFC 6838)")
+    return value
 
 
 class PriceEntryCreate(StrictModel):
@@ -62,6 +82,11 @@ class ProductCreate(StrictModel):
     exclusivity: Literal["non_exclusive", "exclusive"] = "non_exclusive"
     stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
     price_catalogue_class: str | None = Field(default=None, max_length=80)
+    themes: list[DataTheme] = Field(default_factory=list, max_length=13, description=THEMES)
+    media_type: str | None = Field(default=None, max_length=255, description=MEDIA_TYPE_TEXT)
+
+    _check_themes = field_validator("themes")(_themes)
+    _check_media_type = field_validator("media_type")(_media_type)
 
     @field_validator("scenarios")
     @classmethod
@@ -79,6 +104,11 @@ class ProductUpdate(StrictModel):
     price_plan: dict[str, Any] | None = None
     licence_template: LicenceTemplate | None = None
     stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
+    themes: list[DataTheme] | None = Field(default=None, max_length=13, description=THEMES)
+    media_type: str | None = Field(default=None, max_length=255, description=MEDIA_TYPE_TEXT)
+
+    _check_themes = field_validator("themes")(_themes)
+    _check_media_type = field_validator("media_type")(_media_type)
 
 
 class ProductOut(BaseModel):
@@ -100,6 +130,8 @@ class ProductOut(BaseModel):
     category: str
     grade: str
     price_catalogue_class: str | None
+    themes: list[str]
+    media_type: str | None
     listing_status: str
     listing_reason: str | None
     listed_at: datetime | None

@@ -35,8 +35,15 @@ PRODUCTS = [
             "currency": "CNY",
         },
         10_000,
+        "application/json",
     ),
-    ("吉林企业经营月报 (file)", "file", {"kind": "one_off", "price": "2000.00", "currency": "CNY"}, None),
+    (
+        "吉林企业经营月报 (file)",
+        "file",
+        {"kind": "one_off", "price": "2000.00", "currency": "CNY"},
+        None,
+        "text/csv",
+    ),
 ]
 
 
@@ -99,7 +106,7 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
         term_days=365,
         quota=None,
     )
-    for title, mode, plan, quota in PRODUCTS:
+    for title, mode, plan, quota, media_type in PRODUCTS:
         product = await create_product(
             session,
             seller,
@@ -111,6 +118,8 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
                 scenarios=["SME credit risk scoring"],
                 price_plan=plan,
                 licence_template=template.model_copy(update={"quota": quota}),
+                themes=["ECON"],
+                media_type=media_type,
             ),
         )
         await issue_grant(

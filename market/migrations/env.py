@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from alembic import context
-from sqlalchemy import pool, text
+from sqlalchemy import event, pool, text
 from sqlalchemy.engine import Connection
 
 from market import all_models  # noqa: F401  (registers every table)
@@ -35,10 +35,33 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_without_foreign_keys(engine: Any) -> None:
+    """SQLite alters a table by copying it and dropping the old one, which a foreign key to it
+    refuses; checks are off while migrating (as SQLite's own ALTER TABLE procedure says) and
+    every reference is verified afterwards."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _off(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows referencing nothing: {broken[:5]}")
+
+
 async def _run_async(url: str) -> None:
     engine = make_engine(url, poolclass=pool.NullPool)
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_without_foreign_keys(engine)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
+        if sqlite:
+            await connection.run_sync(_check_foreign_keys)
     await engine.dispose()
 
 

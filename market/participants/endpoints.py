@@ -12,12 +12,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from market.auth.models import ApiKey, User
-from market.auth.principal import Authenticated, MaybeAuthenticated, Operator
+from market.auth.principal import Authenticated, MaybeAuthenticated, Operator, current_principal
 from market.auth.tokens import TokenClaims, issue_token
+from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.participants import service
+from market.participants.linked_data import agent_document
 from market.participants.models import Participant
 from market.participants.schemas import (
     ApiKeyCreate,
@@ -30,7 +32,7 @@ from market.participants.schemas import (
     TokenOut,
     UserOut,
 )
-from market.runtime import AppSettings
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["participants"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -103,13 +105,24 @@ async def token(
 @router.get(
     "/participants/{participant_id}",
     response_model=ParticipantOut,
-    summary="Read a participant (its own users, operators and auditors only)",
-    responses=problem_responses(NotFound, Unauthenticated),
+    summary="Read a participant (its own users, operators and auditors only); as linked data, "
+    "its public parts (anyone)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, Unauthenticated)},
 )
 async def read_participant(
-    participant_id: uuid.UUID, session: Session, principal: Authenticated
-) -> ParticipantOut:
-    return participant_out(await service.get_participant(session, principal, participant_id))
+    participant_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    iris: PublicIris,
+    linked_data: LinkedDataWanted,
+) -> Any:
+    if linked_data:  # the participant's IRI resolves for anyone, to its public parts only
+        participant = await service.find(session, participant_id)
+        if participant is None:
+            raise NotFound("participant not found")
+        return await linked_data_response(agent_document(participant, iris), linked_data)
+    caller = await current_principal(principal)
+    return participant_out(await service.get_participant(session, caller, participant_id))
 
 
 @router.patch(

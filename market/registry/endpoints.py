@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import RightsTreeNode, tree
 from market.auth.principal import Authenticated, Operator, Principal, Seller
 from market.common.clock import now
+from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry import lifecycle, repository, resources
+from market.registry import lifecycle, linked_data, repository, resources
 from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
     CalendarDayCreate,
@@ -35,7 +36,7 @@ from market.registry.schemas import (
 )
 from market.rights.schemas import GrantOut, RightsTree, TreeNode
 from market.rights.validity import to_contract_grant
-from market.runtime import AppSettings
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -83,11 +84,16 @@ async def list_resources(
 @router.get(
     "/resources/{resource_id}",
     response_model=ResourceOut,
-    responses=problem_responses(NotFound),
-    summary="A resource (its owner, operators, auditors)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A resource (its owner, operators, auditors); also as linked data",
 )
-async def read_resource(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> ResourceOut:
-    return resource_out(await resources.get_resource(session, principal, resource_id))
+async def read_resource(
+    resource_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
+    resource = await resources.get_resource(session, principal, resource_id)
+    if ld:
+        return await linked_data_response(await linked_data.resource_document(session, resource, iris), ld)
+    return resource_out(resource)
 
 
 @router.put(
@@ -144,14 +150,21 @@ async def finalise_due(settings: AppSettings, session: Session, principal: Opera
 @router.get(
     "/registrations/{registration_id}",
     response_model=RegistrationOut,
-    responses=problem_responses(NotFound),
-    summary="A registration (applicant, operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A registration (applicant, operators); also as linked data",
 )
 async def read_registration(
-    registration_id: uuid.UUID, session: Session, principal: Authenticated
-) -> RegistrationOut:
+    registration_id: uuid.UUID,
+    session: Session,
+    principal: Authenticated,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
     # A read never registers: the finalisation job does, as of the end of publicity.
-    return registration_out(await lifecycle.visible_registration(session, principal, registration_id))
+    reg = await lifecycle.visible_registration(session, principal, registration_id)
+    if ld:
+        return await linked_data_response(linked_data.registration_document(reg, iris), ld)
+    return registration_out(reg)
 
 
 @router.post(
@@ -314,13 +327,19 @@ async def cancel(
     "/registry/{registration_number}",
     response_model=RegistryEntry,
     tags=["public"],
-    summary="Public certificate lookup, verifiable offline with the exchange's public key",
-    responses=problem_responses(NotFound),
+    summary="Public certificate lookup, verifiable offline with the exchange's public key; also as "
+    "linked data",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
 )
-async def registry_entry(registration_number: str, settings: AppSettings, session: Session) -> RegistryEntry:
+async def registry_entry(
+    registration_number: str, settings: AppSettings, session: Session, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
     reg = await repository.by_number(session, registration_number)
     if reg is None or reg.certificate is None:
         raise NotFound("no certificate with this registration number")
+    if ld:
+        key = settings.exchange_public_key_b64()
+        return await linked_data_response(await linked_data.certificate_document(session, reg, iris, key), ld)
     return RegistryEntry(
         registration_number=registration_number,
         status=reg.status,

@@ -123,3 +123,29 @@ async def calendar_days(session: AsyncSession) -> list[CalendarDay]:
 
 async def calendar_day_exists(session: AsyncSession, day: Any) -> bool:
     return await session.scalar(select(CalendarDay.id).where(CalendarDay.day == day)) is not None
+
+
+async def certified_registrations(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID]
+) -> list[Registration]:
+    """The registrations in force (registered, with a certificate) of these resources."""
+    if not resource_ids:
+        return []
+    stmt = (
+        select(Registration)
+        .where(
+            Registration.resource_id.in_(resource_ids),
+            Registration.status == "registered",
+            Registration.registration_number.is_not(None),
+        )
+        .order_by(Registration.registration_number)
+    )
+    # A JSON column's "no certificate" may be SQL NULL or JSON null: decided here, not in SQL.
+    return [r for r in (await session.execute(stmt)).scalars() if r.certificate]
+
+
+async def registrations_of(session: AsyncSession, resource_id: uuid.UUID) -> list[Registration]:
+    stmt = (
+        select(Registration).where(Registration.resource_id == resource_id).order_by(Registration.created_at)
+    )
+    return list((await session.execute(stmt)).scalars())

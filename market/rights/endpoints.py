@@ -5,10 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from contracts import grant_to_odrl
 from market.auth.principal import Authenticated
+from market.common.iris import Iris
+from market.common.linked_data import (
+    LINKED_DATA_RESPONSES,
+    LinkedDataFormat,
+    LinkedDataWanted,
+    NotAcceptable,
+    linked_data_response,
+)
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
@@ -22,7 +30,7 @@ from market.rights.schemas import (
     RevocationOut,
 )
 from market.rights.validity import to_contract_grant
-from market.runtime import AppSettings
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["rights"])
 
@@ -50,22 +58,34 @@ async def issue(
 @router.get(
     "/grants/{grant_id}",
     response_model=GrantOut,
-    responses=problem_responses(NotFound),
-    summary="A grant (its holder, its grantor, operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A grant (its holder, its grantor, operators); as linked data, its ODRL policy",
 )
-async def read(grant_id: uuid.UUID, session: Session, principal: Authenticated) -> GrantOut:
-    return grant_out(await service.visible_grant(session, principal, grant_id))
+async def read(
+    grant_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
+    grant = await service.visible_grant(session, principal, grant_id)
+    if ld:
+        return await linked_data_response(grant_document(grant, iris), ld)
+    return grant_out(grant)
+
+
+def grant_document(grant: RightGrantRow, iris: Iris) -> dict[str, Any]:
+    assigner = str(grant.granted_by_id) if grant.granted_by_id else None
+    return iris.document(grant_to_odrl(to_contract_grant(grant), iris, assigner_id=assigner))
 
 
 @router.get(
     "/grants/{grant_id}/odrl",
-    responses=problem_responses(NotFound),
-    summary="The grant as ODRL 2.2 JSON-LD",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, NotAcceptable)},
+    summary="The grant as an ODRL 2.2 policy (JSON-LD, or Turtle when asked)",
 )
-async def odrl(grant_id: uuid.UUID, session: Session, principal: Authenticated) -> dict[str, object]:
+async def odrl(
+    grant_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataFormat
+) -> Response:
     grant = await service.visible_grant(session, principal, grant_id)
-    assigner = str(grant.granted_by_id) if grant.granted_by_id else None
-    return grant_to_odrl(to_contract_grant(grant), assigner_id=assigner)
+    return await linked_data_response(grant_document(grant, iris), ld)
 
 
 @router.post(

@@ -33,3 +33,15 @@ def sessionmaker(
         yield
     finally:
         runtime.sessionmaker, app.state.sessionmaker = original
+
+
+@contextmanager
+def settings(app: Any, **changes: Any) -> Iterator[None]:
+    """The running app's settings with `changes` (validated as the environment would be)."""
+    runtime = app.state.runtime
+    original = runtime.settings
+    runtime.settings = type(original).model_validate({**original.model_dump(), **changes})
+    try:
+        yield
+    finally:
+        runtime.settings = original

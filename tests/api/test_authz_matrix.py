@@ -24,6 +24,7 @@ from market.notifications.models import WebhookDelivery
 from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.factories import Api, Party
+from tests.api.orders_factories import bought
 from tests.api.registry_factories import CHECKLIST, holding_grant_id, registered_resource
 from tests.api.test_catalog_products import GUIDED, product_body
 
@@ -56,6 +57,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
+    ("GET", "/v1/products/{product_id}/offer"): "public",  # a listed product's ODRL offer
+    ("GET", "/ns/market"): "public",  # the exchange's vocabulary
+    ("GET", "/ns/market/context.jsonld"): "public",
     ("PATCH", "/v1/products/{product_id}"): "tenant",
     ("POST", "/v1/products/{product_id}/listing"): "tenant",
     ("POST", "/v1/listings/{product_id}/decision"): "staff",
@@ -239,23 +243,10 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     await operating_right(app, me.participant_id, for_sale, pid)
     assert (await client.post(f"/v1/products/{pid}/listing", headers=me.headers)).status_code == 200
     buyer = await api.org(roles=("buyer",))
-    quote = await client.post(
-        "/v1/quotes",
-        headers=buyer.headers,
-        json={"product_id": pid, "quantity": 1, "purpose": "risk_control", "scenario": "credit risk scoring"},
-    )
-    assert quote.status_code == 201, quote.text
-    order = await client.post(
-        "/v1/orders",
-        json={"quote_id": quote.json()["id"]},
-        headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert order.status_code == 201, order.text
-    paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
-    assert paid.status_code == 200, paid.text
+    trade = await bought(client, buyer.headers, operator, pid)
     dispute = await client.post(
         "/v1/disputes",
-        json={"order_id": order.json()["id"], "reason": "not_as_described", "description": title},
+        json={"order_id": trade["order"]["id"], "reason": "not_as_described", "description": title},
         headers=buyer.headers,
     )
     assert dispute.status_code == 201, dispute.text
@@ -278,9 +269,9 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "endpoint_id": hook.json()["id"],
         "delivery_id": str(delivery_id),
         "product_id": pid,
-        "quote_id": quote.json()["id"],
-        "order_id": order.json()["id"],
-        "licence_id": paid.json()["licence_id"],
+        "quote_id": trade["quote"]["id"],
+        "order_id": trade["order"]["id"],
+        "licence_id": trade["order"]["licence_id"],
         "dispute_id": dispute.json()["id"],
         "key_id": key.json()["id"],
         "decision_id": check.json().get("id") or str(uuid.uuid4()),

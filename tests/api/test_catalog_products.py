@@ -267,7 +267,8 @@ async def test_catalogue_search_filters_pagination_and_dcat(api: Api, client: An
     assert (await client.get("/v1/catalog?grade=secret")).status_code == 422
     dcat = await client.get("/v1/catalog.jsonld")
     assert dcat.headers["content-type"].startswith("application/ld+json")
-    assert dcat.json()["@type"] == "dcat:Catalog" and len(dcat.json()["dcat:dataset"]) == 5
+    [catalogue] = [n for n in dcat.json()["@graph"] if n.get("@type") == "dcat:Catalog"]
+    assert len(catalogue["dcat:dataset"]) == 5
 
 
 async def test_quote_is_itemised_sealed_and_refused_when_it_should_be(

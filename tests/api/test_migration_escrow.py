@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import column, inspect, select, table
+from sqlalchemy.orm import DeclarativeBase
 
 from market.catalog.models import Product, product_resources
 from market.db.migrate import upgrade
@@ -25,63 +26,77 @@ from tests.api.test_migrations import empty_database
 PAID_AT = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
+async def legacy_insert(conn: Any, model: type[DeclarativeBase] | Any, **values: Any) -> None:
+    """Insert a row into the table as an older revision made it: only the columns it has (the
+    model's own defaults fill those not given), typed as the model types them; columns added
+    by later revisions are not written."""
+    mapped: Any = model.__table__
+    name = str(mapped.name)
+    existing = await conn.run_sync(lambda sync: {c["name"] for c in inspect(sync).get_columns(name)})
+    row = dict(values)
+    for col in mapped.columns:
+        if col.name in existing and col.name not in row and col.default is not None:
+            row[col.name] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    await conn.execute(table(name, *[column(k, mapped.c[k].type) for k in row]).insert().values(**row))
+
+
 async def _old_trade(
     conn: Any, seller: uuid.UUID, buyer: uuid.UUID, resource: uuid.UUID, status: str
 ) -> uuid.UUID:
     """An exclusive product sold before revision 0019, its charge booked the old way."""
     product, quote, order = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await conn.execute(
-        insert(Product).values(
-            id=product,
-            seller_id=seller,
-            title="old",
-            delivery_mode="api",
-            scenarios=["s"],
-            price_plan={},
-            licence_template={},
-            category="enterprise",
-            grade="general",
-            listing_status="listed",
-            exclusivity="exclusive",
-        )
+    await legacy_insert(
+        conn,
+        Product,
+        id=product,
+        seller_id=seller,
+        title="old",
+        delivery_mode="api",
+        scenarios=["s"],
+        price_plan={},
+        licence_template={},
+        category="enterprise",
+        grade="general",
+        listing_status="listed",
+        exclusivity="exclusive",
     )
     await conn.execute(product_resources.insert().values(product_id=product, resource_id=resource))
-    await conn.execute(
-        insert(Quote).values(
-            id=quote,
-            product_id=product,
-            buyer_id=buyer,
-            quantity="1",
-            purpose="risk_control",
-            scenario="s",
-            body={},
-            total_minor=10_000,
-            currency="CNY",
-            digest="d",
-            plan_version=1,
-            issued_at=PAID_AT,
-            expires_at=PAID_AT,
-            status="ordered",
-        )
+    await legacy_insert(
+        conn,
+        Quote,
+        id=quote,
+        product_id=product,
+        buyer_id=buyer,
+        quantity="1",
+        purpose="risk_control",
+        scenario="s",
+        body={},
+        total_minor=10_000,
+        currency="CNY",
+        digest="d",
+        plan_version=1,
+        issued_at=PAID_AT,
+        expires_at=PAID_AT,
+        status="ordered",
     )
-    await conn.execute(
-        insert(Order).values(
-            id=order,
-            quote_id=quote,
-            product_id=product,
-            buyer_id=buyer,
-            seller_id=seller,
-            status=status,
-            total_minor=10_000,
-            currency="CNY",
-            commission_minor=500,
-            purpose="risk_control",
-            scenario="s",
-            quantity="1",
-            payment_provider="offline",
-            paid_at=PAID_AT,
-            created_at=PAID_AT,
-        )
+    await legacy_insert(
+        conn,
+        Order,
+        id=order,
+        quote_id=quote,
+        product_id=product,
+        buyer_id=buyer,
+        seller_id=seller,
+        status=status,
+        total_minor=10_000,
+        currency="CNY",
+        commission_minor=500,
+        purpose="risk_control",
+        scenario="s",
+        quantity="1",
+        payment_provider="offline",
+        paid_at=PAID_AT,
+        created_at=PAID_AT,
     )
     movement = uuid.uuid4()
     lines = [
@@ -96,15 +111,15 @@ async def _old_trade(
             ("commission_reversal", "revenue:commission", 500),
         ]
     for kind, account, amount in lines:
-        await conn.execute(
-            insert(LedgerEntry).values(
-                order_id=order,
-                movement_id=movement,
-                kind=kind,
-                account=account,
-                amount_minor=amount,
-                currency="CNY",
-            )
+        await legacy_insert(
+            conn,
+            LedgerEntry,
+            order_id=order,
+            movement_id=movement,
+            kind=kind,
+            account=account,
+            amount_minor=amount,
+            currency="CNY",
         )
     return order
 
@@ -119,16 +134,16 @@ async def test_trades_paid_before_escrow_are_due_and_keep_their_claims(
         seller, buyer, resource = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         async with engine.begin() as conn:
             for party in (seller, buyer):
-                await conn.execute(insert(Participant).values(id=party, kind="organisation", name="p"))
-            await conn.execute(
-                insert(DataResource).values(
-                    id=resource,
-                    owner_id=seller,
-                    title="r",
-                    category="enterprise",
-                    grade="general",
-                    lawful_source="own",
-                )
+                await legacy_insert(conn, Participant, id=party, kind="organisation", name="p")
+            await legacy_insert(
+                conn,
+                DataResource,
+                id=resource,
+                owner_id=seller,
+                title="r",
+                category="enterprise",
+                grade="general",
+                lawful_source="own",
             )
             delivered = await _old_trade(conn, seller, buyer, resource, "delivered")
             refunded = await _old_trade(conn, seller, buyer, resource, "refunded")
