@@ -16,7 +16,7 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry import lifecycle, repository, resources
+from market.registry import lifecycle, public_register, repository, resources
 from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
     CalendarDayCreate,
@@ -88,6 +88,16 @@ async def list_resources(
 )
 async def read_resource(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> ResourceOut:
     return resource_out(await resources.get_resource(session, principal, resource_id))
+
+
+@router.delete(
+    "/resources/{resource_id}",
+    response_model=ResourceOut,
+    summary="Withdraw a draft resource (a registered one is cancelled through its registration)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def withdraw_resource(resource_id: uuid.UUID, session: Session, principal: Seller) -> ResourceOut:
+    return resource_out(await resources.withdraw_draft(session, principal, resource_id))
 
 
 @router.put(
@@ -318,15 +328,7 @@ async def cancel(
     responses=problem_responses(NotFound),
 )
 async def registry_entry(registration_number: str, settings: AppSettings, session: Session) -> RegistryEntry:
-    reg = await repository.by_number(session, registration_number)
-    if reg is None or reg.certificate is None:
-        raise NotFound("no certificate with this registration number")
-    return RegistryEntry(
-        registration_number=registration_number,
-        status=reg.status,
-        signed_certificate=reg.certificate,
-        exchange_public_key=settings.exchange_public_key_b64(),
-    )
+    return await public_register.public_entry(session, settings, registration_number)
 
 
 @router.get(
