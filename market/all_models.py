@@ -11,5 +11,6 @@ from market.idempotency import models as idempotency_models  # noqa: F401
 from market.orders import models as order_models  # noqa: F401
 from market.participants import models as participant_models  # noqa: F401
 from market.payments import models as payment_models  # noqa: F401
+from market.privacy import models as privacy_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401

@@ -20,6 +20,7 @@ from market.logs import configure_logging
 from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
+from market.privacy.contacts import CONTACT_SENDER, build_contact_sender
 from market.runtime import Runtime
 from market.settings import Settings, get_settings
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime = Runtime(settings, make_sessionmaker(engine))
     runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
+    runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
     app.state.runtime = runtime
     # For tests and tools that drive the app from outside; features use `market.runtime`.
     app.state.settings = settings

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from market.delivery.models import Entitlement, LicenceRow
+from market.delivery.states import LicenceStatus
 from market.rights.models import RightGrantRow
 
 # A licence's operating grant, joined to find its tree (built once: aliasing a mapper is costly).
@@ -41,3 +44,21 @@ async def entitlement(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def active_licences(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID], at: datetime
+) -> list[LicenceRow]:
+    """Licences of these products not revoked and not expired at `at`."""
+    if not product_ids:
+        return []
+    stmt = (
+        select(LicenceRow)
+        .where(
+            LicenceRow.product_id.in_(list(product_ids)),
+            LicenceRow.status == LicenceStatus.ACTIVE,
+            LicenceRow.valid_to > at,
+        )
+        .order_by(LicenceRow.created_at, LicenceRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())

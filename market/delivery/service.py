@@ -134,18 +134,36 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
     if order.licence_id is None:
         return
     licence = await repository.licence(session, order.licence_id)
-    if licence is not None and LICENCES.can(licence.status, LicenceStatus.REVOKED):
-        licence.status = LicenceStatus.REVOKED
-        licence.revoked_at = now()
-        licence.revocation_reason = reason
-        await record(
-            session,
-            actor=actor,
-            action="licence.revoked",
-            subject_type="order",
-            subject_id=order.id,
-            payload={"licence_id": str(licence.id), "reason": reason},
-        )
+    if licence is not None:
+        await revoke(session, licence, reason=reason, actor=actor)
+
+
+async def revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, actor: str) -> bool:
+    """Revoke the licence for good (False when it already was); audited on its order."""
+    if not LICENCES.can(licence.status, LicenceStatus.REVOKED):
+        return False
+    licence.status = LicenceStatus.REVOKED
+    licence.revoked_at = now()
+    licence.revocation_reason = reason
+    await record(
+        session,
+        actor=actor,
+        action="licence.revoked",
+        subject_type="order",
+        subject_id=licence.order_id,
+        payload={"licence_id": str(licence.id), "reason": reason},
+    )
+    return True
+
+
+async def current_licences(session: AsyncSession, product_ids: list[uuid.UUID]) -> list[LicenceRow]:
+    """The licences of these products that can still be used: their holders are the current
+    licensees (expired and revoked licences are not)."""
+    return await repository.active_licences(session, product_ids, now())
+
+
+async def find_licence(session: AsyncSession, licence_id: uuid.UUID) -> LicenceRow | None:
+    return await repository.licence(session, licence_id)
 
 
 def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:

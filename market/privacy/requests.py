@@ -1,0 +1,371 @@
+"""Data-subject requests (PIPL Art. 44-50; Jilin Regulation 2023 Art. 41-44): a person files,
+the seller answers by the deadline (PIPL Art. 50: a refusal states its reasons), the person or
+the deadline escalates to the operators, who uphold or dismiss. Status changes go through
+`_move` (the table in `states.py`); every one is audited with the person as a keyed pseudonym,
+and free text (which may name the person) only as its keyed digest.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.audit.log import record
+from market.auth.principal import Principal
+from market.common.clock import now
+from market.common.masking import pseudonym
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from market.participants import service as participants
+from market.privacy import contacts, effects, repository
+from market.privacy.models import SubjectRequest
+from market.privacy.notices import send_notification
+from market.privacy.schemas import (
+    Escalation,
+    SubjectRequestAnswer,
+    SubjectRequestCreate,
+    SubjectRequestDecision,
+)
+from market.privacy.states import ARTICLE, REMOVALS, SUBJECT_REQUESTS, RequestKind, RequestStatus
+from market.registry import lifecycle
+from market.registry import resources as registry_resources
+from market.registry.workdays import add_working_days
+from market.settings import Settings
+
+
+@dataclass(frozen=True)
+class Requester:
+    """A person as this feature knows them: a keyed pseudonym, and how they were verified."""
+
+    pseudonym: str
+    participant_id: uuid.UUID | None = None
+    verification_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        return contacts.subject_actor(self.pseudonym)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads or acts: a signed-in caller, a person, or both (a signed-in natural person)."""
+
+    principal: Principal | None
+    requester: Requester | None
+
+    def may_read(self, request: SubjectRequest) -> bool:
+        if self.principal is not None and (
+            self.principal.has("operator") or self.principal.participant_id == request.seller_id
+        ):
+            return True
+        return self.requester is not None and self.requester.pseudonym == request.requester_pseudonym
+
+
+async def identify(
+    session: AsyncSession, settings: Settings, principal: Principal | None, token: str | None
+) -> Viewer:
+    """The caller from a bearer token or API key and/or a requester token; 401 with neither."""
+    if token:
+        verification = await contacts.by_token(session, token)
+        return Viewer(principal, Requester(verification.contact_pseudonym, verification_id=verification.id))
+    if principal is None:
+        raise Unauthenticated("sign in, or verify your contact and send X-Requester-Token")
+    if principal.participant_id is not None:
+        participant = await participants.find(session, principal.participant_id)
+        if participant is not None and participant.kind == "natural_person":
+            key = settings.pseudonym_key()
+            person = pseudonym(key, "participant", str(participant.id))
+            return Viewer(principal, Requester(person, participant_id=participant.id))
+    return Viewer(principal, None)
+
+
+def _digest(settings: Settings, text: Any) -> str:
+    """A keyed digest of free text for the audit log: it proves what the stored text was
+    without copying into the log whatever identity the text may carry."""
+    return pseudonym(settings.pseudonym_key(), "text", json.dumps(text, ensure_ascii=False, sort_keys=True))
+
+
+async def _move(
+    session: AsyncSession,
+    request: SubjectRequest,
+    target: RequestStatus,
+    *,
+    actor: str,
+    payload: dict[str, Any],
+) -> None:
+    SUBJECT_REQUESTS.check(request.status, target)
+    previous, request.status, request.updated_at = request.status, target, now()
+    await record(
+        session,
+        actor=actor,
+        action=f"subject_request.{target}",
+        subject_type="subject_request",
+        subject_id=request.id,
+        payload={"kind": request.kind, "from": previous, **payload},
+    )
+
+
+async def _target(session: AsyncSession, data: SubjectRequestCreate) -> tuple[uuid.UUID, uuid.UUID | None]:
+    if data.resource_id is not None:
+        resource = await registry_resources.find(session, data.resource_id)
+        if resource is None:
+            raise NotFound("resource not found", fields=[("body.resource_id", "no such resource")])
+        if data.seller_id is not None and data.seller_id != resource.owner_id:
+            raise InvalidInput(
+                "the resource is another seller's", fields=[("body.seller_id", "does not hold this resource")]
+            )
+        return resource.owner_id, resource.id
+    assert data.seller_id is not None  # the schema asks for one of the two
+    seller = await participants.find(session, data.seller_id)
+    if seller is None:
+        raise NotFound("seller not found", fields=[("body.seller_id", "no such participant")])
+    return seller.id, None
+
+
+async def file(
+    session: AsyncSession, settings: Settings, viewer: Viewer, data: SubjectRequestCreate
+) -> SubjectRequest:
+    requester = viewer.requester
+    if requester is None:
+        raise Forbidden(
+            "data-subject requests are filed by natural persons: sign in as one, or verify your contact "
+            "(POST /v1/subject-requests/contact-verifications) and send X-Requester-Token"
+        )
+    seller_id, resource_id = await _target(session, data)
+    calendar, at = await lifecycle.calendar(session), now()
+    days = settings.subject_request_working_days
+    request = SubjectRequest(
+        id=uuid.uuid4(),
+        kind=data.kind,
+        status=RequestStatus.OPEN,
+        seller_id=seller_id,
+        resource_id=resource_id,
+        requester_participant_id=requester.participant_id,
+        verification_id=requester.verification_id,
+        requester_pseudonym=requester.pseudonym,
+        details=data.details,
+        subject_identifiers=data.subject_identifiers,
+        due_at=add_working_days(at, days, calendar),
+        warn_at=add_working_days(at, days - settings.subject_request_warning_working_days, calendar),
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(request)
+    await record(
+        session,
+        actor=requester.actor,
+        action="subject_request.filed",
+        subject_type="subject_request",
+        subject_id=request.id,
+        payload={
+            "kind": request.kind,
+            "basis": ARTICLE[RequestKind(request.kind)],
+            "seller_id": str(seller_id),
+            "resource_id": str(resource_id) if resource_id else None,
+            "due_at": request.due_at,
+            "details_digest": _digest(settings, data.details),
+        },
+    )
+    await send_notification(
+        session,
+        recipient_id=seller_id,
+        event="subject_request.filed",
+        subject_type="subject_request",
+        subject_id=request.id,
+        details={"kind": request.kind, "due_at": request.due_at.isoformat()},
+    )
+    return request
+
+
+async def _sellers_resources(
+    session: AsyncSession, request: SubjectRequest, named: list[uuid.UUID], field: str
+) -> list[uuid.UUID]:
+    """The seller's resources a withdrawal or deletion takes effect on (by default the request's)."""
+    ids = list(dict.fromkeys(named)) or ([request.resource_id] if request.resource_id else [])
+    if not ids:
+        raise InvalidInput(
+            "name the resources the person's data is taken out of",
+            fields=[(field, "required for a withdrawal or deletion filed against a seller")],
+        )
+    found = {r.id: r for r in await registry_resources.find_many(session, ids)}
+    wrong = [
+        (f"{field}.{i}", "not a resource of this seller")
+        for i, rid in enumerate(ids)
+        if rid not in found or found[rid].owner_id != request.seller_id
+    ]
+    if wrong:
+        raise InvalidInput("these resources are not the seller's", fields=wrong)
+    return ids
+
+
+async def _removal_takes_effect(
+    session: AsyncSession,
+    settings: Settings,
+    request: SubjectRequest,
+    resource_ids: list[uuid.UUID],
+    actor: str,
+) -> None:
+    request.affected_resource_ids = [str(r) for r in resource_ids]
+    cause = effects.Cause("subject_request", request.id, request.kind)
+    await effects.take_personal_data_out(
+        session, settings, resource_ids=resource_ids, cause=cause, actor=actor
+    )
+
+
+async def answer(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    request_id: uuid.UUID,
+    data: SubjectRequestAnswer,
+) -> SubjectRequest:
+    """The seller's answer: fulfilled (an upheld withdrawal or deletion takes effect) or refused."""
+    request = await repository.subject_request(session, request_id, lock=True)
+    if request is None or request.seller_id != principal.participant_id:
+        raise NotFound("request not found")
+    target = RequestStatus(data.outcome)
+    SUBJECT_REQUESTS.check(request.status, target)
+    removal = target == RequestStatus.FULFILLED and request.kind in REMOVALS
+    named = data.resource_ids or [uuid.UUID(r) for r in request.affected_resource_ids or ()]
+    affected = await _sellers_resources(session, request, named, "body.resource_ids") if removal else []
+    request.answered_at, request.response = now(), data.response
+    request.refusal_reasons = data.reasons if target == RequestStatus.REFUSED else None
+    await _move(
+        session,
+        request,
+        target,
+        actor=principal.actor,
+        payload={
+            "late": request.answered_at > request.due_at,
+            "response_digest": _digest(settings, data.response),
+            "reasons_digest": _digest(settings, data.reasons) if data.reasons else None,
+            "affected_resource_ids": [str(r) for r in affected],
+        },
+    )
+    if removal:
+        await _removal_takes_effect(session, settings, request, affected, principal.actor)
+    return request
+
+
+async def escalate(
+    session: AsyncSession, settings: Settings, viewer: Viewer, request_id: uuid.UUID, data: Escalation
+) -> SubjectRequest:
+    """The person takes the request to the exchange's operators: after a refusal or an answer
+    they dispute, or once the deadline has passed unanswered."""
+    request = await repository.subject_request(session, request_id, lock=True)
+    if (
+        request is None
+        or viewer.requester is None
+        or viewer.requester.pseudonym != request.requester_pseudonym
+    ):
+        raise NotFound("request not found")
+    if request.status == RequestStatus.OPEN and now() <= request.due_at:
+        raise Conflict(
+            f"the seller has until {request.due_at.isoformat()} to answer; escalate after that",
+            code="request-not-yet-due",
+        )
+    request.escalated_at, request.escalation_cause, request.escalation_reason = (
+        now(),
+        "requester",
+        data.reason,
+    )
+    await _move(
+        session,
+        request,
+        RequestStatus.ESCALATED,
+        actor=viewer.requester.actor,
+        payload={"cause": "requester", "reason_digest": _digest(settings, data.reason)},
+    )
+    await send_notification(
+        session,
+        recipient_id=None,
+        event="subject_request.escalated",
+        subject_type="subject_request",
+        subject_id=request.id,
+        details={"cause": "requester"},
+    )
+    return request
+
+
+async def escalate_at_deadline(session: AsyncSession, request: SubjectRequest) -> None:
+    """An open request unanswered at its deadline goes to the operators (run by `jobs`)."""
+    request.escalated_at, request.escalation_cause = now(), "deadline"
+    await _move(
+        session,
+        request,
+        RequestStatus.ESCALATED,
+        actor="system",
+        payload={"cause": "deadline", "due_at": request.due_at},
+    )
+    for recipient in (None, request.seller_id):
+        await send_notification(
+            session,
+            recipient_id=recipient,
+            event="subject_request.escalated",
+            subject_type="subject_request",
+            subject_id=request.id,
+            details={"cause": "deadline", "due_at": request.due_at.isoformat()},
+        )
+
+
+async def decide(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    request_id: uuid.UUID,
+    data: SubjectRequestDecision,
+) -> SubjectRequest:
+    """An operator's decision on an escalated request; an upheld withdrawal or deletion takes
+    effect at once, whatever the seller does next."""
+    request = await repository.subject_request(session, request_id, lock=True)
+    if request is None:
+        raise NotFound("request not found")
+    target = RequestStatus(data.outcome)
+    SUBJECT_REQUESTS.check(request.status, target)
+    removal = target == RequestStatus.UPHELD and request.kind in REMOVALS
+    named = data.resource_ids or [uuid.UUID(r) for r in request.affected_resource_ids or ()]
+    affected = await _sellers_resources(session, request, named, "body.resource_ids") if removal else []
+    request.decided_at, request.decided_by, request.decision_reason = now(), principal.actor, data.reason
+    await _move(
+        session,
+        request,
+        target,
+        actor=principal.actor,
+        payload={
+            "reason_digest": _digest(settings, data.reason),
+            "affected_resource_ids": [str(r) for r in affected],
+        },
+    )
+    if removal:
+        await _removal_takes_effect(session, settings, request, affected, principal.actor)
+    await send_notification(
+        session,
+        recipient_id=request.seller_id,
+        event=f"subject_request.{target}",
+        subject_type="subject_request",
+        subject_id=request.id,
+        details={"kind": request.kind},
+    )
+    return request
+
+
+async def visible(session: AsyncSession, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
+    request = await repository.subject_request(session, request_id)
+    if request is None or not viewer.may_read(request):
+        raise NotFound("request not found")
+    return request
+
+
+async def page(
+    session: AsyncSession, viewer: Viewer, status: str | None, cursor: str | None, limit: int
+) -> list[SubjectRequest]:
+    principal = viewer.principal
+    stmt = repository.readable_requests(
+        sees_all=principal is not None and principal.has("operator"),
+        seller_id=principal.participant_id if principal else None,
+        requester_pseudonym=viewer.requester.pseudonym if viewer.requester else None,
+    )
+    return await repository.requests_page(session, stmt, status, cursor, limit)
