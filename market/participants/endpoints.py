@@ -17,13 +17,14 @@ from market.auth.tokens import TokenClaims, issue_token
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import service
+from market.participants import corrections, service
 from market.participants.models import Participant
 from market.participants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     CreditChange,
+    ParticipantCorrection,
     ParticipantCreate,
     ParticipantOut,
     SignUpOut,
@@ -110,6 +111,22 @@ async def read_participant(
     participant_id: uuid.UUID, session: Session, principal: Authenticated
 ) -> ParticipantOut:
     return participant_out(await service.get_participant(session, principal, participant_id))
+
+
+@router.patch(
+    "/participants/{participant_id}",
+    response_model=ParticipantOut,
+    summary="Correct your own participant's name (and a natural person's ID number) (PIPL Art. 46)",
+    responses=problem_responses(NotFound, Conflict, Unauthenticated),
+)
+async def correct_participant(
+    participant_id: uuid.UUID,
+    data: ParticipantCorrection,
+    settings: AppSettings,
+    session: Session,
+    principal: Authenticated,
+) -> ParticipantOut:
+    return participant_out(await corrections.correct(session, settings, principal, participant_id, data))
 
 
 @router.patch(
