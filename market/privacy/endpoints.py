@@ -17,7 +17,7 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.privacy import contacts, repository, requests
+from market.privacy import contacts, repository, requesters, requests
 from market.privacy.contacts import (
     CONTACT_SENDER,
     ContactChannelUnavailable,
@@ -55,11 +55,11 @@ async def _viewer(
     settings: AppSettings,
     principal: MaybeAuthenticated,
     token: Annotated[str | None, Depends(requester_token)],
-) -> requests.Viewer:
-    return await requests.identify(session, settings, principal, token)
+) -> requesters.Viewer:
+    return await requesters.identify(session, settings, principal, token)
 
 
-Viewer = Annotated[requests.Viewer, Depends(_viewer)]
+Viewer = Annotated[requesters.Viewer, Depends(_viewer)]
 
 
 def request_out(row: SubjectRequest, verification: ContactVerification | None) -> SubjectRequestOut:
@@ -166,7 +166,7 @@ async def file_request(
 async def list_requests(
     session: Session, viewer: Viewer, status: StatusFilter = None, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[SubjectRequestOut]:
-    rows = await requests.page(session, viewer, status, cursor, limit)
+    rows = await requesters.page(session, viewer, status, cursor, limit)
     found = await repository.verifications(session, {r.verification_id for r in rows if r.verification_id})
     return page_of(rows, limit, lambda r: request_out(r, found.get(r.verification_id)))
 
@@ -178,7 +178,7 @@ async def list_requests(
     responses=problem_responses(NotFound, Unauthenticated),
 )
 async def read_request(request_id: uuid.UUID, session: Session, viewer: Viewer) -> SubjectRequestOut:
-    return await _one_out(session, await requests.visible(session, viewer, request_id))
+    return await _one_out(session, await requesters.visible(session, viewer, request_id))
 
 
 @router.post(

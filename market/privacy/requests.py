@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +17,12 @@ from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
 from market.common.masking import pseudonym
-from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.participants import service as participants
-from market.privacy import contacts, effects, repository
+from market.privacy import effects, repository
 from market.privacy.models import SubjectRequest
 from market.privacy.notices import send_notification
+from market.privacy.requesters import Viewer
 from market.privacy.schemas import (
     Escalation,
     SubjectRequestAnswer,
@@ -34,52 +34,6 @@ from market.registry import lifecycle
 from market.registry import resources as registry_resources
 from market.registry.workdays import add_working_days
 from market.settings import Settings
-
-
-@dataclass(frozen=True)
-class Requester:
-    """A person as this feature knows them: a keyed pseudonym, and how they were verified."""
-
-    pseudonym: str
-    participant_id: uuid.UUID | None = None
-    verification_id: uuid.UUID | None = None
-
-    @property
-    def actor(self) -> str:
-        return contacts.subject_actor(self.pseudonym)
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who reads or acts: a signed-in caller, a person, or both (a signed-in natural person)."""
-
-    principal: Principal | None
-    requester: Requester | None
-
-    def may_read(self, request: SubjectRequest) -> bool:
-        if self.principal is not None and (
-            self.principal.has("operator") or self.principal.participant_id == request.seller_id
-        ):
-            return True
-        return self.requester is not None and self.requester.pseudonym == request.requester_pseudonym
-
-
-async def identify(
-    session: AsyncSession, settings: Settings, principal: Principal | None, token: str | None
-) -> Viewer:
-    """The caller from a bearer token or API key and/or a requester token; 401 with neither."""
-    if token:
-        verification = await contacts.by_token(session, token)
-        return Viewer(principal, Requester(verification.contact_pseudonym, verification_id=verification.id))
-    if principal is None:
-        raise Unauthenticated("sign in, or verify your contact and send X-Requester-Token")
-    if principal.participant_id is not None:
-        participant = await participants.find(session, principal.participant_id)
-        if participant is not None and participant.kind == "natural_person":
-            key = settings.pseudonym_key()
-            person = pseudonym(key, "participant", str(participant.id))
-            return Viewer(principal, Requester(person, participant_id=participant.id))
-    return Viewer(principal, None)
 
 
 def _digest(settings: Settings, text: Any) -> str:
@@ -180,11 +134,16 @@ async def file(
     return request
 
 
-async def _sellers_resources(
-    session: AsyncSession, request: SubjectRequest, named: list[uuid.UUID], field: str
+async def _taken_out_of(
+    session: AsyncSession, request: SubjectRequest, named: list[uuid.UUID], *, takes_effect: bool
 ) -> list[uuid.UUID]:
-    """The seller's resources a withdrawal or deletion takes effect on (by default the request's)."""
-    ids = list(dict.fromkeys(named)) or ([request.resource_id] if request.resource_id else [])
+    """The seller's resources an upheld withdrawal or deletion takes effect on: those named, else
+    those named before, else the request's own (none for any other request)."""
+    if not (takes_effect and request.kind in REMOVALS):
+        return []
+    before = [uuid.UUID(r) for r in request.affected_resource_ids or ()]
+    ids = list(dict.fromkeys(named)) or before or ([request.resource_id] if request.resource_id else [])
+    field = "body.resource_ids"
     if not ids:
         raise InvalidInput(
             "name the resources the person's data is taken out of",
@@ -228,9 +187,9 @@ async def answer(
         raise NotFound("request not found")
     target = RequestStatus(data.outcome)
     SUBJECT_REQUESTS.check(request.status, target)
-    removal = target == RequestStatus.FULFILLED and request.kind in REMOVALS
-    named = data.resource_ids or [uuid.UUID(r) for r in request.affected_resource_ids or ()]
-    affected = await _sellers_resources(session, request, named, "body.resource_ids") if removal else []
+    affected = await _taken_out_of(
+        session, request, data.resource_ids, takes_effect=target == RequestStatus.FULFILLED
+    )
     request.answered_at, request.response = now(), data.response
     request.refusal_reasons = data.reasons if target == RequestStatus.REFUSED else None
     await _move(
@@ -245,7 +204,7 @@ async def answer(
             "affected_resource_ids": [str(r) for r in affected],
         },
     )
-    if removal:
+    if affected:
         await _removal_takes_effect(session, settings, request, affected, principal.actor)
     return request
 
@@ -325,9 +284,9 @@ async def decide(
         raise NotFound("request not found")
     target = RequestStatus(data.outcome)
     SUBJECT_REQUESTS.check(request.status, target)
-    removal = target == RequestStatus.UPHELD and request.kind in REMOVALS
-    named = data.resource_ids or [uuid.UUID(r) for r in request.affected_resource_ids or ()]
-    affected = await _sellers_resources(session, request, named, "body.resource_ids") if removal else []
+    affected = await _taken_out_of(
+        session, request, data.resource_ids, takes_effect=target == RequestStatus.UPHELD
+    )
     request.decided_at, request.decided_by, request.decision_reason = now(), principal.actor, data.reason
     await _move(
         session,
@@ -339,7 +298,7 @@ async def decide(
             "affected_resource_ids": [str(r) for r in affected],
         },
     )
-    if removal:
+    if affected:
         await _removal_takes_effect(session, settings, request, affected, principal.actor)
     await send_notification(
         session,
@@ -350,22 +309,3 @@ async def decide(
         details={"kind": request.kind},
     )
     return request
-
-
-async def visible(session: AsyncSession, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
-    request = await repository.subject_request(session, request_id)
-    if request is None or not viewer.may_read(request):
-        raise NotFound("request not found")
-    return request
-
-
-async def page(
-    session: AsyncSession, viewer: Viewer, status: str | None, cursor: str | None, limit: int
-) -> list[SubjectRequest]:
-    principal = viewer.principal
-    stmt = repository.readable_requests(
-        sees_all=principal is not None and principal.has("operator"),
-        seller_id=principal.participant_id if principal else None,
-        requester_pseudonym=viewer.requester.pseudonym if viewer.requester else None,
-    )
-    return await repository.requests_page(session, stmt, status, cursor, limit)
