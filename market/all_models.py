@@ -8,6 +8,8 @@ from market.catalog import models as catalog_models  # noqa: F401
 from market.compliance import models as compliance_models  # noqa: F401
 from market.delivery import models as delivery_models  # noqa: F401
 from market.idempotency import models as idempotency_models  # noqa: F401
+from market.jobs import models as job_models  # noqa: F401
+from market.notifications import models as notification_models  # noqa: F401
 from market.orders import models as order_models  # noqa: F401
 from market.participants import models as participant_models  # noqa: F401
 from market.payments import models as payment_models  # noqa: F401

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,11 +10,14 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from market import routes
+from market import all_jobs, routes
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
+from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
+from market.notifications.sender import WEBHOOK_SENDER, HttpxWebhookSender
 from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
@@ -33,24 +34,27 @@ Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination.
 """
 
 
-async def sign_heads_regularly(runtime: Runtime, interval: int) -> None:
-    """Sequence new audit entries and sign a tree head every `interval` seconds."""
-    from market.audit.service import current_head
-
-    log = logging.getLogger("market.audit")
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with runtime.sessionmaker() as session, session.begin():
-                await current_head(session, runtime.settings)
-        except Exception:  # a failed round is retried at the next tick; requests are unaffected
-            log.exception("signing the audit tree head failed")
-
-
 def build_payment_provider(settings: Settings) -> PaymentProvider:
     if settings.payment_provider == "stripe":
         return StripeProvider(settings.stripe_api_key)
     return OfflineProvider(auto_confirm=settings.offline_auto_confirm)
+
+
+def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
+    """What the app and the worker share: settings, sessions and the ports."""
+    runtime = Runtime(settings, make_sessionmaker(engine))
+    runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
+    runtime.provide(WEBHOOK_SENDER, HttpxWebhookSender(settings))
+    runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
+    return runtime
+
+
+def jobs_in_process(settings: Settings) -> bool:
+    if settings.mode == "test":
+        return False  # tests run jobs themselves, when they choose
+    if settings.jobs_in_process is not None:
+        return settings.jobs_in_process
+    return settings.effective_database_url.startswith("sqlite")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,13 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        heads = None
-        if settings.audit_head_interval_seconds and settings.mode != "test":
-            heads = asyncio.create_task(sign_heads_regularly(runtime, settings.audit_head_interval_seconds))
-        yield
-        if heads is not None:
-            heads.cancel()
-        await engine.dispose()
+        # The embedded default runs its jobs here; with PostgreSQL, `market worker` does.
+        runner = None
+        if jobs_in_process(settings):
+            runner = EmbeddedRunner(runtime, all_jobs.jobs())
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await runner.stop()
+            await engine.dispose()
 
     app = FastAPI(
         title="Jilin Data Exchange API",
@@ -74,9 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    runtime = Runtime(settings, make_sessionmaker(engine))
-    runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
-    runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
+    runtime = build_runtime(settings, engine)
     app.state.runtime = runtime
     # For tests and tools that drive the app from outside; features use `market.runtime`.
     app.state.settings = settings

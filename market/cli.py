@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -27,6 +28,10 @@ from market.home import sqlite_file
 from market.registry.cli import registry_app
 from market.settings import Settings
 
+if TYPE_CHECKING:
+    from market.jobs.registry import Job
+    from market.runtime import Runtime
+
 app = typer.Typer(help="Jilin data exchange backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -36,8 +41,23 @@ app.add_typer(audit_app, name="audit")
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "heads") -> None:
-    """Apply Alembic migrations to MARKET_DATABASE_URL (default: the SQLite file in MARKET_HOME)."""
-    _upgrade(load_settings(), revision)
+    """Apply Alembic migrations to MARKET_DATABASE_URL (default: the SQLite file in MARKET_HOME),
+    then create the first operator if MARKET_BOOTSTRAP_OPERATOR_EMAIL names one not there yet
+    (the one-shot set-up step of a deployment with several replicas)."""
+    settings = load_settings()
+    _upgrade(settings, revision)
+    _bootstrap(settings)
+
+
+def _bootstrap(settings: Settings) -> None:
+    from market.bootstrap import bootstrap_operator
+
+    try:
+        bootstrapped = asyncio.run(bootstrap_operator(settings))
+    except ConfigurationError as exc:
+        configuration_failure(exc)
+    if bootstrapped:
+        typer.echo(bootstrapped)
 
 
 def _upgrade(settings: Settings, revision: str = "heads") -> None:
@@ -68,24 +88,19 @@ def serve(
     import uvicorn
 
     from market.app import create_app
-    from market.bootstrap import bootstrap_operator
     from market.logs import configure_logging
 
     settings = load_settings()
     # Before the migrations, so their log lines come out in the service's format too.
     configure_logging(settings.log_json, production=settings.mode == "production")
+    _start_clock(settings)
     if migrate:
         _upgrade(settings)
     else:
         require_database(settings)
     typer.echo(f"data directory (MARKET_HOME): {settings.home}")
     settings.exchange_signing_key()  # generated now (embedded), so `market public-key` finds it
-    try:
-        bootstrapped = asyncio.run(bootstrap_operator(settings))
-    except ConfigurationError as exc:
-        configuration_failure(exc)
-    if bootstrapped:
-        typer.echo(bootstrapped)
+    _bootstrap(settings)
     if seed and settings.mode != "production":
         from market.demo.seed import seed_demo_data
 
@@ -96,6 +111,67 @@ def serve(
                 typer.echo(f"  {line}")
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _start_clock(settings: Settings) -> None:
+    """MARKET_CLOCK_OFFSET (tests only; refused in production) shifts this process's clock."""
+    if settings.clock_offset:
+        from market.common import clock
+
+        clock.advance(settings.clock_offset)
+        typer.echo(f"business clock shifted by {settings.clock_offset} (MARKET_CLOCK_OFFSET, tests only)")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run side by side.")] = 4,
+    name: Annotated[str, typer.Option(help="This worker's name in logs.")] = "",
+) -> None:
+    """Run background jobs until SIGTERM: procrastinate on PostgreSQL (run as many workers as
+    you like), the in-process runner on SQLite. Apply migrations first (`market db upgrade`)."""
+    import platform
+
+    from market.app import build_runtime
+    from market.db.session import make_engine
+    from market.jobs.runner import uses_procrastinate
+    from market.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_json, production=settings.mode == "production")
+    require_database(settings)
+    _start_clock(settings)
+    from market import all_jobs
+
+    async def _run() -> None:
+        engine = make_engine(settings.effective_database_url)
+        runtime = build_runtime(settings, engine)
+        try:
+            if uses_procrastinate(runtime):
+                from market.jobs.worker import run_worker
+
+                label = name or f"{platform.node()}:{os.getpid()}"
+                await run_worker(runtime, all_jobs.jobs(), concurrency=concurrency, name=label)
+            else:
+                await _run_embedded(runtime, all_jobs.jobs())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())
+
+
+async def _run_embedded(runtime: Runtime, jobs: list[Job]) -> None:
+    import signal
+
+    from market.jobs.embedded import EmbeddedRunner
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = EmbeddedRunner(runtime, jobs)
+    runner.start()
+    await stop.wait()
+    await runner.stop()
 
 
 @app.command("create-staff")

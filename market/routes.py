@@ -9,6 +9,7 @@ from market.audit.endpoints import router as audit_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
+from market.notifications.endpoints import router as notifications_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
@@ -36,6 +37,7 @@ ROUTERS = [
     audit_router,
     alerts_router,
     stats_router,
+    notifications_router,
 ]
 
 

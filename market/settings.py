@@ -130,6 +130,29 @@ class Settings(BaseSettings):
             data = {**data, "data_dir": database_file.parent if database_file else default_home()}
         return data
 
+    # Background jobs (market/jobs). Idempotency records are kept this long (Stripe keeps 24 h).
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
+    # Per-job cron overrides, as JSON: '{"registry.finalise_due": "* * * * * */5"}' ("" = never).
+    job_schedules: dict[str, str] = Field(default_factory=dict)
+    # `market serve` runs the jobs in its own process (the embedded default); None: on SQLite only.
+    jobs_in_process: bool | None = None
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_after_seconds: float = Field(default=30.0, gt=0)
+    worker_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Operators are warned this many working days before a deadline (an objection's, Art. 30).
+    deadline_warning_working_days: int = Field(default=1, ge=1, le=10)
+
+    # Webhooks (Standard Webhooks signatures): per-attempt timeout, attempts per event, and how
+    # many failed attempts in a row disable an endpoint.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_backoff_base_seconds: int = Field(default=5, ge=1, le=3600)
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
+
+    # TEST ONLY: start this process's business clock shifted by this much (e.g. "P20D"), so a
+    # multi-process test can run a worker "after" a publicity period. Refused in production.
+    clock_offset: timedelta = timedelta(0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:
         # Resolved once, so a later chdir (or a command run elsewhere) cannot move it.
@@ -142,6 +165,8 @@ class Settings(BaseSettings):
                 problems.append("MARKET_SIGNING_KEY must be set in production (base64 of a 32-byte seed)")
             if not self.database_url:
                 problems.append("MARKET_DATABASE_URL must be set in production")
+            if self.clock_offset:
+                problems.append("MARKET_CLOCK_OFFSET is for tests only")
             if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
                 problems.append("MARKET_STRIPE_WEBHOOK_SECRET must be set when payments go through Stripe")
             if self.contact_sender == "log":

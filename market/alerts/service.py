@@ -14,6 +14,7 @@ from market.alerts.models import RiskAlert
 from market.audit.log import record
 from market.common.clock import now
 from market.errors import Conflict, NotFound
+from market.notifications.outbox import OPERATORS, notify
 
 
 async def raise_alert(
@@ -47,6 +48,18 @@ async def raise_alert(
             "severity": finding.severity,
             "summary": finding.summary,
             "basis": "Art. 61",
+        },
+    )
+    await notify(
+        session,
+        "alert.raised",
+        to=[OPERATORS],
+        subject=(subject_type, subject_id),
+        data={
+            "alert_id": alert.id,
+            "rule": finding.rule,
+            "severity": finding.severity,
+            "summary": finding.summary,
         },
     )
     return alert

@@ -50,6 +50,19 @@ async def current_head(session: AsyncSession, settings: Settings) -> TreeHead:
     return row
 
 
+def empty_head(settings: Settings) -> TreeHead:
+    """The head of the empty log, signed now and not stored: what a reader is told before the
+    publisher's first checkpoint."""
+    sth = sign_tree_head(0, EMPTY_ROOT, now(), settings.exchange_signing_key())
+    return TreeHead(
+        tree_size=0,
+        root_hash=sth.root_hash,
+        timestamp=sth.timestamp,
+        signature=sth.signature,
+        key_id=sth.key_id,
+    )
+
+
 def head_model(row: TreeHead) -> SignedTreeHead:
     return SignedTreeHead(
         tree_size=row.tree_size,

@@ -77,7 +77,7 @@ def hash_api_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
+async def _principal_from_api_key(session: AsyncSession, raw: str, *, record_use: bool) -> Principal:
     parsed = split_api_key(raw)
     if parsed is None:
         raise Unauthenticated("malformed API key")
@@ -87,7 +87,10 @@ async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:
         raise Unauthenticated("API key revoked")
-    key.last_used_at = utcnow()
+    if record_use:
+        # Reads never write (they may be served from a read replica): a key's last use is that
+        # of its last change-making request.
+        key.last_used_at = utcnow()
     return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id)
 
 
@@ -98,7 +101,9 @@ async def optional_principal(
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
     if api_key:
-        return await _principal_from_api_key(session, api_key)
+        return await _principal_from_api_key(
+            session, api_key, record_use=request.method not in ("GET", "HEAD", "OPTIONS")
+        )
     if not token:
         return None
     settings = get_runtime(request).settings

@@ -33,6 +33,7 @@ from market.compliance.models import ComplianceDecisionRow
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
+from market.notifications.outbox import notify
 from market.registry import consents
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
@@ -334,6 +335,13 @@ async def decide_listing(
         subject_type="product",
         subject_id=product.id,
         payload={"reason": reason},
+    )
+    await notify(
+        session,
+        f"listing.{target}",
+        to=[product.seller_id],
+        subject=("product", product.id),
+        data={"reason": reason, "listing_status": target},
     )
     return product
 

@@ -26,6 +26,7 @@ from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.delivery.states import LICENCES, LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
+from market.notifications.outbox import notify
 from market.orders import service as orders
 from market.orders.models import Order
 from market.rights.models import RightGrantRow
@@ -139,7 +140,8 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
 
 
 async def revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, actor: str) -> bool:
-    """Revoke the licence for good (False when it already was); audited on its order."""
+    """Revoke the licence for good (False when it already was); audited on its order, and its
+    buyer and seller are told."""
     if not LICENCES.can(licence.status, LicenceStatus.REVOKED):
         return False
     licence.status = LicenceStatus.REVOKED
@@ -152,6 +154,13 @@ async def revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, act
         subject_type="order",
         subject_id=licence.order_id,
         payload={"licence_id": str(licence.id), "reason": reason},
+    )
+    await notify(
+        session,
+        "licence.revoked",
+        to=[licence.buyer_id, licence.seller_id],
+        subject=("licence", licence.id),
+        data={"order_id": licence.order_id, "reason": reason},
     )
     return True
 

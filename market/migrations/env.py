@@ -6,15 +6,19 @@ import asyncio
 from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 
 from market import all_models  # noqa: F401  (registers every table)
 from market.db.base import Base
+from market.db.migrate import ours
 from market.db.session import make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+
+MIGRATION_LOCK = 7_262_018  # two processes upgrading one PostgreSQL database take turns
 
 
 def _run(connection: Connection) -> None:
@@ -23,8 +27,11 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=ours,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         context.run_migrations()
 
 

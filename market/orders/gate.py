@@ -13,13 +13,12 @@ from market.catalog import products
 from market.catalog.models import Product
 from market.compliance.models import ComplianceDecisionRow
 from market.compliance.service import denial, gate_trade
-from market.orders.abnormal import scan_refusals
-from market.settings import Settings
+from market.jobs import enqueue
+from market.orders import scan_jobs
 
 
 async def pass_trade_gate(
     session: AsyncSession,
-    settings: Settings,
     *,
     actor: str,
     buyer_id: uuid.UUID,
@@ -58,6 +57,7 @@ async def pass_trade_gate(
                 "buyer_id": str(buyer_id),
             },
         )
-        await scan_refusals(session, buyer_id, settings.alert_thresholds)
+        await session.flush()  # the scan runs after commit and counts this refusal
+        await enqueue(session, scan_jobs.scan_refusals, buyer_id=str(buyer_id))
         raise denial(decision)
     return decision

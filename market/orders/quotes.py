@@ -22,6 +22,7 @@ from market.orders import repository
 from market.orders.gate import pass_trade_gate
 from market.orders.models import Quote
 from market.orders.schemas import QuoteCreate
+from market.orders.states import QUOTES, QuoteStatus
 from market.settings import Settings
 from pricing import BuyerFacts, PricingError, parse_plan, quote
 
@@ -128,12 +129,12 @@ async def issue_quote(
         plan_version=product.plan_version,
         issued_at=issued,
         expires_at=issued + timedelta(seconds=settings.quote_ttl_seconds),
+        status=QuoteStatus.OPEN,
         created_at=issued,
         updated_at=issued,
     )
     decision = await pass_trade_gate(
         session,
-        settings,
         actor=principal.actor,
         buyer_id=principal.participant_id,
         product=product,
@@ -190,6 +191,29 @@ async def issue_quote(
         },
     )
     return quote_row
+
+
+EXPIRY_BATCH = 500
+
+
+async def expire_due(session: AsyncSession) -> int:
+    """Expire up to EXPIRY_BATCH open quotes whose time has passed, each with its audit entry;
+    rows another transaction holds (an order being placed) are skipped and left for later."""
+    due = await repository.quotes_to_expire(
+        session, now(), QUOTES.sources_of(QuoteStatus.EXPIRED), EXPIRY_BATCH
+    )
+    for expiring in due:
+        QUOTES.check(expiring.status, QuoteStatus.EXPIRED)
+        expiring.status = QuoteStatus.EXPIRED
+        await record(
+            session,
+            actor="system",
+            action="quote.expired",
+            subject_type="quote",
+            subject_id=expiring.id,
+            payload={"expires_at": expiring.expires_at},
+        )
+    return len(due)
 
 
 async def visible_quote(session: AsyncSession, principal: Principal, quote_id: uuid.UUID) -> Quote:

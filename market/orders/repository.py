@@ -55,6 +55,19 @@ async def quote(session: AsyncSession, quote_id: uuid.UUID) -> Quote | None:
     return await session.get(Quote, quote_id)
 
 
+async def quotes_to_expire(
+    session: AsyncSession, at: datetime, statuses: list[str], limit: int
+) -> list[Quote]:
+    stmt = (
+        select(Quote)
+        .where(Quote.status.in_(statuses), Quote.expires_at <= at)
+        .order_by(Quote.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, uuid.UUID] | None:
     stmt = (
         select(Quote, Product.seller_id)

@@ -78,6 +78,7 @@ class QuoteOut(BaseModel):
     digest: str
     issued_at: datetime
     expires_at: datetime
+    status: str = Field(default="open", description="open | ordered | expired (by the expiry job)")
 
 
 class TradeTotals(BaseModel):

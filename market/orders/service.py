@@ -25,8 +25,9 @@ from market.common.clock import now
 from market.compliance.exports import register_resources_sold_abroad
 from market.compliance.service import resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
-from market.orders import repository
-from market.orders.abnormal import scan_order
+from market.jobs import enqueue
+from market.notifications.outbox import notify
+from market.orders import repository, scan_jobs
 from market.orders.gate import pass_trade_gate
 from market.orders.models import Order, Quote
 from market.orders.schemas import TradeTotals
@@ -59,6 +60,14 @@ async def move(
         order.status_reason = reason
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
+    )
+    # Both parties hear of every step of their trade (paid, licence issued, disputed, ...).
+    await notify(
+        session,
+        action,
+        to=[order.buyer_id, order.seller_id],
+        subject=("order", order.id),
+        data={"status": target, "reason": reason, **(payload or {})},
     )
 
 
@@ -123,7 +132,6 @@ async def create_order(
     order_id = uuid.uuid5(ORDER_IDS, str(quote.id))
     decision = await pass_trade_gate(
         session,
-        settings,
         actor=principal.actor,
         buyer_id=principal.participant_id,
         product=product,
@@ -176,8 +184,8 @@ async def create_order(
             "compliance_decision": str(decision.id),
         },
     )
-    await session.flush()  # the abnormal-trade scan counts this order too
-    await scan_order(session, order, settings.alert_thresholds)
+    # The abnormal-trade scan runs after this commits, outside the buyer's request (Art. 61).
+    await enqueue(session, scan_jobs.scan_order, order_id=str(order.id))
     return order
 
 

@@ -24,9 +24,9 @@ from market.catalog import products
 from market.common.clock import now
 from market.delivery import service as delivery
 from market.delivery.models import LicenceRow
+from market.notifications.outbox import notify
 from market.privacy import repository
 from market.privacy.models import LicenseeObligation
-from market.privacy.notices import send_notification
 from market.privacy.states import ObligationStatus
 from market.registry import after_registration, consents, lifecycle
 from market.registry.models import Objection, Registration
@@ -130,13 +130,12 @@ async def _oblige(
             **cause.as_payload(),
         },
     )
-    await send_notification(
+    await notify(
         session,
-        recipient_id=licence.buyer_id,
-        event="licensee_obligation.created",
-        subject_type="licensee_obligation",
-        subject_id=obligation.id,
-        details={"required": REQUIRED[cause.kind], "due_at": due.isoformat()},
+        "licensee_obligation.created",
+        to=[licence.buyer_id],
+        subject=("licensee_obligation", obligation.id),
+        data={"required": REQUIRED[cause.kind], "due_at": due},
     )
     return obligation
 

@@ -1,20 +1,22 @@
-"""Periodic work of the personal-information feature: plain idempotent functions of a
-`Runtime`, safe to run from several processes at once (rows are taken with SKIP LOCKED on
-PostgreSQL; SQLite serialises writers). Each returns how many things it did. Suggested
-schedule: every 5 minutes for all three (deadlines are whole working days, so a few minutes
-late is never a day late)."""
+"""The personal-information feature's background work: deadline warnings to sellers, and
+escalation to the operators of requests and licensee obligations left unanswered. Each job is
+idempotent and safe on several workers at once (rows taken with SKIP LOCKED on PostgreSQL;
+SQLite serialises writers) and returns how many things it did. Every 5 minutes: deadlines are
+whole working days, so a few minutes late is never a day late."""
 
 from __future__ import annotations
 
 from market.audit.log import record
 from market.common.clock import now
+from market.jobs import job
+from market.notifications.outbox import notify
 from market.privacy import obligations, repository, requests
-from market.privacy.notices import send_notification
 from market.runtime import Runtime
 
 BATCH = 200
 
 
+@job("privacy.subject_request_warnings", schedule="*/5 * * * *")
 async def warn_subject_request_deadlines(runtime: Runtime) -> int:
     """Warn sellers whose answer is due within `subject_request_warning_working_days`."""
     async with runtime.sessionmaker() as session, session.begin():
@@ -29,17 +31,18 @@ async def warn_subject_request_deadlines(runtime: Runtime) -> int:
                 subject_id=request.id,
                 payload={"due_at": request.due_at, "basis": "PIPL Art. 50"},
             )
-            await send_notification(
+            await notify(
                 session,
-                recipient_id=request.seller_id,
-                event="subject_request.deadline_warning",
-                subject_type="subject_request",
-                subject_id=request.id,
-                details={"due_at": request.due_at.isoformat()},
+                "subject_request.deadline_warning",
+                to=[request.seller_id],
+                subject=("subject_request", request.id),
+                data={"due_at": request.due_at},
+                once=f"subject_request:{request.id}:deadline_warning",
             )
         return len(due_soon)
 
 
+@job("privacy.subject_request_escalations", schedule="*/5 * * * *")
 async def escalate_overdue_subject_requests(runtime: Runtime) -> int:
     """Requests unanswered at their deadline go to the operators."""
     async with runtime.sessionmaker() as session, session.begin():
@@ -49,6 +52,7 @@ async def escalate_overdue_subject_requests(runtime: Runtime) -> int:
         return len(overdue)
 
 
+@job("privacy.obligation_escalations", schedule="*/5 * * * *")
 async def escalate_overdue_obligations(runtime: Runtime) -> int:
     """Licensee obligations unacknowledged at their deadline go to the operators."""
     async with runtime.sessionmaker() as session, session.begin():

@@ -13,9 +13,9 @@ from market.auth.principal import Principal
 from market.common.clock import now
 from market.delivery import service as delivery
 from market.errors import Forbidden, NotFound
+from market.notifications.outbox import OPERATORS, notify
 from market.privacy import repository
 from market.privacy.models import LicenseeObligation
-from market.privacy.notices import send_notification
 from market.privacy.schemas import Acknowledgement, ObligationResolution
 from market.privacy.states import OBLIGATIONS, ObligationStatus
 
@@ -84,13 +84,12 @@ async def acknowledge(
         actor=principal.actor,
         payload={"outcome": data.outcome, "late": at > obligation.due_at, "statement": data.statement},
     )
-    await send_notification(
+    await notify(
         session,
-        recipient_id=obligation.seller_id,
-        event="licensee_obligation.acknowledged",
-        subject_type="licensee_obligation",
-        subject_id=obligation.id,
-        details={"outcome": data.outcome},
+        "licensee_obligation.acknowledged",
+        to=[obligation.seller_id],
+        subject=("licensee_obligation", obligation.id),
+        data={"outcome": data.outcome},
     )
     return obligation
 
@@ -101,15 +100,13 @@ async def escalate_at_deadline(session: AsyncSession, obligation: LicenseeObliga
     await _move(
         session, obligation, ObligationStatus.ESCALATED, actor="system", payload={"due_at": obligation.due_at}
     )
-    for recipient in (None, obligation.licensee_id):
-        await send_notification(
-            session,
-            recipient_id=recipient,
-            event="licensee_obligation.escalated",
-            subject_type="licensee_obligation",
-            subject_id=obligation.id,
-            details={"due_at": obligation.due_at.isoformat()},
-        )
+    await notify(
+        session,
+        "licensee_obligation.escalated",
+        to=[OPERATORS, obligation.licensee_id],
+        subject=("licensee_obligation", obligation.id),
+        data={"due_at": obligation.due_at},
+    )
 
 
 async def resolve(

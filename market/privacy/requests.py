@@ -18,10 +18,10 @@ from market.auth.principal import Principal
 from market.common.clock import now
 from market.common.masking import pseudonym
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.notifications.outbox import OPERATORS, notify
 from market.participants import service as participants
 from market.privacy import effects, repository
 from market.privacy.models import SubjectRequest
-from market.privacy.notices import send_notification
 from market.privacy.requesters import Viewer
 from market.privacy.schemas import (
     Escalation,
@@ -123,13 +123,12 @@ async def file(
             "details_digest": _digest(settings, data.details),
         },
     )
-    await send_notification(
+    await notify(
         session,
-        recipient_id=seller_id,
-        event="subject_request.filed",
-        subject_type="subject_request",
-        subject_id=request.id,
-        details={"kind": request.kind, "due_at": request.due_at.isoformat()},
+        "subject_request.filed",
+        to=[seller_id],
+        subject=("subject_request", request.id),
+        data={"kind": request.kind, "due_at": request.due_at},
     )
     return request
 
@@ -206,6 +205,13 @@ async def answer(
     )
     if affected:
         await _removal_takes_effect(session, settings, request, affected, principal.actor)
+    await notify(
+        session,
+        f"subject_request.{target}",
+        to=[request.requester_participant_id],  # a person verified by a contact reads the request
+        subject=("subject_request", request.id),
+        data={"kind": request.kind},
+    )
     return request
 
 
@@ -238,13 +244,12 @@ async def escalate(
         actor=viewer.requester.actor,
         payload={"cause": "requester", "reason_digest": _digest(settings, data.reason)},
     )
-    await send_notification(
+    await notify(
         session,
-        recipient_id=None,
-        event="subject_request.escalated",
-        subject_type="subject_request",
-        subject_id=request.id,
-        details={"cause": "requester"},
+        "subject_request.escalated",
+        to=[OPERATORS],
+        subject=("subject_request", request.id),
+        data={"cause": "requester"},
     )
     return request
 
@@ -259,15 +264,13 @@ async def escalate_at_deadline(session: AsyncSession, request: SubjectRequest) -
         actor="system",
         payload={"cause": "deadline", "due_at": request.due_at},
     )
-    for recipient in (None, request.seller_id):
-        await send_notification(
-            session,
-            recipient_id=recipient,
-            event="subject_request.escalated",
-            subject_type="subject_request",
-            subject_id=request.id,
-            details={"cause": "deadline", "due_at": request.due_at.isoformat()},
-        )
+    await notify(
+        session,
+        "subject_request.escalated",
+        to=[OPERATORS, request.seller_id, request.requester_participant_id],
+        subject=("subject_request", request.id),
+        data={"cause": "deadline", "due_at": request.due_at},
+    )
 
 
 async def decide(
@@ -300,12 +303,11 @@ async def decide(
     )
     if affected:
         await _removal_takes_effect(session, settings, request, affected, principal.actor)
-    await send_notification(
+    await notify(
         session,
-        recipient_id=request.seller_id,
-        event=f"subject_request.{target}",
-        subject_type="subject_request",
-        subject_id=request.id,
-        details={"kind": request.kind},
+        f"subject_request.{target}",
+        to=[request.seller_id, request.requester_participant_id],
+        subject=("subject_request", request.id),
+        data={"kind": request.kind},
     )
     return request

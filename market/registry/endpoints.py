@@ -144,11 +144,11 @@ async def apply(
 
 @router.post(
     "/registrations/finalise-due",
-    summary="Register every application whose publicity has ended",
+    summary="Register now what the finalisation job would (publicity ended); safe beside it",
     responses=problem_responses(Forbidden),
 )
 async def finalise_due(settings: AppSettings, session: Session, principal: Operator) -> dict[str, int]:
-    return {"registered": await lifecycle.finalise_due(session, settings)}
+    return {"registered": len(await lifecycle.finalise_due(session, settings))}
 
 
 @router.get(
@@ -158,10 +158,10 @@ async def finalise_due(settings: AppSettings, session: Session, principal: Opera
     summary="A registration (applicant, operators)",
 )
 async def read_registration(
-    registration_id: uuid.UUID, settings: AppSettings, session: Session, principal: Authenticated
+    registration_id: uuid.UUID, session: Session, principal: Authenticated
 ) -> RegistrationOut:
-    reg = await lifecycle.visible_registration(session, principal, registration_id)
-    return registration_out(await lifecycle.refresh(session, settings, reg))
+    # A read never registers: the finalisation job does, as of the end of publicity.
+    return registration_out(await lifecycle.visible_registration(session, principal, registration_id))
 
 
 @router.post(

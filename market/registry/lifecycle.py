@@ -7,15 +7,17 @@ A confirmed registration roots its holder's holding right (数据资源持有权
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal, ensure_visible
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.notifications.outbox import OPERATORS, notify
 from market.participants import service as participants
 from market.participants.models import Participant
 from market.registry import after_registration, repository
@@ -36,6 +38,7 @@ from market.registry.workdays import (
     add_working_days,
     deadline_with_pauses,
     load_calendar,
+    local_day,
 )
 from market.rights import service as rights
 from market.settings import Settings
@@ -139,6 +142,13 @@ async def decide(
             subject_id=reg.id,
             payload={"reasons": data.reasons, "checklist": reg.checklist},
         )
+        await notify(
+            session,
+            "registration.rejected",
+            to=[reg.applicant_id],
+            subject=("registration", reg.id),
+            data={"reasons": data.reasons},
+        )
         return reg
     failed = [k for k, ok in reg.checklist.items() if not ok]
     if failed:
@@ -161,6 +171,15 @@ async def decide(
             subject_id=reg.id,
             payload={"publicity_ends_at": reg.publicity_ends_at, "checklist": reg.checklist},
         )
+        await notify(
+            session,
+            "registration.approved_for_publicity",
+            to=[reg.applicant_id],
+            subject=("registration", reg.id),
+            data={"publicity_ends_at": reg.publicity_ends_at},
+        )
+        if settings.publicity_working_days == 0:  # embedded demos and tests only (Settings)
+            await finalise(session, settings, reg, principal.actor)
     elif reg.kind == "transfer":
         await _complete_transfer(session, settings, reg, principal.actor)
     else:
@@ -168,15 +187,10 @@ async def decide(
     return reg
 
 
-async def _next_number(session: AsyncSession) -> str:
-    year = now().year
-    prefix = f"JLDR-{year}-R-"
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(Registration.registration_number.like(f"{prefix}%"))
+async def _next_number(session: AsyncSession, registered_at: datetime) -> str:
+    return format_registration_number(
+        local_day(registered_at).year, "R", await repository.next_registration_sequence(session)
     )
-    return format_registration_number(year, "R", int(count or 0) + 1)
 
 
 async def _certify(
@@ -189,7 +203,9 @@ async def _certify(
 ) -> None:
     holder = await participants.find(session, holder_id)
     assert holder is not None
-    reg.registration_number = reg.registration_number or await _next_number(session)
+    reg.registration_number = reg.registration_number or await _next_number(
+        session, reg.registered_at or now()
+    )
     reg.certificate = sign_certificate(
         {
             "registration_number": reg.registration_number,
@@ -215,12 +231,21 @@ async def _certify(
 async def finalise(
     session: AsyncSession, settings: Settings, reg: Registration, actor: str = "system"
 ) -> bool:
-    """Register a registration whose publicity has ended with no open objection (idempotent)."""
+    """Register a registration whose publicity has ended with no open objection (idempotent).
+
+    The row is locked and read again first, so two finalisers (workers, an operator's
+    finalise-due) cannot both register it: the second sees it registered and does nothing. It is
+    registered at the end of its publicity (Art. 62), whenever this runs.
+    """
+    await session.flush()  # re-reading the row must not drop this session's own changes to it
+    locked = await repository.registration(session, reg.id, lock=True)
+    assert locked is not None
+    reg = locked
     if reg.status != "publicity" or reg.publicity_ends_at is None or now() < reg.publicity_ends_at:
         return False
     resource = await session.get(DataResource, reg.resource_id, with_for_update=True)
     assert resource is not None
-    reg.status, reg.registered_at = "registered", now()
+    reg.status, reg.registered_at = "registered", reg.publicity_ends_at
     if reg.kind == "change":
         previous = (
             (
@@ -262,27 +287,35 @@ async def finalise(
             "kind": reg.kind,
             "fingerprint": resource.fingerprint_sha256,
             "version": resource.version,
+            "registered_at": reg.registered_at,
             "holding_grant_id": str(grant.id) if grant else None,
         },
+    )
+    await notify(
+        session,
+        "registration.registered",
+        to=[reg.applicant_id],
+        subject=("registration", reg.id),
+        data={"registration_number": reg.registration_number, "registered_at": reg.registered_at},
     )
     return True
 
 
-async def refresh(session: AsyncSession, settings: Settings, reg: Registration) -> Registration:
-    """Registrations finalise lazily whenever they are touched, and in bulk via `finalise_due`."""
-    await finalise(session, settings, reg)
-    return reg
+async def next_publicity_ended(session: AsyncSession, skip: Iterable[uuid.UUID] = ()) -> Registration | None:
+    """One registration whose publicity has ended and that no other finaliser holds, locked."""
+    found = await repository.publicity_ended(session, now(), limit=1, skip=skip)
+    return found[0] if found else None
 
 
-async def finalise_due(session: AsyncSession, settings: Settings) -> int:
-    stmt = (
-        select(Registration)
-        .where(Registration.status == "publicity", Registration.publicity_ends_at <= now())
-        .with_for_update()
-    )
-    done = 0
-    for reg in (await session.execute(stmt)).scalars():
-        done += await finalise(session, settings, reg)
+async def finalise_due(
+    session: AsyncSession, settings: Settings, *, limit: int = 100, skip: Iterable[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """Finalise up to `limit` registrations whose publicity has ended, skipping rows another
+    finaliser holds (SKIP LOCKED), so concurrent finalisers share the work; returns their ids."""
+    done = []
+    for reg in await repository.publicity_ended(session, now(), limit=limit, skip=skip):
+        if await finalise(session, settings, reg):
+            done.append(reg.id)
     return done
 
 
@@ -295,11 +328,16 @@ async def object_to(
 ) -> Objection:
     if principal.participant_id is None:
         raise Forbidden("objections are filed by participants")
-    reg = await refresh(session, settings, await _registration(session, registration_id))
+    reg = await _registration(session, registration_id)
     if reg.status != "publicity" and not after_registration.accepts(reg.status, data.kind):
         raise InvalidRegistrationState(
             "objections are accepted during publicity, and after registration on personal-information "
             f"grounds (Art. 30); this registration is {reg.status}"
+        )
+    if reg.status == "publicity" and reg.publicity_ends_at is not None and now() >= reg.publicity_ends_at:
+        # Ended, and registered by the next finalisation run (which does it as of that moment).
+        raise InvalidRegistrationState(
+            f"objections are accepted only during publicity; it ended at {reg.publicity_ends_at.isoformat()}"
         )
     cal = await calendar(session)
     objection = Objection(
@@ -321,6 +359,13 @@ async def object_to(
         subject_type="registration",
         subject_id=reg.id,
         payload={"objection_id": str(objection.id), "kind": data.kind, "due_at": objection.due_at},
+    )
+    await notify(
+        session,
+        "objection.filed",
+        to=[reg.applicant_id, OPERATORS],
+        subject=("registration", reg.id),
+        data={"objection_id": objection.id, "kind": data.kind, "due_at": objection.due_at},
     )
     return objection
 
@@ -368,6 +413,19 @@ async def resolve_objection(
         subject_id=reg.id,
         payload={
             "objection_id": str(objection.id),
+            "reason": data.reason,
+            "registration_status": reg.status,
+            "publicity_ends_at": reg.publicity_ends_at,
+        },
+    )
+    await notify(
+        session,
+        "objection.resolved",
+        to=[reg.applicant_id, objection.objector_id],
+        subject=("registration", reg.id),
+        data={
+            "objection_id": objection.id,
+            "outcome": data.outcome,
             "reason": data.reason,
             "registration_status": reg.status,
             "publicity_ends_at": reg.publicity_ends_at,
@@ -520,6 +578,17 @@ async def _complete_transfer(
             "new_holding_grant": str(grant.id),
         },
     )
+    await notify(
+        session,
+        "registration.transferred",
+        to=[previous_owner, reg.transfer_to_id],
+        subject=("registration", reg.id),
+        data={
+            "registration_number": reg.registration_number,
+            "from": previous_owner,
+            "to": reg.transfer_to_id,
+        },
+    )
 
 
 async def _complete_cancellation(
@@ -540,6 +609,13 @@ async def _complete_cancellation(
         subject_type="registration",
         subject_id=old.id,
         payload={"registration_number": old.registration_number, "revoked_holding_grants": revoked},
+    )
+    await notify(
+        session,
+        "registration.cancelled",
+        to=[resource.owner_id],
+        subject=("registration", old.id),
+        data={"registration_number": old.registration_number},
     )
 
 

@@ -148,3 +148,13 @@ class CalendarYear(IdMixin, Base):
     source: Mapped[str] = mapped_column(String(300))
     confirmed_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column()
+
+
+class NumberCounter(Base):
+    """SQLite's allocator of registration numbers (PostgreSQL draws them from the sequence
+    `registration_numbers`): one row per series, incremented under the write lock."""
+
+    __tablename__ = "number_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

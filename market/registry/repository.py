@@ -4,10 +4,11 @@ resources in `readable_resources`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
@@ -16,6 +17,7 @@ from market.registry.models import (
     CalendarDay,
     ConsentRecord,
     DataResource,
+    NumberCounter,
     Objection,
     PersonalDataHold,
     Registration,
@@ -63,7 +65,52 @@ async def resources_with_rights_trees(
 async def registration(
     session: AsyncSession, registration_id: uuid.UUID, *, lock: bool = False
 ) -> Registration | None:
-    return await session.get(Registration, registration_id, with_for_update=lock)
+    return await session.get(Registration, registration_id, with_for_update=lock, populate_existing=lock)
+
+
+async def publicity_ended(
+    session: AsyncSession, at: datetime, *, limit: int, skip: Iterable[uuid.UUID] = ()
+) -> list[Registration]:
+    """Registrations in publicity whose period ended by `at`, locked; rows another transaction
+    holds are skipped (PostgreSQL; SQLite has one writer at a time anyway)."""
+    stmt = (
+        select(Registration)
+        .where(Registration.status == "publicity", Registration.publicity_ends_at <= at)
+        .order_by(Registration.publicity_ends_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    skipped = list(skip)
+    if skipped:
+        stmt = stmt.where(Registration.id.not_in(skipped))
+    return list((await session.execute(stmt)).scalars())
+
+
+REGISTRATION_SEQUENCE = "registration_numbers"
+REGISTRATION_COUNTER = "registration"
+
+
+async def next_registration_sequence(session: AsyncSession) -> int:
+    """The next registration number: a PostgreSQL sequence (concurrent finalisers never draw the
+    same one); on SQLite a counter row incremented under the database's single write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(await session.scalar(text(f"SELECT nextval('{REGISTRATION_SEQUENCE}')")) or 0)
+    drawn = await session.scalar(
+        update(NumberCounter)
+        .where(NumberCounter.name == REGISTRATION_COUNTER)
+        .values(value=NumberCounter.value + 1)
+        .returning(NumberCounter.value)
+    )
+    if drawn is None:
+        session.add(NumberCounter(name=REGISTRATION_COUNTER, value=1))
+        await session.flush()
+        return 1
+    return int(drawn)
+
+
+async def open_objections(session: AsyncSession) -> list[Objection]:
+    stmt = select(Objection).where(Objection.status == "open").order_by(Objection.due_at)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def by_number(session: AsyncSession, registration_number: str) -> Registration | None:

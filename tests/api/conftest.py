@@ -155,11 +155,21 @@ def backend(backend_app: Any) -> str:
     return str(backend_app.state.backend)
 
 
+PROCRASTINATE_TABLES = (
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+)
+
+
 async def _wipe(app: Any) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with app.state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text(f"TRUNCATE {', '.join(PROCRASTINATE_TABLES)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("ALTER SEQUENCE registration_numbers RESTART WITH 1"))
         else:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))

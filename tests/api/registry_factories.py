@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from market.common import clock
+from market.registry.jobs import finalise_due_registrations
 from market.registry.workdays import HolidayCalendar, load_calendar, official_calendar
 from tests.api.factories import Api
+from tests.api.jobs import run
 
 CHECKLIST = {
     "classification_present": True,
@@ -79,6 +81,7 @@ async def registered_resource(
     )
     assert approved.status_code == 200, approved.text
     clock.advance(timedelta(days=30))  # past any 10-working-day publicity period
+    await run(api.app, finalise_due_registrations)  # as the worker does, every minute
     reg = await api.client.get(f"/v1/registrations/{applied.json()['id']}", headers=seller.headers)
     assert reg.json()["status"] == "registered", reg.json()
     return {"registration": reg.json(), "resource": resource}

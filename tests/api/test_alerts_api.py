@@ -13,6 +13,7 @@ from market.participants.credit_code import credit_code_check_char
 from market.settings import Thresholds
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
+from tests.api.jobs import app_of, drain
 from tests.api.orders_factories import sealed_quote
 
 
@@ -25,6 +26,13 @@ async def order(client: Any, buyer: Any, quote_id: str) -> Any:
 
 
 async def alerts(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
+    """The alerts after the scans queued by the orders so far have run (they run as jobs, after
+    the buyer's request has committed)."""
+    await drain(app_of(client))
+    return await alerts_now(client, operator, rule)
+
+
+async def alerts_now(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
     return list((await client.get(f"/v1/alerts?rule={rule}", headers=operator)).json()["items"])
 
 
@@ -44,6 +52,7 @@ async def test_related_party_and_round_trip_alerts_and_acknowledgement(
     assert await alerts(client, operator, "related_party") == []  # a normal trade: silent
     r = await order(client, sibling, await sealed_quote(app, product["product_id"], sibling.participant_id))
     assert r.status_code == 201
+    assert await alerts_now(client, operator, "related_party") == []  # not inside the buyer's request
     related = await alerts(client, operator, "related_party")
     assert len(related) == 1 and related[0]["evidence"]["order_id"] == r.json()["id"]
     back = await listed_product(app, sibling.participant_id)
@@ -123,6 +132,7 @@ async def test_configured_thresholds_decide_what_is_abnormal(api: Api, client: A
         for _ in range(2):
             product = await listed_product(app, seller.participant_id)
             await order(client, buyer, await sealed_quote(app, product["product_id"], buyer.participant_id))
+        await drain(app)  # the scans read the thresholds of the process that runs them
     finally:
         runtime.settings = default_settings
     burst = await alerts(client, operator, "purchase_burst")

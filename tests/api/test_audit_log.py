@@ -12,10 +12,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from market.audit.cli import verify_database
+from market.audit.jobs import publish_checkpoint
 from market.audit.merkle import verify_consistency, verify_inclusion
 from market.cli import app as cli
 from market.registry.certificates import public_key_from_b64
 from tests.api.factories import Api
+from tests.api.jobs import app_of, run
 
 
 async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[str, str]]:
@@ -31,6 +33,8 @@ async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[s
 
 
 async def head(client: Any) -> dict[str, Any]:
+    """The latest checkpoint, after the publishing job has run (as a worker runs it)."""
+    await run(app_of(client), publish_checkpoint)
     r = await client.get("/v1/audit/tree-head")
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -95,6 +99,19 @@ async def test_tree_head_inclusion_and_consistency_proofs_verify(api: Api, clien
     assert other.status_code == 404
 
 
+async def test_reading_the_tree_head_signs_nothing(api: Api, client: Any, app: Any) -> None:
+    first = await client.get("/v1/audit/tree-head")
+    assert first.status_code == 200 and first.json()["tree_size"] == 0  # nothing published yet
+    await busy_log(api, client, 2)
+    published = await head(client)
+    await busy_log(api, client, 2)
+    again = (await client.get("/v1/audit/tree-head")).json()
+    assert again == published  # the log grew, but only the publisher signs
+    assert await run(app, publish_checkpoint) == 1
+    assert (await client.get("/v1/audit/tree-head")).json()["tree_size"] > published["tree_size"]
+    assert await run(app, publish_checkpoint) == 0  # nothing new: no new head
+
+
 async def test_bad_proof_requests_are_4xx(api: Api, client: Any) -> None:
     await busy_log(api, client, 2)
     size = (await head(client))["tree_size"]
@@ -126,6 +143,7 @@ async def test_entries_filter_export_and_roles(api: Api, client: Any, app: Any, 
     assert (await client.get("/v1/audit/entries", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export")).status_code == 401
+    await run(app, publish_checkpoint)  # the export holds what the publisher has sequenced
     jsonl = await client.get("/v1/audit/export?format=jsonl", headers=auditor)
     lines = [json.loads(x) for x in jsonl.text.splitlines()]
     assert [x["seq"] for x in lines] == list(range(len(lines)))

@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from market.app import create_app
+from market.notifications.delivery import sequence_events
+from market.notifications.models import WebhookDelivery
 from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.factories import Api, Party
@@ -136,6 +140,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/licensee-obligations/{obligation_id}"): "tenant",
     ("POST", "/v1/licensee-obligations/{obligation_id}/acknowledgement"): "tenant",
     ("POST", "/v1/licensee-obligations/{obligation_id}/resolution"): "staff",
+    ("POST", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/enable"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): "tenant",
+    ("POST", "/v1/webhook-deliveries/{delivery_id}/replay"): "tenant",
+    ("GET", "/v1/events"): "tenant",  # each participant's own feed; operators the exchange's
 }
 
 # Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
@@ -295,11 +307,22 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     )
     assert answered.status_code == 200, answered.text
     (obligation,) = (await client.get("/v1/licensee-obligations", headers=me.headers)).json()["items"]
+    hook = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=me.headers
+    )
+    assert hook.status_code == 201, hook.text
+    async with app.state.sessionmaker() as session, session.begin():
+        await sequence_events(session)  # fans this tenant's events out to its endpoint
+        delivery_id = await session.scalar(
+            select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == uuid.UUID(hook.json()["id"]))
+        )
     t.ids |= {
         "request_id": withdrawal.json()["id"],
         "obligation_id": obligation["id"],
         "hold_id": str(uuid.uuid4()),  # its routes are staff-only
         "verification_id": str(uuid.uuid4()),  # public routes are not probed
+        "endpoint_id": hook.json()["id"],
+        "delivery_id": str(delivery_id),
         "product_id": pid,
         "quote_id": quote.json()["id"],
         "order_id": order.json()["id"],
@@ -393,6 +416,8 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "obligation_id",
             "hold_id",
             "verification_id",
+            "endpoint_id",
+            "delivery_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}

@@ -83,7 +83,7 @@ class BackendKiller(OfflineProvider):
         session = next(
             s
             for s in self.sessions
-            if any(isinstance(o, Order) and o.id == order_id for o in s.identity_map.values())
+            if any(isinstance(o, Order) and o.id == order_id for o in [*s.identity_map.values(), *s.new])
         )
         await session.flush()  # the order.created audit entry too, so both are on the server
         self.seen_inside = {

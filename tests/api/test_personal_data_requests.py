@@ -13,6 +13,7 @@ from market.audit.models import AuditEntry
 from market.common import clock
 from market.privacy import jobs
 from tests.api.factories import Api
+from tests.api.jobs import drain, run
 from tests.api.privacy_factories import (
     CapturingSender,
     licensee_of,
@@ -28,6 +29,11 @@ PHONE = "13812345678"
 
 def move_clock_past(moment: str) -> None:
     clock.advance(datetime.fromisoformat(moment) - clock.now() + timedelta(minutes=1))
+
+
+async def events(client: Any, headers: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    items = (await client.get("/v1/events", headers=headers)).json()["items"]
+    return [e for e in items if e["type"] == kind]
 
 
 async def audit_leaves(app: Any) -> list[str]:
@@ -80,7 +86,10 @@ async def test_a_consent_withdrawal_stops_sales_and_licensees_acknowledge_deleti
     assert refused.status_code == 409 and refused.json()["type"].endswith("/product-not-listed")
     assert "withdrew consent" in refused.json()["detail"]
 
-    # The licensee sees what it owes and acknowledges it; no one else can.
+    # The licensee is told (a notification) and sees what it owes; it acknowledges, no one else can.
+    await drain(app)
+    (told,) = await events(client, buyer.headers, "licensee_obligation.created")
+    assert "delete" in told["data"]["required"]
     owed = (await client.get("/v1/licensee-obligations", headers=buyer.headers)).json()["items"]
     assert len(owed) == 1 and owed[0]["status"] == "pending" and owed[0]["licence_id"] == licence_id
     assert owed[0]["cause_kind"] == "consent_withdrawal" and "delete" in owed[0]["required"]
@@ -142,14 +151,15 @@ async def test_an_unanswered_request_is_warned_then_escalates_at_its_deadline(
     assert due_at - filed_at >= timedelta(days=19)  # 15 working days are at least three weeks
     assert filed_at < datetime.fromisoformat(request["warn_at"]) < due_at
     url = f"/v1/subject-requests/{request['id']}"
-    runtime = app.state.runtime
 
-    assert await jobs.warn_subject_request_deadlines(runtime) == 0  # weeks before the deadline
+    assert await run(app, jobs.warn_subject_request_deadlines) == 0  # weeks before the deadline
     move_clock_past(request["warn_at"])  # 12 working days: the warning, before the deadline
-    assert await jobs.warn_subject_request_deadlines(runtime) == 1
-    assert await jobs.warn_subject_request_deadlines(runtime) == 0  # once
+    assert await run(app, jobs.warn_subject_request_deadlines) == 1
+    assert await run(app, jobs.warn_subject_request_deadlines) == 0  # once
     assert (await client.get(url, headers=seller.headers)).json()["warned_at"]
-    assert await jobs.escalate_overdue_subject_requests(runtime) == 0
+    await drain(app)
+    assert len(await events(client, seller.headers, "subject_request.deadline_warning")) == 1
+    assert await run(app, jobs.escalate_overdue_subject_requests) == 0
     early = await client.post(
         f"{url}/escalation", json={"reason": "they do not answer me"}, headers=me.headers
     )
@@ -157,10 +167,12 @@ async def test_an_unanswered_request_is_warned_then_escalates_at_its_deadline(
 
     move_clock_past(request["due_at"])  # 15 working days
     assert (await client.get(url, headers=me.headers)).json()["overdue"] is True
-    assert await jobs.escalate_overdue_subject_requests(runtime) == 1
-    assert await jobs.escalate_overdue_subject_requests(runtime) == 0
+    assert await run(app, jobs.escalate_overdue_subject_requests) == 1
+    assert await run(app, jobs.escalate_overdue_subject_requests) == 0
     escalated = (await client.get(url, headers=me.headers)).json()
     assert escalated["status"] == "escalated" and escalated["escalation_cause"] == "deadline"
+    await drain(app)
+    assert len(await events(client, operator, "subject_request.escalated")) == 1
     queue = (await client.get("/v1/subject-requests?status=escalated", headers=operator)).json()["items"]
     assert [r["id"] for r in queue] == [request["id"]]
 
@@ -212,6 +224,8 @@ async def test_a_refusal_gives_reasons_and_the_person_takes_it_to_the_operator(
     assert refused.status_code == 200 and refused.json()["refusal_reasons"] == [
         "needed for a pending lawsuit"
     ]
+    await drain(app)
+    assert len(await events(client, me.headers, "subject_request.refused")) == 1  # the person is told
     escalated = await client.post(
         f"{url}/escalation", json={"reason": "there is no lawsuit about me"}, headers=me.headers
     )
@@ -262,9 +276,9 @@ async def test_an_unacknowledged_obligation_escalates_and_the_operator_revokes_t
         resolve, json={"action": "close", "reason": "not due yet, probing"}, headers=operator
     )
     assert early.status_code == 409  # only an escalated obligation is the operator's
-    assert await jobs.escalate_overdue_obligations(app.state.runtime) == 0
+    assert await run(app, jobs.escalate_overdue_obligations) == 0
     move_clock_past(owed["due_at"])
-    assert await jobs.escalate_overdue_obligations(app.state.runtime) == 1
+    assert await run(app, jobs.escalate_overdue_obligations) == 1
     escalated = (await client.get(f"/v1/licensee-obligations/{owed['id']}", headers=operator)).json()
     assert escalated["status"] == "escalated" and escalated["overdue"] is True
     revoked = await client.post(
