@@ -23,6 +23,7 @@ from market.payments import rights_changes  # noqa: F401  (registers what a revo
 from market.payments.payout_provider import PAYOUT_PROVIDER, OfflinePayoutProvider
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
+from market.privacy.contacts import CONTACT_SENDER, build_contact_sender
 from market.runtime import Runtime
 from market.settings import Settings, get_settings
 
@@ -49,6 +50,7 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     # Sellers are paid by bank transfer, recorded by an operator (a Stripe Connect provider fits
     # the same port).
     runtime.provide(PAYOUT_PROVIDER, OfflinePayoutProvider())
+    runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
     return runtime
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -109,6 +111,28 @@ class Settings(BaseSettings):
     # stderr is not a terminal, the console otherwise.
     log_json: bool | None = None
 
+    # Personal information (PIPL Art. 44-50; Jilin Regulation 2023 Art. 41-44).
+    # A seller answers a data-subject request within this many working days: PIPL Art. 50 asks
+    # for timely handling; 国信办秘字〔2019〕191号 (App违法违规收集使用个人信息行为认定方法) item 6
+    # caps the promised time for correction, deletion and complaints at 15 working days
+    # (GB/T 35273-2020 §8.7 c allows at most 30 days), so 15 working days is the default.
+    subject_request_working_days: int = Field(default=15, ge=1, le=30)
+    # The seller is warned this many working days before the deadline.
+    subject_request_warning_working_days: int = Field(default=3, ge=1, le=15)
+    # A licensee acknowledges that it deleted or stopped using withdrawn data within this many
+    # working days (the same 15-working-day practice of 国信办秘字〔2019〕191号 for deletion).
+    licensee_deletion_working_days: int = Field(default=15, ge=1, le=30)
+    # One-time codes that verify a person's contact (no account needed), and what they unlock.
+    contact_code_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    contact_codes_per_hour: int = Field(default=5, ge=1, le=50)
+    requester_token_ttl_seconds: int = Field(default=7 * 86400, ge=600, le=90 * 86400)
+    # How codes reach the person: `log` writes them to the server log (trying the exchange out;
+    # refused in production), `disabled` answers 503 until a real sender is plugged in.
+    contact_sender: Literal["log", "disabled"] | None = None
+    # Key of the pseudonyms that stand for a person in the audit log (base64, 32 bytes); unset:
+    # derived from the signing key, so it is as secret and as stable as that key.
+    personal_data_key: str = ""
+
     # The first operator, created at start-up when no user has this e-mail (container set-up).
     bootstrap_operator_email: str = ""
     bootstrap_operator_password_file: Path | None = None
@@ -183,12 +207,23 @@ class Settings(BaseSettings):
                 problems.append("MARKET_CLOCK_OFFSET is for tests only")
             if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
                 problems.append("MARKET_STRIPE_WEBHOOK_SECRET must be set when payments go through Stripe")
+            if self.contact_sender == "log":
+                problems.append(
+                    "MARKET_CONTACT_SENDER=log would write one-time codes to the log; not in production"
+                )
             if self.publicity_working_days < 1:
                 problems.append(
                     "MARKET_PUBLICITY_WORKING_DAYS must be at least 1 in production (Art. 62 publicity)"
                 )
         if self.signing_key and not _is_ed25519_seed(self.signing_key):
             problems.append("MARKET_SIGNING_KEY must be base64 of exactly 32 bytes")
+        if self.personal_data_key and not _is_ed25519_seed(self.personal_data_key):
+            problems.append("MARKET_PERSONAL_DATA_KEY must be base64 of exactly 32 bytes")
+        if self.subject_request_warning_working_days >= self.subject_request_working_days:
+            problems.append(
+                "MARKET_SUBJECT_REQUEST_WARNING_WORKING_DAYS must be fewer than "
+                "MARKET_SUBJECT_REQUEST_WORKING_DAYS"
+            )
         if self.bootstrap_operator_email and self.bootstrap_operator_password_file is None:
             problems.append(
                 "MARKET_BOOTSTRAP_OPERATOR_PASSWORD_FILE must name the file holding the operator's password"
@@ -225,6 +260,20 @@ class Settings(BaseSettings):
     def has_signing_key(self) -> bool:
         """Whether a key exists already (configured, or generated into MARKET_HOME)."""
         return bool(self.signing_key) or self.signing_key_file.exists()
+
+    def effective_contact_sender(self) -> str:
+        return self.contact_sender or ("disabled" if self.mode == "production" else "log")
+
+    def pseudonym_key(self) -> bytes:
+        """The key of `market.common.masking.pseudonym` (see `personal_data_key`)."""
+        if self.personal_data_key:
+            return base64.b64decode(self.personal_data_key)
+        seed = base64.b64decode(self.signing_key) if self.signing_key else self._generated_seed()
+        return hmac.new(seed, b"market personal-data pseudonyms v1", hashlib.sha256).digest()
+
+    def _generated_seed(self) -> bytes:
+        self.exchange_signing_key()  # creates the embedded key file on first use
+        return base64.b64decode(self.signing_key_file.read_text())
 
     def exchange_public_key_b64(self) -> str:
         raw = self.exchange_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

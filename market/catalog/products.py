@@ -34,6 +34,7 @@ from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.notifications.outbox import notify
+from market.registry import consents
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
 from market.rights import service as rights
@@ -43,6 +44,8 @@ from pricing import Money, lowest_price, parse_plan, validate_plan_against_entry
 
 GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
 InvalidListingTransition = InvalidTransition  # the 409 a listing change out of turn answers
+# A suspended product stays visible, with its reason, to buyers who look for it.
+PUBLIC_STATUSES = frozenset({ListingStatus.LISTED, ListingStatus.SUSPENDED})
 
 
 async def resource_ids_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
@@ -206,7 +209,7 @@ async def get_product(session: AsyncSession, principal: Principal | None, produc
     product = await repository.get(session, product_id)
     if product is None:
         raise NotFound("product not found")
-    if product.listing_status != ListingStatus.LISTED:
+    if product.listing_status not in PUBLIC_STATUSES:
         if principal is None:
             raise NotFound("product not found")
         ensure_visible(principal, product.seller_id, "product")
@@ -320,6 +323,8 @@ async def decide_listing(
             code=LISTINGS.code,
         )
     LISTINGS.check(product.listing_status, target)
+    if target == ListingStatus.LISTED:
+        await _no_personal_data_hold(session, product)
     if product.listing_status == ListingStatus.NEEDS_REVIEW:
         await resolve_review(
             session,
@@ -349,6 +354,46 @@ async def decide_listing(
         data={"reason": reason, "listing_status": target},
     )
     return product
+
+
+async def _no_personal_data_hold(session: AsyncSession, product: Product) -> None:
+    """An operator lists nothing built on a resource a person's data must leave first (the
+    submission path meets the same condition as rule DATA-012)."""
+    held = await consents.resources_on_hold(session, repository.resource_ids_query(product.id))
+    if held:
+        raise Conflict(
+            "a person's data must first be removed from a resource of this product (PIPL Art. 15, 47): "
+            "release the resource's personal-data hold once the seller has removed it",
+            code="personal-data-hold",
+            extra={"resource_ids": sorted(str(r) for r in held)},
+        )
+
+
+async def suspend_built_on(
+    session: AsyncSession, resource_ids: list[uuid.UUID], *, reason: str, actor: str, cause: dict[str, str]
+) -> list[Product]:
+    """Suspend every listed product built on these resources, saying why to buyers (the listing
+    reason is shown with the product): new sales stop, licences already sold are not touched."""
+    suspended = await repository.built_on(session, resource_ids, status=ListingStatus.LISTED, lock=True)
+    for product in suspended:
+        LISTINGS.check(product.listing_status, ListingStatus.SUSPENDED)
+        product.listing_status = ListingStatus.SUSPENDED
+        product.listing_reason = reason
+        product.updated_at = now()
+        await record(
+            session,
+            actor=actor,
+            action="listing.suspended",
+            subject_type="product",
+            subject_id=product.id,
+            payload={"reason": reason, **cause},
+        )
+    return suspended
+
+
+async def built_on(session: AsyncSession, resource_ids: list[uuid.UUID]) -> list[Product]:
+    """Every product built on any of these resources, whatever its listing status."""
+    return await repository.built_on(session, resource_ids)
 
 
 async def find(session: AsyncSession, product_id: uuid.UUID) -> Product | None:

@@ -113,3 +113,25 @@ async def with_rights_trees(
         raise LookupError(f"no product {product_id}")
     resource_ids = list(dict.fromkeys(rid for _, rid, _ in rows if rid is not None))
     return rows[0][0], resource_ids, [g for _, _, g in rows if g is not None]
+
+
+async def built_on(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID], *, status: str | None = None, lock: bool = False
+) -> list[Product]:
+    """The products built on any of these resources (in one status), in a stable order."""
+    stmt = (
+        select(Product)
+        .where(
+            Product.id.in_(
+                select(product_resources.c.product_id).where(
+                    product_resources.c.resource_id.in_(resource_ids)
+                )
+            )
+        )
+        .order_by(Product.id)
+    )
+    if status is not None:
+        stmt = stmt.where(Product.listing_status == status)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list((await session.execute(stmt)).scalars())

@@ -147,6 +147,7 @@ async def record_assessment(
     assessment = SecurityAssessment(
         recipient_id=data.recipient_id,
         resource_id=data.resource_id,
+        kind=data.kind,
         reference=data.reference,
         valid_until=data.valid_until,
         recorded_by=principal.actor,
@@ -161,6 +162,7 @@ async def record_assessment(
         subject_id=data.resource_id,
         payload={
             "recipient_id": str(data.recipient_id),
+            "kind": data.kind,
             "reference": data.reference,
             "valid_until": data.valid_until,
             "basis": "Art. 88",

@@ -122,9 +122,16 @@ class OpenApplicationOut(BaseModel):
     decision_reason: str | None
 
 
+CrossBorderFiling = Literal["security_assessment", "standard_contract", "certification"]
+
+
 class AssessmentCreate(StrictModel):
     recipient_id: uuid.UUID
     resource_id: uuid.UUID
+    kind: CrossBorderFiling = Field(
+        default="security_assessment",
+        description="CAC security assessment, filed standard contract, or certification (PIPL Art. 38)",
+    )
     reference: str = Field(min_length=3, max_length=120, description="Filing or approval number.")
     valid_until: datetime
 
@@ -133,5 +140,6 @@ class AssessmentOut(BaseModel):
     id: uuid.UUID
     recipient_id: uuid.UUID
     resource_id: uuid.UUID
+    kind: str
     reference: str
     valid_until: datetime

@@ -16,12 +16,16 @@ from market.common.clock import now
 from market.delivery import repository
 from market.delivery.models import LicenceRow
 from market.delivery.states import LICENCES, LicenceStatus
+from market.notifications.outbox import notify
 from market.orders import claims
 from market.orders.models import Order
 
 
-async def _revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, actor: str) -> None:
-    LICENCES.check(licence.status, LicenceStatus.REVOKED)
+async def revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, actor: str) -> bool:
+    """Revoke the licence for good (False when it already was); audited on its order, and its
+    buyer and seller are told."""
+    if not LICENCES.can(licence.status, LicenceStatus.REVOKED):
+        return False
     licence.status = LicenceStatus.REVOKED
     licence.revoked_at = now()
     licence.revocation_reason = reason
@@ -33,6 +37,14 @@ async def _revoke(session: AsyncSession, licence: LicenceRow, *, reason: str, ac
         subject_id=licence.order_id,
         payload={"licence_id": str(licence.id), "reason": reason},
     )
+    await notify(
+        session,
+        "licence.revoked",
+        to=[licence.buyer_id, licence.seller_id],
+        subject=("licence", licence.id),
+        data={"order_id": licence.order_id, "reason": reason},
+    )
+    return True
 
 
 async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, actor: str) -> bool:
@@ -40,10 +52,7 @@ async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, 
     if order.licence_id is None:
         return False
     licence = await repository.licence(session, order.licence_id, lock=True)
-    if licence is None or not LICENCES.can(licence.status, LicenceStatus.REVOKED):
-        return False
-    await _revoke(session, licence, reason=reason, actor=actor)
-    return True
+    return licence is not None and await revoke(session, licence, reason=reason, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ async def apply_partial_refund(
         return None
     issued = Licence.model_validate(licence.issued_terms or licence.terms)
     if issued.on_partial_refund == "end":
-        await _revoke(
+        await revoke(
             session, licence, reason=f"ended by a partial refund, as its terms say: {reason}", actor=actor
         )
         return "ended"

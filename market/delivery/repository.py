@@ -62,3 +62,21 @@ async def entitlement(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def active_licences(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID], at: datetime
+) -> list[LicenceRow]:
+    """Licences of these products not revoked and not expired at `at`."""
+    if not product_ids:
+        return []
+    stmt = (
+        select(LicenceRow)
+        .where(
+            LicenceRow.product_id.in_(list(product_ids)),
+            LicenceRow.status == LicenceStatus.ACTIVE,
+            LicenceRow.valid_to > at,
+        )
+        .order_by(LicenceRow.created_at, LicenceRow.id)
+    )
+    return list((await session.execute(stmt)).scalars())

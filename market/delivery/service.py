@@ -131,6 +131,16 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
     return row
 
 
+async def current_licences(session: AsyncSession, product_ids: list[uuid.UUID]) -> list[LicenceRow]:
+    """The licences of these products that can still be used: their holders are the current
+    licensees (expired and revoked licences are not)."""
+    return await repository.active_licences(session, product_ids, now())
+
+
+async def find_licence(session: AsyncSession, licence_id: uuid.UUID) -> LicenceRow | None:
+    return await repository.licence(session, licence_id)
+
+
 def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
     if licence is None or (
         not principal.can_see_all() and principal.participant_id not in (licence.buyer_id, licence.seller_id)

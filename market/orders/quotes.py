@@ -91,8 +91,9 @@ async def issue_quote(
         raise Forbidden("quotes are for participants")
     product = await products.get_product(session, principal, data.product_id)
     if product.listing_status != "listed":
+        why = f": {product.listing_reason}" if product.listing_reason else ""
         raise Conflict(
-            f"the product is {product.listing_status}, not listed",
+            f"the product is {product.listing_status}, not listed{why}",
             code="product-not-listed",
             fields=[("body.product_id", "not listed")],
         )

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
-from market.catalog.models import Product
+from market.catalog.models import Product, product_resources
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
 from market.orders.models import Order, OrderClaim, Quote
@@ -227,3 +227,25 @@ async def trade_totals(
         )
         for p, c, cur, n, value, commission, refunded in await session.execute(stmt)
     ]
+
+
+async def resources_sold_abroad(
+    session: AsyncSession, seller_id: uuid.UUID, since: datetime
+) -> set[uuid.UUID]:
+    """The resources of every product the seller was paid for since `since` by a foreign buyer
+    or under a quote declared cross-border: what it has provided abroad (Art. 88)."""
+    stmt = (
+        select(product_resources.c.resource_id)
+        .select_from(Order)
+        .join(Quote, Quote.id == Order.quote_id)
+        .join(Participant, Participant.id == Order.buyer_id)
+        .join(product_resources, product_resources.c.product_id == Order.product_id)
+        .where(
+            Order.seller_id == seller_id,
+            Order.paid_at >= since,
+            Order.status.in_(list(EVER_PAID)),
+            or_(Quote.cross_border.is_(True), Participant.jurisdiction == "foreign"),
+        )
+        .distinct()
+    )
+    return set((await session.execute(stmt)).scalars())

@@ -25,6 +25,7 @@ from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
 from market.common.states import InvalidTransition
+from market.compliance.exports import register_resources_sold_abroad
 from market.compliance.service import resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.jobs import enqueue
@@ -361,6 +362,8 @@ async def client_secrets(session: AsyncSession, orders: Sequence[Order]) -> dict
 
 
 register_party_check("order", party_check)
+# The cross-border thresholds count what a seller has already provided abroad this year.
+register_resources_sold_abroad(repository.resources_sold_abroad)
 
 
 async def trade_totals(

@@ -18,7 +18,7 @@ from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, l
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import service
+from market.participants import corrections, service
 from market.participants.linked_data import agent_document
 from market.participants.models import Participant
 from market.participants.schemas import (
@@ -26,6 +26,7 @@ from market.participants.schemas import (
     ApiKeyCreated,
     ApiKeyOut,
     CreditChange,
+    ParticipantCorrection,
     ParticipantCreate,
     ParticipantOut,
     SignUpOut,
@@ -123,6 +124,22 @@ async def read_participant(
         return await linked_data_response(agent_document(participant, iris), linked_data)
     caller = await current_principal(principal)
     return participant_out(await service.get_participant(session, caller, participant_id))
+
+
+@router.patch(
+    "/participants/{participant_id}",
+    response_model=ParticipantOut,
+    summary="Correct your own participant's name (and a natural person's ID number) (PIPL Art. 46)",
+    responses=problem_responses(NotFound, Conflict, Unauthenticated),
+)
+async def correct_participant(
+    participant_id: uuid.UUID,
+    data: ParticipantCorrection,
+    settings: AppSettings,
+    session: Session,
+    principal: Authenticated,
+) -> ParticipantOut:
+    return participant_out(await corrections.correct(session, settings, principal, participant_id, data))
 
 
 @router.patch(

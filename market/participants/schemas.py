@@ -74,6 +74,22 @@ class ParticipantOut(BaseModel):
     created_at: datetime
 
 
+class ParticipantCorrection(StrictModel):
+    """Corrections of one's own details (PIPL Art. 46); the credit code and kind are not
+    corrected here (a different code is a different organisation)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    identity_number: str | None = Field(
+        default=None, min_length=6, max_length=40, description="Natural persons: stored only as a salted hash"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ParticipantCorrection:
+        if self.name is None and self.identity_number is None:
+            raise ValueError("name or identity_number: say what to correct")
+        return self
+
+
 class UserOut(BaseModel):
     id: uuid.UUID
     email: str

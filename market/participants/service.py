@@ -16,6 +16,7 @@ from market.audit.log import record
 from market.auth.models import ApiKey, User
 from market.auth.passwords import hash_password, verify_password
 from market.auth.principal import API_KEY_PREFIX, Principal, ensure_visible, hash_api_secret
+from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from market.participants import repository
@@ -73,7 +74,7 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
     return code
 
 
-def _identity_hash(settings: Settings, number: str) -> str:
+def identity_hash(settings: Settings, number: str) -> str:
     # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
     return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
 
@@ -92,7 +93,7 @@ async def sign_up(
             "natural persons give an identity document number",
             fields=[("body.identity_number", "required for natural persons")],
         )
-    identity = _identity_hash(settings, data.identity_number) if data.identity_number else None
+    identity = identity_hash(settings, data.identity_number) if data.identity_number else None
     if code and await session.scalar(select(Participant.id).where(Participant.credit_code == code)):
         raise DuplicateParticipant(
             "a participant with this credit code is already registered",
@@ -137,7 +138,8 @@ async def sign_up(
         subject_id=participant.id,
         payload={
             "kind": participant.kind,
-            "name": participant.name,
+            # A natural person's name stays out of the log (PIPL Art. 6: minimal exposure).
+            "name": mask_name(participant.name) if participant.kind == "natural_person" else participant.name,
             "credit_code": code,
             "override_reason": data.credit_code_override_reason,
             "jurisdiction": participant.jurisdiction,

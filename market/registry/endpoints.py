@@ -17,7 +17,7 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry import lifecycle, linked_data, repository, resources
+from market.registry import lifecycle, linked_data, public_register, repository, resources
 from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
     CalendarDayCreate,
@@ -94,6 +94,16 @@ async def read_resource(
     if ld:
         return await linked_data_response(await linked_data.resource_document(session, resource, iris), ld)
     return resource_out(resource)
+
+
+@router.delete(
+    "/resources/{resource_id}",
+    response_model=ResourceOut,
+    summary="Withdraw a draft resource (a registered one is cancelled through its registration)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def withdraw_resource(resource_id: uuid.UUID, session: Session, principal: Seller) -> ResourceOut:
+    return resource_out(await resources.withdraw_draft(session, principal, resource_id))
 
 
 @router.put(
@@ -334,18 +344,14 @@ async def cancel(
 async def registry_entry(
     registration_number: str, settings: AppSettings, session: Session, iris: PublicIris, ld: LinkedDataWanted
 ) -> Any:
-    reg = await repository.by_number(session, registration_number)
-    if reg is None or reg.certificate is None:
-        raise NotFound("no certificate with this registration number")
     if ld:
+        reg = await repository.by_number(session, registration_number)
+        if reg is None or reg.certificate is None:
+            raise NotFound("no certificate with this registration number")
         key = settings.exchange_public_key_b64()
         return await linked_data_response(await linked_data.certificate_document(session, reg, iris, key), ld)
-    return RegistryEntry(
-        registration_number=registration_number,
-        status=reg.status,
-        signed_certificate=reg.certificate,
-        exchange_public_key=settings.exchange_public_key_b64(),
-    )
+    # A natural person holder is shown masked (李*), in a copy the exchange signs again.
+    return await public_register.public_entry(session, settings, registration_number)
 
 
 @router.get(

@@ -20,8 +20,8 @@ from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.notifications.outbox import OPERATORS, notify
 from market.participants import service as participants
 from market.participants.models import Participant
-from market.registry import repository
-from market.registry.certificates import sign_certificate
+from market.registry import after_registration, repository
+from market.registry.certificates import public_holder_name, sign_certificate
 from market.registry.models import CalendarDay, CalendarYear, DataResource, Objection, Registration
 from market.registry.numbers import format_registration_number
 from market.registry.schemas import (
@@ -218,7 +218,8 @@ async def _certify(
             "kind": reg.kind,
             "status": status,
             "holder_id": str(holder.id),
-            "holder_name": holder.name,
+            "holder_kind": holder.kind,
+            "holder_name": public_holder_name(holder.kind, holder.name),
             "holder_credit_code": holder.credit_code,
             "resource_id": str(resource.id),
             "resource_title": resource.title,
@@ -334,11 +335,12 @@ async def object_to(
     if principal.participant_id is None:
         raise Forbidden("objections are filed by participants")
     reg = await _registration(session, registration_id)
-    if reg.status != "publicity":
+    if reg.status != "publicity" and not after_registration.accepts(reg.status, data.kind):
         raise InvalidRegistrationState(
-            f"objections are accepted only during publicity; this one is {reg.status}"
+            "objections are accepted during publicity, and after registration on personal-information "
+            f"grounds (Art. 30); this registration is {reg.status}"
         )
-    if reg.publicity_ends_at is not None and now() >= reg.publicity_ends_at:
+    if reg.status == "publicity" and reg.publicity_ends_at is not None and now() >= reg.publicity_ends_at:
         # Ended, and registered by the next finalisation run (which does it as of that moment).
         raise InvalidRegistrationState(
             f"objections are accepted only during publicity; it ended at {reg.publicity_ends_at.isoformat()}"
@@ -353,7 +355,8 @@ async def object_to(
         due_at=add_working_days(now(), settings.objection_working_days, cal),
     )
     session.add(objection)
-    reg.publicity_ends_at = None  # paused until every objection is resolved
+    if reg.status == "publicity":
+        reg.publicity_ends_at = None  # paused until every objection is resolved
     await session.flush()
     await record(
         session,
@@ -388,7 +391,10 @@ async def resolve_objection(
     reg = await _registration(session, objection.registration_id)
     objection.status, objection.resolved_at = data.outcome, now()
     objection.resolved_by, objection.resolution_reason = principal.actor, data.reason
-    if data.outcome == "upheld":
+    if reg.status != "publicity":  # filed after registration: the sale stops, not the registration
+        if data.outcome == "upheld":
+            await after_registration.upheld(session, settings, objection, reg, principal.actor)
+    elif data.outcome == "upheld":
         reg.status = "rejected"
         reg.decision_reasons = [f"objection upheld: {data.reason}"]
         reg.publicity_ends_at = None

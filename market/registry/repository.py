@@ -4,7 +4,7 @@ resources in `readable_resources`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
 from market.common.pagination import keyset_page
-from market.registry.models import CalendarDay, DataResource, NumberCounter, Objection, Registration
+from market.registry.models import (
+    CalendarDay,
+    ConsentRecord,
+    DataResource,
+    NumberCounter,
+    Objection,
+    PersonalDataHold,
+    Registration,
+)
 from market.rights.models import RightGrantRow
 
 
@@ -148,4 +156,67 @@ async def registrations_of(session: AsyncSession, resource_id: uuid.UUID) -> lis
     stmt = (
         select(Registration).where(Registration.resource_id == resource_id).order_by(Registration.created_at)
     )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def consent_records(session: AsyncSession, resource_id: uuid.UUID) -> list[ConsentRecord]:
+    stmt = (
+        select(ConsentRecord)
+        .where(ConsentRecord.resource_id == resource_id)
+        .order_by(ConsentRecord.version.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def current_consent_records(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
+) -> dict[uuid.UUID, ConsentRecord]:
+    """The version in force of each resource's consent record (those that have one)."""
+    stmt = select(ConsentRecord).where(
+        ConsentRecord.resource_id.in_(resource_ids), ConsentRecord.superseded_at.is_(None)
+    )
+    return {r.resource_id: r for r in (await session.execute(stmt)).scalars()}
+
+
+async def holds(session: AsyncSession, resource_id: uuid.UUID) -> list[PersonalDataHold]:
+    stmt = (
+        select(PersonalDataHold)
+        .where(PersonalDataHold.resource_id == resource_id)
+        .order_by(PersonalDataHold.placed_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def hold(
+    session: AsyncSession, resource_id: uuid.UUID, cause_type: str, cause_id: uuid.UUID
+) -> PersonalDataHold | None:
+    stmt = select(PersonalDataHold).where(
+        PersonalDataHold.resource_id == resource_id,
+        PersonalDataHold.cause_type == cause_type,
+        PersonalDataHold.cause_id == cause_id,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def resources_on_hold(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
+) -> set[uuid.UUID]:
+    """Which of these resources have a personal-data hold not yet released."""
+    stmt = select(PersonalDataHold.resource_id).where(
+        PersonalDataHold.resource_id.in_(resource_ids), PersonalDataHold.released_at.is_(None)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def application_in_progress(session: AsyncSession, resource_id: uuid.UUID) -> Registration | None:
+    stmt = select(Registration).where(
+        Registration.resource_id == resource_id, Registration.status.in_(("submitted", "publicity"))
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def resources_by_id(session: AsyncSession, resource_ids: Collection[uuid.UUID]) -> list[DataResource]:
+    if not resource_ids:
+        return []
+    stmt = select(DataResource).where(DataResource.id.in_(list(resource_ids)))
     return list((await session.execute(stmt)).scalars())

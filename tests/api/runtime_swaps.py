@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from market.payments.provider import PAYMENT_PROVIDER
+from market.privacy.contacts import CONTACT_SENDER
 
 
 @contextmanager
@@ -45,3 +46,14 @@ def settings(app: Any, **changes: Any) -> Iterator[None]:
         yield
     finally:
         runtime.settings = original
+
+
+@contextmanager
+def contact_sender(app: Any, sender: Any) -> Iterator[None]:
+    runtime = app.state.runtime
+    original = runtime.port(CONTACT_SENDER)
+    runtime.provide(CONTACT_SENDER, sender)
+    try:
+        yield
+    finally:
+        runtime.provide(CONTACT_SENDER, original)

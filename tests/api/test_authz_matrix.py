@@ -25,6 +25,7 @@ from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.factories import Api, Party
 from tests.api.orders_factories import bought
+from tests.api.privacy_factories import consent_record, person
 from tests.api.registry_factories import CHECKLIST, holding_grant_id, registered_resource
 from tests.api.test_catalog_products import GUIDED, product_body
 
@@ -123,6 +124,26 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/alerts"): "staff",
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): "staff",
     ("GET", "/v1/stats"): "staff",  # market statistics for operators, auditors, price authority
+    ("PATCH", "/v1/participants/{participant_id}"): "tenant",  # one's own details (PIPL Art. 46)
+    ("DELETE", "/v1/resources/{resource_id}"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/consent-records"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/consent-records"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/holds"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/holds/{hold_id}/release"): "staff",
+    # A person without an account verifies a contact by a one-time code (PIPL Art. 50).
+    ("POST", "/v1/subject-requests/contact-verifications"): "public",
+    ("POST", "/v1/subject-requests/contact-verifications/{verification_id}/confirmation"): "public",
+    # Data-subject requests: a signed-in natural person or a requester token; sellers; operators.
+    ("POST", "/v1/subject-requests"): "tenant",
+    ("GET", "/v1/subject-requests"): "tenant",
+    ("GET", "/v1/subject-requests/{request_id}"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/answer"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/escalation"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/decision"): "staff",
+    ("GET", "/v1/licensee-obligations"): "tenant",
+    ("GET", "/v1/licensee-obligations/{obligation_id}"): "tenant",
+    ("POST", "/v1/licensee-obligations/{obligation_id}/acknowledgement"): "tenant",
+    ("POST", "/v1/licensee-obligations/{obligation_id}/resolution"): "staff",
     ("POST", "/v1/webhook-endpoints"): "tenant",
     ("GET", "/v1/webhook-endpoints"): "tenant",
     ("GET", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
@@ -183,6 +204,24 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): REASON,
     ("POST", "/v1/disputes/{dispute_id}/response"): {"response": "cross-tenant probe"},
     ("POST", "/v1/disputes/{dispute_id}/resolution"): {"outcome": "reject", "reason": "probe"},
+    ("PATCH", "/v1/participants/{participant_id}"): {"name": "hijacked"},
+    ("POST", "/v1/resources/{resource_id}/consent-records"): consent_record(10),
+    ("POST", "/v1/resources/{resource_id}/holds/{hold_id}/release"): {"reason": "cross-tenant probe"},
+    ("POST", "/v1/subject-requests/{request_id}/answer"): {
+        "outcome": "refused",
+        "response": "cross-tenant probe",
+        "reasons": ["probe"],
+    },
+    ("POST", "/v1/subject-requests/{request_id}/escalation"): {"reason": "cross-tenant probe"},
+    ("POST", "/v1/subject-requests/{request_id}/decision"): {"outcome": "dismissed", "reason": "probe"},
+    ("POST", "/v1/licensee-obligations/{obligation_id}/acknowledgement"): {
+        "outcome": "deleted",
+        "statement": "cross-tenant probe",
+    },
+    ("POST", "/v1/licensee-obligations/{obligation_id}/resolution"): {
+        "action": "close",
+        "reason": "cross-tenant probe",
+    },
 }
 
 
@@ -256,6 +295,27 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "/v1/compliance/checks", json={"kind": "listing", "product_id": pid}, headers=me.headers
     )
     assert check.status_code in (200, 201), check.text
+    # A person withdraws consent to what the product sells: a request against A, an obligation
+    # for A's licensee (A sees it as the seller) and a hold on the resource.
+    someone = await person(api)
+    withdrawal = await client.post(
+        "/v1/subject-requests",
+        json={
+            "kind": "consent_withdrawal",
+            "resource_id": for_sale["resource_id"],
+            "details": "I withdraw my consent",
+            "subject_identifiers": title,
+        },
+        headers=someone.headers,
+    )
+    assert withdrawal.status_code == 201, withdrawal.text
+    answered = await client.post(
+        f"/v1/subject-requests/{withdrawal.json()['id']}/answer",
+        json={"outcome": "fulfilled", "response": "removed"},
+        headers=me.headers,
+    )
+    assert answered.status_code == 200, answered.text
+    (obligation,) = (await client.get("/v1/licensee-obligations", headers=me.headers)).json()["items"]
     hook = await client.post(
         "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=me.headers
     )
@@ -266,6 +326,10 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
             select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == uuid.UUID(hook.json()["id"]))
         )
     t.ids |= {
+        "request_id": withdrawal.json()["id"],
+        "obligation_id": obligation["id"],
+        "hold_id": str(uuid.uuid4()),  # its routes are staff-only
+        "verification_id": str(uuid.uuid4()),  # public routes are not probed
         "endpoint_id": hook.json()["id"],
         "delivery_id": str(delivery_id),
         "product_id": pid,
@@ -358,6 +422,10 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "decision_id",
             "application_id",
             "alert_id",
+            "request_id",
+            "obligation_id",
+            "hold_id",
+            "verification_id",
             "endpoint_id",
             "delivery_id",
             "dispute_id",
