@@ -19,7 +19,7 @@ baseline beside it in the same run; the table gives min / median / max of the ra
    ÷ a plain multi-row INSERT (`INSERT … SELECT * FROM unnest(…)`, the same batch size) of the
    same rows into a copy of the table. Goal ≥ 0.5.
 4. integration latency at a steady `--rate` entries/s for `--seconds`: entries written in small
-   transactions as trades write them, the publisher loop running as the app runs it; from each
+   transactions as trades write them, publisher rounds running as the job's shift runs them; from each
    entry's commit to the end of the round that gave it its place. Goal p99 ≤ 1 s.
 5. `GET /tile/0/000` (a full tile, from the blob store) ÷ `GET /readyz`, requests/s against one
    `market serve`, `--concurrency` clients. Goal ≥ 0.5.

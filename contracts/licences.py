@@ -10,7 +10,8 @@ licence, and for personal data re-processing needs the person's fresh consent (A
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -24,6 +25,8 @@ from contracts.rights import (
     parse_purpose,
     parse_purposes,
 )
+
+PartialRefundEffect = Literal["reduce", "end"]
 
 
 class LicenceTemplate(BaseModel):
@@ -39,6 +42,9 @@ class LicenceTemplate(BaseModel):
     onward_processing_allowed: bool = False
     quota: int | None = Field(default=None, ge=1)  # records or calls over the term
     contains_personal_data: bool = False  # drives the Art. 43 consent duty
+    # What a partial refund does to the licence: "reduce" its quota (or, without a quota, its
+    # term) in proportion to what the buyer keeps paid, or "end" it.
+    on_partial_refund: PartialRefundEffect = "reduce"
 
     @field_validator("permitted_purposes", mode="before")
     @classmethod
@@ -82,6 +88,7 @@ class Licence(BaseModel):
     field_limits: frozenset[str] | None
     contains_personal_data: bool
     adjustments: tuple[str, ...] = ()
+    on_partial_refund: PartialRefundEffect = "reduce"
 
 
 def derive_licence(
@@ -197,4 +204,41 @@ def derive_licence(
         field_limits=g.scope.field_limits,
         contains_personal_data=template.contains_personal_data,
         adjustments=tuple(adjustments),
+        on_partial_refund=template.on_partial_refund,
     )
+
+
+def unused_share(
+    *, valid_from: datetime, valid_to: datetime, quota: int | None, used: int, at: datetime
+) -> Fraction:
+    """The part of a licence its buyer has not had yet at `at`, in [0, 1]: of its quota when it
+    has one (what was bought is a number of calls or records), else of its term. A licence cut
+    short before its end is refunded this share of what is still paid for it (pro rata)."""
+    if at >= valid_to:
+        return Fraction(0)
+    if quota is not None:
+        return Fraction(max(0, quota - used), quota) if quota > 0 else Fraction(0)
+    if at <= valid_from:
+        return Fraction(1)
+    micro = timedelta(microseconds=1)
+    return Fraction((valid_to - at) // micro, (valid_to - valid_from) // micro)
+
+
+def reduced_licence(issued: Licence, kept: Fraction) -> Licence:
+    """The licence as issued, scaled to the share `kept` (in [0, 1]) of its price the buyer still
+    pays after partial refunds: its quota when it has one, else its term, in proportion (quota
+    rounded down, term to the microsecond below). Always computed from the issued terms, so
+    successive refunds never compound their rounding."""
+    if not 0 <= kept <= 1:
+        raise ContractError("share_out_of_range", "kept", "the share kept must be between 0 and 1")
+    if kept == 1:
+        return issued
+    if issued.quota is not None:
+        quota = issued.quota * kept.numerator // kept.denominator
+        note = f"quota reduced from {issued.quota} to {quota}: {kept} of the price is still paid"
+        return issued.model_copy(update={"quota": quota, "adjustments": (*issued.adjustments, note)})
+    term = issued.valid_to - issued.valid_from
+    micros = (term // timedelta(microseconds=1)) * kept.numerator // kept.denominator
+    end = issued.valid_from + timedelta(microseconds=micros)
+    note = f"term shortened to end {end.isoformat()}: {kept} of the price is still paid"
+    return issued.model_copy(update={"valid_to": end, "adjustments": (*issued.adjustments, note)})

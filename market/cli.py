@@ -5,15 +5,33 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from market.audit.cli import audit_app
+from market.cli_support import (
+    ConfigurationError,
+    configuration_failure,
+    fail,
+    first_line,
+    load_settings,
+    require_database,
+    require_public_key,
+)
+from market.home import sqlite_file
 from market.registry.cli import registry_app
-from market.settings import get_settings
+from market.settings import Settings
 from market.witness.cli import witness_app
+
+if TYPE_CHECKING:
+    from market.jobs.registry import Job
+    from market.runtime import Runtime
 
 app = typer.Typer(help="Jilin data exchange backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -25,30 +43,66 @@ app.add_typer(witness_app, name="witness")
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "heads") -> None:
-    """Apply Alembic migrations to MARKET_DATABASE_URL (default: the embedded SQLite file)."""
+    """Apply Alembic migrations to MARKET_DATABASE_URL (default: the SQLite file in MARKET_HOME),
+    then create the first operator if MARKET_BOOTSTRAP_OPERATOR_EMAIL names one not there yet
+    (the one-shot set-up step of a deployment with several replicas)."""
+    settings = load_settings()
+    _upgrade(settings, revision)
+    _bootstrap(settings)
+
+
+def _bootstrap(settings: Settings) -> None:
+    from market.bootstrap import bootstrap_operator
+
+    try:
+        bootstrapped = asyncio.run(bootstrap_operator(settings))
+    except ConfigurationError as exc:
+        configuration_failure(exc)
+    if bootstrapped:
+        typer.echo(bootstrapped)
+
+
+def _upgrade(settings: Settings, revision: str = "heads") -> None:
     from market.db.migrate import upgrade
 
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url, revision)
-    typer.echo(f"database at {settings.effective_database_url} upgraded to {revision}")
+    database_file = sqlite_file(settings.effective_database_url)
+    try:
+        if database_file is not None:
+            database_file.parent.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url, revision)
+    except (OSError, SQLAlchemyError) as exc:
+        fail(f"cannot upgrade the database at {_shown(settings)}: {first_line(exc)}")
+    typer.echo(f"database at {_shown(settings)} upgraded to {revision}")
 
 
 @app.command()
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    host: Annotated[str, typer.Option(envvar="MARKET_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="MARKET_PORT")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
     seed: Annotated[bool, typer.Option(help="Seed demo participants and products if empty.")] = True,
 ) -> None:
-    """Serve the HTTP API (embedded default: SQLite file, migrated, demo data)."""
+    """Serve the HTTP API (embedded default: SQLite file in MARKET_HOME, migrated, demo data).
+
+    Creates the first operator from MARKET_BOOTSTRAP_OPERATOR_EMAIL and
+    MARKET_BOOTSTRAP_OPERATOR_PASSWORD_FILE when that user does not exist yet.
+    """
     import uvicorn
 
     from market.app import create_app
+    from market.logs import configure_logging
 
-    settings = get_settings()
+    settings = load_settings()
+    # Before the migrations, so their log lines come out in the service's format too.
+    configure_logging(settings.log_json, production=settings.mode == "production")
+    _start_clock(settings)
     if migrate:
-        db_upgrade()
+        _upgrade(settings)
+    else:
+        require_database(settings)
+    typer.echo(f"data directory (MARKET_HOME): {settings.home}")
+    settings.exchange_signing_key()  # generated now (embedded), so `market public-key` finds it
+    _bootstrap(settings)
     if seed and settings.mode != "production":
         from market.demo.seed import seed_demo_data
 
@@ -58,7 +112,72 @@ def serve(
             for line in created:
                 typer.echo(f"  {line}")
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
+    # (market.common.iris), so uvicorn's own reading of them is off.
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
+
+
+def _start_clock(settings: Settings) -> None:
+    """MARKET_CLOCK_OFFSET (tests only; refused in production) shifts this process's clock."""
+    if settings.clock_offset:
+        from market.common import clock
+
+        clock.advance(settings.clock_offset)
+        typer.echo(f"business clock shifted by {settings.clock_offset} (MARKET_CLOCK_OFFSET, tests only)")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run side by side.")] = 4,
+    name: Annotated[str, typer.Option(help="This worker's name in logs.")] = "",
+) -> None:
+    """Run background jobs until SIGTERM: procrastinate on PostgreSQL (run as many workers as
+    you like), the in-process runner on SQLite. Apply migrations first (`market db upgrade`)."""
+    import platform
+
+    from market.app import build_runtime
+    from market.db.session import make_engine
+    from market.jobs.runner import uses_procrastinate
+    from market.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_json, production=settings.mode == "production")
+    require_database(settings)
+    _start_clock(settings)
+    from market import all_jobs
+
+    async def _run() -> None:
+        engine = make_engine(settings.effective_database_url)
+        runtime = build_runtime(settings, engine)
+        try:
+            if uses_procrastinate(runtime):
+                from market.jobs.worker import run_worker
+
+                label = name or f"{platform.node()}:{os.getpid()}"
+                await run_worker(runtime, all_jobs.jobs(), concurrency=concurrency, name=label)
+            else:
+                await _run_embedded(runtime, all_jobs.jobs())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())
+
+
+async def _run_embedded(runtime: Runtime, jobs: list[Job]) -> None:
+    import signal
+
+    from market.jobs.embedded import EmbeddedRunner
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = EmbeddedRunner(runtime, jobs)
+    runner.start()
+    await stop.wait()
+    await runner.stop()
 
 
 @app.command("create-staff")
@@ -69,23 +188,34 @@ def create_staff(
     password: Annotated[str, typer.Option(envvar="MARKET_STAFF_PASSWORD", help="Prompted if unset.")] = "",
 ) -> None:
     """Create an exchange staff user (operator, auditor or price authority)."""
+    from market.audit.macs import session_info
     from market.db.session import make_engine, make_sessionmaker
+    from market.errors import MarketError
     from market.participants.schemas import StaffCreate
     from market.participants.service import create_staff as create
 
+    settings = load_settings()
+    url = require_database(settings)
     secret = password or getpass.getpass("password (12+ characters): ")
-    data = StaffCreate(email=email, password=secret, display_name=display_name or email, role=role)
+    try:
+        data = StaffCreate(email=email, password=secret, display_name=display_name or email, role=role)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
     async def _run() -> str:
-        engine = make_engine(get_settings().effective_database_url)
+        engine = make_engine(url)
         try:
-            async with make_sessionmaker(engine)() as session, session.begin():
+            async with make_sessionmaker(engine, session_info(settings))() as session, session.begin():
                 user = await create(session, data, actor="cli")
                 return str(user.id)
         finally:
             await engine.dispose()
 
-    typer.echo(f"created {role} {email} ({asyncio.run(_run())})")
+    try:
+        created = asyncio.run(_run())
+    except MarketError as exc:
+        fail(f"{email}: {exc.message}")
+    typer.echo(f"created {role} {email} ({created})")
 
 
 @app.command()
@@ -101,7 +231,36 @@ def demo(
 @app.command("public-key")
 def public_key() -> None:
     """Print the exchange's Ed25519 public key (base64), for offline verification."""
-    typer.echo(get_settings().exchange_public_key_b64())
+    typer.echo(require_public_key(load_settings()))
+
+
+@app.command("credit-code")
+def credit_code(
+    code: Annotated[str | None, typer.Argument(help="A code to check.")] = None,
+    example: Annotated[bool, typer.Option("--example", help="Print valid test codes.")] = False,
+    count: Annotated[int, typer.Option(min=1, max=1000, help="How many --example codes.")] = 1,
+) -> None:
+    """Check a unified social credit code, or print valid test codes (none of them the demo data's)."""
+    from market.demo.seed import DEMO_CREDIT_CODES
+    from market.participants.credit_code import credit_code_problems, example_credit_codes
+
+    if example:
+        for made in example_credit_codes(count, avoid=DEMO_CREDIT_CODES):
+            typer.echo(made)
+        return
+    if code is None:
+        fail("name a code to check, or say --example for valid test codes: `market credit-code --example`")
+    problems = credit_code_problems(code.strip().upper())
+    if not problems:
+        typer.echo(f"{code}: valid (GB 32100-2015)")
+        return
+    for problem in problems:
+        typer.echo(f"{code}: {problem.reason}", err=True)
+    raise typer.Exit(1)
+
+
+def _shown(settings: Settings) -> str:
+    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
 
 
 def _print_json(data: object) -> None:

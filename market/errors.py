@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import ContractError
-from market.db.session import database_unavailable
 
 PROBLEM_BASE = "https://jilin-data-exchange.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("market.errors")
+
+
+# SQLSTATEs meaning the server ended, refused or rolled back the work through no fault of the
+# request: connection exceptions (class 08), administrator / crash shutdown, "the database system
+# is starting up / shutting down" (asyncpg reports these as plain errors, not disconnects), too
+# many connections, and a serialisation failure or deadlock (the transaction was rolled back
+# whole, so the same request, with the same Idempotency-Key, is safe to send again).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+
+
+def _sqlstates(error: BaseException) -> Iterator[str]:
+    """The SQLSTATEs along the error, the driver error it wraps and their causes."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str):
+            yield state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The request failed because the database was unreachable or busy, or dropped the connection."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.OperationalError):
+        return True
+    return any(s.startswith("08") or s in _UNAVAILABLE_SQLSTATES for s in _sqlstates(error))
 
 
 class FieldProblem(BaseModel):
@@ -45,6 +75,9 @@ class MarketError(Exception):
     title = "Request failed"
     status = 400
     headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
+    # A refusal whose record must survive it (the decision that refused, and its audit entry):
+    # the request's transaction commits before the problem is sent, instead of rolling back.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -126,11 +159,67 @@ def _validation_fields(exc: RequestValidationError) -> tuple[list[tuple[str, str
     fields = []
     malformed = False
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()))
         if err.get("type") == "json_invalid":
             malformed = True
-        fields.append((loc, str(err.get("msg", "invalid"))))
+            fields.append(("body", _json_position(exc.body, err)))
+            continue
+        loc = tuple(err.get("loc", ()))
+        if loc[:1] == ("body",):
+            fields.append(field_problem(loc[1:], err, exc.body, "body"))
+        else:
+            fields.append(field_problem(loc, err, None, ""))
     return fields, malformed
+
+
+def _json_position(document: Any, err: Mapping[str, Any]) -> str:
+    """Where the JSON broke, as a person counts: line and column, not a character offset."""
+    reason = str((err.get("ctx") or {}).get("error") or "invalid JSON")
+    offset = err["loc"][1] if len(err.get("loc", ())) > 1 else None
+    if not isinstance(document, str) or not isinstance(offset, int):
+        return f"not valid JSON: {reason}"
+    line = document.count("\n", 0, offset) + 1
+    column = offset - (document.rfind("\n", 0, offset) + 1) + 1
+    return f"not valid JSON at line {line}, column {column}: {reason}"
+
+
+def _path_in(data: Any, loc: Sequence[Any]) -> tuple[list[str], Any]:
+    """`loc` as a path through the data actually sent, and the value found at its end.
+
+    pydantic puts the tag of a discriminated union into the location (`price_plan.one_off.price`)
+    although the body has no such key; a segment that is not a key of the object it would index,
+    but is one of that object's values (its `kind`), is that tag, and is left out.
+    """
+    path: list[str] = []
+    current = data
+    for segment in loc:
+        if isinstance(current, dict):
+            if segment not in current and segment in current.values():
+                continue
+            current = current.get(segment)
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            current = current[segment]
+        else:
+            current = None
+        path.append(str(segment))
+    return path, current
+
+
+def field_problem(loc: Sequence[Any], err: Mapping[str, Any], data: Any, prefix: str) -> tuple[str, str]:
+    """One (field, reason) for a pydantic error at `loc` inside `data` (sent under `prefix`)."""
+    path, value = _path_in(data, loc)
+    ctx = err.get("ctx") or {}
+    if "discriminator" in ctx:  # a discriminated union's tag missing or unknown
+        discriminator = str(ctx.get("discriminator", "kind")).strip("'")
+        field = ".".join(p for p in (prefix, *path, discriminator) if p)
+        name = field.removeprefix("body.")
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        one_of = f": one of {expected}" if expected else ""
+        sent = value.get(discriminator) if isinstance(value, dict) else None
+        reason = (
+            f"{name} {sent!r} is not known{one_of}" if sent is not None else f"{name} is required{one_of}"
+        )
+        return field, reason
+    return ".".join(p for p in (prefix, *path) if p), str(err.get("msg", "invalid"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -238,11 +327,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def invalid_from_validation(exc: Any, prefix: str = "body", message: str = "invalid input") -> InvalidInput:
-    """Turn a pydantic ValidationError raised inside a service into a 422 naming each field."""
-    fields = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in (prefix, *err.get("loc", ())))
-        fields.append((loc, str(err.get("msg", "invalid"))))
+def invalid_from_validation(
+    exc: Any, prefix: str = "body", message: str = "invalid input", data: Any = None
+) -> InvalidInput:
+    """Turn a pydantic ValidationError raised inside a service into a 422 naming each field.
+
+    `data` is what was validated, so a discriminated union's error names the branch sent."""
+    fields = [field_problem(tuple(err.get("loc", ())), err, data, prefix) for err in exc.errors()]
     detail = "; ".join(f"{f}: {r}" for f, r in fields)
     return InvalidInput(f"{message}: {detail}", fields=fields)

@@ -1,46 +1,19 @@
-"""Request ids, structured JSON logs, Prometheus metrics and the request-body limit (pure ASGI)."""
+"""Request ids (bound into every log line of the request), Prometheus metrics and the request-body
+limit (pure ASGI). The log format itself is set in `market.logs`."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import time
 import uuid
-from typing import Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from market.errors import problem_response
 
 REQUEST_ID = "request_id"
-
-
-class JsonFormatter(logging.Formatter):
-    _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        body: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        body.update({k: v for k, v in record.__dict__.items() if k not in self._skip})
-        if record.exc_info:
-            body["exc"] = self.formatException(record.exc_info)
-        return json.dumps(body, default=str, ensure_ascii=False)
-
-
-def configure_logging(json_logs: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
 
 
 class Metrics:
@@ -85,7 +58,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}):
+                await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

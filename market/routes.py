@@ -10,9 +10,16 @@ from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
+from market.notifications.endpoints import router as notifications_router
+from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
 from market.payments.endpoints import router as payments_router
+from market.payments.settlement_endpoints import router as settlement_router
+from market.privacy.endpoints import router as subject_requests_router
+from market.privacy.obligation_endpoints import router as obligations_router
+from market.registry.calendar_years import router as calendar_years_router
+from market.registry.consent_endpoints import router as consent_router
 from market.registry.endpoints import router as registry_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
@@ -23,13 +30,20 @@ ROUTERS = [
     compliance_router,
     orders_router,
     payments_router,
+    settlement_router,
     delivery_router,
+    subject_requests_router,
+    obligations_router,
     registry_router,
+    consent_router,
+    calendar_years_router,
     rights_router,
     audit_router,
     tiles_router,
     alerts_router,
     stats_router,
+    notifications_router,
+    ns_router,
 ]
 
 

@@ -1,8 +1,24 @@
 """Pure pricing library: exact money, government-guided entries (Jilin Big Data Regulation
-Art. 65), sellers' autonomous plans, itemised quotes and the Art. 70 fairness check.
-No FastAPI, no SQLAlchemy, no `market` (pricing/ruff.toml)."""
+Art. 65), sellers' autonomous plans, units of count, accumulation windows, itemised quotes,
+the Art. 70 fairness check and random allocation, and revenue caps (发改价格〔2025〕65号).
+No FastAPI, no SQLAlchemy, no `market` (pricing/ruff.toml). How the service uses it:
+pricing/INTEGRATION.md."""
 
-from pricing.catalogue import GuidedPriceEntry, PurposeRule, Unit, entry_in_force
+from pricing.adjustments import QuoteLine
+from pricing.allocation import (
+    AllocationAnnouncement,
+    AllocationResult,
+    AllocationWin,
+    announce,
+    draw,
+    entrant_score,
+    entrants_digest,
+    make_commitment,
+    new_seed,
+    reveal,
+    verify_reveal,
+)
+from pricing.catalogue import GuidedPriceEntry, PurposeRule, entry_in_force
 from pricing.errors import PricingError
 from pricing.fairness import FairnessFinding, QuotedTrade, TradeConditions, find_discrimination
 from pricing.guided import PlanViolation, validate_plan_against_entry
@@ -12,6 +28,7 @@ from pricing.money import (
     allocate,
     round_half_up_to_minor,
     round_parts,
+    running_minor,
     sum_money,
 )
 from pricing.plans import (
@@ -25,19 +42,42 @@ from pricing.plans import (
     SubscriptionPlan,
     TieredPlan,
     VolumeDiscount,
+    cumulative_total,
     lowest_price,
     parse_plan,
     parse_plan_json,
     plan_total,
 )
-from pricing.quote import LAWFUL_DISCOUNT_CODES, BuyerFacts, Quote, QuoteLine, quote
-from pricing.types import Tier
+from pricing.quote import LAWFUL_DISCOUNT_CODES, BuyerFacts, Quote, effective_unit, effective_window, quote
+from pricing.revenue_caps import (
+    CapThreshold,
+    RevenueCap,
+    RevenuePosition,
+    YearEnd,
+    close_year,
+    next_year_cap,
+    revenue_position,
+    threshold_crossings,
+)
+from pricing.tariffs import EXAMPLE_TARIFFS, GOV_INFO_FEE_PER_PAGE, GOV_INFO_FEE_PER_REQUEST, tariff_plan
+from pricing.tiers import Tier, graduated_between, graduated_total, price_at
+from pricing.units import Unit
+from pricing.windows import BEIJING, AccumulationWindow, WindowSpan, WindowUsage, window_span
 
 __all__ = [
+    "BEIJING",
     "CURRENCIES",
+    "EXAMPLE_TARIFFS",
+    "GOV_INFO_FEE_PER_PAGE",
+    "GOV_INFO_FEE_PER_REQUEST",
     "LAWFUL_DISCOUNT_CODES",
     "PRICE_PLAN",
+    "AccumulationWindow",
+    "AllocationAnnouncement",
+    "AllocationResult",
+    "AllocationWin",
     "BuyerFacts",
+    "CapThreshold",
     "FairnessFinding",
     "FixedPlan",
     "GuidedPriceEntry",
@@ -53,22 +93,48 @@ __all__ = [
     "QuoteLine",
     "QuotedTrade",
     "RandomAllocationDiscount",
+    "RevenueCap",
+    "RevenuePosition",
     "SubscriptionPlan",
     "Tier",
     "TieredPlan",
     "TradeConditions",
     "Unit",
     "VolumeDiscount",
+    "WindowSpan",
+    "WindowUsage",
+    "YearEnd",
     "allocate",
+    "announce",
+    "close_year",
+    "cumulative_total",
+    "draw",
+    "effective_unit",
+    "effective_window",
+    "entrant_score",
+    "entrants_digest",
     "entry_in_force",
     "find_discrimination",
+    "graduated_between",
+    "graduated_total",
     "lowest_price",
+    "make_commitment",
+    "new_seed",
+    "next_year_cap",
     "parse_plan",
     "parse_plan_json",
     "plan_total",
+    "price_at",
     "quote",
+    "reveal",
+    "revenue_position",
     "round_half_up_to_minor",
     "round_parts",
+    "running_minor",
     "sum_money",
+    "tariff_plan",
+    "threshold_crossings",
     "validate_plan_against_entry",
+    "verify_reveal",
+    "window_span",
 ]

@@ -23,6 +23,13 @@ JSON shape (what the price authority publishes)::
 
 Shorthands accepted on input: `base_price` (band) or `ceiling` instead of `tiers` for a single
 flat price; `entry_key` for `entry_id`; the legacy `purpose_reductions` map (purpose -> pct).
+
+Also (issue 20): `unit` may be any unit of count of `pricing.units` (request/件, page/页,
+record, call, GB, month); the open-ended last tier may rise band by band (`pricing.tiers`);
+`accumulation` (default `per_order`) says over which window a counterparty's units add up
+before the tiers apply (`pricing.windows`), e.g. per applicant per calendar month for
+国办函〔2020〕109号 Art. 4. An entry's totals over a window are rounded as running totals, so
+pricing N units at once costs exactly what N units cost over several orders in one window.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import (
@@ -42,18 +48,14 @@ from pydantic import (
     model_validator,
 )
 
-from pricing.money import CURRENCIES, to_decimal
-from pricing.types import Percent, Tier, UtcDatetime, check_tiers, graduated_total
+from pricing.lines import BaseLine, tier_lines
+from pricing.money import Money, to_decimal
+from pricing.tiers import Tier, check_tiers, graduated_total
+from pricing.types import Currency, Percent, UtcDatetime
+from pricing.units import Unit
+from pricing.windows import AccumulationWindow, WindowSpan
 
 FREE_BY_DEFAULT = ("public_governance", "public_welfare")  # 发改价格〔2025〕65号
-
-
-class Unit(StrEnum):
-    PER_RECORD = "per_record"
-    PER_CALL = "per_call"
-    PER_GB = "per_gb"
-    PER_MONTH = "per_month"
-    PER_REPORT = "per_report"
 
 
 class PurposeRule(BaseModel):
@@ -96,9 +98,10 @@ class GuidedPriceEntry(BaseModel):
     version: int = Field(default=1, ge=1)
     data_class: str = Field(min_length=1, max_length=80)
     unit: Unit
-    currency: str = "CNY"
+    currency: Currency = "CNY"
     mode: Literal["band", "ceiling"]
     tiers: tuple[Tier, ...] = Field(min_length=1)
+    accumulation: AccumulationWindow = AccumulationWindow.PER_ORDER
     band_up_pct: Percent | None = None
     band_down_pct: Percent | None = None
     purpose_rules: tuple[PurposeRule, ...] = Field(default_factory=_default_rules)
@@ -137,13 +140,6 @@ class GuidedPriceEntry(BaseModel):
                 for k, v in legacy.items()
             ]
         return data
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"unknown currency {value!r}; known: {', '.join(CURRENCIES)}")
-        return value
 
     @field_validator("tiers")
     @classmethod
@@ -187,18 +183,41 @@ class GuidedPriceEntry(BaseModel):
         """Base (band) or ceiling total for `quantity` units, tier by tier (累进)."""
         return graduated_total(self.tiers, quantity)
 
+    def factors(self) -> tuple[Decimal, Decimal]:
+        """What the reference price is multiplied by for the lowest and the highest lawful
+        price: band (1 - down%, 1 + up%) (Price Law Art. 3); ceiling (0, 1) (65号)."""
+        if self.mode == "ceiling":
+            return Decimal(0), Decimal(1)
+        assert self.band_up_pct is not None and self.band_down_pct is not None
+        return (100 - self.band_down_pct) / 100, (100 + self.band_up_pct) / 100
+
     def bounds(self, quantity: int) -> tuple[Decimal, Decimal]:
         """The lowest and highest lawful total for `quantity` units before purpose rules.
 
         Band: [base x (1 - down%), base x (1 + up%)]; ceiling: [0, ceiling] (Art. 65).
         """
         reference = self.reference_total(quantity)
-        if self.mode == "ceiling":
-            return Decimal(0), reference
-        assert self.band_up_pct is not None and self.band_down_pct is not None
-        low = reference * (100 - self.band_down_pct) / 100
-        high = reference * (100 + self.band_up_pct) / 100
-        return low, high
+        low, high = self.factors()
+        return reference * low, reference * high
+
+    def slice_bounds_minor(self, prior: int, quantity: int) -> tuple[int, int]:
+        """Lowest and highest lawful amount, in minor units, for units `prior + 1` ..
+        `prior + quantity` of a window: each bound's running total rounded once, so the
+        slices of consecutive orders add up to the bound of all their units together."""
+        before, after = self.bounds(prior), self.bounds(prior + quantity)
+        low = self._minor(after[0]) - self._minor(before[0])
+        return low, self._minor(after[1]) - self._minor(before[1])
+
+    def _minor(self, amount: Decimal) -> int:
+        return Money(amount, self.currency).minor_units
+
+    def reference_minor(self, prior: int, quantity: int) -> int:
+        """The reference (base or ceiling) charge for units `prior + 1` .. `prior + quantity`."""
+        return self._minor(self.reference_total(prior + quantity)) - self._minor(self.reference_total(prior))
+
+    def reference_lines(self, prior: int, quantity: int, span: WindowSpan | None) -> list[BaseLine]:
+        """The entry's own itemised reference price for those units (as published)."""
+        return tier_lines(self.tiers, prior, quantity, self.unit, span)
 
     def purpose_rule(self, purpose: str) -> PurposeRule | None:
         return next((r for r in self.purpose_rules if r.purpose == purpose), None)

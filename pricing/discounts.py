@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
-from pricing.types import Percent, UtcDatetime
+from pricing.types import Percent, UtcDatetime, by_kind
 
 # "A reasonable period" for new-user offers (Art. 70): we read it as at most one year.
 MAX_NEW_CUSTOMER_PERIOD = timedelta(days=365)
@@ -67,7 +67,15 @@ class RandomAllocationDiscount(_Strict):
             raise ValueError("rule_id/rule_url: name the published fair rule of the draw")
         return self
 
+    @property
+    def rule(self) -> str:
+        """The published rule a draw must name for its winners to get this discount."""
+        return self.rule_id or self.rule_url or ""
+
 
 Discount = Annotated[
-    NewCustomerDiscount | VolumeDiscount | RandomAllocationDiscount, Field(discriminator="kind")
+    Annotated[NewCustomerDiscount, Tag("new_customer")]
+    | Annotated[VolumeDiscount, Tag("volume")]
+    | Annotated[RandomAllocationDiscount, Tag("random_allocation")],
+    by_kind("new_customer", "volume", "random_allocation"),
 ]

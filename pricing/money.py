@@ -167,13 +167,32 @@ def round_parts(amounts: Sequence[Decimal], currency: str) -> list[int]:
     so each part is floored and the fen the whole is owed go to the largest remainders
     (ties to the earliest). Each part ends within one fen of its exact amount.
     """
+    exact = [to_decimal(a, "amounts") for a in amounts]
+    return round_parts_to(exact, currency, Money(sum(exact, Decimal(0)), currency).minor_units)
+
+
+def running_minor(before: Decimal, after: Decimal, currency: str) -> int:
+    """What the units between two running totals cost: the rounded total after minus the
+    rounded total before. The one rounding rule applies to the running total of a window, so
+    the orders of a window add up to exactly what all their units cost at once."""
+    return Money(after, currency).minor_units - Money(before, currency).minor_units
+
+
+def round_parts_to(amounts: Sequence[Decimal], currency: str, whole_minor: int) -> list[int]:
+    """Minor units for non-negative exact parts, summing to `whole_minor`, which must lie between
+    the sum of the floored parts and that sum plus the number of parts with a remainder (as
+    the rounded whole, or a `running_minor` slice, does): floors, then one fen each to the
+    largest remainders (ties to the earliest)."""
     scale = CURRENCIES[check_currency(currency)]
     exact = [to_decimal(a, "amounts").scaleb(scale) for a in amounts]
     if any(e < 0 for e in exact):
         raise PricingError("amounts", "parts to round are non-negative")
-    whole = Money(sum(exact, Decimal(0)).scaleb(-scale), currency).minor_units
     floors = [int(e) for e in exact]
+    owed = whole_minor - sum(floors)
+    with_remainder = sum(1 for e, f in zip(exact, floors, strict=True) if e != f)
+    if not 0 <= owed <= with_remainder:
+        raise PricingError("amounts", f"{whole_minor} minor units cannot be spread over these parts")
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[: whole - sum(floors)]:
+    for i in order[:owed]:
         floors[i] += 1
     return floors

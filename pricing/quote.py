@@ -5,6 +5,11 @@ total is rounded once, half-up to the fen (`round_half_up_to_minor`), and spread
 by largest remainder (`round_parts`); each adjustment is rounded once; the total is the exact
 sum of the lines.
 
+Within an accumulation window (`pricing.windows`) the order prices units `prior_units + 1` ..
+`prior_units + quantity` of the counterparty's window, and what is rounded once is the
+window's running total (`running_minor`): so N units bought at once cost exactly what they
+cost over any number of orders in one window, to the fen.
+
 Order of lines: the plan's base lines; for paid public data a clamp into the guided band or
 under the ceiling (Art. 65); the purpose rule of the entry (free or reduced, Art. 65); the
 lawful discounts (Art. 70), never taking a guided price below its floor.
@@ -15,48 +20,36 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pricing.adjustments import QuoteLine, adjust, apply_discounts, guided_clamp, pct_of
+from pricing.allocation import AllocationWin
 from pricing.catalogue import GuidedPriceEntry
-from pricing.discounts import Discount, NewCustomerDiscount, RandomAllocationDiscount, VolumeDiscount
 from pricing.errors import PricingError
-from pricing.money import Money, round_parts
-from pricing.plans import PricePlan
+from pricing.money import Money, round_parts, round_parts_to, running_minor
+from pricing.plans import PricePlan, cumulative_total
 from pricing.types import UtcDatetime
+from pricing.units import Unit
+from pricing.windows import AccumulationWindow, WindowSpan, WindowUsage, window_span
 
 LAWFUL_DISCOUNT_CODES = frozenset({"new_customer", "volume", "random_allocation"})
 
 
 class BuyerFacts(BaseModel):
-    """What the exchange knows about this purchase when pricing it."""
+    """What the exchange knows about this purchase when pricing it. Every field comes from the
+    exchange's own records, never from the buyer's request: `prior_units` from the paid,
+    unrefunded units in the window; `allocation_win` from the exchange's revealed draw (a
+    buyer's "I won" is not a field, so it cannot be passed; Art. 70)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     purpose: str = Field(min_length=1, max_length=80)
     quantity: int = Field(ge=1)
     is_new_customer: bool = False
-    lottery_won: bool = False
+    prior_units: int = Field(default=0, ge=0)
+    allocation_win: AllocationWin | None = None
     at: UtcDatetime
-
-
-class QuoteLine(BaseModel):
-    """One itemised line; `amount_minor` is signed (discounts are negative)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-    description: str
-    quantity: int
-    unit_price: Decimal
-    amount_minor: int
-    currency: str
-    reason: str
-
-    @property
-    def amount(self) -> Money:
-        return Money.from_minor(self.amount_minor, self.currency)
 
 
 class Quote(BaseModel):
@@ -74,6 +67,8 @@ class Quote(BaseModel):
     entry_version: int | None
     issued_at: UtcDatetime
     expires_at: UtcDatetime
+    unit: Unit | None = None
+    window: WindowUsage | None = None
 
     @property
     def total(self) -> Money:
@@ -99,58 +94,58 @@ class Quote(BaseModel):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-def _minor(amount: Decimal, currency: str) -> int:
-    return Money(amount, currency).minor_units
+def effective_window(plan: PricePlan, entry: GuidedPriceEntry | None) -> AccumulationWindow:
+    """The entry's window for paid public data (a plan may repeat it, not change it), else the
+    plan's own, else per order. Raises PricingError naming the field when they disagree."""
+    declared = plan.accumulation
+    if entry is not None:
+        if declared is not None and declared != entry.accumulation:
+            raise PricingError(
+                "price_plan.accumulation",
+                f"the plan accumulates {declared.value} but its guided entry {entry.accumulation.value}",
+            )
+        declared = entry.accumulation
+    window = declared or AccumulationWindow.PER_ORDER
+    if window.accumulates and plan.marginal_schedule() is None:
+        raise PricingError(
+            "price_plan.kind",
+            f"a {plan.kind} plan cannot price units marginally within a {window.value} window",
+        )
+    return window
 
 
-def _pct_of(minor: int, pct: Decimal, currency: str) -> int:
-    return Money.from_minor(minor, currency).times(pct / 100).minor_units
+def effective_unit(plan: PricePlan, entry: GuidedPriceEntry | None) -> Unit | None:
+    if entry is not None and plan.unit is not None and plan.unit != entry.unit:
+        raise PricingError(
+            "price_plan.unit", f"the plan counts {plan.unit.plural}, its entry {entry.unit.plural}"
+        )
+    return plan.unit or (entry.unit if entry is not None else None)
 
 
-def _adjust(code: str, description: str, minor: int, cur: str, reason: str) -> QuoteLine:
-    return QuoteLine(
-        code=code,
-        description=description,
-        quantity=1,
-        unit_price=Decimal(0),
-        amount_minor=minor,
-        currency=cur,
-        reason=reason,
-    )
-
-
-def _discount_applies(discount: Discount, facts: BuyerFacts) -> bool:
-    if isinstance(discount, NewCustomerDiscount):
-        return discount.applies(facts.at, facts.is_new_customer)
-    if isinstance(discount, VolumeDiscount):
-        return facts.quantity >= discount.min_quantity
-    return facts.lottery_won
-
-
-def _discount_reason(discount: Discount) -> str:
-    if isinstance(discount, NewCustomerDiscount):
-        return f"new-customer discount {discount.pct}% until {discount.valid_to.date()} (Art. 70)"
-    if isinstance(discount, VolumeDiscount):
-        return f"volume discount {discount.pct}% from {discount.min_quantity} units (Art. 70)"
-    assert isinstance(discount, RandomAllocationDiscount)
-    rule = discount.rule_id or discount.rule_url
-    return f"random-allocation discount {discount.pct}% under published rule {rule} (Art. 70)"
-
-
-def _guided_clamp(
-    entry: GuidedPriceEntry, quantity: int, subtotal: int, cur: str
-) -> tuple[QuoteLine | None, int]:
-    """A line bringing the subtotal into [floor, ceiling] of the entry, and the floor (Art. 65)."""
-    low, high = (_minor(b, cur) for b in entry.bounds(quantity))
-    cite = f"entry {entry.entry_id} v{entry.version} ({entry.legal_basis}; Art. 65)"
-    if subtotal > high:
-        limit = "ceiling" if entry.mode == "ceiling" else "band top"
-        reason = f"capped at the guided {limit} {Money.from_minor(high, cur)} of {cite}"
-        return _adjust("guided_cap", f"guided {limit}", high - subtotal, cur, reason), low
-    if subtotal < low:
-        reason = f"raised to the guided band floor {Money.from_minor(low, cur)} of {cite}"
-        return _adjust("guided_floor", "guided band floor", low - subtotal, cur, reason), low
-    return None, low
+def _base_lines(
+    plan: PricePlan, unit: Unit | None, span: WindowSpan | None, prior: int, quantity: int
+) -> list[QuoteLine]:
+    cur = plan.currency
+    base = plan.lines(prior, quantity, unit, span)
+    exact = [b.amount for b in base]
+    if span is None:
+        rounded = round_parts(exact, cur)  # the order's exact total rounded once
+    else:
+        owed = running_minor(cumulative_total(plan, prior), cumulative_total(plan, prior + quantity), cur)
+        rounded = round_parts_to(exact, cur, owed)
+    return [
+        QuoteLine(
+            code=b.code,
+            description=b.description,
+            quantity=b.quantity,
+            unit_price=b.unit_price,
+            amount_minor=minor,
+            currency=cur,
+            reason=b.reason,
+            description_zh=b.description_zh,
+        )
+        for b, minor in zip(base, rounded, strict=True)
+    ]
 
 
 def quote(
@@ -164,70 +159,64 @@ def quote(
     force for paid public data (Art. 65), None for autonomously priced data.
 
     Promises: total == sum of lines to the fen; with an entry the total stays inside the
-    band / under the ceiling (after the purpose rule); exempt purposes pay zero; only the
-    lawful Art. 70 discounts apply. Raises PricingError on a currency mismatch or bad validity.
+    band / under the ceiling for these units of the window (after the purpose rule); exempt
+    purposes pay zero; only the lawful Art. 70 discounts apply, random allocation only with the
+    exchange's verified win under the plan's rule. Raises PricingError on a currency, unit or
+    window mismatch or a bad validity.
     """
     cur = plan.currency
     if entry is not None and entry.currency != cur:
         raise PricingError("currency", f"plan is in {cur} but the guided entry in {entry.currency}")
     if validity <= timedelta(0):
         raise PricingError("validity", "a quote must be valid for a positive time")
-    base_lines = plan.base_lines(facts.quantity)
-    # Rounded together so the subtotal is the plan's exact total rounded once (no drift).
-    rounded = round_parts([b.amount for b in base_lines], cur)
-    lines = [
-        QuoteLine(
-            code=b.code,
-            description=b.description,
-            quantity=b.quantity,
-            unit_price=b.unit_price,
-            amount_minor=minor,
-            currency=cur,
-            reason=b.reason,
-        )
-        for b, minor in zip(base_lines, rounded, strict=True)
-    ]
+    unit, window = effective_unit(plan, entry), effective_window(plan, entry)
+    span = window_span(window, facts.at)
+    prior = facts.prior_units if span is not None else 0  # per order nothing carries over
+    lines = _base_lines(plan, unit, span, prior, facts.quantity)
     subtotal = sum(line.amount_minor for line in lines)
     running, floor = subtotal, 0
+    exempt = False
     if entry is not None:
-        clamp, floor = _guided_clamp(entry, facts.quantity, subtotal, cur)
+        clamp, floor = guided_clamp(entry, prior, facts.quantity, subtotal, cur)
         if clamp is not None:
             lines.append(clamp)
             running += clamp.amount_minor
         reduction = entry.reduction_for(facts.purpose)
         if reduction > 0:
-            cut = running if reduction >= 100 else _pct_of(running, reduction, cur)
+            exempt = reduction >= 100
+            cut = running if exempt else pct_of(running, reduction, cur)
             what = (
                 f"exempt purpose {facts.purpose}"
-                if reduction >= 100
-                else (f"reduced purpose {facts.purpose} {reduction}%")
+                if exempt
+                else f"reduced purpose {facts.purpose} {reduction}%"
             )
-            lines.append(
-                _adjust(
-                    "purpose_exemption" if reduction >= 100 else "purpose_reduction",
-                    what,
-                    -cut,
-                    cur,
-                    f"{what} ({entry.legal_basis}; Art. 65)",
-                )
-            )
+            code = "purpose_exemption" if exempt else "purpose_reduction"
+            lines.append(adjust(code, what, -cut, cur, f"{what} ({entry.legal_basis}; Art. 65)"))
             running -= cut
-            floor = _pct_of(floor, 100 - reduction, cur)
-    # Discounts are additive percentages of the same base, so their order cannot matter.
-    base = running
-    for discount in plan.discounts:
-        if not _discount_applies(discount, facts):
-            continue
-        cut = min(_pct_of(base, discount.pct, cur), max(0, running - floor))
-        if cut <= 0:
-            continue
-        reason = _discount_reason(discount)
-        if cut < _pct_of(base, discount.pct, cur):
-            reason += "; limited by the guided band floor (Art. 65)"
-        lines.append(_adjust(discount.kind, f"{discount.kind.replace('_', ' ')} discount", -cut, cur, reason))
-        running -= cut
+            floor = pct_of(floor, 100 - reduction, cur)
+    discount_lines = apply_discounts(
+        plan,
+        at=facts.at,
+        quantity=facts.quantity,
+        is_new_customer=facts.is_new_customer,
+        allocation_win=facts.allocation_win,
+        running=running,
+        floor=floor,
+    )
+    lines.extend(discount_lines)
+    running += sum(line.amount_minor for line in discount_lines)
     total = sum(line.amount_minor for line in lines)
     assert total == running  # the lines are the price: nothing outside them
+    usage = None
+    if span is not None:
+        usage = WindowUsage(
+            window=window,
+            key=span.key,
+            starts_at=span.starts_at,
+            ends_at=span.ends_at,
+            prior_units=prior,
+            units=0 if exempt else facts.quantity,  # a free purpose uses none of the buyer's tiers
+        )
     return Quote(
         lines=tuple(lines),
         subtotal_minor=subtotal,
@@ -241,4 +230,6 @@ def quote(
         entry_version=entry.version if entry else None,
         issued_at=facts.at,
         expires_at=facts.at + validity,
+        unit=unit,
+        window=usage,
     )

@@ -8,15 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from market.alerts import service
+from market.alerts import repository, service
 from market.alerts.models import RiskAlert
 from market.auth.principal import Operator
-from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
+from market.common.pagination import Cursor, Limit, Page, page_of
+from market.common.schemas import StrictModel
 from market.db.session import Session
 from market.errors import Conflict, NotFound, problem_responses
-from market.participants.schemas import StrictModel
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -53,12 +52,7 @@ async def alerts(
     status: Annotated[str | None, Query(pattern="^(open|acknowledged)$")] = None,
     rule: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[AlertOut]:
-    stmt = select(RiskAlert)
-    if status:
-        stmt = stmt.where(RiskAlert.status == status)
-    if rule:
-        stmt = stmt.where(RiskAlert.rule == rule)
-    rows = list((await session.execute(keyset_page(stmt, RiskAlert, cursor, limit))).scalars())
+    rows = await repository.page(session, status=status, rule=rule, cursor=cursor, limit=limit)
     return page_of(rows, limit, alert_out)
 
 

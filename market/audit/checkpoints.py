@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.consistency import LogInconsistent
 from market.audit.macs import EntryKeyring
-from market.audit.merkle import HASH_SIZE
+from market.audit.merkle import EMPTY_ROOT, HASH_SIZE
 from market.audit.models import AuditEntry
 from market.audit.note import Checkpoint, Signer, Verifier
 from market.audit.tiles import WIDTH
@@ -104,15 +104,24 @@ async def check_unsigned(session: AsyncSession, keys: EntryKeyring, state: LogSt
         first = last
 
 
+def empty_checkpoint(settings: Settings) -> TreeHead:
+    """The checkpoint of the empty log, signed now and not stored."""
+    return _signed(settings, 0, EMPTY_ROOT)
+
+
 def sign(settings: Settings, state: LogState) -> TreeHead:
     """A new checkpoint row for the state's tree (the caller adds it to the session)."""
-    checkpoint = Checkpoint(settings.log_origin, state.tree_size, bytes(state.root))
+    return _signed(settings, state.tree_size, bytes(state.root))
+
+
+def _signed(settings: Settings, size: int, root: bytes) -> TreeHead:
+    checkpoint = Checkpoint(settings.log_origin, size, root)
     text = checkpoint.text()
     when = now()
     key = settings.exchange_signing_key()
-    sth = sign_tree_head(state.tree_size, bytes(state.root), when, key)
+    sth = sign_tree_head(size, root, when, key)
     return TreeHead(
-        tree_size=state.tree_size,
+        tree_size=size,
         root_hash=sth.root_hash,
         timestamp=when,
         signature=sth.signature,

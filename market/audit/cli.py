@@ -20,7 +20,7 @@ from market.audit.tlog_client import verify_tiles
 from market.audit.tree_head import SignedTreeHead
 from market.audit.verify import LogVerifier
 from market.audit.verify_db import verify_database
-from market.registry.certificates import public_key_from_b64
+from market.common.ed25519 import public_key_from_b64
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
 BATCH = 4096  # export entries checked together
@@ -92,10 +92,10 @@ def _print(report: VerificationReport) -> None:
 @audit_app.command("log-vkey")
 def log_vkey_command() -> None:
     """Print the log's note verifier key (for witnesses and outside verifiers)."""
-    from market.audit.checkpoints import log_verifier
-    from market.settings import get_settings
+    from market.cli_support import load_settings, require_public_key
 
-    typer.echo(log_verifier(get_settings()).vkey())
+    settings = load_settings()
+    typer.echo(_log_verifier(None, require_public_key(settings), settings.log_origin).vkey())
 
 
 @audit_app.command("verify")
@@ -121,17 +121,21 @@ def verify(
     macs: Annotated[bool, typer.Option(help="Check entry MACs with the service's key, if present")] = True,
 ) -> None:
     """Exit 0 if the log is intact; otherwise name the first bad entry (or range) and exit 1."""
-    from market.settings import get_settings
+    from market.cli_support import fail, load_settings, require_database, require_public_key
 
-    settings = get_settings()
-    # The exchange's own key only when none is given (reading it may create one, embedded).
-    key = public_key or ("" if log_vkey and tiles else settings.exchange_public_key_b64())
-    log = _log_verifier(log_vkey, key, settings.log_origin)
+    settings = load_settings()
+    url = require_database(settings, database_url) if tiles is None and export is None else ""
+    # The exchange's own key only when none is given, and only if it exists (never created here).
+    key = public_key or ("" if log_vkey and tiles else require_public_key(settings))
+    try:
+        log = _log_verifier(log_vkey, key, settings.log_origin)
+        witnesses = [Verifier.parse(v) for v in witness or []]
+    except ValueError as exc:  # InvalidNote is one too
+        fail(f"not a key: {exc}")
     trusted = _trusted(checkpoint or [], log)
     mac_keys = optional_keyring(settings) if macs and tiles is None else None
     if tiles is not None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        witnesses = [Verifier.parse(v) for v in witness or []]
 
         async def run() -> VerificationReport:
             async with httpx.AsyncClient(base_url=tiles, headers=headers, timeout=60) as client:
@@ -148,7 +152,6 @@ def verify(
     elif export is not None:
         report = verify_export(export, heads, key, checkpoints=trusted, mac_keys=mac_keys)
     else:
-        url = database_url or settings.effective_database_url
         with typer.progressbar(length=0, label="verifying") as bar:
             report = asyncio.run(verify_database(url, key, bar, mac_keys=mac_keys, checkpoints=trusted))
     _print(report)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.audit.alerting import raise_critical
 from market.audit.log import record
 from market.audit.merkle import EMPTY_ROOT
 from market.audit.tree_models import LogState
@@ -106,18 +107,15 @@ async def locked_state(session: AsyncSession) -> LogState:
 
 async def record_halt(session: AsyncSession, state: LogState, finding: LogInconsistent) -> bool:
     """Record the finding on the state row and raise a critical alert; True if it is new."""
-    from market.alerts.service import raise_alert
-
     new = (state.halted_kind, state.halted_detail) != (finding.kind, finding.detail)
     if new:
         state.halted_kind, state.halted_detail, state.halted_at = finding.kind, finding.detail, now()
-    await raise_alert(
+    await raise_critical(
         session,
         ALERT_KIND,
-        "critical",
+        f"The audit log stopped: {finding.kind}: {finding.detail}",
         {"kind": finding.kind, "detail": finding.detail, "seq": finding.seq},
-        summary=f"The audit log stopped: {finding.kind}: {finding.detail}",
-        subject=("audit_log", "exchange"),
+        ("audit_log", "exchange"),
     )
     return new
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, or_, select
 
-from market.audit import service
+from market.audit import queries, service
 from market.audit.canonical import canonical_json, parse_leaf, rfc3339_utc
 from market.audit.checkpoints import log_verifier, served_note
 from market.audit.consistency import AuditLogInconsistent
@@ -29,13 +27,18 @@ from market.audit.schemas import (
     WitnessesOut,
 )
 from market.auth.principal import Auditor, Authenticated
-from market.catalog.models import Product
 from market.db.session import Session
-from market.delivery.models import LicenceRow
 from market.errors import Forbidden, NotFound, problem_responses
-from market.orders.models import Order
+from market.runtime import AppSettings, SessionMaker
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+async def _may_see(session: Session, principal: Authenticated, entry: AuditEntry) -> bool:
+    if principal.can_see_all() or entry.actor == principal.actor:
+        return True
+    me = principal.participant_id
+    return me is not None and await queries.is_party_to(session, me, entry)
 
 
 def entry_out(e: AuditEntry) -> EntryOut:
@@ -59,11 +62,11 @@ def entry_out(e: AuditEntry) -> EntryOut:
     "/tree-head",
     response_model=TreeHeadOut,
     summary="Latest signed checkpoint as JSON; public",
-    responses=problem_responses(NotFound, AuditLogInconsistent),
+    responses=problem_responses(AuditLogInconsistent),
 )
-async def tree_head(request: Request, session: Session) -> TreeHeadOut:
-    settings = request.app.state.settings
-    head, cosigs = await service.current_checkpoint(session)
+async def tree_head(settings: AppSettings, session: Session) -> TreeHeadOut:
+    # Published by the `audit.publish_checkpoint` job; a read only reads it.
+    head, cosigs = await service.current_checkpoint(session, settings)
     return TreeHeadOut(
         tree_size=head.tree_size,
         root_hash=head.root_hash,
@@ -81,30 +84,6 @@ async def tree_head(request: Request, session: Session) -> TreeHeadOut:
     )
 
 
-async def _party_to(session: Session, principal: Authenticated, entry: AuditEntry) -> bool:
-    if principal.can_see_all() or entry.actor == principal.actor:
-        return True
-    me = principal.participant_id
-    if me is None:
-        return False
-    if entry.subject_id == str(me):
-        return True
-    try:
-        subject = uuid.UUID(entry.subject_id)
-    except ValueError:
-        return False
-    if entry.subject_type == "order":
-        order = await session.get(Order, subject)
-        return order is not None and me in (order.buyer_id, order.seller_id)
-    if entry.subject_type == "product":
-        product = await session.get(Product, subject)
-        return product is not None and product.seller_id == me
-    if entry.subject_type == "licence":
-        licence = await session.get(LicenceRow, subject)
-        return licence is not None and me in (licence.buyer_id, licence.seller_id)
-    return False
-
-
 @router.get(
     "/proofs/inclusion",
     response_model=InclusionProofOut,
@@ -118,7 +97,7 @@ async def inclusion(
     tree_size: Annotated[int, Query(ge=1)],
 ) -> InclusionProofOut:
     entry, proof = await service.prove_inclusion(session, seq, tree_size)
-    if not await _party_to(session, principal, entry):
+    if not await _may_see(session, principal, entry):
         raise NotFound("entry not found")
     return InclusionProofOut(
         leaf_index=seq,
@@ -142,30 +121,6 @@ async def consistency(
     return ConsistencyProofOut(first=first, second=second, consistency_path=[p.hex() for p in proof])
 
 
-def _filtered(
-    subject_type: str | None,
-    subject_id: str | None,
-    actor: str | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> Select[AuditEntry]:
-    stmt = select(AuditEntry)
-    for column, value in (
-        (AuditEntry.subject_type, subject_type),
-        (AuditEntry.subject_id, subject_id),
-        (AuditEntry.actor, actor),
-        (AuditEntry.action, action),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(AuditEntry.created_at < until)
-    return stmt
-
-
 @router.get(
     "/entries",
     response_model=EntryPage,
@@ -183,36 +138,13 @@ async def entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="id to continue after")] = None,
 ) -> EntryPage:
-    stmt = _filtered(subject_type, subject_id, actor, action, since, until)
-    if cursor:
-        stmt = stmt.where(AuditEntry.id > int(cursor))
-    rows = list((await session.execute(stmt.order_by(AuditEntry.id).limit(limit + 1))).scalars())
+    stmt = queries.filtered(subject_type, subject_id, actor, action, since, until)
+    rows = await queries.entries_page(session, stmt, int(cursor) if cursor else None, limit)
     more = len(rows) > limit
     rows = rows[:limit]
     return EntryPage(
         items=[entry_out(e) for e in rows], next_cursor=str(rows[-1].id) if more and rows else None
     )
-
-
-@router.get(
-    "/trades/{order_id}",
-    response_model=list[EntryOut],
-    summary="The whole history of one trade, in order (operators, auditors)",
-    responses=problem_responses(NotFound),
-)
-async def trade_history(order_id: uuid.UUID, session: Session, principal: Auditor) -> list[EntryOut]:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order not found")
-    subjects = {str(order.id), str(order.quote_id)}
-    if order.licence_id:
-        subjects.add(str(order.licence_id))
-    stmt = (
-        select(AuditEntry)
-        .where(or_(AuditEntry.subject_id.in_(subjects), AuditEntry.leaf.contains(str(order.id))))
-        .order_by(AuditEntry.id)
-    )
-    return [entry_out(e) for e in (await session.execute(stmt)).scalars()]
 
 
 CSV_FIELDS = [
@@ -255,13 +187,15 @@ def _csv_row(e: AuditEntry) -> list[object]:
     },
 )
 async def export(
-    request: Request,
+    settings: AppSettings,
+    sessionmaker: SessionMaker,
     session: Session,
     principal: Auditor,
     format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "jsonl",
 ) -> StreamingResponse:
     await service.ensure_consistent(session)
-    sessionmaker = request.app.state.sessionmaker
+    # What the publisher has sequenced so far; entries appended since follow in the next export.
+    await session.commit()
 
     async def rows() -> AsyncIterator[str]:
         # The request's session has ended by the time the body streams: use our own.
@@ -273,13 +207,7 @@ async def export(
                 yield buffer.getvalue()
             last = -1
             while True:
-                stmt = (
-                    select(AuditEntry)
-                    .where(AuditEntry.seq.is_not(None), AuditEntry.seq > last)
-                    .order_by(AuditEntry.seq)
-                    .limit(2000)
-                )
-                batch = list((await session.execute(stmt)).scalars())
+                batch = await queries.sequenced_batch(session, last, 2000)
                 if not batch:
                     return
                 if format == "jsonl":

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.canonical import entry_leaf
-from market.audit.macs import WRITER_KEY, EntryKeyring, entry_keyring
+from market.audit.macs import WRITER_KEY, EntryKeyring
 from market.audit.merkle import leaf_hash
 from market.audit.models import AuditEntry
 from market.audit.tiles import MAX_ENTRY_BYTES
@@ -69,17 +69,23 @@ def entry_values(
     }
 
 
+class NoWriterKey(RuntimeError):
+    """The session was not made by a sessionmaker that carries the audit MAC key."""
+
+
 def writer_keys(session: AsyncSession) -> EntryKeyring:
-    """The MAC keys this session's writers use: the app's (set on its sessionmaker), else those
-    of the process's own settings (command-line tools)."""
+    """The MAC keys this session's writers use, set on its sessionmaker (`market.audit.macs.
+    session_info`): the app's, the worker's and every command's. Without them no entry can be
+    written, so the change it records is not made either."""
     keys = session.info.get(WRITER_KEY)
     if callable(keys):
         keys = keys()
-    if isinstance(keys, EntryKeyring):
-        return keys
-    from market.settings import get_settings
-
-    return entry_keyring(get_settings())
+    if not isinstance(keys, EntryKeyring):
+        raise NoWriterKey(
+            "this session cannot write audit entries: its sessionmaker carries no MAC key "
+            "(make it with market.audit.macs.session_info(settings))"
+        )
+    return keys
 
 
 async def record(

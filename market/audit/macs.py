@@ -76,7 +76,7 @@ class EntryKeyring:
 
 
 def entry_keyring(settings: Settings, *, create: bool = True) -> EntryKeyring:
-    return EntryKeyring(keyring(settings, PURPOSE, create=create))
+    return EntryKeyring(keyring(settings.root_secrets(create=create), PURPOSE))
 
 
 def optional_keyring(settings: Settings) -> EntryKeyring | None:

@@ -87,7 +87,10 @@ async def _sign_if_due(
                 return
             # Without its quorum (a witness was down), it is signed afresh once the interval
             # passed, and offered to the witnesses again.
-        if not force and state.checkpointed_at is not None and now() - state.checkpointed_at < interval:
+        # A last checkpoint ahead of this process's clock (another process's clock runs ahead)
+        # does not hold signing back.
+        since = None if state.checkpointed_at is None else now() - state.checkpointed_at
+        if not force and since is not None and timedelta(0) <= since < interval:
             outcome.skipped = "the last checkpoint is more recent than the interval"
             return
         await reconcile(session, state)  # another replica may have moved the tree since

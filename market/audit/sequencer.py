@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.audit.alerting import raise_critical
 from market.audit.consistency import LogInconsistent
 from market.audit.log import record
 from market.audit.macs import EntryKeyring
@@ -148,8 +149,6 @@ COPIED = (
 
 async def quarantine(session: AsyncSession, refused: dict[int, str]) -> list[int]:
     """Move refused entries out of the log's queue and record, in the log, that they were."""
-    from market.alerts.service import raise_alert
-
     at = now()
     columns = [getattr(AuditEntry, name) for name in COPIED]
     entries = (await session.execute(select(*columns).where(AuditEntry.id.in_(refused)))).all()
@@ -168,13 +167,12 @@ async def quarantine(session: AsyncSession, refused: dict[int, str]) -> list[int
             subject_id=str(entry.id),
             payload={**evidence, "action": entry.action, "actor": entry.actor},
         )
-        await raise_alert(
+        await raise_critical(
             session,
             "audit_entry_forged",
-            "critical",
+            f"Audit entry {entry.id} was refused: {why}",
             evidence,
-            summary=f"Audit entry {entry.id} was refused: {why}",
-            subject=("audit_entry", str(entry.id)),
+            ("audit_entry", str(entry.id)),
         )
     return ids
 

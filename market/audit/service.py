@@ -7,12 +7,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.audit.checkpoints import cosignatures, latest_head
+from market.audit.checkpoints import cosignatures, empty_checkpoint, latest_head
 from market.audit.consistency import read_status
 from market.audit.models import AuditEntry
 from market.audit.tree_models import Cosignature, LogState, TreeHead
 from market.audit.tree_store import consistency_path, inclusion_path
 from market.errors import InvalidInput, NotFound
+from market.settings import Settings
 
 
 async def ensure_consistent(session: AsyncSession) -> None:
@@ -23,11 +24,14 @@ async def integrated_size(session: AsyncSession) -> int:
     return int(await session.scalar(select(LogState.tree_size)) or 0)
 
 
-async def current_checkpoint(session: AsyncSession) -> tuple[TreeHead, list[Cosignature]]:
+async def current_checkpoint(session: AsyncSession, settings: Settings) -> tuple[TreeHead, list[Cosignature]]:
+    """The latest checkpoint and its cosignatures (503 while the publisher has stopped the log)."""
     await ensure_consistent(session)
     head = await latest_head(session)
     if head is None:
-        raise NotFound("no checkpoint has been published yet")
+        # Before the publisher's first checkpoint the published log is empty, and that is what
+        # a reader is told: a checkpoint of size 0, signed now and not stored.
+        return empty_checkpoint(settings), []
     return head, await cosignatures(session, head.id)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from market.audit import service
@@ -24,7 +24,8 @@ from market.audit.tree_store import bundle_leaves, load_tiles
 from market.auth.principal import Auditor
 from market.db.session import Session
 from market.errors import Forbidden, NotFound, Unauthenticated, problem_responses
-from market.storage import BlobNotFound
+from market.runtime import AppSettings, port
+from market.storage import BLOB_STORE, BlobNotFound, BlobStore
 
 router = APIRouter(tags=["audit"])
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -37,8 +38,8 @@ OCTETS = "application/octet-stream"
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, **problem_responses(NotFound, AuditLogInconsistent)},
 )
-async def checkpoint(session: Session) -> Response:
-    head, cosigs = await service.current_checkpoint(session)
+async def checkpoint(settings: AppSettings, session: Session) -> Response:
+    head, cosigs = await service.current_checkpoint(session, settings)
     if head.note is None:
         raise NotFound("no checkpoint has been published since checkpoints were introduced")
     return Response(
@@ -71,10 +72,13 @@ def _parse(path: str, entries: bool) -> tuple[int | None, int, int]:
     return level, index, width
 
 
-async def _serve(request: Request, session: Session, level: int | None, index: int, width: int) -> Response:
+Store = Annotated[BlobStore, port(BLOB_STORE)]
+
+
+async def _serve(store: BlobStore, session: Session, level: int | None, index: int, width: int) -> Response:
     await service.ensure_consistent(session)
     try:
-        data = await request.app.state.blob_store.get(tile_path(level, index, width))
+        data = await store.get(tile_path(level, index, width))
     except BlobNotFound:
         if level is None:
             data = await _entry_bundle(session, index, width)
@@ -95,9 +99,9 @@ TilePath = Annotated[str, Path(max_length=120, description="<N>[.p/<W>], N as x0
         **problem_responses(NotFound, Unauthenticated, Forbidden, AuditLogInconsistent),
     },
 )
-async def entry_bundle(request: Request, session: Session, principal: Auditor, path: TilePath) -> Response:
+async def entry_bundle(store: Store, session: Session, principal: Auditor, path: TilePath) -> Response:
     level, index, width = _parse(path, entries=True)
-    return await _serve(request, session, level, index, width)
+    return await _serve(store, session, level, index, width)
 
 
 @router.get(
@@ -106,6 +110,6 @@ async def entry_bundle(request: Request, session: Session, principal: Auditor, p
     response_class=Response,
     responses={200: {"content": {OCTETS: {}}}, **problem_responses(NotFound, AuditLogInconsistent)},
 )
-async def hash_tile(request: Request, session: Session, path: TilePath) -> Response:
+async def hash_tile(store: Store, session: Session, path: TilePath) -> Response:
     level, index, width = _parse(path, entries=False)
-    return await _serve(request, session, level, index, width)
+    return await _serve(store, session, level, index, width)

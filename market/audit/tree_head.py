@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from market.audit.canonical import canonical_json
 from market.audit.merkle import HASH_SIZE
-from market.registry.certificates import key_id
+from market.common.ed25519 import key_id
 
 DOMAIN = b"market-sth-v1\n"
 

@@ -27,7 +27,7 @@ from market.audit.tiles import WIDTH
 from market.audit.tree_head import SignedTreeHead
 from market.audit.verify import LogVerifier
 from market.audit.verify_pg import COLUMNS, columns_disagree, stream_entries
-from market.registry.certificates import public_key_from_b64
+from market.common.ed25519 import public_key_from_b64
 
 
 def _prefix_and_suffix_agree(leaf: bytes, created: bytes, texts: tuple[bytes, bytes, bytes, bytes]) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from market.audit import checkpoints
+from market.audit.alerting import raise_critical
 from market.audit.consistency import LogInconsistent, clear_halt, locked_state
 from market.audit.note import parse_note
 from market.audit.tree_models import Cosignature, TreeHead
@@ -62,7 +63,6 @@ async def gather_cosignatures(
 ) -> None:
     if not settings.audit_witnesses:
         return
-    from market.alerts.service import raise_alert
 
     async with sessionmaker() as session:
         have = {c.witness for c in await checkpoints.cosignatures(session, head.id)}
@@ -96,13 +96,12 @@ async def gather_cosignatures(
         outcome.cosigned_by = sorted(stored)
         outcome.quorum_met = len(stored) >= head.witness_quorum
         for reply in refused:
-            await raise_alert(
+            await raise_critical(
                 session,
                 "audit_witness_refused",
-                "critical",
+                f"Witness {reply.witness} refused checkpoint {head.tree_size}: {reply.detail}",
                 {"witness": reply.witness, "tree_size": head.tree_size, "detail": reply.detail},
-                summary=f"Witness {reply.witness} refused checkpoint {head.tree_size}: {reply.detail}",
-                subject=("witness", reply.witness[:40]),
+                ("witness", reply.witness[:40]),
             )
         if outcome.quorum_met and state.halted_kind == "witness_refused":
             await clear_halt(session, state)

@@ -36,9 +36,17 @@ def request_body(old: int, proof: list[bytes], note: str) -> bytes:
     return (f"old {old}\n" + "".join(b64(h) + "\n" for h in proof) + "\n" + note).encode()
 
 
-def _cosignature(witness: WitnessEndpoint, text: str, reply: str) -> tuple[str, int] | None:
-    """The witness's own valid cosignature line in its reply, with its time."""
+def witness_verifier(witness: WitnessEndpoint) -> Verifier:
+    """The configured witness's key (MARKET_AUDIT_WITNESSES only checks its shape): an Ed25519
+    cosignature key (type 0x04) under the witness's own name; InvalidNote says what is wrong."""
     verifier = Verifier.parse(witness.vkey)
+    if verifier.name != witness.name or verifier.kind != "cosignature":
+        raise InvalidNote("the vkey must be an Ed25519 cosignature key (type 0x04) named like the witness")
+    return verifier
+
+
+def _cosignature(verifier: Verifier, text: str, reply: str) -> tuple[str, int] | None:
+    """The witness's own valid cosignature line in its reply, with its time."""
     try:
         lines = parse_signature_lines(reply)
     except InvalidNote:
@@ -63,6 +71,10 @@ async def submit(
     """Ask one witness to cosign our checkpoint of `size` (note text `text`), starting from the
     size we believe it last cosigned."""
     name = witness.name
+    try:
+        verifier = witness_verifier(witness)
+    except InvalidNote as exc:  # nothing it answers could be checked: it is not asked
+        return WitnessReply(name, "unreachable", f"MARKET_AUDIT_WITNESSES: its vkey is unusable: {exc}")
     for _attempt in range(2):
         if old > size:
             return WitnessReply(
@@ -76,7 +88,7 @@ async def submit(
         except httpx.HTTPError as exc:
             return WitnessReply(name, "unreachable", f"{type(exc).__name__}: {exc}")
         if response.status_code == 200:
-            found = _cosignature(witness, text, response.text)
+            found = _cosignature(verifier, text, response.text)
             if found is None:
                 return WitnessReply(name, "unreachable", "its reply holds no valid cosignature of its key")
             return WitnessReply(name, "cosigned", "cosigned", found[0], found[1])

@@ -15,12 +15,12 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.auth.models import ApiKey
 from market.auth.tokens import STAFF_ROLES, decode_token
 from market.db.base import utcnow
 from market.db.session import get_session
 from market.errors import Forbidden, NotFound, Unauthenticated
-from market.participants.models import ApiKey, Participant
-from market.settings import Settings
+from market.runtime import get_runtime
 
 API_KEY_PREFIX = "mk"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -77,7 +77,7 @@ def hash_api_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
+async def _principal_from_api_key(session: AsyncSession, raw: str, *, record_use: bool) -> Principal:
     parsed = split_api_key(raw)
     if parsed is None:
         raise Unauthenticated("malformed API key")
@@ -87,7 +87,10 @@ async def _principal_from_api_key(session: AsyncSession, raw: str) -> Principal:
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:
         raise Unauthenticated("API key revoked")
-    key.last_used_at = utcnow()
+    if record_use:
+        # Reads never write (they may be served from a read replica): a key's last use is that
+        # of its last change-making request.
+        key.last_used_at = utcnow()
     return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id)
 
 
@@ -98,10 +101,12 @@ async def optional_principal(
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
     if api_key:
-        return await _principal_from_api_key(session, api_key)
+        return await _principal_from_api_key(
+            session, api_key, record_use=request.method not in ("GET", "HEAD", "OPTIONS")
+        )
     if not token:
         return None
-    settings: Settings = request.app.state.settings
+    settings = get_runtime(request).settings
     try:
         claims = decode_token(settings, token)
     except jwt.ExpiredSignatureError as exc:
@@ -128,15 +133,6 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return _dependency
-
-
-async def load_caller_participant(session: AsyncSession, principal: Principal) -> Participant:
-    if principal.participant_id is None:
-        raise Forbidden("only participant users can do this")
-    participant = await session.get(Participant, principal.participant_id)
-    if participant is None:
-        raise Unauthenticated("participant no longer exists")
-    return participant
 
 
 Authenticated = Annotated[Principal, Depends(current_principal)]

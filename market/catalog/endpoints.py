@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from market.auth.principal import (
     Authenticated,
-    Buyer,
     MaybeAuthenticated,
     Operator,
     PriceAuthority,
@@ -19,10 +16,8 @@ from market.auth.principal import (
     Seller,
     require_roles,
 )
-from market.catalog import price_catalogue, products, search
-from market.catalog.fairness import product_fairness
+from market.catalog import dcat, price_catalogue, products, search
 from market.catalog.models import PriceCatalogueEntryRow, Product
-from market.catalog.quotes import issue_quote
 from market.catalog.schemas import (
     ListingDecision,
     ListingOut,
@@ -31,17 +26,21 @@ from market.catalog.schemas import (
     ProductCreate,
     ProductOut,
     ProductUpdate,
-    QuoteCreate,
-    QuoteOut,
     Withdrawal,
 )
-from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
-from market.compliance.service import refusal_response
+from market.common.linked_data import (
+    LINKED_DATA_RESPONSES,
+    LinkedDataFormat,
+    LinkedDataWanted,
+    NotAcceptable,
+    linked_data_response,
+)
+from market.common.pagination import Cursor, Limit, Page, page_of
+from market.compliance.schemas import CheckRequest, DecisionOut
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.orders.models import Quote
-from pricing import FairnessFinding
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 MAX_MINOR = 10**15  # a trillion yuan in fen: far above any price, far below a 64-bit column
@@ -52,22 +51,23 @@ def entry_out(row: PriceCatalogueEntryRow) -> PriceEntryOut:
     return PriceEntryOut.model_validate(row, from_attributes=True)
 
 
-async def product_out(session: Any, product: Product) -> ProductOut:
+def _product_out(product: Product, resource_ids: list[uuid.UUID]) -> ProductOut:
     return ProductOut.model_validate(
         {
             **{c: getattr(product, c) for c in ProductOut.model_fields if hasattr(product, c)},
-            "resource_ids": await products.resource_ids_of(session, product.id),
+            "resource_ids": resource_ids,
         }
     )
 
 
-def quote_out(q: Quote) -> QuoteOut:
-    return QuoteOut.model_validate(
-        {
-            **{c: getattr(q, c) for c in QuoteOut.model_fields if hasattr(q, c)},
-            "lines": q.body.get("lines", []),
-        }
-    )
+async def product_out(session: Any, product: Product) -> ProductOut:
+    return _product_out(product, await products.resource_ids_of(session, product.id))
+
+
+async def products_out(session: Any, rows: list[Product]) -> list[ProductOut]:
+    """A page of products with their resources read in one query for the whole page."""
+    resources = await products.resource_ids_of_many(session, [p.id for p in rows])
+    return [_product_out(p, resources.get(p.id, [])) for p in rows]
 
 
 @router.post(
@@ -139,14 +139,8 @@ async def list_entries(
     history: bool = False,
     data_class: Annotated[str | None, Query(max_length=80)] = None,
 ) -> list[PriceEntryOut]:
-    stmt = select(PriceCatalogueEntryRow).order_by(
-        PriceCatalogueEntryRow.entry_key, PriceCatalogueEntryRow.version
-    )
-    if not history:
-        stmt = stmt.where(PriceCatalogueEntryRow.status == "in_force")
-    if data_class:
-        stmt = stmt.where(PriceCatalogueEntryRow.data_class == data_class)
-    return [entry_out(r) for r in (await session.execute(stmt)).scalars()]
+    rows = await price_catalogue.entries(session, in_force_only=not history, data_class=data_class)
+    return [entry_out(r) for r in rows]
 
 
 @router.get(
@@ -184,22 +178,48 @@ async def create_product(
 async def list_products(
     session: Session, principal: Authenticated, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ProductOut]:
-    stmt = select(Product)
-    if not principal.can_see_all():
-        stmt = stmt.where(Product.seller_id == principal.participant_id)
-    rows = list((await session.execute(keyset_page(stmt, Product, cursor, limit))).scalars())
-    page = page_of(rows, limit, lambda p: p)
-    return Page(items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor)
+    page = page_of(await products.page(session, principal, cursor, limit), limit, lambda p: p)
+    return Page(items=await products_out(session, page.items), next_cursor=page.next_cursor)
 
 
 @router.get(
     "/products/{product_id}",
     response_model=ProductOut,
-    responses=problem_responses(NotFound),
-    summary="A product (listed ones are public; others: seller and operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A product (listed ones are public; others: seller and operators); as linked data, "
+    "its DCAT-AP dataset",
 )
-async def read_product(product_id: uuid.UUID, session: Session, principal: MaybeAuthenticated) -> ProductOut:
-    return await product_out(session, await products.get_product(session, principal, product_id))
+async def read_product(
+    product_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    settings: AppSettings,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
+    product = await products.get_product(session, principal, product_id)
+    if ld:
+        [item] = await dcat.gather(session, [product])
+        return await linked_data_response(dcat.dataset_document(item, iris, settings.contact_email), ld)
+    return await product_out(session, product)
+
+
+@router.get(
+    "/products/{product_id}/offer",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, NotAcceptable)},
+    summary="The product's ODRL 2.2 Offer: the terms every buyer's licence is derived from "
+    "(JSON-LD or Turtle; listed products are public)",
+)
+async def read_offer(
+    product_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    iris: PublicIris,
+    ld: LinkedDataFormat,
+) -> Response:
+    product = await products.get_product(session, principal, product_id)
+    return await linked_data_response(dcat.offer_document(product, iris), ld)
 
 
 @router.patch(
@@ -242,7 +262,12 @@ async def decide_listing(
     return ListingOut(product=await product_out(session, product))
 
 
-@router.get("/catalog", response_model=Page[ProductOut], summary="Search listed products; public")
+@router.get(
+    "/catalog",
+    response_model=Page[ProductOut],
+    responses=LINKED_DATA_RESPONSES,
+    summary="Search listed products; public. As linked data: the page as a DCAT-AP catalogue",
+)
 async def catalogue(
     session: Session,
     limit: Limit = 20,
@@ -254,7 +279,11 @@ async def catalogue(
     min_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
     max_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR, description="fen")] = None,
     seller_id: uuid.UUID | None = None,
-) -> Page[ProductOut]:
+    *,
+    settings: AppSettings,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
     rows = await search.search(
         session,
         cursor=cursor,
@@ -268,13 +297,25 @@ async def catalogue(
         seller_id=seller_id,
     )
     page = page_of(rows, limit, lambda p: p)
-    return Page(items=[await product_out(session, p) for p in page.items], next_cursor=page.next_cursor)
+    if ld:  # the catalogue's IRI: these listed products as a DCAT-AP catalogue
+        items = await dcat.gather(session, page.items)
+        return await linked_data_response(dcat.catalogue_document(items, iris, settings.contact_email), ld)
+    return Page(items=await products_out(session, page.items), next_cursor=page.next_cursor)
 
 
-@router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD; public")
+@router.get(
+    "/catalog.jsonld",
+    summary="The catalogue as DCAT-AP 3 (JSON-LD, or Turtle when asked); public",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotAcceptable)},
+)
 async def catalogue_dcat(
-    request: Request, session: Session, limit: Annotated[int, Query(ge=1, le=1000)] = 500
-) -> JSONResponse:
+    settings: AppSettings,
+    session: Session,
+    iris: PublicIris,
+    media_type: LinkedDataFormat,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Response:
     rows = await search.search(
         session,
         cursor=None,
@@ -287,57 +328,18 @@ async def catalogue_dcat(
         max_price=None,
         seller_id=None,
     )
-    body = search.dcat_catalogue(rows[:limit], request.app.state.settings.public_base_url)
-    return JSONResponse(body, media_type="application/ld+json")
+    items = await dcat.gather(session, rows[:limit])
+    return await linked_data_response(
+        dcat.catalogue_document(items, iris, settings.contact_email), media_type
+    )
 
 
 @router.post(
-    "/quotes",
-    status_code=status.HTTP_201_CREATED,
-    response_model=QuoteOut,
-    summary="Itemised, explained, expiring quote (trade rules run first)",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
-)
-async def create_quote(
-    data: QuoteCreate,
-    request: Request,
-    session: Session,
-    principal: Buyer,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
-    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data)
-    if replayed := await call.replay():
-        return replayed
-    result = await issue_quote(session, request.app.state.settings, principal, data)
-    if not isinstance(result, Quote):
-        return refusal_response(result)  # not remembered: the buyer may fix the cause and retry
-    return await call.remember(quote_out(result))
-
-
-@router.get(
-    "/quotes/{quote_id}",
-    response_model=QuoteOut,
-    summary="A quote (its buyer, the seller, operators)",
-    responses=problem_responses(NotFound),
-)
-async def read_quote(quote_id: uuid.UUID, session: Session, principal: Authenticated) -> QuoteOut:
-    q = await session.get(Quote, quote_id)
-    if q is None:
-        raise NotFound("quote not found")
-    product = await session.get(Product, q.product_id)
-    if not principal.can_see_all() and principal.participant_id not in (
-        q.buyer_id,
-        product.seller_id if product else None,
-    ):
-        raise NotFound("quote not found")
-    return quote_out(q)
-
-
-@router.get(
-    "/products/{product_id}/fairness",
-    response_model=list[FairnessFinding],
-    summary="Art. 70 check over the product's quotes (operators, price authority)",
+    "/compliance/checks",
+    tags=["compliance"],
+    response_model=DecisionOut,
+    summary="Dry run: would this listing or trade be allowed now, and why (nothing is stored)",
     responses=problem_responses(NotFound, Forbidden),
 )
-async def fairness(product_id: uuid.UUID, session: Session, principal: Overseer) -> list[FairnessFinding]:
-    return await product_fairness(session, product_id)
+async def check(data: CheckRequest, session: Session, principal: Authenticated) -> DecisionOut:
+    return DecisionOut.of(await products.compliance_dry_run(session, principal, data))

@@ -33,6 +33,9 @@ class Product(IdMixin, TimestampMixin, Base):
     # Indicative lowest price (fen) so the catalogue can filter on price without parsing plans.
     price_from_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     licence_template: Mapped[dict[str, Any]] = mapped_column(json_type())
+    # EU data themes (DCAT-AP `dcat:theme`) and the IANA media type the data comes in.
+    themes: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    media_type: Mapped[str | None] = mapped_column(String(255))
     exclusivity: Mapped[str] = mapped_column(String(14), default="non_exclusive")
     stock_limit: Mapped[int | None] = mapped_column()
     sold_count: Mapped[int] = mapped_column(default=0)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal
+from market.catalog import repository
 from market.catalog.models import PriceCatalogueEntryRow
 from market.catalog.schemas import PriceEntryCreate, Withdrawal
 from market.common.clock import now
@@ -134,3 +135,9 @@ async def guided_entry_at(session: AsyncSession, data_class: str, at: datetime) 
     )
     rows = (await session.execute(stmt)).scalars()
     return entry_in_force([GuidedPriceEntry.model_validate(r.body) for r in rows], data_class, at)
+
+
+async def entries(
+    session: AsyncSession, *, in_force_only: bool, data_class: str | None
+) -> list[PriceCatalogueEntryRow]:
+    return await repository.price_entries(session, in_force_only=in_force_only, data_class=data_class)

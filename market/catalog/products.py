@@ -1,8 +1,4 @@
-"""Products on registered resources and their listing lifecycle (挂牌).
-
-draft -> (submit: compliance) -> listed | needs_review | rejected; operators then list, reject,
-suspend or delist, always with a reason (不合规不挂牌).
-"""
+"""Products on registered resources and their listing lifecycle (挂牌, see `states`)."""
 
 from __future__ import annotations
 
@@ -10,43 +6,80 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import validate_chain
 from market.audit.log import record
+from market.audit.queries import register_party_check
 from market.auth.principal import Principal, ensure_visible
-from market.catalog.models import Product, product_resources
+from market.catalog import repository
+from market.catalog.models import Product
 from market.catalog.price_catalogue import guided_entry_at
 from market.catalog.schemas import ProductCreate, ProductUpdate
+from market.catalog.states import (
+    DECISION_SOURCES,
+    DECISION_TARGET,
+    EDITABLE,
+    LISTINGS,
+    SUBMISSION_OUTCOME,
+    SUBMITTABLE,
+    ListingStatus,
+)
 from market.common.clock import now
-from market.compliance.gather import plan_charges_fee
+from market.common.states import InvalidTransition
+from market.compliance.decision import Decision
+from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
-from market.compliance.service import gate_listing, resolve_review
+from market.compliance.schemas import CheckRequest
+from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
+from market.notifications.outbox import notify
+from market.registry import consents
+from market.registry import resources as registry_resources
 from market.registry.models import DataResource
+from market.rights import service as rights
 from market.rights.models import RightGrantRow
 from market.rights.validity import grant_index
 from pricing import Money, lowest_price, parse_plan, validate_plan_against_entry
 
 GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
-EDITABLE = ("draft", "rejected", "suspended")
-TRANSITIONS = {
-    "list": ("needs_review", "suspended"),
-    "reject": ("needs_review", "submitted"),
-    "suspend": ("listed",),
-    "delist": ("listed", "suspended"),
-}
-TARGET = {"list": "listed", "reject": "rejected", "suspend": "suspended", "delist": "delisted"}
-
-
-class InvalidListingTransition(Conflict):
-    code = "invalid-listing-transition"
+InvalidListingTransition = InvalidTransition  # the 409 a listing change out of turn answers
+# A suspended product stays visible, with its reason, to buyers who look for it.
+PUBLIC_STATUSES = frozenset({ListingStatus.LISTED, ListingStatus.SUSPENDED})
 
 
 async def resource_ids_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
-    stmt = select(product_resources.c.resource_id).where(product_resources.c.product_id == product_id)
-    return list((await session.execute(stmt)).scalars())
+    return await repository.resource_ids_of(session, product_id)
+
+
+async def resource_ids_of_many(
+    session: AsyncSession, product_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    return await repository.resource_ids_of_many(session, product_ids)
+
+
+def compliance_subject(product: Product) -> ProductSubject:
+    """The product as the compliance rules see it; its resources are read by the rules' own
+    query (a subquery, not a round trip of ours)."""
+    return ProductSubject(
+        product_id=product.id,
+        seller_id=product.seller_id,
+        resource_ids=repository.resource_ids_query(product.id),
+        scenarios=tuple(product.scenarios or ()),
+        price_plan=product.price_plan,
+        licence_template=product.licence_template or {},
+    )
+
+
+async def _sells(session: AsyncSession, participant_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+    product = await repository.get(session, product_id)
+    return product is not None and product.seller_id == participant_id
+
+
+# Rights and the audit log sit below the catalogue: tell them how to check that a product is
+# built on a resource, and who is a party to a product's audit entries (its seller).
+rights.register_product_check(repository.is_built_on)
+register_party_check("product", _sells)
 
 
 async def _usable_resources(
@@ -56,7 +89,7 @@ async def _usable_resources(
     resources = []
     for i, rid in enumerate(ids):
         field = f"body.resource_ids.{i}"
-        resource = await session.get(DataResource, rid)
+        resource = await registry_resources.find(session, rid)
         if resource is None:
             raise NotFound("resource not found", fields=[(field, "no such resource")])
         if resource.status != "registered":
@@ -87,7 +120,7 @@ async def _checked_plan(
     try:
         plan = parse_plan({**raw, "plan_version": plan_version})
     except ValidationError as exc:
-        raise invalid_from_validation(exc, "body.price_plan", "the price plan is invalid") from exc
+        raise invalid_from_validation(exc, "body.price_plan", "the price plan is invalid", raw) from exc
     stored = plan.model_dump(mode="json")
     if any(r.category == "public" for r in resources) and plan_charges_fee(stored):
         if not catalogue_class:
@@ -142,6 +175,8 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
         exclusivity=data.exclusivity,
         stock_limit=data.stock_limit,
         price_catalogue_class=data.price_catalogue_class,
+        themes=list(data.themes),
+        media_type=data.media_type,
         category=categories.pop() if len(categories) == 1 else "mixed",
         grade=max((r.grade for r in resources), key=GRADE_ORDER.__getitem__),
         listing_status="draft",
@@ -151,8 +186,7 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
     product.search_text = _search_text(product)
     session.add(product)
     await session.flush()
-    for rid in data.resource_ids:
-        await session.execute(product_resources.insert().values(product_id=product.id, resource_id=rid))
+    await repository.link_resources(session, product.id, data.resource_ids)
     await record(
         session,
         actor=principal.actor,
@@ -172,10 +206,10 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
 
 
 async def get_product(session: AsyncSession, principal: Principal | None, product_id: uuid.UUID) -> Product:
-    product = await session.get(Product, product_id)
+    product = await repository.get(session, product_id)
     if product is None:
         raise NotFound("product not found")
-    if product.listing_status != "listed":
+    if product.listing_status not in PUBLIC_STATUSES:
         if principal is None:
             raise NotFound("product not found")
         ensure_visible(principal, product.seller_id, "product")
@@ -183,7 +217,7 @@ async def get_product(session: AsyncSession, principal: Principal | None, produc
 
 
 async def _own_product(session: AsyncSession, principal: Principal, product_id: uuid.UUID) -> Product:
-    product = await session.get(Product, product_id, with_for_update=True)
+    product = await repository.get(session, product_id, lock=True)
     if product is None or product.seller_id != principal.participant_id:
         raise NotFound("product not found")
     return product
@@ -203,7 +237,8 @@ async def update_product(
         resources = [
             r
             for r in [
-                await session.get(DataResource, rid) for rid in await resource_ids_of(session, product.id)
+                await registry_resources.find(session, rid)
+                for rid in await resource_ids_of(session, product.id)
             ]
             if r
         ]
@@ -217,7 +252,15 @@ async def update_product(
         product.price_plan, product.price_from_minor = plan, price_from
         product.plan_version += 1
         product.currency = plan["currency"]
-    for field in ("title", "description", "scenarios", "licence_template", "stock_limit"):
+    for field in (
+        "title",
+        "description",
+        "scenarios",
+        "licence_template",
+        "stock_limit",
+        "themes",
+        "media_type",
+    ):
         if field in changes:
             setattr(product, field, changes[field])
     product.search_text = _search_text(product)
@@ -237,14 +280,14 @@ async def submit_listing(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> tuple[Product, ComplianceDecisionRow]:
     product = await _own_product(session, principal, product_id)
-    if product.listing_status not in ("draft", "rejected"):
-        raise InvalidListingTransition(f"a {product.listing_status} product cannot be submitted")
-    decision = await gate_listing(session, product=product, actor=principal.actor)
-    product.listing_status = {
-        "allow": "listed",
-        "deny": "rejected",
-        "needs_review": "needs_review",
-    }[decision.outcome]
+    if product.listing_status not in SUBMITTABLE:
+        raise InvalidListingTransition(
+            f"a {product.listing_status} product cannot be submitted", code=LISTINGS.code
+        )
+    decision = await gate_listing(session, product=compliance_subject(product), actor=principal.actor)
+    target = SUBMISSION_OUTCOME[decision.outcome]
+    LISTINGS.check(product.listing_status, target)
+    product.listing_status = target
     product.listing_reason = (
         "; ".join(
             f"{f['rule_id']}: {f['message_en']}"
@@ -253,7 +296,7 @@ async def submit_listing(
         )
         or None
     )
-    if product.listing_status == "listed":
+    if product.listing_status == ListingStatus.LISTED:
         product.listed_at = now()
     await record(
         session,
@@ -269,15 +312,20 @@ async def submit_listing(
 async def decide_listing(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID, action: str, reason: str
 ) -> Product:
-    product = await session.get(Product, product_id, with_for_update=True)
+    product = await repository.get(session, product_id, lock=True)
     if product is None:
         raise NotFound("product not found")
-    if product.listing_status not in TRANSITIONS[action]:
+    target = DECISION_TARGET[action]
+    if product.listing_status not in DECISION_SOURCES[action]:
         raise InvalidListingTransition(
             f"cannot {action} a {product.listing_status} product "
-            f"(allowed from: {', '.join(TRANSITIONS[action])})"
+            f"(allowed from: {', '.join(sorted(DECISION_SOURCES[action]))})",
+            code=LISTINGS.code,
         )
-    if product.listing_status == "needs_review":
+    LISTINGS.check(product.listing_status, target)
+    if target == ListingStatus.LISTED:
+        await _no_personal_data_hold(session, product)
+    if product.listing_status == ListingStatus.NEEDS_REVIEW:
         await resolve_review(
             session,
             subject_type="product",
@@ -286,19 +334,137 @@ async def decide_listing(
             reason=reason,
             actor=principal.actor,
         )
-    product.listing_status = TARGET[action]
+    product.listing_status = target
     product.listing_reason = reason
     if action == "list":
         product.listed_at = now()
     await record(
         session,
         actor=principal.actor,
-        action=f"listing.{TARGET[action]}",
+        action=f"listing.{target}",
         subject_type="product",
         subject_id=product.id,
         payload={"reason": reason},
     )
+    await notify(
+        session,
+        f"listing.{target}",
+        to=[product.seller_id],
+        subject=("product", product.id),
+        data={"reason": reason, "listing_status": target},
+    )
     return product
 
 
-__all__ = ["RightGrantRow"]
+async def _no_personal_data_hold(session: AsyncSession, product: Product) -> None:
+    """An operator lists nothing built on a resource a person's data must leave first (the
+    submission path meets the same condition as rule DATA-012)."""
+    held = await consents.resources_on_hold(session, repository.resource_ids_query(product.id))
+    if held:
+        raise Conflict(
+            "a person's data must first be removed from a resource of this product (PIPL Art. 15, 47): "
+            "release the resource's personal-data hold once the seller has removed it",
+            code="personal-data-hold",
+            extra={"resource_ids": sorted(str(r) for r in held)},
+        )
+
+
+async def suspend_built_on(
+    session: AsyncSession, resource_ids: list[uuid.UUID], *, reason: str, actor: str, cause: dict[str, str]
+) -> list[Product]:
+    """Suspend every listed product built on these resources, saying why to buyers (the listing
+    reason is shown with the product): new sales stop, licences already sold are not touched."""
+    suspended = await repository.built_on(session, resource_ids, status=ListingStatus.LISTED, lock=True)
+    for product in suspended:
+        LISTINGS.check(product.listing_status, ListingStatus.SUSPENDED)
+        product.listing_status = ListingStatus.SUSPENDED
+        product.listing_reason = reason
+        product.updated_at = now()
+        await record(
+            session,
+            actor=actor,
+            action="listing.suspended",
+            subject_type="product",
+            subject_id=product.id,
+            payload={"reason": reason, **cause},
+        )
+    return suspended
+
+
+async def built_on(session: AsyncSession, resource_ids: list[uuid.UUID]) -> list[Product]:
+    """Every product built on any of these resources, whatever its listing status."""
+    return await repository.built_on(session, resource_ids)
+
+
+async def find(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
+    """A product whatever its status or seller (for rules and other features, not for display)."""
+    return await repository.get(session, product_id)
+
+
+async def lock(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
+    return await repository.get(session, product_id, lock=True)
+
+
+async def page(session: AsyncSession, principal: Principal, cursor: str | None, limit: int) -> list[Product]:
+    return await repository.page(session, principal, cursor, limit)
+
+
+async def compliance_dry_run(session: AsyncSession, principal: Principal, data: CheckRequest) -> Decision:
+    """Would this listing or trade be allowed now, and why: the real gate's rules on today's facts,
+    nothing stored. A trade is checked for the caller (operators may name another buyer)."""
+    product = await find(session, data.product_id)
+    if product is None:
+        raise NotFound("product not found", fields=[("body.product_id", "no such product")])
+    if data.kind == "listing":
+        ensure_visible(principal, product.seller_id, "product")
+        buyer_id = None
+    else:
+        if product.listing_status != "listed":
+            ensure_visible(principal, product.seller_id, "product")
+        if data.buyer_id is not None and data.buyer_id != principal.participant_id:
+            if not principal.has("operator"):
+                raise Forbidden(
+                    "only operators check trades on behalf of another buyer",
+                    fields=[("body.buyer_id", "not your participant")],
+                )
+        buyer_id = data.buyer_id or principal.participant_id
+        if buyer_id is None:
+            raise InvalidInput(
+                "say which buyer the trade is for", fields=[("body.buyer_id", "required for staff")]
+            )
+    decision = await dry_run(
+        session,
+        kind=data.kind,
+        product=compliance_subject(product),
+        buyer_id=buyer_id,
+        purpose=data.purpose,
+        scenario=data.scenario,
+        cross_border=data.cross_border,
+    )
+    return decision
+
+
+def reserve_unit(product: Product) -> None:
+    """Count a unit of the (row-locked) product as sold to a pending order."""
+    product.sold_count += 1
+
+
+async def release_unit(session: AsyncSession, product_id: uuid.UUID) -> None:
+    """Give back the unit an order that ended unpaid had reserved."""
+    product = await repository.get(session, product_id, lock=True)
+    if product is not None:
+        product.sold_count -= 1
+
+
+async def lock_resources(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
+    """Lock the rows of the resources the product is built on (and return their ids): orders on
+    any product over the same data queue here, so a claim on the data is checked and made by
+    one of them at a time."""
+    return await repository.lock_resources_of(session, product_id)
+
+
+async def with_rights_trees(
+    session: AsyncSession, product_id: uuid.UUID
+) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:
+    """The product, its resource ids and every grant in their rights trees, in one query."""
+    return await repository.with_rights_trees(session, product_id)

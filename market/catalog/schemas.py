@@ -9,10 +9,29 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from contracts import LicenceTemplate
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.eu_vocabularies import MEDIA_TYPE, DataTheme
+from market.common.schemas import StrictModel
 
 DeliveryMode = Literal["file", "api", "sandbox"]
+THEMES = "EU data themes (http://publications.europa.eu/resource/authority/data-theme), e.g. ECON"
+MEDIA_TYPE_TEXT = "The IANA media type the data is delivered in, e.g. text/csv or application/json"
+
+
+def _themes(value: list[str] | None) -> list[str]:
+    if value is None:  # in an update, null clears the themes
+        return []
+    if len(set(value)) != len(value):
+        raise ValueError("each theme once")
+    return value
+
+
+def _media_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not MEDIA_TYPE.match(value):
+        raise ValueError("a media type is type/subtype, e.g. text/csv (RFC 6838)")
+    return value
 
 
 class PriceEntryCreate(StrictModel):
@@ -63,6 +82,11 @@ class ProductCreate(StrictModel):
     exclusivity: Literal["non_exclusive", "exclusive"] = "non_exclusive"
     stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
     price_catalogue_class: str | None = Field(default=None, max_length=80)
+    themes: list[DataTheme] = Field(default_factory=list, max_length=13, description=THEMES)
+    media_type: str | None = Field(default=None, max_length=255, description=MEDIA_TYPE_TEXT)
+
+    _check_themes = field_validator("themes")(_themes)
+    _check_media_type = field_validator("media_type")(_media_type)
 
     @field_validator("scenarios")
     @classmethod
@@ -80,6 +104,11 @@ class ProductUpdate(StrictModel):
     price_plan: dict[str, Any] | None = None
     licence_template: LicenceTemplate | None = None
     stock_limit: int | None = Field(default=None, ge=1, le=1_000_000_000, strict=True)
+    themes: list[DataTheme] | None = Field(default=None, max_length=13, description=THEMES)
+    media_type: str | None = Field(default=None, max_length=255, description=MEDIA_TYPE_TEXT)
+
+    _check_themes = field_validator("themes")(_themes)
+    _check_media_type = field_validator("media_type")(_media_type)
 
 
 class ProductOut(BaseModel):
@@ -101,6 +130,8 @@ class ProductOut(BaseModel):
     category: str
     grade: str
     price_catalogue_class: str | None
+    themes: list[str]
+    media_type: str | None
     listing_status: str
     listing_reason: str | None
     listed_at: datetime | None
@@ -116,31 +147,3 @@ class ListingOut(BaseModel):
     product: ProductOut
     compliance_outcome: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class QuoteCreate(StrictModel):
-    product_id: uuid.UUID
-    quantity: int = Field(ge=1, le=1_000_000_000, strict=True)
-    purpose: PurposeName
-    scenario: str = Field(min_length=1, max_length=200)
-    cross_border: bool = False
-    lottery_won: bool = Field(default=False, description="Won a published random allocation (Art. 70).")
-
-
-class QuoteOut(BaseModel):
-    id: uuid.UUID
-    product_id: uuid.UUID
-    buyer_id: uuid.UUID
-    quantity: str
-    purpose: str
-    scenario: str
-    lines: list[dict[str, Any]]
-    total_minor: int
-    currency: str
-    plan_version: int
-    price_entry_key: str | None
-    price_entry_version: int | None
-    compliance_outcome: str | None
-    digest: str
-    issued_at: datetime
-    expires_at: datetime

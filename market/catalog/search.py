@@ -1,4 +1,4 @@
-"""The public catalogue: search over listed products, and its DCAT JSON-LD rendering."""
+"""The public catalogue: search over listed products (its DCAT rendering: `market.catalog.dcat`)."""
 
 from __future__ import annotations
 
@@ -75,61 +75,6 @@ async def search(session: AsyncSession, *, cursor: str | None, limit: int, **fil
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     stmt = keyset_page(catalogue_query(dialect, **filters), Product, cursor, limit)
     return list((await session.execute(stmt)).scalars())
-
-
-def dcat_catalogue(products: list[Product], base_url: str) -> dict[str, Any]:
-    """DCAT 3 JSON-LD: one dcat:Dataset per listed product, its licence as an ODRL policy."""
-    return {
-        "@context": {
-            "dcat": "http://www.w3.org/ns/dcat#",
-            "dct": "http://purl.org/dc/terms/",
-            "odrl": "http://www.w3.org/ns/odrl/2/",
-            "foaf": "http://xmlns.com/foaf/0.1/",
-        },
-        "@id": f"{base_url}/v1/catalog.jsonld",
-        "@type": "dcat:Catalog",
-        "dct:title": "Jilin data exchange catalogue",
-        "dcat:dataset": [
-            {
-                "@id": f"{base_url}/v1/products/{p.id}",
-                "@type": "dcat:Dataset",
-                "dct:identifier": str(p.id),
-                "dct:title": p.title,
-                "dct:description": p.description,
-                "dct:publisher": {"@id": f"urn:participant:{p.seller_id}", "@type": "foaf:Agent"},
-                "dct:issued": p.listed_at.isoformat() if p.listed_at else None,
-                "dcat:keyword": p.scenarios,
-                "dct:subject": [p.category, p.grade],
-                "dcat:distribution": [
-                    {
-                        "@type": "dcat:Distribution",
-                        "dct:format": {
-                            "file": "file download",
-                            "api": "API access",
-                            "sandbox": "sandbox / privacy computing",
-                        }[p.delivery_mode],
-                        "dcat:accessURL": {"@id": f"{base_url}/v1/products/{p.id}"},
-                    }
-                ],
-                "odrl:hasPolicy": {
-                    "@type": "odrl:Offer",
-                    "odrl:permission": [
-                        {
-                            "odrl:action": "odrl:use",
-                            "odrl:constraint": [
-                                {
-                                    "odrl:leftOperand": "odrl:purpose",
-                                    "odrl:operator": "odrl:isAnyOf",
-                                    "odrl:rightOperand": p.licence_template.get("permitted_purposes", []),
-                                }
-                            ],
-                        }
-                    ],
-                },
-            }
-            for p in products
-        ],
-    }
 
 
 async def listed_count(session: AsyncSession) -> int:

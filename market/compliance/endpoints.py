@@ -6,13 +6,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
 
-from market.auth.principal import Auditor, Authenticated, Operator, ensure_visible
-from market.catalog.models import Product
-from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
-from market.compliance import records, service
-from market.compliance.decision import Decision
+from market.auth.principal import Auditor, Authenticated, Operator
+from market.common.pagination import Cursor, Limit, Page, page_of
+from market.compliance import records, repository, service
 from market.compliance.models import (
     ComplianceDecisionRow,
     OpenApplication,
@@ -22,7 +19,6 @@ from market.compliance.models import (
 from market.compliance.schemas import (
     AssessmentCreate,
     AssessmentOut,
-    CheckRequest,
     DecisionOut,
     MandateCreate,
     MandateOut,
@@ -31,63 +27,14 @@ from market.compliance.schemas import (
     OpenApplicationOut,
 )
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"])
 
 
-def decision_out(decision: Decision) -> DecisionOut:
-    return DecisionOut(
-        kind=decision.kind,
-        outcome=decision.outcome,
-        findings=[f.model_dump(mode="json") for f in decision.findings],
-        ruleset_version=decision.ruleset_version,
-        facts=decision.facts,
-    )
-
-
 def row_out(row: ComplianceDecisionRow) -> DecisionOut:
     return DecisionOut.model_validate(row, from_attributes=True)
-
-
-@router.post(
-    "/checks",
-    response_model=DecisionOut,
-    summary="Dry run: would this listing or trade be allowed now, and why (nothing is stored)",
-    responses=problem_responses(NotFound, Forbidden),
-)
-async def check(data: CheckRequest, session: Session, principal: Authenticated) -> DecisionOut:
-    product = await session.get(Product, data.product_id)
-    if product is None:
-        raise NotFound("product not found", fields=[("body.product_id", "no such product")])
-    if data.kind == "listing":
-        ensure_visible(principal, product.seller_id, "product")
-        buyer_id = None
-    else:
-        if product.listing_status != "listed":
-            ensure_visible(principal, product.seller_id, "product")
-        if data.buyer_id is not None and data.buyer_id != principal.participant_id:
-            if not principal.has("operator"):
-                raise Forbidden(
-                    "only operators check trades on behalf of another buyer",
-                    fields=[("body.buyer_id", "not your participant")],
-                )
-        buyer_id = data.buyer_id or principal.participant_id
-        if buyer_id is None:
-            raise InvalidInput(
-                "say which buyer the trade is for", fields=[("body.buyer_id", "required for staff")]
-            )
-    decision = await service.dry_run(
-        session,
-        kind=data.kind,
-        product=product,
-        buyer_id=buyer_id,
-        purpose=data.purpose,
-        scenario=data.scenario,
-        cross_border=data.cross_border,
-    )
-    return decision_out(decision)
 
 
 @router.get(
@@ -105,14 +52,8 @@ async def list_decisions(
     subject_id: Annotated[str | None, Query(max_length=40)] = None,
     outcome: Annotated[str | None, Query(pattern="^(allow|deny|needs_review)$")] = None,
 ) -> Page[DecisionOut]:
-    stmt = select(ComplianceDecisionRow)
-    if subject_type:
-        stmt = stmt.where(ComplianceDecisionRow.subject_type == subject_type)
-    if subject_id:
-        stmt = stmt.where(ComplianceDecisionRow.subject_id == subject_id)
-    if outcome:
-        stmt = stmt.where(ComplianceDecisionRow.outcome == outcome)
-    rows = list((await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars())
+    stmt = repository.decisions(subject_type=subject_type, subject_id=subject_id, outcome=outcome)
+    rows = await repository.decisions_page(session, stmt, cursor, limit)
     return page_of(rows, limit, row_out)
 
 
@@ -125,8 +66,9 @@ async def list_decisions(
 async def pending_reviews(
     session: Session, principal: Operator, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[DecisionOut]:
-    stmt = select(ComplianceDecisionRow).where(ComplianceDecisionRow.review_status == "pending")
-    rows = list((await session.execute(keyset_page(stmt, ComplianceDecisionRow, cursor, limit))).scalars())
+    rows = await repository.decisions_page(
+        session, repository.decisions(pending_review_only=True), cursor, limit
+    )
     return page_of(rows, limit, row_out)
 
 

@@ -15,26 +15,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from contracts.rights import Purpose
+from market.common.vocabulary import KNOWN_PURPOSES, PurposeName  # noqa: F401  (re-exported)
 
-# One purpose vocabulary for the whole exchange: licences and right grants (contracts/)
-# name purposes from the same closed list, so "is the buyer's purpose inside the
-# licence?" is a set comparison, not a fuzzy text match (Art. 63(2)).
-KNOWN_PURPOSES: frozenset[str] = frozenset(p.value for p in Purpose)
-
-
-def _known_purpose(value: str) -> str:
-    if value not in KNOWN_PURPOSES:
-        known = ", ".join(sorted(KNOWN_PURPOSES))
-        # An unrecognised purpose cannot have been authorised by anyone, so it is bad
-        # input (a 4xx at the API) rather than something the rules could weigh.
-        raise ValueError(f"unknown purpose {value!r}; known purposes: {known}")
-    return value
-
-
-PurposeName = Annotated[str, AfterValidator(_known_purpose)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Scenario = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -95,6 +79,13 @@ class ResourceFacts(_Facts):
     trade_secret: bool
     security_tags: tuple[SecurityTag, ...]
     authorised_operation: AuthorisedOperation | None = None
+    # From the current consent record: how many people the data covers, and how many of them
+    # with sensitive information (PIPL Art. 28). `None`: no record, so the count is unknown.
+    people_covered: int | None = Field(default=None, ge=0)
+    sensitive_people_covered: int | None = Field(default=None, ge=0)
+    # A person's data must leave the resource first (an upheld consent withdrawal, deletion
+    # or personal-information objection not yet carried out).
+    personal_data_hold: bool = False
 
     @model_validator(mode="after")
     def _open_class_is_for_public_data(self) -> Self:
@@ -144,6 +135,19 @@ class ConditionalOpenApproval(_Facts):
     purposes: tuple[PurposeName, ...]
 
 
+class ExportVolume(_Facts):
+    """What the exporter (the seller) has already provided abroad since 1 January of this year,
+    Beijing time: the personal resources sold to foreign recipients or declared cross-border,
+    each counted once with the people its current consent record covers (see
+    `market.compliance.cross_border` for why this counts people the way it does)."""
+
+    resource_ids: tuple[Identifier, ...]
+    people: int = Field(ge=0)
+    sensitive_people: int = Field(ge=0)
+    # Exported this year but without a consent record: their people cannot be counted.
+    uncounted_resource_ids: tuple[Identifier, ...] = ()
+
+
 class TradeFacts(_Facts):
     """Everything needed to decide whether a buyer may buy a listed product."""
 
@@ -155,6 +159,10 @@ class TradeFacts(_Facts):
     # Keyed by resource: an approval covers the resource it was granted for, not the
     # whole product.
     conditional_open_approvals: tuple[ConditionalOpenApproval, ...] = ()
+    # Whether every personal resource of the product has, for this buyer, a security
+    # assessment in force (Art. 88) / a standard contract or certification on file.
     security_assessment_on_file: bool | None
+    standard_contract_on_file: bool | None = None
+    exporter_exports_this_year: ExportVolume | None = None
     # From the listing's licence template; unknown is a missing fact.
     licence_permitted_purposes: tuple[PurposeName, ...] | None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Result, null, select, union_all
+from sqlalchemy import Result, Select, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.catalog.models import Product, product_resources
+from market.compliance.exports import exports_this_year
 from market.compliance.facts import (
     AuthorisedOperation,
     ConditionalOpenApproval,
@@ -22,9 +24,28 @@ from market.compliance.facts import (
     TradeFacts,
 )
 from market.compliance.models import OpenApplication, OperationMandate, SecurityAssessment
+from market.participants import service as participants
 from market.participants.models import Participant
-from market.registry.models import DataResource
+from market.registry import consents
+from market.registry import resources as registry_resources
+from market.registry.consents import PERSONAL_STATES
+from market.registry.models import ConsentRecord, DataResource
 from market.rights.models import RightGrantRow
+from market.rights.validity import operating_right_among
+
+
+@dataclass(frozen=True)
+class ProductSubject:
+    """What the rules need to know of a product (products live above compliance, in the
+    catalogue, which builds this). `resource_ids` may be a subquery, read in the same query as
+    the resources' rights trees."""
+
+    product_id: uuid.UUID
+    seller_id: uuid.UUID
+    resource_ids: Sequence[uuid.UUID] | Select[Any]
+    scenarios: tuple[str, ...]
+    price_plan: dict[str, Any]
+    licence_template: dict[str, Any]
 
 
 def plan_charges_fee(plan: dict[str, Any]) -> bool:
@@ -43,22 +64,6 @@ def plan_charges_fee(plan: dict[str, Any]) -> bool:
         return False
 
     return walk(plan)
-
-
-async def resources_and_grants(
-    session: AsyncSession, product_id: uuid.UUID
-) -> tuple[list[DataResource], list[RightGrantRow]]:
-    """The product's resources (by id) and every grant in their rights trees, in one query."""
-    stmt = (
-        select(DataResource, RightGrantRow)
-        .join(product_resources, product_resources.c.resource_id == DataResource.id)
-        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
-        .where(product_resources.c.product_id == product_id)
-        .order_by(DataResource.id)
-    )
-    rows = (await session.execute(stmt)).all()
-    resources = list(dict.fromkeys(resource for resource, _ in rows))
-    return resources, [grant for _, grant in rows if grant is not None]
 
 
 def participant_facts(participant: Participant | None, pid: uuid.UUID) -> ParticipantFacts:
@@ -86,7 +91,12 @@ async def _mandate(
 
 
 async def resource_facts(
-    session: AsyncSession, resource: DataResource, seller_id: uuid.UUID, at: datetime
+    session: AsyncSession,
+    resource: DataResource,
+    seller_id: uuid.UUID,
+    at: datetime,
+    consent_record: ConsentRecord | None = None,
+    on_hold: bool = False,
 ) -> ResourceFacts:
     consent = None
     if resource.consent:
@@ -109,18 +119,19 @@ async def resource_facts(
         trade_secret=resource.trade_secret,
         security_tags=tuple(resource.security_tags or ()),
         authorised_operation=mandate,
+        people_covered=consent_record.people_covered if consent_record else None,
+        sensitive_people_covered=consent_record.sensitive_people_covered if consent_record else None,
+        personal_data_hold=on_hold,
     )
 
 
 def right_facts(
-    product: Product, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
+    product: ProductSubject, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
 ) -> RightFacts:
     """What the rights trees of `resources` (all of `grants`) say about the seller now."""
-    from market.rights.validity import operating_right_among
-
     resource_ids = [r.id for r in resources]
     found = operating_right_among(
-        grants, holder_id=product.seller_id, product_id=product.id, resource_ids=resource_ids, at=at
+        grants, holder_id=product.seller_id, product_id=product.product_id, resource_ids=resource_ids, at=at
     )
     held = {
         g.resource_id
@@ -144,46 +155,68 @@ def right_facts(
     )
 
 
-async def listing_facts(session: AsyncSession, product: Product, at: datetime) -> ListingFacts:
-    return await _listing_facts(session, product, await session.get(Participant, product.seller_id), at)
+async def listing_facts(session: AsyncSession, product: ProductSubject, at: datetime) -> ListingFacts:
+    return await _listing_facts(session, product, await participants.find(session, product.seller_id), at)
 
 
 async def _listing_facts(
-    session: AsyncSession, product: Product, seller: Participant | None, at: datetime
+    session: AsyncSession, product: ProductSubject, seller: Participant | None, at: datetime
 ) -> ListingFacts:
-    resources, grants = await resources_and_grants(session, product.id)
+    resources, grants = await registry_resources.with_rights_trees(session, product.resource_ids)
+    ids = [r.id for r in resources]
+    records = await consents.current_records(session, ids)
+    held = await consents.resources_on_hold(session, ids)
     return ListingFacts(
-        product_id=str(product.id),
+        product_id=str(product.product_id),
         seller=participant_facts(seller, product.seller_id),
-        resources=tuple([await resource_facts(session, r, product.seller_id, at) for r in resources]),
+        resources=tuple(
+            [
+                await resource_facts(session, r, product.seller_id, at, records.get(r.id), r.id in held)
+                for r in resources
+            ]
+        ),
         rights=right_facts(product, resources, grants, at),
-        declared_scenarios=tuple(product.scenarios or ()),
+        declared_scenarios=tuple(product.scenarios),
         charges_fee=plan_charges_fee(product.price_plan),
     )
 
 
+@dataclass(frozen=True)
+class BuyerFiles:
+    """What the buyer has on file for a product's resources."""
+
+    approvals: tuple[ConditionalOpenApproval, ...]
+    assessed: set[uuid.UUID]  # a security assessment in force (Art. 88)
+    contracted: set[uuid.UUID]  # a standard contract or certification in force (PIPL Art. 38)
+
+
 async def buyer_files(
     session: AsyncSession, buyer_id: uuid.UUID, resource_ids: list[uuid.UUID], at: datetime
-) -> tuple[tuple[ConditionalOpenApproval, ...], set[uuid.UUID]]:
-    """What the buyer has on file for these resources, in one query: approved conditional-open
-    applications (Art. 35) and the resources with a security assessment in force (Art. 88)."""
-    approvals = select(OpenApplication.resource_id, OpenApplication.id, OpenApplication.purposes).where(
+) -> BuyerFiles:
+    """Approved conditional-open applications (Art. 35) and cross-border filings in force, in
+    one query."""
+    approvals = select(
+        OpenApplication.resource_id, OpenApplication.id, OpenApplication.purposes, null()
+    ).where(
         OpenApplication.applicant_id == buyer_id,
         OpenApplication.status == "approved",
         OpenApplication.resource_id.in_(resource_ids),
     )
-    assessments = select(SecurityAssessment.resource_id, null(), null()).where(
+    filings = select(SecurityAssessment.resource_id, null(), null(), SecurityAssessment.kind).where(
         SecurityAssessment.recipient_id == buyer_id,
         SecurityAssessment.resource_id.in_(resource_ids),
         SecurityAssessment.valid_until > at,
     )
     approved: list[ConditionalOpenApproval] = []
     assessed: set[uuid.UUID] = set()
-    files: Result[uuid.UUID, uuid.UUID | None, list[str] | None]
-    files = await session.execute(union_all(approvals, assessments))
-    for resource_id, application_id, purposes in files:
-        if application_id is None:  # a row of the second select: an assessment
+    contracted: set[uuid.UUID] = set()
+    rows: Result[uuid.UUID, uuid.UUID | None, list[str] | None, str | None]
+    rows = await session.execute(union_all(approvals, filings))
+    for resource_id, application_id, purposes, filing in rows:
+        if filing == "security_assessment":
             assessed.add(resource_id)
+        elif filing is not None:  # a standard contract or a certification
+            contracted.add(resource_id)
         else:
             approved.append(
                 ConditionalOpenApproval(
@@ -192,12 +225,12 @@ async def buyer_files(
                     purposes=tuple(purposes or ()),
                 )
             )
-    return tuple(approved), assessed
+    return BuyerFiles(tuple(approved), assessed, contracted)
 
 
 async def trade_facts(
     session: AsyncSession,
-    product: Product,
+    product: ProductSubject,
     *,
     buyer_id: uuid.UUID,
     purpose: str | None,
@@ -205,17 +238,14 @@ async def trade_facts(
     cross_border: bool | None,
     at: datetime,
 ) -> TradeFacts:
-    parties = await session.execute(
-        select(Participant).where(Participant.id.in_([product.seller_id, buyer_id]))
-    )
-    by_id = {p.id: p for p in parties.scalars()}  # seller and buyer in one read
-    # The session's identity map holds rows weakly: kept alive for the rest of the request, the
-    # parties are served from it to later reads of the same rows (the abnormal-trade scan).
-    session.info.setdefault("market.loaded_parties", []).extend(by_id.values())
+    by_id = await participants.get_many(session, [product.seller_id, buyer_id])  # one read
     listing = await _listing_facts(session, product, by_id.get(product.seller_id), at)
     buyer = by_id.get(buyer_id)
     resource_ids = [uuid.UUID(r.resource_id) for r in listing.resources]
-    approvals, assessed = await buyer_files(session, buyer_id, resource_ids, at)
+    files = await buyer_files(session, buyer_id, resource_ids, at)
+    # The filings a trade needs are for the personal information in it (PIPL Art. 38).
+    personal = {uuid.UUID(r.resource_id) for r in listing.resources if r.personal_info in PERSONAL_STATES}
+    abroad = cross_border is True or (buyer is not None and buyer.jurisdiction == "foreign")
     template = product.licence_template or {}
     return TradeFacts(
         listing=listing,
@@ -223,7 +253,11 @@ async def trade_facts(
         purpose=purpose,
         scenario=scenario,
         cross_border=cross_border,
-        conditional_open_approvals=approvals,
-        security_assessment_on_file=bool(resource_ids) and assessed >= set(resource_ids),
+        conditional_open_approvals=files.approvals,
+        security_assessment_on_file=bool(personal) and files.assessed >= personal,
+        standard_contract_on_file=bool(personal) and (files.contracted | files.assessed) >= personal,
+        exporter_exports_this_year=(
+            await exports_this_year(session, product.seller_id, at) if abroad and personal else None
+        ),
         licence_permitted_purposes=tuple(template.get("permitted_purposes", ())) or None,
     )

@@ -72,12 +72,16 @@ class OpenApplication(IdMixin, Base):
 
 
 class SecurityAssessment(IdMixin, Base):
-    """A cross-border security assessment on file for a foreign recipient (Art. 88)."""
+    """A cross-border filing on file for a foreign recipient (Art. 88; PIPL Art. 38): a CAC
+    security assessment, or a filed standard contract, or a personal-information protection
+    certification (which of them a trade needs: `market.compliance.cross_border`)."""
 
     __tablename__ = "security_assessments"
 
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_resources.id"), index=True)
+    # security_assessment | standard_contract | certification
+    kind: Mapped[str] = mapped_column(String(24), default="security_assessment")
     reference: Mapped[str] = mapped_column(String(120))
     valid_until: Mapped[datetime] = mapped_column()
     recorded_by: Mapped[str] = mapped_column(String(80))

@@ -18,19 +18,21 @@ from market.compliance.schemas import (
     OpenApplicationDecision,
 )
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.participants import service as participants
 from market.participants.models import Participant
+from market.registry import resources as registry_resources
 from market.registry.models import DataResource
 
 
 async def _resource(session: AsyncSession, resource_id: uuid.UUID, field: str) -> DataResource:
-    resource = await session.get(DataResource, resource_id)
+    resource = await registry_resources.find(session, resource_id)
     if resource is None:
         raise NotFound("resource not found", fields=[(field, "no such resource")])
     return resource
 
 
 async def _participant(session: AsyncSession, pid: uuid.UUID, field: str) -> Participant:
-    participant = await session.get(Participant, pid)
+    participant = await participants.find(session, pid)
     if participant is None:
         raise NotFound("participant not found", fields=[(field, "no such participant")])
     return participant
@@ -145,6 +147,7 @@ async def record_assessment(
     assessment = SecurityAssessment(
         recipient_id=data.recipient_id,
         resource_id=data.resource_id,
+        kind=data.kind,
         reference=data.reference,
         valid_until=data.valid_until,
         recorded_by=principal.actor,
@@ -159,6 +162,7 @@ async def record_assessment(
         subject_id=data.resource_id,
         payload={
             "recipient_id": str(data.recipient_id),
+            "kind": data.kind,
             "reference": data.reference,
             "valid_until": data.valid_until,
             "basis": "Art. 88",

@@ -27,7 +27,7 @@ from market.compliance import rules_trade as T
 from market.compliance.facts import ListingFacts, TradeFacts
 from market.compliance.rules_listing import Check
 
-RULESET_VERSION = "2024.1"
+RULESET_VERSION = "2026.1"
 
 FindingOutcome = Literal["deny", "review", "allow-note"]
 AppliesTo = Literal["listing", "trade", "both"]
@@ -36,6 +36,7 @@ JILIN_2023 = "Jilin Big Data Regulation 2023"
 JILIN_2020 = "Jilin Big Data Regulation 2020"
 CREDIT_POLICY = "吉政办发〔2016〕35号 (失信黑名单 restricts market access)"
 EXCHANGE_PRACTICE = "Exchange practice: 不合规不挂牌，无场景不交易"
+CROSS_BORDER = "促进和规范数据跨境流动规定 (CAC 2024) Art. 5, 7, 8"
 
 
 class Finding(BaseModel):
@@ -157,6 +158,11 @@ RULES: tuple[Rule, ...] = (
           "Data tagged national security, public security, military, state secret or "
           "public interest may not be traded.",
           L.security_tagged_data),
+    _rule("DATA-012", f"{JILIN_2023} Art. 41-44; PIPL Art. 15, 47", "both", "deny",
+          "个人已撤回同意或要求删除（或个人信息异议成立）的数据，在卖方删除前不得挂牌或交易。",
+          "A resource from which a person's data must be removed (consent withdrawn, deletion "
+          "requested or a personal-information objection upheld) is not listed or sold until it is.",
+          L.personal_data_on_hold),
     # Participants
     _rule("PART-001", CREDIT_POLICY, "both", "deny",
           "失信黑名单上的卖方不得挂牌或交易。",
@@ -202,10 +208,13 @@ RULES: tuple[Rule, ...] = (
     _rule("TRADE-005", f"{JILIN_2023} Art. 82; Art. 88", "trade", "deny",
           "重要数据不得出境。", "Important data may not be provided abroad.",
           T.important_data_abroad),
-    _rule("TRADE-006", f"{JILIN_2023} Art. 88", "trade", "deny",
-          "个人数据出境须通过安全评估。",
-          "Personal data provided abroad needs a security assessment on file.",
-          T.personal_data_abroad_without_assessment),
+    _rule("TRADE-006", f"{JILIN_2023} Art. 88; {CROSS_BORDER}", "trade", "deny",
+          "个人信息出境须按当年累计出境人数履行义务：100万人以上或敏感个人信息1万人以上须通过安全评估；"
+          "10万人以上或含敏感个人信息须订立标准合同或通过认证。",
+          "Personal information provided abroad needs what this year's cumulative export requires: "
+          "a security assessment at 1,000,000 people or 10,000 with sensitive information; a "
+          "standard contract or certification at 100,000 people or any sensitive information.",
+          T.personal_data_abroad_without_required_filing),
     _rule("TRADE-007", f"{JILIN_2023} Art. 63(2); Art. 88", "trade", "deny",
           "跨境交易须在经营权的地域范围内。",
           "A cross-border trade must be within the operating right's territory.",
@@ -214,6 +223,11 @@ RULES: tuple[Rule, ...] = (
           "买方为境外主体，本次交易按跨境处理。",
           "The buyer is foreign, so the trade is treated as cross-border.",
           T.foreign_buyer_note),
+    _rule("TRADE-009", f"{JILIN_2023} Art. 88; {CROSS_BORDER}", "trade", "allow-note",
+          "本次个人信息出境适用的义务（安全评估、标准合同或认证、豁免）及当年累计人数。",
+          "The cross-border obligation this export of personal information carries (security "
+          "assessment, standard contract or certification, or exempt) and this year's counts.",
+          T.cross_border_obligation_note),
 )
 # fmt: on
 

@@ -296,3 +296,11 @@ def no_declared_scenario(listing: ListingFacts, trade: TradeFacts | None) -> Hit
 
 def no_resources(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
     return None if listing.resources else Hit()
+
+
+def personal_data_on_hold(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
+    t = Tally()
+    for r in listing.resources:
+        if r.personal_data_hold:
+            t.hit(r, "a person's data must be removed first")
+    return t.result()

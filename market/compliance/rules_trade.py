@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from market.compliance.facts import ListingFacts, TradeFacts
+from market.compliance.cross_border import (
+    ASSESSMENT_PEOPLE,
+    ASSESSMENT_SENSITIVE_PEOPLE,
+    CONTRACT_PEOPLE,
+    CumulativeExport,
+    Obligation,
+    cumulative_export,
+)
+from market.compliance.facts import ListingFacts, ResourceFacts, TradeFacts
 from market.compliance.rules_listing import Check, Hit, Tally, path, personal_state
 
 
@@ -139,26 +147,88 @@ def important_data_abroad(listing: ListingFacts, trade: TradeFacts | None) -> Hi
     return tally.result()
 
 
-def personal_data_abroad_without_assessment(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
-    t = _trade(trade)
-    tally = Tally()
+def _exporting(listing: ListingFacts, trade: TradeFacts, tally: Tally) -> list[ResourceFacts]:
+    """The personal resources this trade provides abroad; facts missing to tell go to `tally`."""
+    personal = []
     for r in listing.resources:
         state = personal_state(r)
         if state is None:
             tally.missing(path(r, "personal_info"))
-            continue
-        if state not in ("identifiable", "de_identified"):
-            continue
-        abroad, missing = effective_cross_border(t)
-        for fact in missing:
+        elif state in ("identifiable", "de_identified"):
+            personal.append(r)
+    if not personal:
+        return []
+    abroad, missing = effective_cross_border(trade)
+    for fact in missing:
+        tally.missing(fact)
+    return personal if abroad else []
+
+
+def _this_years_export(
+    trade: TradeFacts, exporting: list[ResourceFacts]
+) -> CumulativeExport | tuple[str, ...]:
+    headcounts = {r.resource_id: path(r, "people_covered") for r in exporting}
+    return cumulative_export(trade.exporter_exports_this_year, exporting, headcounts)
+
+
+def personal_data_abroad_without_required_filing(
+    listing: ListingFacts, trade: TradeFacts | None
+) -> Hit | None:
+    t = _trade(trade)
+    tally = Tally()
+    exporting = _exporting(listing, t, tally)
+    if not exporting:
+        return tally.result()
+    if t.security_assessment_on_file is None:
+        tally.missing("security_assessment_on_file")
+        return tally.result()
+    if t.security_assessment_on_file:
+        return tally.result()  # an assessment in force covers any volume
+    export = _this_years_export(t, exporting)
+    if isinstance(export, tuple):
+        for fact in export:
             tally.missing(fact)
-        if not abroad:
-            continue
-        if t.security_assessment_on_file is None:
-            tally.missing("security_assessment_on_file")
-        elif not t.security_assessment_on_file:
-            tally.hit(r, "no_security_assessment")
+        return tally.result()
+    tally.extra.update(
+        obligation=str(export.obligation),
+        people_this_year=export.people,
+        sensitive_people_this_year=export.sensitive_people,
+    )
+    if export.obligation == Obligation.SECURITY_ASSESSMENT:
+        for r in exporting:
+            tally.hit(r, "security_assessment_required")
+    elif export.obligation == Obligation.STANDARD_CONTRACT_OR_CERTIFICATION:
+        if t.standard_contract_on_file is None:
+            tally.missing("standard_contract_on_file")
+        elif not t.standard_contract_on_file:
+            for r in exporting:
+                tally.hit(r, "standard_contract_or_certification_required")
     return tally.result()
+
+
+def cross_border_obligation_note(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:
+    """Which obligation this export carries (a note: TRADE-006 asks for the facts it needs)."""
+    t = _trade(trade)
+    exporting = _exporting(listing, t, Tally())
+    export = _this_years_export(t, exporting) if exporting else None
+    if export is None or isinstance(export, tuple):
+        return None
+    return Hit(
+        details={
+            "obligation": str(export.obligation),
+            "people_this_year": export.people,
+            "sensitive_people_this_year": export.sensitive_people,
+            "thresholds": {
+                "security_assessment": (
+                    f">= {ASSESSMENT_PEOPLE} people or >= {ASSESSMENT_SENSITIVE_PEOPLE} sensitive"
+                ),
+                "standard_contract_or_certification": f">= {CONTRACT_PEOPLE} people or any sensitive",
+                "exempt": f"< {CONTRACT_PEOPLE} people, none sensitive",
+            },
+            "security_assessment_on_file": t.security_assessment_on_file,
+            "standard_contract_on_file": t.standard_contract_on_file,
+        }
+    )
 
 
 def cross_border_outside_right_territory(listing: ListingFacts, trade: TradeFacts | None) -> Hit | None:

@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
+from market.common.vocabulary import PurposeName
+from market.compliance.decision import Decision
 
 
 class CheckRequest(StrictModel):
@@ -42,6 +43,9 @@ class FindingOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """A decision as the rules took it (a dry run), or as stored (then with its id, subject and
+    review)."""
+
     id: uuid.UUID | None = None
     kind: str
     outcome: Literal["allow", "deny", "needs_review"]
@@ -54,6 +58,16 @@ class DecisionOut(BaseModel):
     review_status: str | None = None
     review_reason: str | None = None
     reviewed_by: str | None = None
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionOut:
+        return cls(
+            kind=decision.kind,
+            outcome=decision.outcome,
+            findings=[FindingOut.model_validate(f.model_dump(mode="json")) for f in decision.findings],
+            ruleset_version=decision.ruleset_version,
+            facts=decision.facts,
+        )
 
 
 class MandateCreate(StrictModel):
@@ -108,9 +122,16 @@ class OpenApplicationOut(BaseModel):
     decision_reason: str | None
 
 
+CrossBorderFiling = Literal["security_assessment", "standard_contract", "certification"]
+
+
 class AssessmentCreate(StrictModel):
     recipient_id: uuid.UUID
     resource_id: uuid.UUID
+    kind: CrossBorderFiling = Field(
+        default="security_assessment",
+        description="CAC security assessment, filed standard contract, or certification (PIPL Art. 38)",
+    )
     reference: str = Field(min_length=3, max_length=120, description="Filing or approval number.")
     valid_until: datetime
 
@@ -119,5 +140,6 @@ class AssessmentOut(BaseModel):
     id: uuid.UUID
     recipient_id: uuid.UUID
     resource_id: uuid.UUID
+    kind: str
     reference: str
     valid_until: datetime

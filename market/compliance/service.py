@@ -9,20 +9,17 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
-from market.catalog.models import Product
 from market.common.clock import now
+from market.compliance import repository
 from market.compliance.decision import Decision, evaluate
 from market.compliance.facts import ListingFacts, TradeFacts
-from market.compliance.gather import listing_facts, trade_facts
+from market.compliance.gather import ProductSubject, listing_facts, trade_facts
 from market.compliance.models import ComplianceDecisionRow
 from market.errors import (
-    PROBLEM_BASE,
-    PROBLEM_MEDIA_TYPE,
     Conflict,
     InvalidInput,
     MarketError,
@@ -32,7 +29,11 @@ from market.errors import (
 
 
 class ComplianceDenied(MarketError):
+    """The trade rules refused: the decision that refused (and its audit entry) is kept, so the
+    request's transaction commits before this 403 is sent; nothing else was made."""
+
     code, title, status = "compliance-denied", "Refused by the compliance rules", 403
+    keeps_changes = True
 
 
 def invalid_facts(exc: ValidationError, prefix: str = "body") -> InvalidInput:
@@ -53,21 +54,7 @@ def denial(row: ComplianceDecisionRow) -> ComplianceDenied:
     )
 
 
-def refusal_response(row: ComplianceDecisionRow) -> JSONResponse:
-    """The 403 problem+json a refused quote or order answers with; the refusal itself is kept."""
-    problem = denial(row)
-    body = {
-        "type": PROBLEM_BASE + problem.code,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": problem.message,
-        "errors": [],
-        **problem.extra,
-    }
-    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE)
-
-
-async def build_listing_facts(session: AsyncSession, product: Product) -> ListingFacts:
+async def build_listing_facts(session: AsyncSession, product: ProductSubject) -> ListingFacts:
     try:
         return await listing_facts(session, product, now())
     except ValidationError as exc:
@@ -76,7 +63,7 @@ async def build_listing_facts(session: AsyncSession, product: Product) -> Listin
 
 async def build_trade_facts(
     session: AsyncSession,
-    product: Product,
+    product: ProductSubject,
     *,
     buyer_id: uuid.UUID,
     purpose: str | None,
@@ -131,18 +118,20 @@ async def store_decision(
     return row
 
 
-async def gate_listing(session: AsyncSession, *, product: Product, actor: str) -> ComplianceDecisionRow:
+async def gate_listing(
+    session: AsyncSession, *, product: ProductSubject, actor: str
+) -> ComplianceDecisionRow:
     """Run the listing rules on a product about to be listed; the decision is stored and audited."""
     decision = evaluate(await build_listing_facts(session, product))
     return await store_decision(
-        session, decision, subject_type="product", subject_id=str(product.id), actor=actor
+        session, decision, subject_type="product", subject_id=str(product.product_id), actor=actor
     )
 
 
 async def gate_trade(
     session: AsyncSession,
     *,
-    product: Product,
+    product: ProductSubject,
     buyer_id: uuid.UUID,
     purpose: str,
     scenario: str,
@@ -169,7 +158,7 @@ async def dry_run(
     session: AsyncSession,
     *,
     kind: Literal["listing", "trade"],
-    product: Product,
+    product: ProductSubject,
     buyer_id: uuid.UUID | None,
     purpose: str | None,
     scenario: str | None,
@@ -201,19 +190,7 @@ async def resolve_review(
     actor: str,
 ) -> ComplianceDecisionRow:
     """Record an operator's decision on a parked listing or order (the newest pending one)."""
-    from sqlalchemy import select
-
-    stmt = (
-        select(ComplianceDecisionRow)
-        .where(
-            ComplianceDecisionRow.subject_type == subject_type,
-            ComplianceDecisionRow.subject_id == subject_id,
-            ComplianceDecisionRow.review_status == "pending",
-        )
-        .order_by(ComplianceDecisionRow.created_at.desc())
-        .with_for_update()
-    )
-    row = (await session.execute(stmt)).scalars().first()
+    row = await repository.pending_review(session, subject_type, subject_id)
     if row is None:
         raise Conflict("no compliance review is pending for this subject")
     row.review_status = "approved" if approve else "rejected"
@@ -232,7 +209,7 @@ async def resolve_review(
 
 
 async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> ComplianceDecisionRow:
-    row = await session.get(ComplianceDecisionRow, decision_id)
+    row = await repository.decision(session, decision_id)
     if row is None:
         raise NotFound("compliance decision not found")
     return row

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,38 +16,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-# SQLSTATEs meaning the server ended, refused or rolled back the work through no fault of the
-# request: connection exceptions (class 08), administrator / crash shutdown, "the database system
-# is starting up / shutting down" (asyncpg reports these as plain errors, not disconnects), too
-# many connections, and a serialisation failure or deadlock (the transaction was rolled back
-# whole, so the same request, with the same Idempotency-Key, is safe to send again).
-_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+from market.errors import MarketError
+from market.runtime import Runtime, get_runtime
+
+log = logging.getLogger("market.db")
+
 # How long a request may wait for a new connection, or for a free one from the pool, before it
 # is answered 503: a server that silently drops packets must not hold requests for a minute.
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_TIMEOUT_SECONDS = 10
-
-
-def _sqlstates(error: BaseException) -> Iterator[str]:
-    """The SQLSTATEs along the error, the driver error it wraps and their causes."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str):
-            yield state
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """The request failed because the database was unreachable or busy, or dropped the connection."""
-    if not isinstance(error, exc.DBAPIError):
-        return False
-    if error.connection_invalidated or isinstance(error, exc.OperationalError):
-        return True
-    return any(s.startswith("08") or s in _UNAVAILABLE_SQLSTATES for s in _sqlstates(error))
 
 
 def _translate_connect_errors(engine: AsyncEngine) -> None:
@@ -104,19 +82,58 @@ def make_sessionmaker(
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 
+# Work that must not run inside the transaction that decided it, because it waits on a third
+# party (a refund at the payment provider): a use case queues it with `after_commit`, and it
+# runs once that transaction committed, holding no row lock, in sessions of its own.
+AfterCommit = Callable[[Runtime], Awaitable[object]]
+_AFTER_COMMIT = "market.after_commit"
+
+
+def after_commit(session: AsyncSession, task: AfterCommit) -> None:
+    """Run `task` after this session's transaction commits (dropped if it rolls back). A failing
+    task is logged and left to the periodic job that owns its kind of work to finish."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(task)
+
+
+def discard_after_commit(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+async def run_after_commit(session: AsyncSession, runtime: Runtime) -> None:
+    """Run the tasks queued on `session` (call only once its transaction committed)."""
+    for task in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            await task(runtime)
+        except Exception:  # the decision is committed; the job that owns the work retries it
+            log.exception("work queued after commit failed; it is retried by its job")
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: commit on success, roll back on any error.
+    """One transaction per request: commit on success, roll back on any error; then the work
+    queued with `after_commit`, still before the response is sent.
 
     Services never commit; they flush when they need ids.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    runtime = get_runtime(request)
+    async with runtime.sessionmaker() as session:
         try:
             yield session
             await session.commit()
+        except MarketError as refusal:
+            # A refusal that keeps its record (a compliance decision and its audit entry)
+            # commits it before the problem is rendered; any other error changes nothing.
+            if refusal.keeps_changes:
+                await session.commit()
+                await run_after_commit(session, runtime)
+            else:
+                discard_after_commit(session)
+                await session.rollback()
+            raise
         except BaseException:
+            discard_after_commit(session)
             await session.rollback()
             raise
+        await run_after_commit(session, runtime)
 
 
 # scope="function": commit before the response is sent, so a failed commit never answers 2xx.

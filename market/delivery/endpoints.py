@@ -5,15 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Response
 
 from contracts import licence_to_odrl
 from market.auth.principal import Authenticated, MaybeAuthenticated
+from market.common.linked_data import (
+    LINKED_DATA_RESPONSES,
+    LinkedDataFormat,
+    LinkedDataWanted,
+    NotAcceptable,
+    linked_data_response,
+)
 from market.db.session import Session
 from market.delivery import service
+from market.delivery.schemas import LicenceOut, UsageOut, UsageReport
 from market.errors import NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.orders.schemas import LicenceOut, UsageOut, UsageReport
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 
@@ -22,10 +30,16 @@ router = APIRouter(prefix="/v1", tags=["delivery"])
     "/licences/{licence_id}",
     response_model=LicenceOut,
     summary="Licence terms and whether they can be used now",
-    responses=problem_responses(NotFound),
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
 )
-async def read_licence(licence_id: uuid.UUID, session: Session, principal: Authenticated) -> LicenceOut:
+async def read_licence(
+    licence_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
     licence, tree = await service.visible_licence_with_tree(session, principal, licence_id)
+    if ld:  # the licence's IRI, as its ODRL Agreement
+        return await linked_data_response(
+            iris.document(licence_to_odrl(service.licence_terms(licence), iris)), ld
+        )
     usable, why = await service.licence_status(session, licence, tree)
     return LicenceOut(
         id=licence.id,
@@ -43,12 +57,17 @@ async def read_licence(licence_id: uuid.UUID, session: Session, principal: Authe
 
 @router.get(
     "/licences/{licence_id}/odrl",
-    summary="Licence as an ODRL 2.2 JSON-LD Agreement",
-    responses=problem_responses(NotFound),
+    summary="Licence as an ODRL 2.2 Agreement (JSON-LD, or Turtle when asked)",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, NotAcceptable)},
 )
-async def licence_odrl(licence_id: uuid.UUID, session: Session, principal: Authenticated) -> Any:
+async def licence_odrl(
+    licence_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataFormat
+) -> Response:
     licence = await service.visible_licence(session, principal, licence_id)
-    return licence_to_odrl(service.licence_terms(licence))
+    return await linked_data_response(
+        iris.document(licence_to_odrl(service.licence_terms(licence), iris)), ld
+    )
 
 
 @router.get(
@@ -57,9 +76,9 @@ async def licence_odrl(licence_id: uuid.UUID, session: Session, principal: Authe
     responses=problem_responses(NotFound, service.DeliveryRevoked),
 )
 async def delivery(
-    licence_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
+    licence_id: uuid.UUID, settings: AppSettings, session: Session, principal: Authenticated
 ) -> dict[str, Any]:
-    return await service.delivery_for_buyer(session, request.app.state.settings, principal, licence_id)
+    return await service.delivery_for_buyer(session, settings, principal, licence_id)
 
 
 @router.post(

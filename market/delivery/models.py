@@ -20,7 +20,11 @@ class LicenceRow(IdMixin, Base):
     buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     seller_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     operating_grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("right_grants.id"))
-    terms: Mapped[dict[str, Any]] = mapped_column(json_type())  # contracts.Licence
+    terms: Mapped[dict[str, Any]] = mapped_column(json_type())  # contracts.Licence, as in force now
+    # The terms as issued, kept once a partial refund narrowed `terms` (every later narrowing is
+    # computed from them, so rounding never compounds).
+    issued_terms: Mapped[dict[str, Any] | None] = mapped_column(json_type())
+    status: Mapped[str] = mapped_column(String(12), default="active")  # see states.LicenceStatus
     valid_from: Mapped[datetime] = mapped_column()
     valid_to: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -14,27 +14,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from contracts import ChainValidity, ContractError, Licence, LicenceTemplate, derive_licence
+from contracts import ContractError, Licence, LicenceTemplate, derive_licence
 from market.audit.log import record
+from market.audit.queries import register_party_check
 from market.auth.principal import Principal, hash_api_secret
-from market.catalog.models import Product
+from market.catalog import products
 from market.common.clock import now
+from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
-from market.errors import Conflict, MarketError, NotFound, Unauthenticated
+from market.delivery.states import LicenceStatus
+from market.errors import MarketError, NotFound, Unauthenticated
+from market.orders import service as orders
 from market.orders.models import Order
 from market.rights.models import RightGrantRow
+from market.rights.validity import (
+    chain_validity,
+    chain_validity_among,
+    operating_right_among,
+    to_contract_grant,
+)
 from market.settings import Settings
 
 CREDENTIAL_PREFIX = "dk"
 DOWNLOAD_TOKEN_TTL = timedelta(minutes=10)
-
-
-# A licence's operating grant, joined to find its tree (built once: aliasing a mapper is costly).
-_OPERATING_GRANT = aliased(RightGrantRow)
 
 
 class DeliveryRevoked(MarketError):
@@ -45,41 +49,14 @@ class QuotaExceeded(MarketError):
     code, title, status = "quota-exceeded", "Call quota exceeded", 429
 
 
-async def _product_and_right(
-    session: AsyncSession, order: Order
-) -> tuple[Product, tuple[RightGrantRow, ChainValidity] | None]:
-    """The ordered product and the seller's operating right over it now, read in one query
-    (the product, its resources and every grant in their rights trees)."""
-    from market.catalog.models import product_resources
-    from market.rights.validity import operating_right_among
-
-    rows = (
-        await session.execute(
-            select(Product, product_resources.c.resource_id, RightGrantRow)
-            .outerjoin(product_resources, product_resources.c.product_id == Product.id)
-            .outerjoin(RightGrantRow, RightGrantRow.resource_id == product_resources.c.resource_id)
-            .where(Product.id == order.product_id)
-            .order_by(product_resources.c.resource_id)
-        )
-    ).all()
-    assert rows, "an order's product exists (foreign key)"
-    found = operating_right_among(
-        [grant for _, _, grant in rows if grant is not None],
-        holder_id=order.seller_id,
-        product_id=order.product_id,
-        resource_ids=list(dict.fromkeys(rid for _, rid, _ in rows if rid is not None)),
-        at=now(),
-    )
-    return rows[0][0], found
-
-
 async def deliver(session: AsyncSession, order: Order, *, actor: str) -> LicenceRow | None:
     """Issue the licence and entitlement for a paid order (once)."""
     if order.licence_id is not None:
-        return await session.get(LicenceRow, order.licence_id)
-    product, found = await _product_and_right(session, order)
-    from market.rights.validity import to_contract_grant
-
+        return await repository.licence(session, order.licence_id)
+    product, resource_ids, grants = await products.with_rights_trees(session, order.product_id)
+    found = operating_right_among(
+        grants, holder_id=order.seller_id, product_id=order.product_id, resource_ids=resource_ids, at=now()
+    )
     try:
         if found is None:
             raise ContractError(
@@ -100,7 +77,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             licence_id=str(uuid.uuid4()),
         )
     except ContractError as exc:
-        order.status_reason = f"delivery blocked: {exc}"
+        orders.note_delivery_blocked(order, str(exc))
         await record(
             session,
             actor=actor,
@@ -118,19 +95,18 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         seller_id=order.seller_id,
         operating_grant_id=grant_row.id,
         terms=licence.model_dump(mode="json"),
+        status=LicenceStatus.ACTIVE,
         valid_from=licence.valid_from,
         valid_to=licence.valid_to,
         created_at=now(),
     )
     session.add(row)
-    order.licence_id = row.id
-    order.status = "delivered"
-    await record(
+    await orders.mark_delivered(
         session,
+        order,
+        row.id,
+        term_ends=licence.valid_to,
         actor=actor,
-        action="licence.issued",
-        subject_type="order",
-        subject_id=order.id,
         payload={
             "licence_id": str(row.id),
             "operating_grant_id": str(grant_row.id),
@@ -155,21 +131,14 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
     return row
 
 
-async def revoke_for_order(session: AsyncSession, order: Order, *, reason: str, actor: str) -> None:
-    if order.licence_id is None:
-        return
-    licence = await session.get(LicenceRow, order.licence_id)
-    if licence is not None and licence.revoked_at is None:
-        licence.revoked_at = now()
-        licence.revocation_reason = reason
-        await record(
-            session,
-            actor=actor,
-            action="licence.revoked",
-            subject_type="order",
-            subject_id=order.id,
-            payload={"licence_id": str(licence.id), "reason": reason},
-        )
+async def current_licences(session: AsyncSession, product_ids: list[uuid.UUID]) -> list[LicenceRow]:
+    """The licences of these products that can still be used: their holders are the current
+    licensees (expired and revoked licences are not)."""
+    return await repository.active_licences(session, product_ids, now())
+
+
+async def find_licence(session: AsyncSession, licence_id: uuid.UUID) -> LicenceRow | None:
+    return await repository.licence(session, licence_id)
 
 
 def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
@@ -181,7 +150,7 @@ def _visible(principal: Principal, licence: LicenceRow | None) -> LicenceRow:
 
 
 async def visible_licence(session: AsyncSession, principal: Principal, licence_id: uuid.UUID) -> LicenceRow:
-    return _visible(principal, await session.get(LicenceRow, licence_id))
+    return _visible(principal, await repository.licence(session, licence_id))
 
 
 async def visible_licence_with_tree(
@@ -189,16 +158,8 @@ async def visible_licence_with_tree(
 ) -> tuple[LicenceRow, list[RightGrantRow]]:
     """`visible_licence` and, read in the same query, every grant in the tree of its operating
     right (what `licence_status` needs)."""
-    rows = (
-        await session.execute(
-            select(LicenceRow, RightGrantRow)
-            .outerjoin(_OPERATING_GRANT, _OPERATING_GRANT.id == LicenceRow.operating_grant_id)
-            .outerjoin(RightGrantRow, RightGrantRow.resource_id == _OPERATING_GRANT.resource_id)
-            .where(LicenceRow.id == licence_id)
-        )
-    ).all()
-    licence = _visible(principal, rows[0][0] if rows else None)
-    return licence, [grant for _, grant in rows if grant is not None]
+    licence, tree = await repository.licence_with_tree(session, licence_id)
+    return _visible(principal, licence), tree
 
 
 async def licence_status(
@@ -206,13 +167,11 @@ async def licence_status(
 ) -> tuple[bool, str]:
     """Whether the licence can be used now, and why not (`tree`: the grants of its operating
     right's tree, when already read)."""
-    if licence.revoked_at is not None:
+    if licence.status == LicenceStatus.REVOKED:
         return False, f"revoked: {licence.revocation_reason}"
     at = now()
     if at >= licence.valid_to:
         return False, "expired"
-    from market.rights.validity import chain_validity, chain_validity_among
-
     validity = (
         chain_validity_among(tree, licence.operating_grant_id, at)
         if tree is not None
@@ -251,11 +210,8 @@ async def delivery_for_buyer(
     usable, why = await licence_status(session, licence)
     if not usable:
         raise DeliveryRevoked(f"this licence cannot be used: {why}")
-    entitlement = (
-        await session.execute(
-            select(Entitlement).where(Entitlement.licence_id == licence.id).with_for_update()
-        )
-    ).scalar_one()
+    entitlement = await repository.entitlement(session, licence.id, lock=True)
+    assert entitlement is not None, "every licence has its entitlement"
     out: dict[str, Any] = {
         "licence_id": str(licence.id),
         "delivery_mode": entitlement.delivery_mode,
@@ -277,7 +233,10 @@ async def delivery_for_buyer(
         out["call_quota"] = entitlement.call_quota
         out["calls_used"] = entitlement.calls_used
         out["calls_remaining"] = (
-            None if entitlement.call_quota is None else entitlement.call_quota - entitlement.calls_used
+            # A quota narrowed by a partial refund can fall below what was already used.
+            None
+            if entitlement.call_quota is None
+            else max(0, entitlement.call_quota - entitlement.calls_used)
         )
         action = "delivery.credential_issued" if "access_credential" in out else "delivery.read"
     await record(
@@ -308,9 +267,8 @@ async def usage_reporter(
     principal: Principal | None,
 ) -> UsageReporter:
     """The licence's own delivery credential, or its seller; anyone else learns nothing (404)."""
-    stmt = select(Entitlement).where(Entitlement.licence_id == licence_id).with_for_update()
-    entitlement = (await session.execute(stmt)).scalar_one_or_none()
-    licence = await session.get(LicenceRow, licence_id)
+    entitlement = await repository.entitlement(session, licence_id, lock=True)
+    licence = await repository.licence(session, licence_id)
     if entitlement is None or licence is None:
         raise NotFound("licence not found")
     if credential:
@@ -365,4 +323,9 @@ def licence_terms(licence: LicenceRow) -> Licence:
     return Licence.model_validate(licence.terms)
 
 
-__all__ = ["Conflict"]
+async def _party_to_licence(session: AsyncSession, participant_id: uuid.UUID, licence_id: uuid.UUID) -> bool:
+    licence = await repository.licence(session, licence_id)
+    return licence is not None and participant_id in (licence.buyer_id, licence.seller_id)
+
+
+register_party_check("licence", _party_to_licence)

@@ -7,17 +7,15 @@ Only the publicity period is shortened (a demo cannot wait ten working days); ev
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import LicenceTemplate
+from market.auth.models import User
 from market.auth.principal import Principal
 from market.catalog.products import create_product, submit_listing
 from market.catalog.schemas import ProductCreate
-from market.common.clock import now
-from market.participants.models import User
 from market.registry import lifecycle, resources
 from market.registry.schemas import Checklist, RegistrationCreate, RegistrationDecision, ResourceCreate
 from market.rights.schemas import GrantCreate
@@ -37,8 +35,15 @@ PRODUCTS = [
             "currency": "CNY",
         },
         10_000,
+        "application/json",
     ),
-    ("吉林企业经营月报 (file)", "file", {"kind": "one_off", "price": "2000.00", "currency": "CNY"}, None),
+    (
+        "吉林企业经营月报 (file)",
+        "file",
+        {"kind": "one_off", "price": "2000.00", "currency": "CNY"},
+        None,
+        "text/csv",
+    ),
 ]
 
 
@@ -73,9 +78,11 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
         seller,
         RegistrationCreate(resource_id=resource.id, rights_evidence="member agreements 2026-001..120"),
     )
+    # Demo only: no ten-working-day wait (and no deadline that the holiday calendar must know).
+    no_publicity = settings.model_copy(update={"publicity_working_days": 0})
     await lifecycle.decide(
         session,
-        settings,
+        no_publicity,
         operator,
         reg.id,
         RegistrationDecision(
@@ -85,8 +92,7 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
             ),
         ),
     )
-    reg.publicity_ends_at = now() - timedelta(seconds=1)  # demo only: no ten-day wait
-    await lifecycle.finalise(session, settings, reg, actor="seed")
+    await lifecycle.finalise(session, no_publicity, reg, actor="seed")
     holding = reg.id
     from market.rights.models import RightGrantRow
 
@@ -100,7 +106,7 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
         term_days=365,
         quota=None,
     )
-    for title, mode, plan, quota in PRODUCTS:
+    for title, mode, plan, quota, media_type in PRODUCTS:
         product = await create_product(
             session,
             seller,
@@ -112,6 +118,8 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
                 scenarios=["SME credit risk scoring"],
                 price_plan=plan,
                 licence_template=template.model_copy(update={"quota": quota}),
+                themes=["ECON"],
+                media_type=media_type,
             ),
         )
         await issue_grant(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from market.audit.macs import session_info
+from market.auth.models import User
 from market.db.session import make_engine, make_sessionmaker
 from market.participants import service
-from market.participants.models import User
 from market.participants.schemas import FirstUser, ParticipantCreate, StaffCreate
 from market.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (demo accounts, embedded mode only)
 DEMO_SELLER = ("seller@jilin-seller.example.cn", "吉林省数据样例科技有限公司", "91350100M000100Y43")
 DEMO_BUYER = ("buyer@changchun-buyer.example.cn", "长春买方信息服务有限公司", "91220101MA0Y3B5X61")
+DEMO_CREDIT_CODES = frozenset(code for _, _, code in (DEMO_SELLER, DEMO_BUYER))
 DEMO_STAFF = (
     ("operator@demo.example.cn", "operator"),
     ("auditor@demo.example.cn", "auditor"),
@@ -25,7 +27,7 @@ async def seed_demo_data(settings: Settings) -> list[str]:
     engine = make_engine(settings.effective_database_url)
     lines: list[str] = []
     try:
-        async with make_sessionmaker(engine)() as session, session.begin():
+        async with make_sessionmaker(engine, session_info(settings))() as session, session.begin():
             if await session.scalar(select(func.count()).select_from(User)):
                 return []
             for email, name, code in (DEMO_SELLER, DEMO_BUYER):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db.base import Base, IdMixin, utcnow
@@ -21,4 +21,8 @@ class IdempotencyRecord(IdMixin, Base):
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("owner", "key"),)
+    # The purge job (market/idempotency/jobs.py) deletes by age.
+    __table_args__ = (
+        UniqueConstraint("owner", "key"),
+        Index("ix_idempotency_records_created_at", "created_at"),
+    )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.common.clock import now
 from market.errors import MarketError
 from market.idempotency.models import IdempotencyRecord
 
@@ -128,6 +129,7 @@ class IdempotentRequest:
                     request_hash=self.fingerprint,
                     status_code=status_code,
                     response_body=json.dumps(jsonable_encoder(response)),
+                    created_at=now(),  # the business clock, which the purge job reads too
                 )
             )
             await self.session.flush()

@@ -1,48 +1,36 @@
-"""HTTP: orders, refunds, reviews, ledgers. Parse, authorise, call, return."""
+"""HTTP: quotes, reading orders, cancelling them, a trade's audit history. Parse, authorise,
+call, return. (Placing an order, paying it and accepting delivery are `market.payments`'s.)"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
-from sqlalchemy import or_, select
+from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.auth.principal import Authenticated, Buyer, Operator
-from market.common.clock import now
-from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
-from market.compliance.service import refusal_response
+from market.audit import queries as audit
+from market.audit.endpoints import entry_out
+from market.audit.schemas import EntryOut
+from market.auth.principal import Auditor, Authenticated, Buyer, Principal, require_roles
+from market.common.pagination import Cursor, Limit, Page, page_of
+from market.compliance.service import ComplianceDenied
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, IdempotencyKeyRequired, idempotent
-from market.orders import service
-from market.orders.models import Order
-from market.orders.quotes import QuoteAltered, QuoteExpired, load_payable_quote
-from market.orders.schemas import (
-    LedgerLineOut,
-    LedgerOut,
-    OrderCreate,
-    OrderOut,
-    Reason,
-    RefundCreate,
-    RefundOut,
-    ReviewDecision,
-)
-from market.payments import ledger
-from market.payments import service as payments
-from market.payments.models import Payment
-from market.payments.provider import PaymentProviderRefused, PaymentProviderUnavailable
+from market.idempotency.service import IdempotencyKey, idempotent
+from market.orders import quotes, service
+from market.orders.fairness import product_fairness
+from market.orders.models import Order, Quote
+from market.orders.schemas import OrderOut, QuoteCreate, QuoteOut, Reason
+from market.runtime import AppSettings
+from pricing import FairnessFinding
 
 router = APIRouter(prefix="/v1", tags=["orders"])
+Overseer = Annotated[Principal, Depends(require_roles("operator", "price_authority"))]
 
 
-async def order_out(session: Any, order: Order) -> OrderOut:
-    secret = None
-    if order.payment_provider == "stripe" and order.status == "pending_payment":
-        payment = (
-            await session.execute(select(Payment).where(Payment.order_id == order.id))
-        ).scalar_one_or_none()
-        secret = payment.client_secret if payment else None
+def _order_out(order: Order, client_secret: str | None) -> OrderOut:
     return OrderOut(
         **{
             k: getattr(order, k)
@@ -50,46 +38,69 @@ async def order_out(session: Any, order: Order) -> OrderOut:
             if hasattr(order, k) and k not in ("seller_proceeds_minor", "payment_client_secret")
         },
         seller_proceeds_minor=order.total_minor - order.commission_minor,
-        payment_client_secret=secret,
+        payment_client_secret=client_secret,
+    )
+
+
+async def orders_out(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
+    """Orders as the API shows them, their payments' client secrets read in one query."""
+    secrets = await service.client_secrets(session, orders)
+    return [_order_out(o, secrets.get(o.id)) for o in orders]
+
+
+async def order_out(session: AsyncSession, order: Order) -> OrderOut:
+    return (await orders_out(session, [order]))[0]
+
+
+def quote_out(q: Quote) -> QuoteOut:
+    return QuoteOut.model_validate(
+        {
+            **{c: getattr(q, c) for c in QuoteOut.model_fields if hasattr(q, c)},
+            "lines": q.body.get("lines", []),
+        }
     )
 
 
 @router.post(
-    "/orders",
+    "/quotes",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrderOut,
-    summary="Order from a stored, unexpired quote; compliance is re-checked now",
-    responses=problem_responses(
-        NotFound,
-        Conflict,
-        Forbidden,
-        QuoteExpired,
-        QuoteAltered,
-        IdempotencyKeyRequired,
-        PaymentProviderUnavailable,
-        PaymentProviderRefused,
-    ),
+    response_model=QuoteOut,
+    summary="Itemised, explained, expiring quote (trade rules run first)",
+    responses=problem_responses(NotFound, Conflict, Forbidden, ComplianceDenied),
 )
-async def create_order(
-    data: OrderCreate,
-    request: Request,
+async def create_quote(
+    data: QuoteCreate,
+    settings: AppSettings,
     session: Session,
     principal: Buyer,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    if idempotency_key is None:
-        raise IdempotencyKeyRequired("orders")
-    call = idempotent(session, principal.actor, idempotency_key, "orders.create", data)
+    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data)
     if replayed := await call.replay():
         return replayed
-    quote = await load_payable_quote(session, data.quote_id, principal.participant_id, now())
-    result = await service.create_order(
-        session, request.app.state.settings, request.app.state.payment_provider, principal, quote
-    )
-    if isinstance(result, service.OrderRefused):
-        # The refusal (decision + audit entry) is kept; no order exists.
-        return refusal_response(result.decision)
-    return await call.remember(await order_out(session, result))
+    # A refusal raises (not remembered): the buyer may fix the cause and retry with the key.
+    return await call.remember(quote_out(await quotes.issue_quote(session, settings, principal, data)))
+
+
+@router.get(
+    "/quotes/{quote_id}",
+    response_model=QuoteOut,
+    summary="A quote (its buyer, the seller, operators)",
+    responses=problem_responses(NotFound),
+)
+async def read_quote(quote_id: uuid.UUID, session: Session, principal: Authenticated) -> QuoteOut:
+    return quote_out(await quotes.visible_quote(session, principal, quote_id))
+
+
+@router.get(
+    "/products/{product_id}/fairness",
+    response_model=list[FairnessFinding],
+    summary="Art. 70 check over the product's quotes (operators, price authority)",
+    responses=problem_responses(NotFound, Forbidden),
+    tags=["catalogue"],
+)
+async def fairness(product_id: uuid.UUID, session: Session, principal: Overseer) -> list[FairnessFinding]:
+    return await product_fairness(session, product_id)
 
 
 @router.get(
@@ -111,20 +122,9 @@ async def list_orders(
     role: Annotated[str | None, Query(pattern="^(buyer|seller)$")] = None,
     status_filter: Annotated[str | None, Query(alias="status", max_length=20)] = None,
 ) -> Page[OrderOut]:
-    stmt = select(Order)
-    if not principal.can_see_all():
-        me = principal.participant_id
-        if role == "buyer":
-            stmt = stmt.where(Order.buyer_id == me)
-        elif role == "seller":
-            stmt = stmt.where(Order.seller_id == me)
-        else:
-            stmt = stmt.where(or_(Order.buyer_id == me, Order.seller_id == me))
-    if status_filter:
-        stmt = stmt.where(Order.status == status_filter)
-    rows = list((await session.execute(keyset_page(stmt, Order, cursor, limit))).scalars())
+    rows = await service.page(session, principal, role=role, status=status_filter, cursor=cursor, limit=limit)
     page = page_of(rows, limit, lambda o: o)
-    return Page(items=[await order_out(session, o) for o in page.items], next_cursor=page.next_cursor)
+    return Page(items=await orders_out(session, page.items), next_cursor=page.next_cursor)
 
 
 @router.post(
@@ -137,94 +137,16 @@ async def cancel(order_id: uuid.UUID, data: Reason, session: Session, principal:
     return await order_out(session, await service.cancel_order(session, principal, order_id, data.reason))
 
 
-@router.post(
-    "/orders/{order_id}/completion",
-    response_model=OrderOut,
-    summary="The buyer confirms receipt; the order is completed",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
-)
-async def complete(order_id: uuid.UUID, session: Session, principal: Authenticated) -> OrderOut:
-    return await order_out(session, await service.complete_order(session, principal, order_id))
-
-
-@router.post(
-    "/orders/{order_id}/review",
-    response_model=OrderOut,
-    summary="Operator decision on an order parked for compliance review",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
-)
-async def review(
-    order_id: uuid.UUID,
-    data: ReviewDecision,
-    request: Request,
-    session: Session,
-    principal: Operator,
-) -> OrderOut:
-    order = await service.review_order(
-        session, request.app.state.payment_provider, principal, order_id, data.approve, data.reason
-    )
-    return await order_out(session, order)
-
-
-@router.post(
-    "/orders/{order_id}/refund",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RefundOut,
-    summary="Refund all or part of a paid order (operators); needs an Idempotency-Key",
-    responses=problem_responses(
-        NotFound,
-        Conflict,
-        Forbidden,
-        IdempotencyKeyRequired,
-        PaymentProviderUnavailable,
-        PaymentProviderRefused,
-    ),
-)
-async def refund(
-    order_id: uuid.UUID,
-    data: RefundCreate,
-    request: Request,
-    session: Session,
-    principal: Authenticated,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
-    call = idempotent(session, principal.actor, idempotency_key, "orders.refund", data, order_id=order_id)
-    if replayed := await call.replay():
-        return replayed
-    done = await payments.refund_order(
-        session,
-        request.app.state.payment_provider,
-        principal,
-        order_id,
-        amount_minor=data.amount_minor,
-        reason=data.reason,
-        idempotency_key=idempotency_key,
-    )
-    return await call.remember(RefundOut.model_validate(done, from_attributes=True))
-
-
-@router.post(
-    "/payments/{order_id}/confirmation",
-    response_model=OrderOut,
-    summary="Operator confirms an offline (bank transfer) payment arrived",
-    responses=problem_responses(NotFound, Conflict, Forbidden),
-    tags=["payments"],
-)
-async def confirm_offline(order_id: uuid.UUID, session: Session, principal: Operator) -> OrderOut:
-    return await order_out(session, await payments.confirm_offline(session, principal, order_id))
-
-
 @router.get(
-    "/orders/{order_id}/ledger",
-    response_model=LedgerOut,
-    summary="Every money movement of an order (double entry: each movement sums to zero)",
+    "/audit/trades/{order_id}",
+    response_model=list[EntryOut],
+    summary="The whole history of one trade, in order (operators, auditors)",
     responses=problem_responses(NotFound),
+    tags=["audit"],
 )
-async def order_ledger(order_id: uuid.UUID, session: Session, principal: Authenticated) -> LedgerOut:
+async def trade_history(order_id: uuid.UUID, session: Session, principal: Auditor) -> list[EntryOut]:
     order = await service.get_order(session, principal, order_id)
-    lines = await ledger.entries(session, order.id)
-    return LedgerOut(
-        order_id=order.id,
-        balanced=sum(x.amount_minor for x in lines) == 0,
-        lines=[LedgerLineOut.model_validate(x, from_attributes=True) for x in lines],
-    )
+    subjects = {str(order.id), str(order.quote_id)}
+    if order.licence_id:
+        subjects.add(str(order.licence_id))
+    return [entry_out(e) for e in await audit.history_of(session, subjects, str(order.id))]

@@ -42,8 +42,7 @@ class Order(IdMixin, TimestampMixin, Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))  # ix_orders_product_created
     buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
     seller_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
-    # pending_payment | needs_review | paid | delivered | completed | cancelled | refunded
-    # | disputed | rejected
+    # see states.OrderStatus
     status: Mapped[str] = mapped_column(String(16), default="pending_payment", index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     total_minor: Mapped[int] = mapped_column(BigInteger)
@@ -65,3 +64,24 @@ class Order(IdMixin, TimestampMixin, Base):
         # A product's latest orders (the price-outlier check) without reading its whole history.
         Index("ix_orders_product_created", "product_id", "created_at"),
     )
+
+
+class OrderClaim(IdMixin, Base):
+    """What an order claims of one of its product's resources, for as long as it lives: a
+    purpose, a territory and a term. An exclusive claim reserves the resource within that scope
+    against every other order, whatever product or seller it comes through; any claim stops a
+    later exclusive one over the same scope (the data, not the listing, is what is exclusive)."""
+
+    __tablename__ = "order_claims"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_resources.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    territory: Mapped[str] = mapped_column(String(14))
+    exclusive: Mapped[bool] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
+
+    # The live claims on a resource for a purpose: what every order on it checks.
+    __table_args__ = (Index("ix_order_claims_resource_purpose", "resource_id", "purpose", "ends_at"),)

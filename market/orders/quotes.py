@@ -1,18 +1,30 @@
-"""The quote an order pays: exactly what was quoted, not expired, not altered."""
+"""Quotes: listed product + quantity + purpose + scenario -> an itemised, sealed, expiring quote,
+priced at the plan and guided entry in force now, after the trade rules run; and the quote an
+order pays: exactly what was quoted, not expired, not altered."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.canonical import canonical_json
-from market.errors import MarketError, NotFound
+from market.audit.log import record
+from market.auth.principal import Principal
+from market.catalog import price_catalogue, products
+from market.common.clock import now
+from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
+from market.orders import repository
+from market.orders.gate import pass_trade_gate
 from market.orders.models import Quote
+from market.orders.schemas import QuoteCreate
+from market.orders.states import QUOTES, QuoteStatus
+from market.settings import Settings
+from pricing import BuyerFacts, PricingError, parse_plan, quote
 
 
 class QuoteExpired(MarketError):
@@ -54,7 +66,7 @@ def seal(quote: Quote) -> None:
 async def load_payable_quote(
     session: AsyncSession, quote_id: uuid.UUID, buyer_id: uuid.UUID | None, at: datetime
 ) -> Quote:
-    quote = await session.get(Quote, quote_id)
+    quote = await repository.quote(session, quote_id)
     if quote is None or quote.buyer_id != buyer_id:
         raise NotFound("quote not found", fields=[("body.quote_id", "no such quote of yours")])
     if not hmac.compare_digest(quote.digest, quote_digest(digest_fields(quote))):
@@ -68,3 +80,147 @@ async def load_payable_quote(
             fields=[("body.quote_id", f"expired at {quote.expires_at.isoformat()}")],
         )
     return quote
+
+
+async def issue_quote(
+    session: AsyncSession, settings: Settings, principal: Principal, data: QuoteCreate
+) -> Quote:
+    """The stored quote. A refusal of the trade rules raises `ComplianceDenied`, keeping the
+    decision and its audit entry (no quote exists)."""
+    if principal.participant_id is None:
+        raise Forbidden("quotes are for participants")
+    product = await products.get_product(session, principal, data.product_id)
+    if product.listing_status != "listed":
+        why = f": {product.listing_reason}" if product.listing_reason else ""
+        raise Conflict(
+            f"the product is {product.listing_status}, not listed{why}",
+            code="product-not-listed",
+            fields=[("body.product_id", "not listed")],
+        )
+    if product.seller_id == principal.participant_id:
+        raise InvalidInput("you cannot buy your own product", fields=[("body.product_id", "own product")])
+    if data.scenario not in product.scenarios:
+        raise InvalidInput(
+            "no declared scenario, no trade (无场景不交易)",
+            fields=[("body.scenario", f"not one of {product.scenarios}")],
+        )
+    if data.lottery_won:
+        # Art. 70: a random-allocation result comes from the exchange's published draw (the
+        # pricing core takes only a verified pricing.AllocationWin), never from the buyer.
+        raise InvalidInput(
+            "a random-allocation result comes from the exchange's published draw, not from the buyer",
+            fields=[("body.lottery_won", "set by the exchange's draw, not by the buyer (Art. 70)")],
+        )
+    issued = now()
+    # Stored (with the decision and the audit entries) only if the trade rules allow it, so a
+    # refused quote never exists; the id is ours, so nothing is written before then.
+    quote_row = Quote(
+        id=uuid.uuid4(),
+        product_id=product.id,
+        buyer_id=principal.participant_id,
+        quantity=str(data.quantity),
+        purpose=data.purpose,
+        scenario=data.scenario,
+        cross_border=data.cross_border,
+        body={},
+        total_minor=0,
+        currency=product.currency,
+        digest="",
+        plan_version=product.plan_version,
+        issued_at=issued,
+        expires_at=issued + timedelta(seconds=settings.quote_ttl_seconds),
+        status=QuoteStatus.OPEN,
+        created_at=issued,
+        updated_at=issued,
+    )
+    decision = await pass_trade_gate(
+        session,
+        actor=principal.actor,
+        buyer_id=principal.participant_id,
+        product=product,
+        purpose=data.purpose,
+        scenario=data.scenario,
+        cross_border=data.cross_border,
+        decided_for=("quote", str(quote_row.id)),
+        refused=("quote.refused_by_compliance", "product", str(product.id)),
+    )
+    entry = (
+        await price_catalogue.guided_entry_at(session, product.price_catalogue_class, issued)
+        if product.price_catalogue_class
+        else None
+    )
+    returning = await repository.has_bought_from(session, principal.participant_id, product.seller_id)
+    try:
+        priced = quote(
+            parse_plan(product.price_plan),
+            entry,
+            BuyerFacts(
+                purpose=data.purpose,
+                quantity=data.quantity,
+                is_new_customer=not returning,
+                at=issued,
+            ),
+            validity=timedelta(seconds=settings.quote_ttl_seconds),
+        )
+    except PricingError as exc:
+        raise InvalidInput(str(exc), fields=[(f"body.{exc.field}", exc.reason)]) from exc
+    quote_row.body = priced.model_dump(mode="json")
+    quote_row.total_minor = priced.total_minor
+    quote_row.currency = priced.currency
+    quote_row.price_entry_key = priced.entry_key
+    quote_row.price_entry_version = priced.entry_version
+    quote_row.compliance_outcome = decision.outcome
+    seal(quote_row)
+    session.add(quote_row)
+    await record(
+        session,
+        actor=principal.actor,
+        action="quote.issued",
+        subject_type="quote",
+        subject_id=quote_row.id,
+        payload={
+            "product_id": str(product.id),
+            "total_minor": priced.total_minor,
+            "currency": priced.currency,
+            "digest": quote_row.digest,
+            "plan_version": priced.plan_version,
+            "entry": priced.entry_key,
+            "entry_version": priced.entry_version,
+            "compliance": decision.outcome,
+            "discounts": list(priced.discount_codes),
+        },
+    )
+    return quote_row
+
+
+EXPIRY_BATCH = 500
+
+
+async def expire_due(session: AsyncSession) -> int:
+    """Expire up to EXPIRY_BATCH open quotes whose time has passed, each with its audit entry;
+    rows another transaction holds (an order being placed) are skipped and left for later."""
+    due = await repository.quotes_to_expire(
+        session, now(), QUOTES.sources_of(QuoteStatus.EXPIRED), EXPIRY_BATCH
+    )
+    for expiring in due:
+        QUOTES.check(expiring.status, QuoteStatus.EXPIRED)
+        expiring.status = QuoteStatus.EXPIRED
+        await record(
+            session,
+            actor="system",
+            action="quote.expired",
+            subject_type="quote",
+            subject_id=expiring.id,
+            payload={"expires_at": expiring.expires_at},
+        )
+    return len(due)
+
+
+async def visible_quote(session: AsyncSession, principal: Principal, quote_id: uuid.UUID) -> Quote:
+    """A quote for its buyer, the product's seller and operators; anyone else learns nothing."""
+    found = await repository.quote_with_seller(session, quote_id)
+    if found is None or not (
+        principal.can_see_all() or principal.participant_id in (found[0].buyer_id, found[1])
+    ):
+        raise NotFound("quote not found")
+    return found[0]

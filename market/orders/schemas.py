@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
+from market.common.vocabulary import PurposeName
 
 
 class OrderCreate(StrictModel):
@@ -47,53 +48,46 @@ class ReviewDecision(StrictModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-class RefundCreate(StrictModel):
-    reason: str = Field(min_length=3, max_length=2000)
-    amount_minor: int | None = Field(
-        default=None, ge=1, strict=True, description="Default: all that remains."
+class QuoteCreate(StrictModel):
+    product_id: uuid.UUID
+    quantity: int = Field(ge=1, le=1_000_000_000, strict=True)
+    purpose: PurposeName
+    scenario: str = Field(min_length=1, max_length=200)
+    cross_border: bool = False
+    lottery_won: bool = Field(
+        default=False,
+        description="Not the buyer's to say: true is refused (422). A random-allocation discount "
+        "comes only from the exchange's published draw (Art. 70).",
     )
 
 
-class RefundOut(BaseModel):
+class QuoteOut(BaseModel):
     id: uuid.UUID
-    amount_minor: int
-    status: str
-    reason: str
-
-
-class LedgerLineOut(BaseModel):
-    movement_id: uuid.UUID
-    kind: str
-    account: str
-    amount_minor: int = Field(description="+ debit, - credit; every movement sums to zero")
-    currency: str
-    created_at: datetime
-
-
-class LedgerOut(BaseModel):
-    order_id: uuid.UUID
-    balanced: bool
-    lines: list[LedgerLineOut]
-
-
-class LicenceOut(BaseModel):
-    id: uuid.UUID
-    order_id: uuid.UUID
     product_id: uuid.UUID
     buyer_id: uuid.UUID
-    seller_id: uuid.UUID
-    status: str
-    status_reason: str
-    terms: dict[str, Any]
-    valid_from: datetime
-    valid_to: datetime
+    quantity: str
+    purpose: str
+    scenario: str
+    lines: list[dict[str, Any]]
+    total_minor: int
+    currency: str
+    plan_version: int
+    price_entry_key: str | None
+    price_entry_version: int | None
+    compliance_outcome: str | None
+    digest: str
+    issued_at: datetime
+    expires_at: datetime
+    status: str = Field(default="open", description="open | ordered | expired (by the expiry job)")
 
 
-class UsageReport(StrictModel):
-    calls: int = Field(ge=1, le=1_000_000, strict=True)
+class TradeTotals(BaseModel):
+    """Settled trades of one Beijing-calendar period, data category and currency."""
 
-
-class UsageOut(BaseModel):
-    licence_id: uuid.UUID
-    calls_used: int
-    call_quota: int | None
+    period: str
+    category: str
+    currency: str
+    trades: int
+    value_minor: int
+    commission_minor: int
+    refunded_trades: int

@@ -1,60 +1,155 @@
-"""Order use cases: buy from a quote, pay, deliver, cancel, refund.
+"""Order use cases: order from a quote, cancel, review, accept delivery. Every status change
+goes through `move`, which checks the table in `states.py` and writes the audit entry; payments
+and delivery ask this service for the transitions they cause (paid, delivered, refunded).
 
 Oversell is impossible by construction: the product row is locked (SELECT ... FOR UPDATE) while
-stock and exclusivity are checked and the reservation is counted, so concurrent buyers queue on
-that one row and only as many succeed as there is stock.
+stock is checked and the reservation is counted, so concurrent buyers queue on that one row and
+only as many succeed as there is stock. Exclusivity belongs to the data: the rows of the
+product's resources are locked too while the order's claims on them are checked and made, so
+orders through any product or seller over the same resource queue on the same rows.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.alerts.service import scan_order, scan_refusals
 from market.audit.log import record
+from market.audit.queries import register_party_check
 from market.auth.principal import Principal
+from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
-from market.compliance.models import ComplianceDecisionRow
-from market.compliance.service import gate_trade, resolve_review
-from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
+from market.common.states import InvalidTransition
+from market.compliance.exports import register_resources_sold_abroad
+from market.compliance.service import resolve_review
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.jobs import enqueue
+from market.notifications.outbox import notify
+from market.orders import repository, scan_jobs
+from market.orders.claims import SoldOut, claim_resources
+from market.orders.gate import pass_trade_gate
 from market.orders.models import Order, Quote
-from market.payments import ledger
-from market.payments.models import Payment
-from market.payments.provider import PaymentProvider, provider_call
+from market.orders.schemas import TradeTotals
+from market.orders.states import ENDS_CLAIMS, ORDERS, QUOTES, OrderStatus, QuoteStatus
 from market.settings import Settings
+from pricing.money import Money
 
-ACTIVE_STATES = ("pending_payment", "needs_review", "paid", "delivered", "completed", "disputed")
-
-
-class SoldOut(Conflict):
-    code = "sold-out"
+ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
 
 
-class InvalidTransition(Conflict):
-    code = "invalid-order-state"
+async def move(
+    session: AsyncSession,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str,
+    action: str,
+    payload: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change the order's status if the table allows it, and audit the change as `action`."""
+    ORDERS.check(order.status, target)
+    order.status = target
+    order.updated_at = now()
+    if reason is not None:
+        order.status_reason = reason
+    if target in ENDS_CLAIMS:
+        await repository.release_claims(session, order.id, now())
+    await record(
+        session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
+    )
+    # Both parties hear of every step of their trade (paid, licence issued, disputed, ...).
+    await notify(
+        session,
+        action,
+        to=[order.buyer_id, order.seller_id],
+        subject=("order", order.id),
+        data={"status": target, "reason": reason, **(payload or {})},
+    )
 
 
-@dataclass(frozen=True)
-class OrderRefused:
-    """The trade rules refused the order: the decision is kept (and audited), no order exists."""
-
-    decision: ComplianceDecisionRow
+async def mark_paid(session: AsyncSession, order: Order, *, actor: str, payload: Mapping[str, Any]) -> None:
+    order.paid_at = now()
+    await move(session, order, OrderStatus.PAID, actor=actor, action="order.paid", payload=payload)
 
 
-async def _locked_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
-    stmt = select(Product).where(Product.id == product_id).with_for_update()
-    product = (await session.execute(stmt)).scalar_one_or_none()
-    if product is None:
-        raise NotFound("product not found")
-    return product
+async def mark_delivered(
+    session: AsyncSession,
+    order: Order,
+    licence_id: uuid.UUID,
+    *,
+    term_ends: datetime,
+    actor: str,
+    payload: Mapping[str, Any],
+) -> None:
+    """The licence is issued: the order's claims on its resources last as long as its term."""
+    order.licence_id = licence_id
+    await repository.set_claims_end(session, order.id, term_ends)
+    await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
 
 
-async def _check_availability(session: AsyncSession, product: Product) -> None:
+async def refuse(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The money arrived, but the trade may not happen now: no licence; its unit and claims are
+    released (the payment is refunded by the caller)."""
+    await products.release_unit(session, order.product_id)
+    await move(
+        session,
+        order,
+        OrderStatus.REFUSED,
+        actor=actor,
+        action="order.refused",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def terminate(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, payload: Mapping[str, Any]
+) -> None:
+    """The licence ended before its term (rights revoked after the sale, or a partial refund
+    ending it by its terms)."""
+    await move(
+        session,
+        order,
+        OrderStatus.TERMINATED,
+        actor=actor,
+        action="order.terminated",
+        payload=payload,
+        reason=reason,
+    )
+
+
+async def trade_terms(session: AsyncSession, order: Order) -> Quote:
+    """The quote the order was made from: its purpose, scenario and territory, as the trade
+    rules are run on again when the money arrives."""
+    quote = await repository.quote(session, order.quote_id)
+    assert quote is not None, "every order has its quote"
+    return quote
+
+
+def note_payment(order: Order, reference: str) -> None:
+    """The payment provider's reference, shown with the order (webhooks find the order by it)."""
+    order.payment_reference = reference
+
+
+def note_delivery_blocked(order: Order, reason: str) -> None:
+    """Paid but not delivered (the seller's right failed): say why on the order."""
+    order.status_reason = f"delivery blocked: {reason}"
+
+
+def commission_of(total_minor: int, settings: Settings, currency: str) -> int:
+    """The exchange's commission on a price, half-up to the fen (fixed when the order is made)."""
+    return Money.from_minor(total_minor, currency).times(settings.commission_rate).minor_units
+
+
+def _check_availability(product: Product) -> None:
     if product.listing_status != "listed":
         raise Conflict(
             f"the product is {product.listing_status}, not listed; nothing was charged",
@@ -62,32 +157,16 @@ async def _check_availability(session: AsyncSession, product: Product) -> None:
         )
     if product.stock_limit is not None and product.sold_count >= product.stock_limit:
         raise SoldOut("this product is sold out (stock limit reached)")
-    if product.exclusivity == "exclusive":
-        active = await session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(Order.product_id == product.id, Order.status.in_(ACTIVE_STATES))
-        )
-        if active:
-            raise SoldOut("the exclusive licence for this term has already been sold")
-
-
-ORDER_IDS = uuid.UUID("0b5e7c1a-3f2d-4e8b-a6c4-9d1f2e7a5b38")  # uuid5 namespace of order ids
 
 
 async def create_order(
-    session: AsyncSession,
-    settings: Settings,
-    provider: PaymentProvider,
-    principal: Principal,
-    quote: Quote,
-) -> Order | OrderRefused:
+    session: AsyncSession, settings: Settings, principal: Principal, quote: Quote, *, payment_provider: str
+) -> Order:
+    """The order for a payable quote, after the trade rules run again now. A refusal raises
+    `ComplianceDenied`, keeping the decision and its audit entry; no order exists then."""
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
-    # The product row lock and "is this quote ordered already?" in one statement.
-    ordered = exists().where(Order.quote_id == quote.id)
-    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
-    found = (await session.execute(stmt)).one_or_none()
+    found = await repository.lock_product_for_order(session, quote)
     if found is None:
         raise NotFound("product not found")
     product, already_ordered = found
@@ -95,38 +174,24 @@ async def create_order(
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
-    await _check_availability(session, product)
+    _check_availability(product)
     # A quote is ordered at most once, so its order's id can follow from it: a retry after the
     # payment provider acted but its answer was lost names the same order, so the provider's
     # key (market:order:<id>) gives back the same PaymentIntent instead of making an orphan.
     order_id = uuid.uuid5(ORDER_IDS, str(quote.id))
-    decision = await gate_trade(
+    decision = await pass_trade_gate(
         session,
-        product=product,
+        actor=principal.actor,
         buyer_id=principal.participant_id,
+        product=product,
         purpose=quote.purpose,
         scenario=quote.scenario,
         cross_border=quote.cross_border,
-        actor=principal.actor,
-        subject_type="order",
-        subject_id=str(order_id),
+        decided_for=("order", str(order_id)),
+        refused=("order.refused_by_compliance", "quote", str(quote.id)),
     )
-    if decision.outcome == "deny":
-        await record(
-            session,
-            actor=principal.actor,
-            action="order.refused_by_compliance",
-            subject_type="quote",
-            subject_id=quote.id,
-            payload={
-                "decision_id": str(decision.id),
-                "product_id": str(product.id),
-                "buyer_id": str(principal.participant_id),
-            },
-        )
-        await scan_refusals(session, principal.participant_id)
-        return OrderRefused(decision)
-    commission = ledger.commission_minor(quote.total_minor, settings.commission_rate, quote.currency)
+    claims = await claim_resources(session, product, quote, order_id)
+    commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,
         quote_id=quote.id,
@@ -139,14 +204,19 @@ async def create_order(
         purpose=quote.purpose,
         scenario=quote.scenario,
         quantity=quote.quantity,
-        payment_provider=provider.name,
-        status="needs_review" if decision.outcome == "needs_review" else "pending_payment",
+        payment_provider=payment_provider,
+        status=OrderStatus.NEEDS_REVIEW
+        if decision.outcome == "needs_review"
+        else OrderStatus.PENDING_PAYMENT,
         created_at=now(),
         updated_at=now(),
     )
     session.add(order)
-    product.sold_count += 1  # the reservation, released on cancellation or rejection
-    quote.status = "ordered"
+    await session.flush()  # the claims reference it
+    session.add_all(claims)
+    products.reserve_unit(product)  # released on cancellation, rejection or refusal
+    QUOTES.check(quote.status, QuoteStatus.ORDERED)
+    quote.status = QuoteStatus.ORDERED
     await record(
         session,
         actor=principal.actor,
@@ -166,114 +236,37 @@ async def create_order(
             "compliance_decision": str(decision.id),
         },
     )
-    await session.flush()  # the abnormal-trade scan counts this order too
-    await scan_order(session, order)
-    if order.status == "pending_payment":
-        await start_payment(session, provider, order)
+    # The abnormal-trade scan runs after this commits, outside the buyer's request (Art. 61).
+    await enqueue(session, scan_jobs.scan_order, order_id=str(order.id))
     return order
-
-
-async def start_payment(session: AsyncSession, provider: PaymentProvider, order: Order) -> Payment:
-    async with provider_call(provider.name, "create the payment"):
-        created = await provider.create_payment(
-            order_id=str(order.id),
-            quote_id=str(order.quote_id),
-            amount_minor=order.total_minor,
-            currency=order.currency,
-        )
-    payment = Payment(
-        order_id=order.id,
-        provider=provider.name,
-        provider_ref=created.reference,
-        amount_minor=order.total_minor,
-        currency=order.currency,
-        client_secret=created.client_secret,
-    )
-    session.add(payment)
-    order.payment_reference = created.reference
-    await session.flush()
-    await record(
-        session,
-        actor="system",
-        action="payment.created",
-        subject_type="order",
-        subject_id=order.id,
-        payload={
-            "provider": provider.name,
-            "reference": created.reference,
-            "amount_minor": order.total_minor,
-        },
-    )
-    if created.status == "succeeded":
-        await payment_succeeded(session, payment, actor="system")
-    return payment
-
-
-async def payment_succeeded(
-    session: AsyncSession, payment: Payment, *, actor: str, order: Order | None = None
-) -> Order | None:
-    """Record a successful charge once and return the paid order; later duplicates and late
-    arrivals change nothing (None). `order`: the payment's order, when the caller already
-    holds its row lock."""
-    if payment.status != "requires_payment" and payment.status != "failed":
-        return None
-    if order is None:
-        order = await session.get(Order, payment.order_id, with_for_update=True)
-    assert order is not None and order.id == payment.order_id
-    payment.status = "succeeded"
-    order.status = "paid"
-    order.paid_at = now()
-    await ledger.post(
-        session,
-        order.id,
-        order.currency,
-        ledger.charge_lines(order.total_minor, order.commission_minor),
-    )
-    await record(
-        session,
-        actor=actor,
-        action="order.paid",
-        subject_type="order",
-        subject_id=order.id,
-        payload={
-            "reference": payment.provider_ref,
-            "amount_minor": payment.amount_minor,
-            "commission_minor": order.commission_minor,
-            "seller_proceeds_minor": order.total_minor - order.commission_minor,
-        },
-    )
-    from market.delivery.service import deliver
-
-    await deliver(session, order, actor=actor)
-    return order
-
-
-async def payment_failed(session: AsyncSession, payment: Payment, reason: str) -> bool:
-    if payment.status != "requires_payment":
-        return False
-    payment.status = "failed"
-    payment.failure_reason = reason
-    await record(
-        session,
-        actor="system",
-        action="payment.failed",
-        subject_type="order",
-        subject_id=payment.order_id,
-        payload={"reason": reason},
-    )
-    return True
 
 
 async def get_order(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order not found")
-    if not principal.can_see_all() and principal.participant_id not in (
-        order.buyer_id,
-        order.seller_id,
+    order = await repository.get(session, order_id)
+    if order is None or not (
+        principal.can_see_all() or principal.participant_id in (order.buyer_id, order.seller_id)
     ):
         raise NotFound("order not found")
     return order
+
+
+async def lock(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    order = await repository.get(session, order_id, lock=True)
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    role: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Order]:
+    return await repository.page(session, principal, role=role, status=status, cursor=cursor, limit=limit)
 
 
 async def cancel_order(
@@ -282,36 +275,26 @@ async def cancel_order(
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id and not principal.has("operator"):
         raise Forbidden("only the buyer or an operator can cancel an order")
-    product = await _locked_product(session, order.product_id)
-    if order.status not in ("pending_payment", "needs_review"):
-        raise InvalidTransition(f"an order that is {order.status} cannot be cancelled; ask for a refund")
-    order.status = "cancelled"
-    order.status_reason = reason
-    product.sold_count -= 1
-    await record(
+    await products.release_unit(session, order.product_id)
+    await move(
         session,
+        order,
+        OrderStatus.CANCELLED,
         actor=principal.actor,
         action="order.cancelled",
-        subject_type="order",
-        subject_id=order.id,
         payload={"reason": reason},
+        reason=reason,
     )
     return order
 
 
 async def review_order(
-    session: AsyncSession,
-    provider: PaymentProvider,
-    principal: Principal,
-    order_id: uuid.UUID,
-    approve: bool,
-    reason: str,
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, approve: bool, reason: str
 ) -> Order:
-    order = await session.get(Order, order_id, with_for_update=True)
-    if order is None:
-        raise NotFound("order not found")
-    if order.status != "needs_review":
-        raise InvalidTransition(f"the order is {order.status}, not waiting for review")
+    """An operator's decision on an order the trade rules parked for review. Approved, it waits
+    for payment (the caller starts it); rejected, its reserved unit is released."""
+    order = await lock(session, order_id)
+    ORDERS.check(order.status, OrderStatus.PENDING_PAYMENT if approve else OrderStatus.REJECTED)
     await resolve_review(
         session,
         subject_type="order",
@@ -320,21 +303,16 @@ async def review_order(
         reason=reason,
         actor=principal.actor,
     )
-    if approve:
-        order.status = "pending_payment"
-        await start_payment(session, provider, order)
-    else:
-        product = await _locked_product(session, order.product_id)
-        product.sold_count -= 1
-        order.status = "rejected"
-        order.status_reason = reason
-    await record(
+    if not approve:
+        await products.release_unit(session, order.product_id)
+    await move(
         session,
+        order,
+        OrderStatus.PENDING_PAYMENT if approve else OrderStatus.REJECTED,
         actor=principal.actor,
         action="order.reviewed",
-        subject_type="order",
-        subject_id=order.id,
         payload={"approved": approve, "reason": reason},
+        reason=None if approve else reason,
     )
     return order
 
@@ -344,23 +322,51 @@ async def complete_order(session: AsyncSession, principal: Principal, order_id: 
     order = await get_order(session, principal, order_id)
     if principal.participant_id != order.buyer_id:
         raise Forbidden("only the buyer confirms receipt")
-    if order.status != "delivered":
-        raise InvalidTransition(f"an order that is {order.status} cannot be completed")
-    order.status = "completed"
-    await record(
+    if order.status != OrderStatus.DELIVERED:
+        # A disputed order returns to completed only through its dispute's resolution.
+        raise InvalidTransition(
+            f"only a delivered order is accepted; this one is {order.status}",
+            code=ORDERS.code,
+            extra={"current_status": order.status, "requested_status": OrderStatus.COMPLETED},
+        )
+    await move(
         session,
+        order,
+        OrderStatus.COMPLETED,
         actor=principal.actor,
         action="order.completed",
-        subject_type="order",
-        subject_id=order.id,
         payload={"seller_proceeds_minor": order.total_minor - order.commission_minor},
     )
     return order
 
 
-def order_summary(order: Order) -> dict[str, Any]:
-    return {"id": str(order.id), "status": order.status, "total_minor": order.total_minor}
+async def party_check(session: AsyncSession, participant_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+    return await repository.is_party(session, participant_id, order_id)
 
 
-class PaymentNotFound(MarketError):
-    code, title, status = "payment-not-found", "Payment not found", 404
+# The payment's client secret (a card payment the buyer confirms in a browser) is shown with
+# the order while it waits for payment. Payments live above orders and register how to read it.
+ClientSecrets = Callable[[AsyncSession, Sequence[Order]], Awaitable[dict[uuid.UUID, str]]]
+_CLIENT_SECRETS: list[ClientSecrets] = []
+
+
+def register_client_secrets(reader: ClientSecrets) -> None:
+    _CLIENT_SECRETS[:] = [reader]
+
+
+async def client_secrets(session: AsyncSession, orders: Sequence[Order]) -> dict[uuid.UUID, str]:
+    waiting = [o for o in orders if o.status == OrderStatus.PENDING_PAYMENT]
+    if not waiting or not _CLIENT_SECRETS:
+        return {}
+    return await _CLIENT_SECRETS[0](session, waiting)
+
+
+register_party_check("order", party_check)
+# The cross-border thresholds count what a seller has already provided abroad this year.
+register_resources_sold_abroad(repository.resources_sold_abroad)
+
+
+async def trade_totals(
+    session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
+) -> list[TradeTotals]:
+    return await repository.trade_totals(session, period=period, since=since, until=until)

@@ -6,29 +6,34 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from market.auth.principal import Authenticated, MaybeAuthenticated, Operator
+from market.auth.models import ApiKey, User
+from market.auth.principal import Authenticated, MaybeAuthenticated, Operator, current_principal
 from market.auth.tokens import TokenClaims, issue_token
+from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import service
-from market.participants.models import ApiKey, Participant, User
+from market.participants import corrections, service
+from market.participants.linked_data import agent_document
+from market.participants.models import Participant
 from market.participants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     CreditChange,
+    ParticipantCorrection,
     ParticipantCreate,
     ParticipantOut,
     SignUpOut,
     TokenOut,
     UserOut,
 )
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["participants"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -65,7 +70,7 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
 )
 async def sign_up(
     data: ParticipantCreate,
-    request: Request,
+    settings: AppSettings,
     session: Session,
     principal: MaybeAuthenticated,
     idempotency_key: IdempotencyKey = None,
@@ -74,7 +79,7 @@ async def sign_up(
     call = idempotent(session, owner, idempotency_key, "participants.create", data)
     if replayed := await call.replay():
         return replayed
-    participant, user = await service.sign_up(session, request.app.state.settings, data, principal)
+    participant, user = await service.sign_up(session, settings, data, principal)
     return await call.remember(
         SignUpOut(
             participant=participant_out(participant),
@@ -91,10 +96,9 @@ async def sign_up(
     tags=["auth"],
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: Session
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: AppSettings, session: Session
 ) -> TokenOut:
     user: User = await service.authenticate(session, form.username, form.password)
-    settings = request.app.state.settings
     claims = TokenClaims(user.id, user.participant_id, frozenset(user.roles))
     return TokenOut(access_token=issue_token(settings, claims), expires_in=settings.jwt_ttl_seconds)
 
@@ -102,13 +106,40 @@ async def token(
 @router.get(
     "/participants/{participant_id}",
     response_model=ParticipantOut,
-    summary="Read a participant (its own users, operators and auditors only)",
-    responses=problem_responses(NotFound, Unauthenticated),
+    summary="Read a participant (its own users, operators and auditors only); as linked data, "
+    "its public parts (anyone)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, Unauthenticated)},
 )
 async def read_participant(
-    participant_id: uuid.UUID, session: Session, principal: Authenticated
+    participant_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    iris: PublicIris,
+    linked_data: LinkedDataWanted,
+) -> Any:
+    if linked_data:  # the participant's IRI resolves for anyone, to its public parts only
+        participant = await service.find(session, participant_id)
+        if participant is None:
+            raise NotFound("participant not found")
+        return await linked_data_response(agent_document(participant, iris), linked_data)
+    caller = await current_principal(principal)
+    return participant_out(await service.get_participant(session, caller, participant_id))
+
+
+@router.patch(
+    "/participants/{participant_id}",
+    response_model=ParticipantOut,
+    summary="Correct your own participant's name (and a natural person's ID number) (PIPL Art. 46)",
+    responses=problem_responses(NotFound, Conflict, Unauthenticated),
+)
+async def correct_participant(
+    participant_id: uuid.UUID,
+    data: ParticipantCorrection,
+    settings: AppSettings,
+    session: Session,
+    principal: Authenticated,
 ) -> ParticipantOut:
-    return participant_out(await service.get_participant(session, principal, participant_id))
+    return participant_out(await corrections.correct(session, settings, principal, participant_id, data))
 
 
 @router.patch(

@@ -4,40 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+from market.common.schemas import StrictModel
 
 ParticipantKind = Literal["organisation", "natural_person", "public_body"]
 CreditStatus = Literal["good", "watch", "blacklisted"]
 Jurisdiction = Literal["domestic", "foreign"]
 ParticipantRole = Literal["seller", "buyer"]
-
-
-def _no_nul(value: Any, where: str) -> None:
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"{where} contains a NUL character")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _no_nul(k, where)
-            _no_nul(v, where)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            _no_nul(v, where)
-
-
-class StrictModel(BaseModel):
-    """Unknown fields are refused (a typo must not silently drop a value), and so is the NUL
-    character, which no text column or JSON document in PostgreSQL can hold."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        _no_nul(value, "the text")
-        return value
 
 
 class FirstUser(StrictModel):
@@ -54,9 +30,10 @@ class ParticipantCreate(StrictModel):
         max_length=64,
         description=(
             "Unified social credit code (GB 32100-2015); required for domestic organisations "
-            "and public bodies."
+            "and public bodies. `market credit-code --example` prints valid test codes."
         ),
-        examples=["91350100M000100Y43"],
+        # Valid, and not a demo participant's (signing up with that one would answer 409).
+        examples=["912201003AGYGLUY2G"],
     )
     credit_code_override_reason: str | None = Field(
         default=None,
@@ -95,6 +72,22 @@ class ParticipantOut(BaseModel):
     credit_status: CreditStatus
     credit_reason: str | None
     created_at: datetime
+
+
+class ParticipantCorrection(StrictModel):
+    """Corrections of one's own details (PIPL Art. 46); the credit code and kind are not
+    corrected here (a different code is a different organisation)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    identity_number: str | None = Field(
+        default=None, min_length=6, max_length=40, description="Natural persons: stored only as a salted hash"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ParticipantCorrection:
+        if self.name is None and self.identity_number is None:
+            raise ValueError("name or identity_number: say what to correct")
+        return self
 
 
 class UserOut(BaseModel):

@@ -6,17 +6,22 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
+from market.auth.models import ApiKey, User
 from market.auth.passwords import hash_password, verify_password
 from market.auth.principal import API_KEY_PREFIX, Principal, ensure_visible, hash_api_secret
+from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from market.participants import repository
 from market.participants.credit_code import credit_code_problems
-from market.participants.models import ApiKey, Participant, User
+from market.participants.models import Participant
 from market.participants.schemas import ApiKeyCreate, CreditChange, ParticipantCreate, StaffCreate
 from market.settings import Settings
 
@@ -69,7 +74,7 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
     return code
 
 
-def _identity_hash(settings: Settings, number: str) -> str:
+def identity_hash(settings: Settings, number: str) -> str:
     # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
     return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
 
@@ -88,7 +93,7 @@ async def sign_up(
             "natural persons give an identity document number",
             fields=[("body.identity_number", "required for natural persons")],
         )
-    identity = _identity_hash(settings, data.identity_number) if data.identity_number else None
+    identity = identity_hash(settings, data.identity_number) if data.identity_number else None
     if code and await session.scalar(select(Participant.id).where(Participant.credit_code == code)):
         raise DuplicateParticipant(
             "a participant with this credit code is already registered",
@@ -133,7 +138,8 @@ async def sign_up(
         subject_id=participant.id,
         payload={
             "kind": participant.kind,
-            "name": participant.name,
+            # A natural person's name stays out of the log (PIPL Art. 6: minimal exposure).
+            "name": mask_name(participant.name) if participant.kind == "natural_person" else participant.name,
             "credit_code": code,
             "override_reason": data.credit_code_override_reason,
             "jurisdiction": participant.jurisdiction,
@@ -270,3 +276,40 @@ async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: uu
             subject_id=key.id,
             payload={"prefix": key.prefix},
         )
+
+
+async def find(session: AsyncSession, participant_id: uuid.UUID) -> Participant | None:
+    return await repository.get(session, participant_id)
+
+
+async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Participant]:
+    """The participants among `ids` that exist, read in one query."""
+    return await repository.get_many(session, ids)
+
+
+@dataclass(frozen=True)
+class IdentityFacts:
+    """What tells two participants apart or ties them together (related-party checks)."""
+
+    credit_code: str | None
+    email_domains: frozenset[str]
+
+
+async def identity_facts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, IdentityFacts]:
+    domains: dict[uuid.UUID, set[str]] = {pid: set() for pid in ids}
+    for pid, email in await repository.user_emails(session, ids):
+        domains[pid].add(email.rsplit("@", 1)[-1])
+    known = await repository.get_many(session, ids)
+    return {
+        pid: IdentityFacts(known[pid].credit_code if pid in known else None, frozenset(domains[pid]))
+        for pid in ids
+    }
+
+
+async def caller_participant(session: AsyncSession, principal: Principal) -> Participant:
+    if principal.participant_id is None:
+        raise Forbidden("only participant users can do this")
+    participant = await repository.get(session, principal.participant_id)
+    if participant is None:
+        raise Unauthenticated("participant no longer exists")
+    return participant

@@ -1,6 +1,18 @@
 """Settlement as double-entry lines: every movement sums to zero, so every order balances.
 
-Pure functions compute the lines; `post` stores them. Amounts are integer fen.
+Accounts (positive = debit, negative = credit):
+- `cash:clearing`: the money the exchange holds (debited by charges, credited by refunds and
+  payouts);
+- `payable:seller:held`: the seller's proceeds in escrow (acceptance window, open dispute);
+- `payable:seller:due`: proceeds owed to the seller now (negative: a refund made after its
+  payout, to be recovered from the seller's next transfer);
+- `payable:buyer:refund`: refunds decided and owed to buyers, not yet confirmed by the provider;
+- `revenue:commission`: the exchange's commission.
+
+So at any time, for any set of orders:
+  charged = held + due + paid out + commission + refunded + refunds owed
+(every term read from the lines; `charged`, `paid out` and `refunded` are the cash lines of those
+kinds). Pure functions compute the lines; `post` stores them. Amounts are integer fen.
 """
 
 from __future__ import annotations
@@ -17,8 +29,13 @@ from market.payments.models import LedgerEntry
 from pricing.money import Money
 
 CLEARING = "cash:clearing"
-SELLER_PAYABLE = "payable:seller"
+SELLER_HELD = "payable:seller:held"
+SELLER_DUE = "payable:seller:due"
+BUYER_REFUND = "payable:buyer:refund"
 COMMISSION_REVENUE = "revenue:commission"
+
+# Kinds of the cash lines, so reports can tell money in from money out.
+CHARGE, REFUND, PAYOUT = "charge", "refund", "payout"
 
 
 @dataclass(frozen=True)
@@ -28,38 +45,53 @@ class Line:
     amount_minor: int  # + debit, - credit
 
 
-def commission_minor(total_minor: int, rate: Decimal, currency: str = "CNY") -> int:
-    """The exchange's commission on a charge, half-up to the fen."""
-    return Money.from_minor(total_minor, currency).times(rate).minor_units
-
-
 def charge_lines(total_minor: int, commission: int) -> list[Line]:
+    """The buyer's money arrives: the seller's proceeds are held, the commission earned."""
     return [
-        Line("charge", CLEARING, total_minor),
-        Line("payout_due", SELLER_PAYABLE, -(total_minor - commission)),
+        Line(CHARGE, CLEARING, total_minor),
+        Line("proceeds_held", SELLER_HELD, -(total_minor - commission)),
         Line("commission", COMMISSION_REVENUE, -commission),
     ]
 
 
-def refund_lines(
-    refund_minor: int,
-    *,
-    total_minor: int,
-    commission: int,
-    refunded_before: int,
-    commission_reversed_before: int,
-) -> list[Line]:
-    """Reverse a refund pro rata; the last refund reverses exactly what commission remains."""
+def shift_lines(kind: str, source: str, target: str, amount: int) -> list[Line]:
+    """Move a seller's proceeds between escrow accounts (held -> due on release, back on a freeze)."""
+    return [Line(kind, source, amount), Line(kind, target, -amount)]
+
+
+def commission_share(
+    refund_minor: int, *, total_minor: int, commission: int, refunded_before: int, commission_left: int
+) -> int:
+    """The commission a refund gives back: pro rata, half-up to the fen; the refund that returns
+    the last of the price gives back exactly what commission remains."""
     if refunded_before + refund_minor == total_minor:
-        reversed_commission = commission - commission_reversed_before
-    else:
-        share = Decimal(refund_minor) / total_minor
-        reversed_commission = Money.from_minor(commission, "CNY").times(share).minor_units
+        return commission_left
+    share = Decimal(refund_minor) / total_minor
+    return min(commission_left, Money.from_minor(commission, "CNY").times(share).minor_units)
+
+
+def refund_owed_lines(refund_minor: int, *, commission_back: int, seller_account: str) -> list[Line]:
+    """A refund is decided: the seller's share and the commission's become owed to the buyer."""
     return [
-        Line("refund", CLEARING, -refund_minor),
-        Line("payout_reversal", SELLER_PAYABLE, refund_minor - reversed_commission),
-        Line("commission_reversal", COMMISSION_REVENUE, reversed_commission),
+        Line("proceeds_reversed", seller_account, refund_minor - commission_back),
+        Line("commission_reversal", COMMISSION_REVENUE, commission_back),
+        Line("refund_owed", BUYER_REFUND, -refund_minor),
     ]
+
+
+def refund_paid_lines(refund_minor: int) -> list[Line]:
+    """The provider confirmed the refund: the money left the exchange."""
+    return [Line("refund_paid", BUYER_REFUND, refund_minor), Line(REFUND, CLEARING, -refund_minor)]
+
+
+def payout_lines(amount_minor: int) -> list[Line]:
+    """A transfer pays the seller what was due (a negative amount recovers an earlier refund)."""
+    return [Line("payout_paid", SELLER_DUE, amount_minor), Line(PAYOUT, CLEARING, -amount_minor)]
+
+
+def reversal(lines: list[LedgerEntry], kind: str) -> list[Line]:
+    """The lines that undo a stored movement exactly."""
+    return [Line(kind, line.account, -line.amount_minor) for line in lines]
 
 
 async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines: list[Line]) -> uuid.UUID:
@@ -68,6 +100,8 @@ async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines:
     movement = uuid.uuid4()
     at = now()
     for line in lines:
+        if line.amount_minor == 0:
+            continue
         session.add(
             LedgerEntry(
                 order_id=order_id,
@@ -82,12 +116,21 @@ async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines:
     return movement  # written with the transaction's next flush; the readers below flush first
 
 
-async def account_total(session: AsyncSession, order_id: uuid.UUID, account: str) -> int:
+async def balances(session: AsyncSession, order_id: uuid.UUID) -> dict[str, int]:
+    """Each account's balance for one order (accounts it never touched are absent)."""
     await session.flush()  # lines posted earlier in this transaction count
-    stmt = select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-        LedgerEntry.order_id == order_id, LedgerEntry.account == account
+    stmt = (
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.order_id == order_id)
+        .group_by(LedgerEntry.account)
     )
-    return int(await session.scalar(stmt) or 0)
+    return {account: int(total) for account, total in await session.execute(stmt)}
+
+
+async def movement(session: AsyncSession, movement_id: uuid.UUID) -> list[LedgerEntry]:
+    await session.flush()
+    stmt = select(LedgerEntry).where(LedgerEntry.movement_id == movement_id)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def entries(session: AsyncSession, order_id: uuid.UUID) -> list[LedgerEntry]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from market.errors import MarketError
+from market.runtime import Port
 
 
 class PaymentProviderUnavailable(MarketError):
@@ -54,9 +55,6 @@ class ProviderPayment:
 class ProviderRefund:
     reference: str
     status: str  # pending | succeeded
-    # Set when the provider answered a retry with a refund it had already made: all it has
-    # refunded on the payment by now, so what our books already hold of it is not booked twice.
-    replayed_refunded_total: int | None = None
 
 
 class PaymentProvider(Protocol):
@@ -69,6 +67,9 @@ class PaymentProvider(Protocol):
     async def refund(
         self, *, payment_reference: str, refund_id: str, amount_minor: int
     ) -> ProviderRefund: ...
+
+
+PAYMENT_PROVIDER: Port[PaymentProvider] = Port("payment provider")
 
 
 class OfflineProvider:

@@ -13,21 +13,12 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from market.common.ed25519 import key_id, public_key_b64, public_key_from_b64
+from market.common.masking import mask_name
 
 DOMAIN = b"market-cert-v1\n"
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
-
-
-def public_key_from_b64(text: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
-
-
-def public_key_b64(public_key: Ed25519PublicKey) -> str:
-    return base64.b64encode(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+__all__ = ["key_id", "public_key_b64", "public_key_from_b64"]
 
 
 def certificate_signing_bytes(certificate: dict[str, Any]) -> bytes:
@@ -45,6 +36,25 @@ def sign_certificate(certificate: dict[str, Any], private_key: Ed25519PrivateKey
         "algorithm": "Ed25519",
         "signature": base64.b64encode(signature).decode(),
     }
+
+
+def public_holder_name(holder_kind: str, name: str) -> str:
+    """The holder as a certificate names it: a natural person masked (李*), so the public register
+    never carries a person's full name (PIPL Art. 6 minimal exposure); organisations in full."""
+    return mask_name(name) if holder_kind == "natural_person" else name
+
+
+def masked_reissue(signed: dict[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The same certificate with the natural-person holder's name masked, signed again.
+
+    Ed25519 signatures are deterministic, so the public register serves the same bytes every
+    time without storing them; the stored original (the holder's own copy) still verifies too.
+    """
+    certificate = dict(signed["certificate"])
+    certificate["holder_kind"] = "natural_person"
+    certificate["holder_name"] = mask_name(str(certificate.get("holder_name", "")))
+    certificate["masked_from_original"] = True
+    return sign_certificate(certificate, private_key)
 
 
 def fingerprint_stream(chunks: Iterable[bytes]) -> str:

@@ -7,18 +7,18 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, status
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.audit.log import record
-from market.auth.principal import Authenticated, Operator, Principal, Seller, ensure_visible
+from contracts import RightsTreeNode, tree
+from market.auth.principal import Authenticated, Operator, Principal, Seller
 from market.common.clock import now
-from market.common.pagination import Cursor, Limit, Page, keyset_page, page_of
+from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
+from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry import lifecycle, resources
-from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry import lifecycle, linked_data, public_register, repository, resources
+from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
     CalendarDayCreate,
     CalendarDayOut,
@@ -34,6 +34,9 @@ from market.registry.schemas import (
     ResourceOut,
     TransferRequest,
 )
+from market.rights.schemas import GrantOut, RightsTree, TreeNode
+from market.rights.validity import to_contract_grant
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -75,21 +78,32 @@ async def create_resource(
 async def list_resources(
     session: Session, principal: Authenticated, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ResourceOut]:
-    stmt = select(DataResource)
-    if not principal.can_see_all():
-        stmt = stmt.where(DataResource.owner_id == principal.participant_id)
-    rows = list((await session.execute(keyset_page(stmt, DataResource, cursor, limit))).scalars())
-    return page_of(rows, limit, resource_out)
+    return page_of(await repository.resources_page(session, principal, cursor, limit), limit, resource_out)
 
 
 @router.get(
     "/resources/{resource_id}",
     response_model=ResourceOut,
-    responses=problem_responses(NotFound),
-    summary="A resource (its owner, operators, auditors)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A resource (its owner, operators, auditors); also as linked data",
 )
-async def read_resource(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> ResourceOut:
-    return resource_out(await resources.get_resource(session, principal, resource_id))
+async def read_resource(
+    resource_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
+    resource = await resources.get_resource(session, principal, resource_id)
+    if ld:
+        return await linked_data_response(await linked_data.resource_document(session, resource, iris), ld)
+    return resource_out(resource)
+
+
+@router.delete(
+    "/resources/{resource_id}",
+    response_model=ResourceOut,
+    summary="Withdraw a draft resource (a registered one is cancelled through its registration)",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def withdraw_resource(resource_id: uuid.UUID, session: Session, principal: Seller) -> ResourceOut:
+    return resource_out(await resources.withdraw_draft(session, principal, resource_id))
 
 
 @router.put(
@@ -103,6 +117,7 @@ async def upload_sample(
     request: Request,
     session: Session,
     principal: Seller,
+    settings: AppSettings,
     expected: Annotated[str | None, Header(alias="X-Expected-SHA256", pattern="^[0-9a-fA-F]{64}$")] = None,
 ) -> ResourceOut:
     return resource_out(
@@ -112,7 +127,7 @@ async def upload_sample(
             resource_id,
             request.stream(),
             expected,
-            request.app.state.settings.max_upload_bytes,
+            settings.max_upload_bytes,
         )
     )
 
@@ -135,27 +150,31 @@ async def apply(
 
 @router.post(
     "/registrations/finalise-due",
-    summary="Register every application whose publicity has ended",
+    summary="Register now what the finalisation job would (publicity ended); safe beside it",
     responses=problem_responses(Forbidden),
 )
-async def finalise_due(request: Request, session: Session, principal: Operator) -> dict[str, int]:
-    return {"registered": await lifecycle.finalise_due(session, request.app.state.settings)}
+async def finalise_due(settings: AppSettings, session: Session, principal: Operator) -> dict[str, int]:
+    return {"registered": len(await lifecycle.finalise_due(session, settings))}
 
 
 @router.get(
     "/registrations/{registration_id}",
     response_model=RegistrationOut,
-    responses=problem_responses(NotFound),
-    summary="A registration (applicant, operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A registration (applicant, operators); also as linked data",
 )
 async def read_registration(
-    registration_id: uuid.UUID, request: Request, session: Session, principal: Authenticated
-) -> RegistrationOut:
-    reg = await session.get(Registration, registration_id)
-    if reg is None:
-        raise NotFound("registration not found")
-    ensure_visible(principal, {reg.applicant_id, reg.transfer_to_id}, "registration")
-    return registration_out(await lifecycle.refresh(session, request.app.state.settings, reg))
+    registration_id: uuid.UUID,
+    session: Session,
+    principal: Authenticated,
+    iris: PublicIris,
+    ld: LinkedDataWanted,
+) -> Any:
+    # A read never registers: the finalisation job does, as of the end of publicity.
+    reg = await lifecycle.visible_registration(session, principal, registration_id)
+    if ld:
+        return await linked_data_response(linked_data.registration_document(reg, iris), ld)
+    return registration_out(reg)
 
 
 @router.post(
@@ -167,13 +186,11 @@ async def read_registration(
 async def decide(
     registration_id: uuid.UUID,
     data: RegistrationDecision,
-    request: Request,
+    settings: AppSettings,
     session: Session,
     principal: Operator,
 ) -> RegistrationOut:
-    return registration_out(
-        await lifecycle.decide(session, request.app.state.settings, principal, registration_id, data)
-    )
+    return registration_out(await lifecycle.decide(session, settings, principal, registration_id, data))
 
 
 @router.post(
@@ -186,7 +203,7 @@ async def decide(
 async def object_to(
     registration_id: uuid.UUID,
     data: ObjectionCreate,
-    request: Request,
+    settings: AppSettings,
     session: Session,
     principal: Authenticated,
     idempotency_key: IdempotencyKey = None,
@@ -201,9 +218,7 @@ async def object_to(
     )
     if replayed := await call.replay():
         return replayed
-    objection = await lifecycle.object_to(
-        session, request.app.state.settings, principal, registration_id, data
-    )
+    objection = await lifecycle.object_to(session, settings, principal, registration_id, data)
     return await call.remember(objection_out(objection))
 
 
@@ -216,13 +231,11 @@ async def object_to(
 async def resolve(
     objection_id: uuid.UUID,
     data: ObjectionResolution,
-    request: Request,
+    settings: AppSettings,
     session: Session,
     principal: Operator,
 ) -> ObjectionOut:
-    return objection_out(
-        await lifecycle.resolve_objection(session, request.app.state.settings, principal, objection_id, data)
-    )
+    return objection_out(await lifecycle.resolve_objection(session, settings, principal, objection_id, data))
 
 
 @router.get(
@@ -236,13 +249,8 @@ async def list_objections(
     overdue: bool = False,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[ObjectionOut]:
-    stmt = select(Objection).order_by(Objection.due_at)
-    if overdue or open_only:
-        stmt = stmt.where(Objection.status == "open")
-    rows = [
-        o for o in (await session.execute(stmt)).scalars() if not overdue or lifecycle.is_overdue(o, now())
-    ]
-    return [objection_out(o) for o in rows]
+    rows = await repository.objections(session, open_only=overdue or open_only)
+    return [objection_out(o) for o in rows if not overdue or lifecycle.is_overdue(o, now())]
 
 
 FollowUpRequest = TypeVar("FollowUpRequest", ChangeRequest, TransferRequest)
@@ -329,40 +337,34 @@ async def cancel(
     "/registry/{registration_number}",
     response_model=RegistryEntry,
     tags=["public"],
-    summary="Public certificate lookup, verifiable offline with the exchange's public key",
-    responses=problem_responses(NotFound),
+    summary="Public certificate lookup, verifiable offline with the exchange's public key; also as "
+    "linked data",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
 )
-async def registry_entry(registration_number: str, request: Request, session: Session) -> RegistryEntry:
-    regs = (
-        (
-            await session.execute(
-                select(Registration).where(Registration.registration_number == registration_number)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not regs or regs[0].certificate is None:
-        raise NotFound("no certificate with this registration number")
-    reg = regs[0]
-    settings = request.app.state.settings
-    return RegistryEntry(
-        registration_number=registration_number,
-        status=reg.status,
-        signed_certificate=reg.certificate,
-        exchange_public_key=settings.exchange_public_key_b64(),
-    )
+async def registry_entry(
+    registration_number: str, settings: AppSettings, session: Session, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
+    if ld:
+        reg = await repository.by_number(session, registration_number)
+        if reg is None or reg.certificate is None:
+            raise NotFound("no certificate with this registration number")
+        key = settings.exchange_public_key_b64()
+        return await linked_data_response(await linked_data.certificate_document(session, reg, iris, key), ld)
+    # A natural person holder is shown masked (李*), in a copy the exchange signs again.
+    return await public_register.public_entry(session, settings, registration_number)
 
 
 @router.get(
     "/holidays",
     response_model=list[CalendarDayOut],
     tags=["public"],
-    summary="Operators' additions to the working-day calendar (official holidays ship in code)",
+    summary="Operators' additions to the working-day calendar (official holidays come from chinesecalendar)",
 )
 async def list_days(session: Session) -> list[CalendarDayOut]:
-    rows = (await session.execute(select(CalendarDay).order_by(CalendarDay.day))).scalars()
-    return [CalendarDayOut.model_validate(d, from_attributes=True) for d in rows]
+    return [
+        CalendarDayOut.model_validate(d, from_attributes=True)
+        for d in await repository.calendar_days(session)
+    ]
 
 
 @router.post(
@@ -378,19 +380,29 @@ async def add_day(
     call = idempotent(session, principal.actor, idempotency_key, "holidays.create", data)
     if replayed := await call.replay():
         return replayed
-    if await session.scalar(select(CalendarDay.id).where(CalendarDay.day == data.day)):
-        raise Conflict("this day is already in the calendar", fields=[("body.day", "exists")])
-    day = CalendarDay(
-        day=data.day, kind=data.kind, name=data.name, added_by=principal.actor, created_at=now()
-    )
-    session.add(day)
-    await session.flush()
-    await record(
-        session,
-        actor=principal.actor,
-        action="calendar.day_added",
-        subject_type="calendar",
-        subject_id=str(data.day),
-        payload={"kind": data.kind, "name": data.name},
-    )
+    day = await lifecycle.add_calendar_day(session, principal, data)
     return await call.remember(CalendarDayOut.model_validate(day, from_attributes=True))
+
+
+@router.get(
+    "/resources/{resource_id}/rights",
+    response_model=RightsTree,
+    responses=problem_responses(NotFound),
+    summary="The rights tree of a resource with each grant's validity now",
+)
+async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
+    grants = await resources.rights_tree(session, principal, resource_id)
+    rows = {str(g.id): g for g in grants}
+    at = now()
+
+    def node(n: RightsTreeNode) -> TreeNode:
+        return TreeNode(
+            grant=GrantOut.model_validate(rows[n.grant.grant_id], from_attributes=True),
+            valid=n.validity.valid,
+            reason=str(n.validity.reason) if n.validity.reason else None,
+            message=n.validity.message,
+            children=[node(c) for c in n.children],
+        )
+
+    roots = tree({k: to_contract_grant(v) for k, v in rows.items()}, at)
+    return RightsTree(resource_id=resource_id, at=at, roots=[node(r) for r in roots])

@@ -7,21 +7,25 @@ A confirmed registration roots its holder's holding right (数据资源持有权
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Purpose
 from market.audit.log import record
-from market.auth.principal import Principal
+from market.auth.principal import Principal, ensure_visible
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.notifications.outbox import OPERATORS, notify
+from market.participants import service as participants
 from market.participants.models import Participant
-from market.registry.certificates import sign_certificate
-from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry import after_registration, repository
+from market.registry.certificates import public_holder_name, sign_certificate
+from market.registry.models import CalendarDay, CalendarYear, DataResource, Objection, Registration
 from market.registry.numbers import format_registration_number
 from market.registry.schemas import (
+    CalendarDayCreate,
     ChangeRequest,
     ObjectionCreate,
     ObjectionResolution,
@@ -34,11 +38,10 @@ from market.registry.workdays import (
     add_working_days,
     deadline_with_pauses,
     load_calendar,
+    local_day,
 )
-from market.rights.models import RightGrantRow
+from market.rights import service as rights
 from market.settings import Settings
-
-ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
 
 
 class InvalidRegistrationState(Conflict):
@@ -47,9 +50,16 @@ class InvalidRegistrationState(Conflict):
 
 async def calendar(session: AsyncSession) -> HolidayCalendar:
     days = list((await session.execute(select(CalendarDay))).scalars())
+    years = list((await session.execute(select(CalendarYear.year))).scalars())
     return load_calendar(
-        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"]
+        [d.day for d in days if d.kind == "holiday"], [d.day for d in days if d.kind == "workday"], years
     )
+
+
+async def working_days_after(session: AsyncSession, start: datetime, n: int) -> datetime:
+    """The end of the nth working day after `start` in the exchange's calendar (PRC holidays,
+    makeup days and the operators' additions): the one way deadlines are counted."""
+    return add_working_days(start, n, await calendar(session))
 
 
 async def _registration(session: AsyncSession, registration_id: uuid.UUID, lock: bool = True) -> Registration:
@@ -138,6 +148,13 @@ async def decide(
             subject_id=reg.id,
             payload={"reasons": data.reasons, "checklist": reg.checklist},
         )
+        await notify(
+            session,
+            "registration.rejected",
+            to=[reg.applicant_id],
+            subject=("registration", reg.id),
+            data={"reasons": data.reasons},
+        )
         return reg
     failed = [k for k, ok in reg.checklist.items() if not ok]
     if failed:
@@ -160,6 +177,15 @@ async def decide(
             subject_id=reg.id,
             payload={"publicity_ends_at": reg.publicity_ends_at, "checklist": reg.checklist},
         )
+        await notify(
+            session,
+            "registration.approved_for_publicity",
+            to=[reg.applicant_id],
+            subject=("registration", reg.id),
+            data={"publicity_ends_at": reg.publicity_ends_at},
+        )
+        if settings.publicity_working_days == 0:  # embedded demos and tests only (Settings)
+            await finalise(session, settings, reg, principal.actor)
     elif reg.kind == "transfer":
         await _complete_transfer(session, settings, reg, principal.actor)
     else:
@@ -167,15 +193,10 @@ async def decide(
     return reg
 
 
-async def _next_number(session: AsyncSession) -> str:
-    year = now().year
-    prefix = f"JLDR-{year}-R-"
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(Registration.registration_number.like(f"{prefix}%"))
+async def _next_number(session: AsyncSession, registered_at: datetime) -> str:
+    return format_registration_number(
+        local_day(registered_at).year, "R", await repository.next_registration_sequence(session)
     )
-    return format_registration_number(year, "R", int(count or 0) + 1)
 
 
 async def _certify(
@@ -186,16 +207,19 @@ async def _certify(
     resource: DataResource,
     status: str = "registered",
 ) -> None:
-    holder = await session.get(Participant, holder_id)
+    holder = await participants.find(session, holder_id)
     assert holder is not None
-    reg.registration_number = reg.registration_number or await _next_number(session)
+    reg.registration_number = reg.registration_number or await _next_number(
+        session, reg.registered_at or now()
+    )
     reg.certificate = sign_certificate(
         {
             "registration_number": reg.registration_number,
             "kind": reg.kind,
             "status": status,
             "holder_id": str(holder.id),
-            "holder_name": holder.name,
+            "holder_kind": holder.kind,
+            "holder_name": public_holder_name(holder.kind, holder.name),
             "holder_credit_code": holder.credit_code,
             "resource_id": str(resource.id),
             "resource_title": resource.title,
@@ -210,50 +234,24 @@ async def _certify(
     )
 
 
-async def _root_holding_right(
-    session: AsyncSession, reg: Registration, holder_id: uuid.UUID
-) -> RightGrantRow:
-    grant = RightGrantRow(
-        kind="holding",
-        holder_id=holder_id,
-        resource_id=reg.resource_id,
-        subject_kind="resource",
-        subject_id=reg.resource_id,
-        registration_id=reg.id,
-        purposes=ALL_PURPOSES,
-        territory="cross_border",
-        sublicensable=True,
-        valid_from=now(),
-        created_at=now(),
-        updated_at=now(),
-    )
-    session.add(grant)
-    await session.flush()
-    return grant
-
-
-async def _revoke_holding(session: AsyncSession, resource_id: uuid.UUID, reason: str) -> list[str]:
-    stmt = select(RightGrantRow).where(
-        RightGrantRow.resource_id == resource_id,
-        RightGrantRow.kind == "holding",
-        RightGrantRow.revoked_at.is_(None),
-    )
-    revoked = []
-    for grant in (await session.execute(stmt)).scalars():
-        grant.revoked_at, grant.revocation_reason = now(), reason
-        revoked.append(str(grant.id))
-    return revoked
-
-
 async def finalise(
     session: AsyncSession, settings: Settings, reg: Registration, actor: str = "system"
 ) -> bool:
-    """Register a registration whose publicity has ended with no open objection (idempotent)."""
+    """Register a registration whose publicity has ended with no open objection (idempotent).
+
+    The row is locked and read again first, so two finalisers (workers, an operator's
+    finalise-due) cannot both register it: the second sees it registered and does nothing. It is
+    registered at the end of its publicity (Art. 62), whenever this runs.
+    """
+    await session.flush()  # re-reading the row must not drop this session's own changes to it
+    locked = await repository.registration(session, reg.id, lock=True)
+    assert locked is not None
+    reg = locked
     if reg.status != "publicity" or reg.publicity_ends_at is None or now() < reg.publicity_ends_at:
         return False
     resource = await session.get(DataResource, reg.resource_id, with_for_update=True)
     assert resource is not None
-    reg.status, reg.registered_at = "registered", now()
+    reg.status, reg.registered_at = "registered", reg.publicity_ends_at
     if reg.kind == "change":
         previous = (
             (
@@ -277,7 +275,13 @@ async def finalise(
         reg.resource_version = resource.version
     resource.status = "registered"
     await _certify(session, settings, reg, resource.owner_id, resource)
-    grant = await _root_holding_right(session, reg, resource.owner_id) if reg.kind == "initial" else None
+    grant = (
+        await rights.root_holding_right(
+            session, resource_id=reg.resource_id, registration_id=reg.id, holder_id=resource.owner_id
+        )
+        if reg.kind == "initial"
+        else None
+    )
     await record(
         session,
         actor=actor,
@@ -289,27 +293,35 @@ async def finalise(
             "kind": reg.kind,
             "fingerprint": resource.fingerprint_sha256,
             "version": resource.version,
+            "registered_at": reg.registered_at,
             "holding_grant_id": str(grant.id) if grant else None,
         },
+    )
+    await notify(
+        session,
+        "registration.registered",
+        to=[reg.applicant_id],
+        subject=("registration", reg.id),
+        data={"registration_number": reg.registration_number, "registered_at": reg.registered_at},
     )
     return True
 
 
-async def refresh(session: AsyncSession, settings: Settings, reg: Registration) -> Registration:
-    """Registrations finalise lazily whenever they are touched, and in bulk via `finalise_due`."""
-    await finalise(session, settings, reg)
-    return reg
+async def next_publicity_ended(session: AsyncSession, skip: Iterable[uuid.UUID] = ()) -> Registration | None:
+    """One registration whose publicity has ended and that no other finaliser holds, locked."""
+    found = await repository.publicity_ended(session, now(), limit=1, skip=skip)
+    return found[0] if found else None
 
 
-async def finalise_due(session: AsyncSession, settings: Settings) -> int:
-    stmt = (
-        select(Registration)
-        .where(Registration.status == "publicity", Registration.publicity_ends_at <= now())
-        .with_for_update()
-    )
-    done = 0
-    for reg in (await session.execute(stmt)).scalars():
-        done += await finalise(session, settings, reg)
+async def finalise_due(
+    session: AsyncSession, settings: Settings, *, limit: int = 100, skip: Iterable[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """Finalise up to `limit` registrations whose publicity has ended, skipping rows another
+    finaliser holds (SKIP LOCKED), so concurrent finalisers share the work; returns their ids."""
+    done = []
+    for reg in await repository.publicity_ended(session, now(), limit=limit, skip=skip):
+        if await finalise(session, settings, reg):
+            done.append(reg.id)
     return done
 
 
@@ -322,10 +334,16 @@ async def object_to(
 ) -> Objection:
     if principal.participant_id is None:
         raise Forbidden("objections are filed by participants")
-    reg = await refresh(session, settings, await _registration(session, registration_id))
-    if reg.status != "publicity":
+    reg = await _registration(session, registration_id)
+    if reg.status != "publicity" and not after_registration.accepts(reg.status, data.kind):
         raise InvalidRegistrationState(
-            f"objections are accepted only during publicity; this one is {reg.status}"
+            "objections are accepted during publicity, and after registration on personal-information "
+            f"grounds (Art. 30); this registration is {reg.status}"
+        )
+    if reg.status == "publicity" and reg.publicity_ends_at is not None and now() >= reg.publicity_ends_at:
+        # Ended, and registered by the next finalisation run (which does it as of that moment).
+        raise InvalidRegistrationState(
+            f"objections are accepted only during publicity; it ended at {reg.publicity_ends_at.isoformat()}"
         )
     cal = await calendar(session)
     objection = Objection(
@@ -337,7 +355,8 @@ async def object_to(
         due_at=add_working_days(now(), settings.objection_working_days, cal),
     )
     session.add(objection)
-    reg.publicity_ends_at = None  # paused until every objection is resolved
+    if reg.status == "publicity":
+        reg.publicity_ends_at = None  # paused until every objection is resolved
     await session.flush()
     await record(
         session,
@@ -346,6 +365,13 @@ async def object_to(
         subject_type="registration",
         subject_id=reg.id,
         payload={"objection_id": str(objection.id), "kind": data.kind, "due_at": objection.due_at},
+    )
+    await notify(
+        session,
+        "objection.filed",
+        to=[reg.applicant_id, OPERATORS],
+        subject=("registration", reg.id),
+        data={"objection_id": objection.id, "kind": data.kind, "due_at": objection.due_at},
     )
     return objection
 
@@ -365,7 +391,10 @@ async def resolve_objection(
     reg = await _registration(session, objection.registration_id)
     objection.status, objection.resolved_at = data.outcome, now()
     objection.resolved_by, objection.resolution_reason = principal.actor, data.reason
-    if data.outcome == "upheld":
+    if reg.status != "publicity":  # filed after registration: the sale stops, not the registration
+        if data.outcome == "upheld":
+            await after_registration.upheld(session, settings, objection, reg, principal.actor)
+    elif data.outcome == "upheld":
         reg.status = "rejected"
         reg.decision_reasons = [f"objection upheld: {data.reason}"]
         reg.publicity_ends_at = None
@@ -390,6 +419,19 @@ async def resolve_objection(
         subject_id=reg.id,
         payload={
             "objection_id": str(objection.id),
+            "reason": data.reason,
+            "registration_status": reg.status,
+            "publicity_ends_at": reg.publicity_ends_at,
+        },
+    )
+    await notify(
+        session,
+        "objection.resolved",
+        to=[reg.applicant_id, objection.objector_id],
+        subject=("registration", reg.id),
+        data={
+            "objection_id": objection.id,
+            "outcome": data.outcome,
             "reason": data.reason,
             "registration_status": reg.status,
             "publicity_ends_at": reg.publicity_ends_at,
@@ -464,7 +506,7 @@ async def request_change(
 
 
 async def _eligible_recipient(session: AsyncSession, participant_id: uuid.UUID) -> Participant:
-    recipient = await session.get(Participant, participant_id)
+    recipient = await participants.find(session, participant_id)
     if recipient is None:
         raise NotFound("recipient not found", fields=[("body.to_participant_id", "no such participant")])
     if recipient.credit_status == "blacklisted":
@@ -520,12 +562,14 @@ async def _complete_transfer(
     assert resource is not None
     old = await _current(session, resource.id)
     old.status = "transferred"
-    revoked = await _revoke_holding(session, resource.id, "transferred")
+    revoked = await rights.revoke_holding_rights(session, settings, resource.id, "transferred", actor=actor)
     previous_owner = resource.owner_id
     resource.owner_id = reg.transfer_to_id
     reg.status, reg.registered_at = "registered", now()
     await _certify(session, settings, reg, reg.transfer_to_id, resource)
-    grant = await _root_holding_right(session, reg, reg.transfer_to_id)
+    grant = await rights.root_holding_right(
+        session, resource_id=reg.resource_id, registration_id=reg.id, holder_id=reg.transfer_to_id
+    )
     await record(
         session,
         actor=actor,
@@ -540,6 +584,17 @@ async def _complete_transfer(
             "new_holding_grant": str(grant.id),
         },
     )
+    await notify(
+        session,
+        "registration.transferred",
+        to=[previous_owner, reg.transfer_to_id],
+        subject=("registration", reg.id),
+        data={
+            "registration_number": reg.registration_number,
+            "from": previous_owner,
+            "to": reg.transfer_to_id,
+        },
+    )
 
 
 async def _complete_cancellation(
@@ -552,7 +607,9 @@ async def _complete_cancellation(
     await _certify(session, settings, old, resource.owner_id, resource, status="cancelled")
     reg.status, reg.registered_at = "cancelled", now()
     resource.status = "cancelled"
-    revoked = await _revoke_holding(session, resource.id, "registration cancelled")
+    revoked = await rights.revoke_holding_rights(
+        session, settings, resource.id, "registration cancelled", actor=actor
+    )
     await record(
         session,
         actor=actor,
@@ -561,7 +618,46 @@ async def _complete_cancellation(
         subject_id=old.id,
         payload={"registration_number": old.registration_number, "revoked_holding_grants": revoked},
     )
+    await notify(
+        session,
+        "registration.cancelled",
+        to=[resource.owner_id],
+        subject=("registration", old.id),
+        data={"registration_number": old.registration_number},
+    )
 
 
 def is_overdue(objection: Objection, at: datetime) -> bool:
     return objection.status == "open" and at > objection.due_at
+
+
+async def visible_registration(
+    session: AsyncSession, principal: Principal, registration_id: uuid.UUID
+) -> Registration:
+    reg = await repository.registration(session, registration_id)
+    if reg is None:
+        raise NotFound("registration not found")
+    ensure_visible(principal, {reg.applicant_id, reg.transfer_to_id}, "registration")
+    return reg
+
+
+async def add_calendar_day(
+    session: AsyncSession, principal: Principal, data: CalendarDayCreate
+) -> CalendarDay:
+    """An operator's addition to the working-day calendar (a holiday or a makeup working day)."""
+    if await repository.calendar_day_exists(session, data.day):
+        raise Conflict("this day is already in the calendar", fields=[("body.day", "exists")])
+    day = CalendarDay(
+        day=data.day, kind=data.kind, name=data.name, added_by=principal.actor, created_at=now()
+    )
+    session.add(day)
+    await session.flush()
+    await record(
+        session,
+        actor=principal.actor,
+        action="calendar.day_added",
+        subject_type="calendar",
+        subject_id=str(data.day),
+        payload={"kind": data.kind, "name": data.name},
+    )
+    return day

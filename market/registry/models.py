@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db.base import Base, IdMixin, TimestampMixin, json_type
@@ -77,6 +77,55 @@ class Objection(IdMixin, Base):
     resolution_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class ConsentRecord(IdMixin, Base):
+    """One version of the consent a personal resource rests on (Art. 43; PIPL Art. 13, 14, 23,
+    29): who is covered and on what basis. A new version supersedes the current one; every
+    version is kept, so what the rules relied on at any time can be shown."""
+
+    __tablename__ = "consent_records"
+
+    resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_resources.id"))
+    version: Mapped[int] = mapped_column()
+    # PIPL Art. 13: consent | contract | legal_duty | public_health | news_reporting
+    # | publicly_disclosed | other_law
+    legal_basis: Mapped[str] = mapped_column(String(24))
+    purposes: Mapped[list[str]] = mapped_column(json_type())
+    onward_transfer_consented: Mapped[bool] = mapped_column()  # PIPL Art. 23 separate consent
+    sensitive_separately_consented: Mapped[bool] = mapped_column()  # PIPL Art. 29
+    people_covered: Mapped[int] = mapped_column(BigInteger)
+    sensitive_people_covered: Mapped[int] = mapped_column(BigInteger)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    evidence_description: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column()
+    superseded_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("resource_id", "version"),)
+
+
+class PersonalDataHold(IdMixin, Base):
+    """A person's data in this resource must go (an upheld consent withdrawal, deletion request
+    or personal-information objection): no listing or sale of it until an operator releases the
+    hold, once the seller has removed the data (PIPL Art. 15, 47; Jilin 2023 Art. 43, 44)."""
+
+    __tablename__ = "personal_data_holds"
+
+    resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_resources.id"))
+    cause_type: Mapped[str] = mapped_column(String(20))  # subject_request | objection
+    cause_id: Mapped[uuid.UUID] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(80))
+    placed_at: Mapped[datetime] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
+    released_by: Mapped[str | None] = mapped_column(String(80))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("resource_id", "cause_type", "cause_id"),
+        Index("ix_personal_data_holds_open", "resource_id", "released_at"),
+    )
+
+
 class CalendarDay(IdMixin, Base):
     """An operator's addition to the working-day calendar: a holiday or a makeup working day."""
 
@@ -87,3 +136,25 @@ class CalendarDay(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     added_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column()
+
+
+class CalendarYear(IdMixin, Base):
+    """An operator's word that a year's official holidays and makeup days are all entered, so
+    deadlines may reach into it before the calendar package knows that year."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(unique=True)
+    source: Mapped[str] = mapped_column(String(300))
+    confirmed_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class NumberCounter(Base):
+    """SQLite's allocator of registration numbers (PostgreSQL draws them from the sequence
+    `registration_numbers`): one row per series, incremented under the write lock."""
+
+    __tablename__ = "number_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal, ensure_visible
 from market.common.clock import now
-from market.errors import Forbidden, InvalidInput, MarketError, NotFound
+from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
+from market.registry import repository
 from market.registry.models import DataResource
 from market.registry.schemas import ResourceCreate
+from market.rights.models import RightGrantRow
 
 
 class FingerprintMismatch(InvalidInput):
@@ -57,11 +61,43 @@ async def create_resource(session: AsyncSession, principal: Principal, data: Res
 
 
 async def get_resource(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> DataResource:
-    resource = await session.get(DataResource, resource_id)
+    resource = await repository.resource(session, resource_id)
     if resource is None:
         raise NotFound("resource not found")
     ensure_visible(principal, resource.owner_id, "resource")
     return resource
+
+
+async def find(session: AsyncSession, resource_id: uuid.UUID) -> DataResource | None:
+    """A resource whatever its owner (for other features' rules, not for display)."""
+    return await repository.resource(session, resource_id)
+
+
+async def find_many(session: AsyncSession, resource_ids: Collection[uuid.UUID]) -> list[DataResource]:
+    """The resources among `resource_ids` that exist (for other features' rules)."""
+    return await repository.resources_by_id(session, resource_ids)
+
+
+async def with_rights_trees(
+    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
+) -> tuple[list[DataResource], list[RightGrantRow]]:
+    """The resources and every grant in their rights trees, in one query (`resource_ids` may be
+    a subquery of the caller's)."""
+    return await repository.resources_with_rights_trees(session, resource_ids)
+
+
+async def rights_tree(
+    session: AsyncSession, principal: Principal, resource_id: uuid.UUID
+) -> list[RightGrantRow]:
+    """The resource's rights tree, for its owner, anyone holding a right in it, and operators."""
+    resources, grants = await repository.resources_with_rights_trees(session, [resource_id])
+    if not resources or not (
+        principal.can_see_all()
+        or principal.participant_id == resources[0].owner_id
+        or any(g.holder_id == principal.participant_id for g in grants)
+    ):
+        raise NotFound("resource not found")
+    return grants
 
 
 async def upload_sample(
@@ -108,5 +144,38 @@ async def upload_sample(
         subject_type="resource",
         subject_id=resource.id,
         payload={"sha256": fingerprint, "bytes": size, "pending": resource.status == "registered"},
+    )
+    return resource
+
+
+async def withdraw_draft(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> DataResource:
+    """The owner withdraws a resource never registered (`DELETE /v1/resources/{id}`). The row and
+    its audit trail stay, marked withdrawn; a registered resource ends by cancelling its
+    registration instead, which an operator reviews (Art. 62)."""
+    resource = await repository.resource(session, resource_id, lock=True)
+    if resource is None or resource.owner_id != principal.participant_id:
+        raise NotFound("resource not found")
+    if resource.status == "registered":
+        raise Conflict(
+            "a registered resource is withdrawn by cancelling its registration "
+            "(POST /v1/registrations/{registration_id}/cancellation), which an operator reviews",
+            code="resource-registered",
+        )
+    if resource.status != "draft":
+        raise Conflict(f"the resource is already {resource.status}", code="resource-not-draft")
+    pending = await repository.application_in_progress(session, resource.id)
+    if pending is not None:
+        raise Conflict(
+            f"registration {pending.id} of this resource is {pending.status}; it is decided first",
+            code="registration-in-progress",
+        )
+    resource.status, resource.updated_at = "withdrawn", now()
+    await record(
+        session,
+        actor=principal.actor,
+        action="resource.withdrawn",
+        subject_type="resource",
+        subject_id=resource.id,
+        payload={"title": resource.title, "was": "draft"},
     )
     return resource

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
+from market.common.vocabulary import PurposeName
 
 SecurityTag = Literal["national_security", "public_security", "military", "state_secret", "public_interest"]
 
@@ -77,6 +77,77 @@ class ResourceOut(BaseModel):
     version: int
     status: str
     created_at: datetime
+
+
+LegalBasis = Literal[
+    "consent",  # PIPL Art. 13(1)
+    "contract",  # 13(2): necessary for a contract with the person or for HR management
+    "legal_duty",  # 13(3)
+    "public_health",  # 13(4): public health emergencies, protecting life, health and property
+    "news_reporting",  # 13(5)
+    "publicly_disclosed",  # 13(6): disclosed by the person or otherwise lawfully public
+    "other_law",  # 13(7)
+]
+
+
+class ConsentRecordCreate(StrictModel):
+    """A new version of the consent record of a personal resource; it supersedes the current one."""
+
+    legal_basis: LegalBasis = Field(description="PIPL Art. 13")
+    purposes: list[PurposeName] = Field(min_length=1, max_length=20)
+    onward_transfer_consented: bool = Field(
+        description="Separate consent to giving the data to another processor, the buyer (PIPL Art. 23)"
+    )
+    sensitive_separately_consented: bool = Field(
+        default=False, description="Separate consent for sensitive personal information (PIPL Art. 29)"
+    )
+    people_covered: int = Field(ge=1, le=2_000_000_000, strict=True, examples=[1_200_000])
+    sensitive_people_covered: int = Field(default=0, ge=0, le=2_000_000_000, strict=True)
+    evidence_sha256: str = Field(
+        pattern="^[0-9a-f]{64}$", description="SHA-256 (lower-case hex) of the consent evidence file"
+    )
+    evidence_description: str = Field(min_length=3, max_length=2000, description="What and where it is")
+
+    @model_validator(mode="after")
+    def _counts(self) -> ConsentRecordCreate:
+        if self.sensitive_people_covered > self.people_covered:
+            raise ValueError("sensitive_people_covered cannot exceed people_covered")
+        return self
+
+
+class ConsentRecordOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    version: int
+    legal_basis: str
+    purposes: list[str]
+    onward_transfer_consented: bool
+    sensitive_separately_consented: bool
+    people_covered: int
+    sensitive_people_covered: int
+    evidence_sha256: str
+    evidence_description: str
+    recorded_by: str
+    recorded_at: datetime
+    superseded_at: datetime | None
+    current: bool
+
+
+class HoldOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    cause_type: str
+    cause_id: uuid.UUID
+    reason: str
+    placed_at: datetime
+    released_at: datetime | None
+    release_reason: str | None
+
+
+class HoldRelease(StrictModel):
+    reason: str = Field(
+        min_length=10, max_length=2000, description="How the seller showed the person's data was removed"
+    )
 
 
 class RegistrationCreate(StrictModel):
@@ -159,6 +230,32 @@ class CalendarDayOut(BaseModel):
     day: date
     kind: str
     name: str
+
+
+class CalendarYearConfirm(StrictModel):
+    year: int = Field(ge=2000, le=2200, examples=[2027])
+    source: str = Field(
+        min_length=3,
+        max_length=300,
+        description="The notice the year's days were entered from",
+        examples=["国务院办公厅关于2027年部分节假日安排的通知"],
+    )
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    source: str
+    confirmed_by: str
+
+
+class CalendarYears(BaseModel):
+    """Which years deadlines may be computed in: the package's, then operator-confirmed ones."""
+
+    official_source: str
+    official_first_year: int
+    official_last_year: int
+    confirmed: list[CalendarYearOut]
+    known_through: int = Field(description="Deadlines reaching past the end of this year are refused")
 
 
 class RegistryEntry(BaseModel):

@@ -5,26 +5,32 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
-from contracts import RightsTreeNode, grant_to_odrl, tree
+from contracts import grant_to_odrl
 from market.auth.principal import Authenticated
-from market.common.clock import now
+from market.common.iris import Iris
+from market.common.linked_data import (
+    LINKED_DATA_RESPONSES,
+    LinkedDataFormat,
+    LinkedDataWanted,
+    NotAcceptable,
+    linked_data_response,
+)
 from market.db.session import Session
-from market.errors import Forbidden, NotFound, problem_responses
+from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry.models import DataResource
 from market.rights import service
 from market.rights.models import RightGrantRow
 from market.rights.schemas import (
+    AffectedLicence,
     GrantCreate,
     GrantOut,
     Revocation,
     RevocationOut,
-    RightsTree,
-    TreeNode,
 )
-from market.rights.validity import resource_grants, to_contract_grant
+from market.rights.validity import to_contract_grant
+from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["rights"])
 
@@ -52,63 +58,50 @@ async def issue(
 @router.get(
     "/grants/{grant_id}",
     response_model=GrantOut,
-    responses=problem_responses(NotFound),
-    summary="A grant (its holder, its grantor, operators)",
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound)},
+    summary="A grant (its holder, its grantor, operators); as linked data, its ODRL policy",
 )
-async def read(grant_id: uuid.UUID, session: Session, principal: Authenticated) -> GrantOut:
-    return grant_out(await service.visible_grant(session, principal, grant_id))
+async def read(
+    grant_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataWanted
+) -> Any:
+    grant = await service.visible_grant(session, principal, grant_id)
+    if ld:
+        return await linked_data_response(grant_document(grant, iris), ld)
+    return grant_out(grant)
+
+
+def grant_document(grant: RightGrantRow, iris: Iris) -> dict[str, Any]:
+    assigner = str(grant.granted_by_id) if grant.granted_by_id else None
+    return iris.document(grant_to_odrl(to_contract_grant(grant), iris, assigner_id=assigner))
 
 
 @router.get(
     "/grants/{grant_id}/odrl",
-    responses=problem_responses(NotFound),
-    summary="The grant as ODRL 2.2 JSON-LD",
+    response_class=Response,
+    responses={**LINKED_DATA_RESPONSES, **problem_responses(NotFound, NotAcceptable)},
+    summary="The grant as an ODRL 2.2 policy (JSON-LD, or Turtle when asked)",
 )
-async def odrl(grant_id: uuid.UUID, session: Session, principal: Authenticated) -> dict[str, object]:
+async def odrl(
+    grant_id: uuid.UUID, session: Session, principal: Authenticated, iris: PublicIris, ld: LinkedDataFormat
+) -> Response:
     grant = await service.visible_grant(session, principal, grant_id)
-    assigner = str(grant.granted_by_id) if grant.granted_by_id else None
-    return grant_to_odrl(to_contract_grant(grant), assigner_id=assigner)
+    return await linked_data_response(grant_document(grant, iris), ld)
 
 
 @router.post(
     "/grants/{grant_id}/revocation",
     response_model=RevocationOut,
     summary="Revoke a grant; everything beneath it becomes invalid",
-    responses=problem_responses(NotFound, Forbidden),
+    responses=problem_responses(NotFound, Forbidden, Conflict),
 )
 async def revoke(
-    grant_id: uuid.UUID, data: Revocation, session: Session, principal: Authenticated
+    grant_id: uuid.UUID, data: Revocation, settings: AppSettings, session: Session, principal: Authenticated
 ) -> RevocationOut:
-    grant, affected = await service.revoke_grant(session, principal, grant_id, data.reason)
-    return RevocationOut(grant=grant_out(grant), invalidated=affected)
-
-
-@router.get(
-    "/resources/{resource_id}/rights",
-    response_model=RightsTree,
-    responses=problem_responses(NotFound),
-    summary="The rights tree of a resource with each grant's validity now",
-)
-async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
-    resource = await session.get(DataResource, resource_id)
-    grants = await resource_grants(session, resource_id)
-    if resource is None or not (
-        principal.can_see_all()
-        or principal.participant_id == resource.owner_id
-        or any(g.holder_id == principal.participant_id for g in grants)
-    ):
-        raise NotFound("resource not found")
-    rows = {str(g.id): g for g in grants}
-    at = now()
-
-    def node(n: RightsTreeNode) -> TreeNode:
-        return TreeNode(
-            grant=grant_out(rows[n.grant.grant_id]),
-            valid=n.validity.valid,
-            reason=str(n.validity.reason) if n.validity.reason else None,
-            message=n.validity.message,
-            children=[node(c) for c in n.children],
-        )
-
-    roots = tree({k: to_contract_grant(v) for k, v in rows.items()}, at)
-    return RightsTree(resource_id=resource_id, at=at, roots=[node(r) for r in roots])
+    grant, affected, outcomes = await service.revoke_grant(
+        session, settings, principal, grant_id, data.reason, refund_licences=data.refund_licences
+    )
+    return RevocationOut(
+        grant=grant_out(grant),
+        invalidated=affected,
+        licences=[AffectedLicence.model_validate(o, from_attributes=True) for o in outcomes],
+    )

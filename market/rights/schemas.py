@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from market.compliance.facts import PurposeName
-from market.participants.schemas import StrictModel
+from market.common.schemas import StrictModel
+from market.common.vocabulary import PurposeName
 
 
 class GrantCreate(StrictModel):
@@ -29,6 +29,20 @@ class GrantCreate(StrictModel):
 
 class Revocation(StrictModel):
     reason: str = Field(min_length=3, max_length=2000)
+    refund_licences: bool = Field(
+        default=False,
+        description="The grantor accepts that paid, active licences resting on this right are "
+        "refunded (pro rata for what their buyers have not had yet); without it such a "
+        "revocation is refused with 409, naming them. An operator's revocation is forced and "
+        "refunds them (or opens a dispute) regardless.",
+    )
+
+
+class AffectedLicence(BaseModel):
+    licence_id: uuid.UUID
+    order_id: uuid.UUID
+    outcome: Literal["refund", "dispute"]
+    refund_minor: int = Field(description="Refunded (fen), or proposed to the operator with the dispute")
 
 
 class GrantOut(BaseModel):
@@ -55,6 +69,9 @@ class GrantOut(BaseModel):
 class RevocationOut(BaseModel):
     grant: GrantOut
     invalidated: list[str] = Field(description="Every grant that hangs from it (now invalid)")
+    licences: list[AffectedLicence] = Field(
+        default_factory=list, description="Paid licences that rested on it, and what became of each"
+    )
 
 
 class TreeNode(BaseModel):

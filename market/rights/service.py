@@ -8,23 +8,81 @@ computation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import ContractError, RightGrant, check_new_grant, revocation_effect
+from contracts import ContractError, Purpose, RightGrant, check_new_grant, revocation_effect
 from market.audit.log import record
 from market.auth.principal import Principal
-from market.catalog.models import product_resources
 from market.common.clock import now
 from market.errors import Forbidden, InvalidInput, NotFound
-from market.participants.models import Participant
+from market.participants import service as participants
+from market.rights import repository
 from market.rights.models import RightGrantRow
 from market.rights.schemas import GrantCreate
 from market.rights.validity import grant_index, to_contract_grant
+from market.settings import Settings
+
+ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
+
+# "Is product P built on resource R?" Products live above rights (in the catalogue), so the
+# catalogue registers how to answer it when it is imported.
+ProductCheck = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]]
+_PRODUCT_CHECK: list[ProductCheck] = []
+
+
+def register_product_check(check: ProductCheck) -> None:
+    _PRODUCT_CHECK[:] = [check]
+
+
+@dataclass(frozen=True)
+class LicenceOutcome:
+    """What a revocation did to one paid licence that rested on a revoked right."""
+
+    licence_id: uuid.UUID
+    order_id: uuid.UUID
+    outcome: str  # "refund" (pro rata, by rule) | "dispute" (for an operator to decide)
+    refund_minor: int  # refunded, or proposed to the operator with the dispute
+
+
+@dataclass(frozen=True)
+class RevokedRights:
+    """A revocation about to be made. `revoked`: the grants revoked themselves; `invalidated`:
+    every grant that invalidates, them included. `forced`: imposed
+    on the holder (an operator, a cancelled or transferred registration) rather than chosen by
+    the grantor. `refunds_accepted`: the grantor accepts that the paid licences it cuts are
+    refunded (a voluntary revocation that would cut them is refused otherwise)."""
+
+    revoked: tuple[uuid.UUID, ...]
+    invalidated: tuple[uuid.UUID, ...]
+    forced: bool
+    refunds_accepted: bool
+    actor: str
+    reason: str
+
+
+# What revoking rights does to the licences sold under them. Licences and money live above
+# rights (delivery, payments), so the top layer registers it at import; it may refuse (409).
+RevocationEffects = Callable[[AsyncSession, Settings, RevokedRights], Awaitable[list[LicenceOutcome]]]
+_REVOCATION_EFFECTS: list[RevocationEffects] = []
+
+
+def register_revocation_effects(effects: RevocationEffects) -> None:
+    _REVOCATION_EFFECTS[:] = [effects]
+
+
+async def _effects_of(
+    session: AsyncSession, settings: Settings, revoked: RevokedRights
+) -> list[LicenceOutcome]:
+    if not _REVOCATION_EFFECTS or not revoked.invalidated:
+        return []
+    return await _REVOCATION_EFFECTS[0](session, settings, revoked)
 
 
 async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCreate) -> RightGrantRow:
-    parent = await session.get(RightGrantRow, data.parent_grant_id)
+    parent = await repository.get(session, data.parent_grant_id)
     if parent is None or (parent.holder_id != principal.participant_id and not principal.can_see_all()):
         raise NotFound("parent grant not found", fields=[("body.parent_grant_id", "no such grant of yours")])
     if parent.holder_id != principal.participant_id:
@@ -32,18 +90,11 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
             "only the holder of the parent right can grant under it (Art. 22)",
             fields=[("body.parent_grant_id", "you do not hold this right")],
         )
-    if await session.get(Participant, data.holder_id) is None:
+    if await participants.find(session, data.holder_id) is None:
         raise NotFound("holder not found", fields=[("body.holder_id", "no such participant")])
     if data.subject_kind == "product":
-        on_resource = await session.scalar(
-            product_resources.select()
-            .where(
-                product_resources.c.product_id == data.subject_id,
-                product_resources.c.resource_id == parent.resource_id,
-            )
-            .with_only_columns(product_resources.c.product_id)
-        )
-        if on_resource is None:
+        built_on = _PRODUCT_CHECK[0] if _PRODUCT_CHECK else None
+        if built_on is None or not await built_on(session, data.subject_id, parent.resource_id):
             raise InvalidInput(
                 "the product is not built on this resource",
                 fields=[("body.subject_id", "not a product on the parent's resource")],
@@ -104,8 +155,60 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
     return row
 
 
+async def root_holding_right(
+    session: AsyncSession, *, resource_id: uuid.UUID, registration_id: uuid.UUID, holder_id: uuid.UUID
+) -> RightGrantRow:
+    """The holding right (数据资源持有权, Art. 22) a confirmed registration roots: the top of
+    the resource's rights tree, over every purpose, sublicensable."""
+    at = now()
+    grant = RightGrantRow(
+        kind="holding",
+        holder_id=holder_id,
+        resource_id=resource_id,
+        subject_kind="resource",
+        subject_id=resource_id,
+        registration_id=registration_id,
+        purposes=ALL_PURPOSES,
+        territory="cross_border",
+        sublicensable=True,
+        valid_from=at,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def revoke_holding_rights(
+    session: AsyncSession, settings: Settings, resource_id: uuid.UUID, reason: str, *, actor: str
+) -> list[str]:
+    """Revoke the resource's live holding rights (its registration was transferred or
+    cancelled); everything granted beneath them becomes invalid by computation. A forced
+    revocation: the licences sold under them are refunded by rule or disputed."""
+    holdings = await repository.live_holdings(session, resource_id)
+    index = await grant_index(session, resource_id)
+    invalidated: set[str] = set()
+    for grant in holdings:
+        invalidated |= revocation_effect(str(grant.id), index)
+    revoked_rights = RevokedRights(
+        tuple(g.id for g in holdings),
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
+        forced=True,
+        refunds_accepted=True,
+        actor=actor,
+        reason=reason,
+    )
+    await _effects_of(session, settings, revoked_rights)
+    revoked = []
+    for grant in holdings:
+        grant.revoked_at, grant.revocation_reason = now(), reason
+        revoked.append(str(grant.id))
+    return revoked
+
+
 async def visible_grant(session: AsyncSession, principal: Principal, grant_id: uuid.UUID) -> RightGrantRow:
-    grant = await session.get(RightGrantRow, grant_id)
+    grant = await repository.get(session, grant_id)
     if grant is None or not (
         principal.can_see_all() or principal.participant_id in (grant.holder_id, grant.granted_by_id)
     ):
@@ -114,22 +217,50 @@ async def visible_grant(session: AsyncSession, principal: Principal, grant_id: u
 
 
 async def revoke_grant(
-    session: AsyncSession, principal: Principal, grant_id: uuid.UUID, reason: str
-) -> tuple[RightGrantRow, list[str]]:
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    grant_id: uuid.UUID,
+    reason: str,
+    *,
+    refund_licences: bool = False,
+) -> tuple[RightGrantRow, list[str], list[LicenceOutcome]]:
+    """Revoke a grant and so everything beneath it. The grantor's own revocation is voluntary:
+    refused (409) while paid licences rest on it, unless `refund_licences`; an operator's is
+    forced. Either way no buyer stays paid and cut off (see `RevokedRights`)."""
     grant = await visible_grant(session, principal, grant_id)
-    if not (principal.has("operator") or principal.participant_id == grant.granted_by_id):
+    grantor = principal.participant_id is not None and principal.participant_id == grant.granted_by_id
+    if not (principal.has("operator") or grantor):
         raise Forbidden("only the grantor or an operator revokes a grant")
     if grant.revoked_at is not None:
         raise InvalidInput("the grant is already revoked", fields=[("path.grant_id", "revoked")])
-    grant.revoked_at, grant.revocation_reason = now(), reason
     index = await grant_index(session, grant.resource_id)
-    affected = sorted(revocation_effect(str(grant.id), index) - {str(grant.id)})
+    invalidated = revocation_effect(str(grant.id), index)
+    revoked = RevokedRights(
+        (grant.id,),
+        tuple(uuid.UUID(g) for g in sorted(invalidated)),
+        forced=not grantor,
+        refunds_accepted=refund_licences,
+        actor=principal.actor,
+        reason=reason,
+    )
+    outcomes = await _effects_of(session, settings, revoked)
+    grant.revoked_at, grant.revocation_reason = now(), reason
+    affected = sorted(invalidated - {str(grant.id)})
     await record(
         session,
         actor=principal.actor,
         action="grant.revoked",
         subject_type="grant",
         subject_id=grant.id,
-        payload={"reason": reason, "invalidated": affected},
+        payload={
+            "reason": reason,
+            "invalidated": affected,
+            "forced": not grantor,
+            "licences": [
+                {"licence_id": str(o.licence_id), "outcome": o.outcome, "refund_minor": o.refund_minor}
+                for o in outcomes
+            ],
+        },
     )
-    return grant, affected
+    return grant, affected, outcomes

@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import ChainValidity, RightGrant, Scope, validate_chain
+from market.rights import repository
 from market.rights.models import RightGrantRow
 
 
@@ -64,8 +64,7 @@ class GrantRows(Mapping[str, RightGrant]):
 
 
 async def resource_grants(session: AsyncSession, resource_id: uuid.UUID) -> list[RightGrantRow]:
-    stmt = select(RightGrantRow).where(RightGrantRow.resource_id == resource_id)
-    return list((await session.execute(stmt)).scalars())
+    return await repository.tree_of(session, resource_id)
 
 
 async def grant_index(session: AsyncSession, resource_id: uuid.UUID) -> GrantRows:
@@ -75,9 +74,7 @@ async def grant_index(session: AsyncSession, resource_id: uuid.UUID) -> GrantRow
 
 async def chain_validity(session: AsyncSession, grant_id: uuid.UUID, at: datetime) -> ChainValidity:
     """The grant's chain at `at`, read with its whole tree in one query."""
-    tree = select(RightGrantRow.resource_id).where(RightGrantRow.id == grant_id).scalar_subquery()
-    grants = await session.execute(select(RightGrantRow).where(RightGrantRow.resource_id == tree))
-    return chain_validity_among(grants.scalars(), grant_id, at)
+    return chain_validity_among(await repository.tree_containing(session, grant_id), grant_id, at)
 
 
 def chain_validity_among(grants: Iterable[RightGrantRow], grant_id: uuid.UUID, at: datetime) -> ChainValidity:

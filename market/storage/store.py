@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import obstore
 
+from market.runtime import Port
+
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
 
@@ -145,6 +147,10 @@ class BlobStore:
         async for chunk in obstore.list(self._store, prefix or None):
             for meta in chunk:
                 yield _info(meta)
+
+
+# The port through which use cases and jobs reach the process's store (`market.runtime`).
+BLOB_STORE: Port[BlobStore] = Port("blob store")
 
 
 def open_store(settings: Settings) -> BlobStore:

@@ -12,9 +12,9 @@ from typing import Any
 
 from market.catalog.models import Product, product_resources
 from market.common.clock import now
-from market.registry.lifecycle import ALL_PURPOSES
 from market.registry.models import DataResource, Registration
 from market.rights.models import RightGrantRow
+from market.rights.service import ALL_PURPOSES
 
 
 async def listed_product(

@@ -26,11 +26,14 @@ from market.app import create_app
 from market.common import clock
 from market.db.base import Base
 from market.db.migrate import upgrade
+from market.registry.models import CalendarYear
 from market.settings import Settings
 from tests.api.factories import Api
+from tests.api.registry_factories import years_confirmed_for_tests
 
 TEST_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
 TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
+TEST_YEARS_SOURCE = "tests: years past the calendar package, weekends only"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,12 +46,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _docker_postgres() -> Iterator[str] | None:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
     except Exception:
         return None
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.postgres import PostgresContainer
 
     def _gen() -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:
@@ -119,6 +122,9 @@ def test_settings(database_url: str, data_dir: Path) -> Settings:
         log_json=False,
         stripe_webhook_secret="whsec_test_secret",
         stripe_api_key="sk_test_123",
+        # A run of the audit publisher's job is one round that signs whenever the tree grew
+        # (tests run it when they choose; its shifts and interval are tested on their own).
+        audit_head_interval_seconds=0,
     )
 
 
@@ -152,20 +158,44 @@ def backend(backend_app: Any) -> str:
     return str(backend_app.state.backend)
 
 
+PROCRASTINATE_TABLES = (
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+)
+
+
 async def _wipe(app: Any) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with app.state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text(f"TRUNCATE {', '.join(PROCRASTINATE_TABLES)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("ALTER SEQUENCE registration_numbers RESTART WITH 1"))
         else:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
+
+
+async def confirm_years_past_the_calendar(app: Any) -> None:
+    """Tests move the business clock weeks ahead, so deadlines reach past the last year the
+    holiday calendar package knows: confirm the next years as an operator would (weekends only).
+    Tests of the refusal itself delete these rows first."""
+    async with app.state.sessionmaker() as session, session.begin():
+        for year in years_confirmed_for_tests():
+            session.add(
+                CalendarYear(
+                    year=year, source=TEST_YEARS_SOURCE, confirmed_by="tests", created_at=clock.now()
+                )
+            )
 
 
 @pytest.fixture
 async def app(backend_app: Any) -> AsyncIterator[Any]:
     await _wipe(backend_app)
     clock.reset()
+    await confirm_years_past_the_calendar(backend_app)
     yield backend_app
     clock.reset()
 

@@ -76,7 +76,7 @@ class Api:
         r = await self.client.post("/v1/participants", json=body)
         assert r.status_code == 201, r.text
         out = r.json()
-        email = body["user"]["email"]  # type: ignore[index]
+        email = str(body["user"]["email"])  # type: ignore[call-overload,index]
         return Party(out["participant"]["id"], out["user"]["id"], email, await self.login(email), code)
 
     async def staff(self, role: str) -> dict[str, str]:

@@ -47,3 +47,30 @@ async def sealed_quote(
         session.add(quote)
         await session.flush()
         return str(quote.id)
+
+
+async def bought(
+    client: Any, buyer_headers: dict[str, str], operator_headers: dict[str, str], product_id: str
+) -> dict[str, Any]:
+    """A buyer quotes, orders and (offline, confirmed by an operator) pays for a listed product.
+    Returns the quote and the paid order (with its `licence_id`)."""
+    quote = await client.post(
+        "/v1/quotes",
+        headers=buyer_headers,
+        json={
+            "product_id": product_id,
+            "quantity": 1,
+            "purpose": "risk_control",
+            "scenario": "credit risk scoring",
+        },
+    )
+    assert quote.status_code == 201, quote.text
+    order = await client.post(
+        "/v1/orders",
+        json={"quote_id": quote.json()["id"]},
+        headers={**buyer_headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert order.status_code == 201, order.text
+    paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator_headers)
+    assert paid.status_code == 200, paid.text
+    return {"quote": quote.json(), "order": paid.json()}

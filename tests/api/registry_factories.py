@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from market.common import clock
+from market.registry.jobs import finalise_due_registrations
+from market.registry.workdays import HolidayCalendar, load_calendar, official_calendar
 from tests.api.factories import Api
+from tests.api.jobs import run
 
 CHECKLIST = {
     "classification_present": True,
@@ -15,6 +18,18 @@ CHECKLIST = {
     "fingerprint": True,
     "rights_evidence": True,
 }
+
+
+def years_confirmed_for_tests() -> range:
+    """The years after the calendar package's last that the `app` fixture confirms, as an operator
+    would, so that tests moving the clock weeks ahead keep working past that year."""
+    first = official_calendar().last_year + 1
+    return range(first, max(first, clock.now().year + 3))
+
+
+def calendar_in_tests() -> HolidayCalendar:
+    """The calendar the API computes with in tests (see `years_confirmed_for_tests`)."""
+    return load_calendar(confirmed_years=years_confirmed_for_tests())
 
 
 def resource_body(**over: Any) -> dict[str, Any]:
@@ -40,7 +55,8 @@ async def resource_with_sample(
         headers={**seller.headers, "X-Expected-SHA256": hashlib.sha256(sample).hexdigest()},
     )
     assert up.status_code == 200, up.text
-    return up.json()
+    uploaded: dict[str, Any] = up.json()
+    return uploaded
 
 
 async def registered_resource(
@@ -65,6 +81,7 @@ async def registered_resource(
     )
     assert approved.status_code == 200, approved.text
     clock.advance(timedelta(days=30))  # past any 10-working-day publicity period
+    await run(api.app, finalise_due_registrations)  # as the worker does, every minute
     reg = await api.client.get(f"/v1/registrations/{applied.json()['id']}", headers=seller.headers)
     assert reg.json()["status"] == "registered", reg.json()
     return {"registration": reg.json(), "resource": resource}

@@ -37,7 +37,9 @@ class FakeStripe(stripe.HTTPClient):
         key = headers.get("Idempotency-Key")
         self.requests.append({"method": method, "url": url, "key": key, "body": body})
         if self.fault == "unreachable":
-            raise stripe.APIConnectionError("connection refused (fake)", should_retry=True)
+            raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+                "connection refused (fake)", should_retry=True
+            )
         if self.fault == "500":
             error = {"error": {"type": "api_error", "message": "An unknown error occurred (fake)"}}
             return json.dumps(error).encode(), 500, {}
@@ -52,7 +54,9 @@ class FakeStripe(stripe.HTTPClient):
             return json.dumps(error).encode(), 400, {}
         answer = self._act(url, key, body)
         if self.fault == "answer lost":  # Stripe acted; the connection dropped on the way back
-            raise stripe.APIConnectionError("connection reset by peer (fake)", should_retry=True)
+            raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+                "connection reset by peer (fake)", should_retry=True
+            )
         return answer
 
     def _act(self, url: str, key: str | None, body: dict[str, str]) -> Any:

@@ -6,14 +6,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from market.alerts.rules import Thresholds
-from market.alerts.service import ALERT_THRESHOLDS, recent_product_totals
 from market.common import clock
-from market.db.session import make_sessionmaker
 from market.orders.models import Order
+from market.orders.repository import recent_product_totals
 from market.participants.credit_code import credit_code_check_char
+from market.settings import Thresholds
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
+from tests.api.jobs import app_of, drain
 from tests.api.orders_factories import sealed_quote
 
 
@@ -26,6 +26,13 @@ async def order(client: Any, buyer: Any, quote_id: str) -> Any:
 
 
 async def alerts(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
+    """The alerts after the scans queued by the orders so far have run (they run as jobs, after
+    the buyer's request has committed)."""
+    await drain(app_of(client))
+    return await alerts_now(client, operator, rule)
+
+
+async def alerts_now(client: Any, operator: dict[str, str], rule: str) -> list[dict[str, Any]]:
     return list((await client.get(f"/v1/alerts?rule={rule}", headers=operator)).json()["items"])
 
 
@@ -45,6 +52,7 @@ async def test_related_party_and_round_trip_alerts_and_acknowledgement(
     assert await alerts(client, operator, "related_party") == []  # a normal trade: silent
     r = await order(client, sibling, await sealed_quote(app, product["product_id"], sibling.participant_id))
     assert r.status_code == 201
+    assert await alerts_now(client, operator, "related_party") == []  # not inside the buyer's request
     related = await alerts(client, operator, "related_party")
     assert len(related) == 1 and related[0]["evidence"]["order_id"] == r.json()["id"]
     back = await listed_product(app, sibling.participant_id)
@@ -116,16 +124,16 @@ async def test_a_price_is_judged_against_the_products_latest_orders(api: Api, cl
 async def test_configured_thresholds_decide_what_is_abnormal(api: Api, client: Any, app: Any) -> None:
     operator = await api.staff("operator")
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    default_maker = app.state.sessionmaker
+    runtime = app.state.runtime
+    default_settings = runtime.settings
     # As MARKET_ALERT_THRESHOLDS='{"burst_orders": 2}' configures it for the app.
-    app.state.sessionmaker = make_sessionmaker(
-        app.state.engine, {**default_maker.kw["info"], ALERT_THRESHOLDS: Thresholds(burst_orders=2)}
-    )
+    runtime.settings = default_settings.model_copy(update={"alert_thresholds": Thresholds(burst_orders=2)})
     try:
         for _ in range(2):
             product = await listed_product(app, seller.participant_id)
             await order(client, buyer, await sealed_quote(app, product["product_id"], buyer.participant_id))
+        await drain(app)  # the scans read the thresholds of the process that runs them
     finally:
-        app.state.sessionmaker = default_maker
+        runtime.settings = default_settings
     burst = await alerts(client, operator, "purchase_burst")
     assert len(burst) == 1 and burst[0]["subject_id"] == buyer.participant_id  # the default needs 5

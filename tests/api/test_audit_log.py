@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from pathlib import Path
@@ -11,28 +10,14 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from market.app import publish_round
+from market.audit.jobs import publish_checkpoint
 from market.audit.merkle import verify_consistency, verify_inclusion
-from market.audit.publisher import PublishOutcome, publish
 from market.audit.verify_db import verify_database
 from market.cli import app as cli
-from market.registry.certificates import public_key_from_b64
+from market.common.ed25519 import public_key_from_b64
+from tests.api.audit_factories import public_key
 from tests.api.factories import Api
-
-
-async def publish_now(app: Any, settings: Any = None) -> PublishOutcome:
-    """One publisher round as the app's periodic loop runs it, signing a checkpoint whatever the
-    interval (as the loop does once the interval has passed); `settings` to run it otherwise
-    configured (with witnesses, say)."""
-    if settings is None:
-        return await publish_round(app, force=True)
-    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True)
-
-
-def public_key(app: Any) -> str:
-    return base64.b64encode(
-        app.state.settings.exchange_signing_key().public_key().public_bytes_raw()
-    ).decode()
+from tests.api.jobs import app_of, run
 
 
 async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[str, str]]:
@@ -48,8 +33,8 @@ async def busy_log(api: Api, client: Any, n: int = 6) -> tuple[list[Any], dict[s
 
 
 async def head(client: Any) -> dict[str, Any]:
-    """Sequence and sign what is pending (the publisher's job), then read the head as anyone."""
-    await publish_now(client._transport.app)
+    """The latest checkpoint, after the publishing job has run (as a worker runs it)."""
+    await run(app_of(client), publish_checkpoint)
     r = await client.get("/v1/audit/tree-head")
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -114,6 +99,19 @@ async def test_tree_head_inclusion_and_consistency_proofs_verify(api: Api, clien
     assert other.status_code == 404
 
 
+async def test_reading_the_tree_head_signs_nothing(api: Api, client: Any, app: Any) -> None:
+    first = await client.get("/v1/audit/tree-head")
+    assert first.status_code == 200 and first.json()["tree_size"] == 0  # nothing published yet
+    await busy_log(api, client, 2)
+    published = await head(client)
+    await busy_log(api, client, 2)
+    again = (await client.get("/v1/audit/tree-head")).json()
+    assert again == published  # the log grew, but only the publisher signs
+    assert await run(app, publish_checkpoint) == 1
+    assert (await client.get("/v1/audit/tree-head")).json()["tree_size"] > published["tree_size"]
+    assert await run(app, publish_checkpoint) == 0  # nothing new: no new head
+
+
 async def test_bad_proof_requests_are_4xx(api: Api, client: Any) -> None:
     await busy_log(api, client, 2)
     size = (await head(client))["tree_size"]
@@ -145,7 +143,7 @@ async def test_entries_filter_export_and_roles(api: Api, client: Any, app: Any, 
     assert (await client.get("/v1/audit/entries", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export", headers=parties[0].headers)).status_code == 403
     assert (await client.get("/v1/audit/export")).status_code == 401
-    await publish_now(app)  # the export holds the sequenced log
+    await run(app, publish_checkpoint)  # the export holds what the publisher has sequenced
     jsonl = await client.get("/v1/audit/export?format=jsonl", headers=auditor)
     lines = [json.loads(x) for x in jsonl.text.splitlines()]
     assert len(lines) >= 9 and [x["seq"] for x in lines] == list(range(len(lines)))

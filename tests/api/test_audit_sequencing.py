@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from market.audit.log import record
 from market.audit.models import AuditEntry
 from market.audit.verify_db import verify_database
-from tests.api.test_audit_log import public_key, publish_now
+from tests.api.audit_factories import public_key, publish_now
 
 
 async def test_concurrent_appends_and_publishers_stay_contiguous(app: Any, backend: str) -> None:

@@ -27,13 +27,14 @@ from market.audit.tlog_client import verify_tiles
 from market.audit.tree_head import SignedTreeHead, verify_tree_head
 from market.audit.tree_models import LogState, TreeHead
 from market.cli import app as cli
-from market.registry.certificates import public_key_from_b64
+from market.common.ed25519 import public_key_from_b64
 from market.settings import WitnessEndpoint
 from market.witness.app import witness_app
 from market.witness.core import Witness
 from market.witness.state import WitnessState
+from tests.api import runtime_swaps as swaps
+from tests.api.audit_factories import blob_store, public_key, publish_now
 from tests.api.factories import Api
-from tests.api.test_audit_log import public_key, publish_now
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -57,10 +58,8 @@ async def fresh_store(app: Any, tmp_path: Path) -> AsyncIterator[None]:
     """A blob store of this test's own: the app outlives one test's log, a store must not."""
     from market.storage import BlobStore
 
-    original = app.state.blob_store
-    app.state.blob_store = BlobStore((tmp_path / "objects").as_uri())
-    yield
-    app.state.blob_store = original
+    with swaps.blob_store(app, BlobStore((tmp_path / "objects").as_uri())):
+        yield
 
 
 def free_port() -> int:
@@ -74,9 +73,8 @@ async def live_url(app: Any) -> AsyncIterator[str]:
     """The app served over real HTTP on loopback, in this test's event loop (so it shares the
     test's database engine); no lifespan, which would dispose of that engine."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
+    # log_config=None: uvicorn leaves this process's logging (and later tests' loggers) alone.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
@@ -118,8 +116,8 @@ async def test_the_checkpoint_is_a_signed_note_and_the_json_head_a_view_of_it(
     assert verify_tree_head(SignedTreeHead.model_validate(head), public_key_from_b64(public_key(app)))
     assert head["witnesses"] == {"quorum": 0, "cosigned_by": [], "quorum_met": True}
     # The mirror: the same checkpoint and its tiles, as files a bucket or CDN can serve.
-    assert await app.state.blob_store.get("checkpoint") == served.content
-    assert await app.state.blob_store.get("tile/0/000.p/5") == (await client.get("/tile/0/000.p/5")).content
+    assert await blob_store(app).get("checkpoint") == served.content
+    assert await blob_store(app).get("tile/0/000.p/5") == (await client.get("/tile/0/000.p/5")).content
 
 
 async def test_reads_never_sequence_or_sign(api: Api, client: Any, app: Any, fresh_store: None) -> None:
@@ -182,7 +180,7 @@ async def test_tiles_and_bundles_follow_the_spec(api: Api, client: Any, app: Any
         answer = await client.get(bad)
         assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json", bad
     # Served from the store where the publisher wrote them, else from the database: the same bytes.
-    await app.state.blob_store.delete("tile/0/000")
+    await blob_store(app).delete("tile/0/000")
     assert (await client.get("/tile/0/000")).content == full.content
 
 
@@ -193,11 +191,11 @@ async def test_an_outsider_verifies_everything_from_the_tiles(
     witness_http = httpx.AsyncClient(mounts=mounts)
     settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
     await write_entries(app, 20)
-    outcome = await publish_now_with(app, settings, witness_http)
+    outcome = await publish_now(app, settings, witness_http)
     assert outcome.quorum_met and outcome.cosigned_by == ["w1.example/a", "w2.example/b"]
     kept = open_checkpoint((await client.get("/checkpoint")).content, log_verifier(settings))[0]
     await write_entries(app, WIDTH)
-    outcome = await publish_now_with(app, settings, witness_http)
+    outcome = await publish_now(app, settings, witness_http)
     assert outcome.quorum_met and outcome.checkpoint_size == 276
     auditor = await api.staff("auditor")
     client.headers.update(auditor)
@@ -206,17 +204,11 @@ async def test_an_outsider_verifies_everything_from_the_tiles(
     assert report.ok and report.tree_size == 276 and report.heads_checked == 2, report
     assert opened.cosigned_by == ["w1.example/a", "w2.example/b"]
     # A bucket rewritten behind the exchange's back: the bundle no longer matches the tiles.
-    bundle = await app.state.blob_store.get("tile/entries/000")
-    await app.state.blob_store.put("tile/entries/000", bundle.replace(b'"note":"tile"', b'"note":"TILE"', 1))
+    bundle = await blob_store(app).get("tile/entries/000")
+    await blob_store(app).put("tile/entries/000", bundle.replace(b'"note":"tile"', b'"note":"TILE"', 1))
     _, tampered = await verify_tiles(client, log_verifier(settings), witnesses, 2, [kept])
     assert not tampered.ok and tampered.first_bad_seq == 0 and tampered.kind == "edited"
     await witness_http.aclose()
-
-
-async def publish_now_with(app: Any, settings: Any, http: httpx.AsyncClient) -> Any:
-    from market.audit.publisher import publish
-
-    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True, http=http)
 
 
 def readme_snippet() -> str:
@@ -235,7 +227,7 @@ async def test_the_readme_outsider_check_runs_against_a_live_exchange(
     witness_http = httpx.AsyncClient(mounts=mounts)
     settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
     await write_entries(app, 30)
-    assert (await publish_now_with(app, settings, witness_http)).quorum_met
+    assert (await publish_now(app, settings, witness_http)).quorum_met
     async with app.state.sessionmaker() as session:
         entry = (await session.execute(select(AuditEntry).where(AuditEntry.seq == 17))).scalar_one()
     namespace: dict[str, Any] = {}
@@ -280,12 +272,12 @@ async def test_a_checkpoint_without_its_quorum_is_marked_so_and_offered_again(
     both = httpx.AsyncClient(mounts=mounts)
     one_down = httpx.AsyncClient(mounts={"http://w1.example.a": mounts["http://w1.example.a"]})
     await write_entries(app, 7)
-    partly = await publish_now_with(app, settings, one_down)
+    partly = await publish_now(app, settings, one_down)
     # An unreachable witness is not a refusal: the log goes on, its checkpoint marked unwitnessed.
     assert partly.consistent and partly.quorum_met is False and partly.cosigned_by == ["w1.example/a"]
     head = (await client.get("/v1/audit/tree-head")).json()
     assert head["witnesses"] == {"quorum": 2, "cosigned_by": ["w1.example/a"], "quorum_met": False}
-    again = await publish_now_with(app, settings, both)  # the tree did not grow: signed afresh, offered again
+    again = await publish_now(app, settings, both)  # the tree did not grow: signed afresh, offered again
     assert (
         again.checkpoint_size == 7
         and again.quorum_met

@@ -16,10 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from market.app import create_app
+from market.notifications.delivery import sequence_events
+from market.notifications.models import WebhookDelivery
 from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.factories import Api, Party
+from tests.api.orders_factories import bought
+from tests.api.privacy_factories import consent_record, person
 from tests.api.registry_factories import CHECKLIST, holding_grant_id, registered_resource
 from tests.api.test_catalog_products import GUIDED, product_body
 
@@ -52,6 +58,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
+    ("GET", "/v1/products/{product_id}/offer"): "public",  # a listed product's ODRL offer
+    ("GET", "/ns/market"): "public",  # the exchange's vocabulary
+    ("GET", "/ns/market/context.jsonld"): "public",
     ("PATCH", "/v1/products/{product_id}"): "tenant",
     ("POST", "/v1/products/{product_id}/listing"): "tenant",
     ("POST", "/v1/listings/{product_id}/decision"): "staff",
@@ -99,6 +108,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/registry/{registration_number}"): "public",  # the public register (Art. 62)
     ("GET", "/v1/holidays"): "public",
     ("POST", "/v1/holidays"): "staff",
+    ("GET", "/v1/holidays/years"): "public",
+    ("POST", "/v1/holidays/years"): "staff",
     ("POST", "/v1/grants"): "tenant",
     ("GET", "/v1/grants/{grant_id}"): "tenant",
     ("GET", "/v1/grants/{grant_id}/odrl"): "tenant",
@@ -116,6 +127,43 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/alerts"): "staff",
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): "staff",
     ("GET", "/v1/stats"): "staff",  # market statistics for operators, auditors, price authority
+    ("PATCH", "/v1/participants/{participant_id}"): "tenant",  # one's own details (PIPL Art. 46)
+    ("DELETE", "/v1/resources/{resource_id}"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/consent-records"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/consent-records"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/holds"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/holds/{hold_id}/release"): "staff",
+    # A person without an account verifies a contact by a one-time code (PIPL Art. 50).
+    ("POST", "/v1/subject-requests/contact-verifications"): "public",
+    ("POST", "/v1/subject-requests/contact-verifications/{verification_id}/confirmation"): "public",
+    # Data-subject requests: a signed-in natural person or a requester token; sellers; operators.
+    ("POST", "/v1/subject-requests"): "tenant",
+    ("GET", "/v1/subject-requests"): "tenant",
+    ("GET", "/v1/subject-requests/{request_id}"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/answer"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/escalation"): "tenant",
+    ("POST", "/v1/subject-requests/{request_id}/decision"): "staff",
+    ("GET", "/v1/licensee-obligations"): "tenant",
+    ("GET", "/v1/licensee-obligations/{obligation_id}"): "tenant",
+    ("POST", "/v1/licensee-obligations/{obligation_id}/acknowledgement"): "tenant",
+    ("POST", "/v1/licensee-obligations/{obligation_id}/resolution"): "staff",
+    ("POST", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): "tenant",
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/enable"): "tenant",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): "tenant",
+    ("POST", "/v1/webhook-deliveries/{delivery_id}/replay"): "tenant",
+    ("GET", "/v1/events"): "tenant",  # each participant's own feed; operators the exchange's
+    ("POST", "/v1/disputes"): "tenant",  # the buyer of the order named in the body
+    ("GET", "/v1/disputes"): "tenant",
+    ("GET", "/v1/disputes/{dispute_id}"): "tenant",
+    ("POST", "/v1/disputes/{dispute_id}/response"): "tenant",  # the order's seller
+    ("POST", "/v1/disputes/{dispute_id}/resolution"): "staff",
+    ("GET", "/v1/payouts"): "tenant",  # a seller's own statement; staff any
+    ("GET", "/v1/payouts/orders"): "tenant",
+    ("POST", "/v1/payouts/transfers"): "staff",
+    ("GET", "/v1/payouts/transfers"): "tenant",
 }
 
 # Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
@@ -157,6 +205,26 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/grants/{grant_id}/revocation"): REASON,
     ("POST", "/v1/alerts/{alert_id}/acknowledgement"): REASON,
+    ("POST", "/v1/disputes/{dispute_id}/response"): {"response": "cross-tenant probe"},
+    ("POST", "/v1/disputes/{dispute_id}/resolution"): {"outcome": "reject", "reason": "probe"},
+    ("PATCH", "/v1/participants/{participant_id}"): {"name": "hijacked"},
+    ("POST", "/v1/resources/{resource_id}/consent-records"): consent_record(10),
+    ("POST", "/v1/resources/{resource_id}/holds/{hold_id}/release"): {"reason": "cross-tenant probe"},
+    ("POST", "/v1/subject-requests/{request_id}/answer"): {
+        "outcome": "refused",
+        "response": "cross-tenant probe",
+        "reasons": ["probe"],
+    },
+    ("POST", "/v1/subject-requests/{request_id}/escalation"): {"reason": "cross-tenant probe"},
+    ("POST", "/v1/subject-requests/{request_id}/decision"): {"outcome": "dismissed", "reason": "probe"},
+    ("POST", "/v1/licensee-obligations/{obligation_id}/acknowledgement"): {
+        "outcome": "deleted",
+        "statement": "cross-tenant probe",
+    },
+    ("POST", "/v1/licensee-obligations/{obligation_id}/resolution"): {
+        "action": "close",
+        "reason": "cross-tenant probe",
+    },
 }
 
 
@@ -192,7 +260,8 @@ class Tenant:
 
 
 async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Tenant:
-    """A participant with a registered resource, a listed product, a quote, a paid order, a licence."""
+    """A participant with a registered resource, a listed product, a quote, a paid order, a licence,
+    and its buyer's dispute over it."""
     client = api.client
     t = Tenant(await api.org())
     me = t.party
@@ -216,31 +285,61 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     await operating_right(app, me.participant_id, for_sale, pid)
     assert (await client.post(f"/v1/products/{pid}/listing", headers=me.headers)).status_code == 200
     buyer = await api.org(roles=("buyer",))
-    quote = await client.post(
-        "/v1/quotes",
+    trade = await bought(client, buyer.headers, operator, pid)
+    dispute = await client.post(
+        "/v1/disputes",
+        json={"order_id": trade["order"]["id"], "reason": "not_as_described", "description": title},
         headers=buyer.headers,
-        json={"product_id": pid, "quantity": 1, "purpose": "risk_control", "scenario": "credit risk scoring"},
     )
-    assert quote.status_code == 201, quote.text
-    order = await client.post(
-        "/v1/orders",
-        json={"quote_id": quote.json()["id"]},
-        headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert order.status_code == 201, order.text
-    paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
-    assert paid.status_code == 200, paid.text
+    assert dispute.status_code == 201, dispute.text
     key = await client.post("/v1/api-keys", json={"name": title}, headers=me.headers)
     assert key.status_code == 201, key.text
     check = await client.post(
         "/v1/compliance/checks", json={"kind": "listing", "product_id": pid}, headers=me.headers
     )
     assert check.status_code in (200, 201), check.text
+    # A person withdraws consent to what the product sells: a request against A, an obligation
+    # for A's licensee (A sees it as the seller) and a hold on the resource.
+    someone = await person(api)
+    withdrawal = await client.post(
+        "/v1/subject-requests",
+        json={
+            "kind": "consent_withdrawal",
+            "resource_id": for_sale["resource_id"],
+            "details": "I withdraw my consent",
+            "subject_identifiers": title,
+        },
+        headers=someone.headers,
+    )
+    assert withdrawal.status_code == 201, withdrawal.text
+    answered = await client.post(
+        f"/v1/subject-requests/{withdrawal.json()['id']}/answer",
+        json={"outcome": "fulfilled", "response": "removed"},
+        headers=me.headers,
+    )
+    assert answered.status_code == 200, answered.text
+    (obligation,) = (await client.get("/v1/licensee-obligations", headers=me.headers)).json()["items"]
+    hook = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=me.headers
+    )
+    assert hook.status_code == 201, hook.text
+    async with app.state.sessionmaker() as session, session.begin():
+        await sequence_events(session)  # fans this tenant's events out to its endpoint
+        delivery_id = await session.scalar(
+            select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == uuid.UUID(hook.json()["id"]))
+        )
     t.ids |= {
+        "request_id": withdrawal.json()["id"],
+        "obligation_id": obligation["id"],
+        "hold_id": str(uuid.uuid4()),  # its routes are staff-only
+        "verification_id": str(uuid.uuid4()),  # public routes are not probed
+        "endpoint_id": hook.json()["id"],
+        "delivery_id": str(delivery_id),
         "product_id": pid,
-        "quote_id": quote.json()["id"],
-        "order_id": order.json()["id"],
-        "licence_id": paid.json()["licence_id"],
+        "quote_id": trade["quote"]["id"],
+        "order_id": trade["order"]["id"],
+        "licence_id": trade["order"]["licence_id"],
+        "dispute_id": dispute.json()["id"],
         "key_id": key.json()["id"],
         "decision_id": check.json().get("id") or str(uuid.uuid4()),
         # No cheap real object exists for these; their routes are staff-only, so the role
@@ -326,6 +425,13 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "decision_id",
             "application_id",
             "alert_id",
+            "request_id",
+            "obligation_id",
+            "hold_id",
+            "verification_id",
+            "endpoint_id",
+            "delivery_id",
+            "dispute_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}

@@ -267,7 +267,8 @@ async def test_catalogue_search_filters_pagination_and_dcat(api: Api, client: An
     assert (await client.get("/v1/catalog?grade=secret")).status_code == 422
     dcat = await client.get("/v1/catalog.jsonld")
     assert dcat.headers["content-type"].startswith("application/ld+json")
-    assert dcat.json()["@type"] == "dcat:Catalog" and len(dcat.json()["dcat:dataset"]) == 5
+    [catalogue] = [n for n in dcat.json()["@graph"] if n.get("@type") == "dcat:Catalog"]
+    assert len(catalogue["dcat:dataset"]) == 5
 
 
 async def test_quote_is_itemised_sealed_and_refused_when_it_should_be(
@@ -309,6 +310,9 @@ async def test_quote_is_itemised_sealed_and_refused_when_it_should_be(
         assert (await client.post("/v1/quotes", json=bad, headers=buyer.headers)).status_code == status, bad
     own = await client.post("/v1/quotes", json=body, headers=seller.headers)
     assert own.status_code == 422
+    # Art. 70: a buyer cannot declare itself the winner of a random allocation.
+    claimed = await client.post("/v1/quotes", json={**body, "lottery_won": True}, headers=buyer.headers)
+    assert claimed.status_code == 422 and "body.lottery_won" in claimed.text
     operator = await api.staff("operator")
     await client.post(
         f"/v1/listings/{product['id']}/decision",

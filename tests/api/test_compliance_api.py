@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
 from market.catalog.models import Product
+from market.catalog.products import compliance_subject
 from market.common.clock import now
 from market.compliance import service
 from market.compliance.models import ComplianceDecisionRow
@@ -228,7 +229,7 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
     api: Api, client: Any, app: Any
 ) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"grade": "important"},
         {"category": "personal", "personal_info": "de_identified"},
         {"trade_secret": True},
@@ -251,7 +252,7 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
             assert product is not None
             row = await service.gate_trade(
                 session,
-                product=product,
+                product=compliance_subject(product),
                 buyer_id=__import__("uuid").UUID(buyer.participant_id),
                 purpose="risk_control",
                 scenario="credit risk scoring",

@@ -9,26 +9,24 @@ import httpx
 import pytest
 from sqlalchemy import exc, text
 
-from market.db.session import database_unavailable, make_engine, make_sessionmaker
+from market.db.session import make_engine, make_sessionmaker
+from market.errors import database_unavailable
+from tests.api import runtime_swaps as swaps
 from tests.api.test_db_faults import assert_database_unavailable
 
 
 async def test_an_exhausted_connection_pool_answers_503_with_retry_after(app: Any) -> None:
     url = app.state.settings.effective_database_url
     engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    original = app.state.engine, app.state.sessionmaker
-    app.state.engine, app.state.sessionmaker = engine, make_sessionmaker(engine)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
+    with swaps.sessionmaker(app, make_sessionmaker(engine)):
         async with engine.connect() as held, httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             await held.execute(text("SELECT 1"))  # the pool's only connection, checked out
             busy = await c.get("/v1/catalog")
             assert_database_unavailable(busy)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             assert (await c.get("/v1/catalog")).status_code == 200  # free again: served again
-    finally:
-        app.state.engine, app.state.sessionmaker = original
-        await engine.dispose()
+    await engine.dispose()
 
 
 @pytest.mark.postgres_only

@@ -36,6 +36,7 @@ from market.orders.models import Order, Quote
 from market.payments.models import Payment
 from market.payments.provider import OfflineProvider, ProviderPayment
 from tests.api import conftest as api_conftest
+from tests.api import runtime_swaps as swaps
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, Party
 from tests.api.orders_factories import sealed_quote
@@ -56,7 +57,7 @@ def assert_database_unavailable(response: httpx.Response) -> None:
 
 async def verified_audit_log(app: Any) -> int:
     """Sequence what is pending, sign a head and run the offline verifier over the database."""
-    from tests.api.test_audit_log import publish_now
+    from tests.api.audit_factories import publish_now
 
     outcome = await publish_now(app)
     assert outcome.consistent, outcome.finding
@@ -83,7 +84,7 @@ class BackendKiller(OfflineProvider):
         session = next(
             s
             for s in self.sessions
-            if any(isinstance(o, Order) and o.id == order_id for o in s.identity_map.values())
+            if any(isinstance(o, Order) and o.id == order_id for o in [*s.identity_map.values(), *s.new])
         )
         await session.flush()  # the order.created audit entry too, so both are on the server
         self.seen_inside = {
@@ -133,15 +134,14 @@ async def test_connection_killed_mid_order_answers_503_and_leaves_nothing(
 
     sessions: list[AsyncSession] = []
     killer = BackendKiller(app, sessions, wait_until_gone)
-    original_provider, original_maker = app.state.payment_provider, app.state.sessionmaker
-    app.state.payment_provider, app.state.sessionmaker = killer, recording(original_maker, sessions)
     # As a real client sees it: a server fault is an HTTP answer, never an exception in the caller.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
+    with (
+        swaps.payment_provider(app, killer),
+        swaps.sessionmaker(app, recording(app.state.sessionmaker, sessions)),
+    ):
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as real_client:
             failed = await real_client.post("/v1/orders", json={"quote_id": quote}, headers=headers)
-    finally:
-        app.state.payment_provider, app.state.sessionmaker = original_provider, original_maker
 
     # The kill happened inside the transaction, after the order row and its audit entry were written.
     assert killer.killed_pid is not None

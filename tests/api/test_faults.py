@@ -12,6 +12,7 @@ from market.audit.models import AuditEntry
 from market.catalog.models import Product
 from market.orders.models import Order
 from market.payments.provider import OfflineProvider, ProviderPayment
+from tests.api import runtime_swaps as swaps
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api
 from tests.api.orders_factories import sealed_quote
@@ -30,19 +31,15 @@ async def test_provider_failure_mid_order_leaves_nothing_behind(api: Api, client
     quote = await sealed_quote(app, product["product_id"], buyer.participant_id)
     async with app.state.sessionmaker() as s:
         entries_before = await s.scalar(select(func.count()).select_from(AuditEntry))
-    original = app.state.payment_provider
-    app.state.payment_provider = FailingProvider()
     # As a real client sees it: whatever the server answers, it does not raise into the caller.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
+    with swaps.payment_provider(app, FailingProvider()):
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as real_client:
             failed = await real_client.post(
                 "/v1/orders",
                 json={"quote_id": quote},
                 headers={**buyer.headers, "Idempotency-Key": "fault-0001-order"},
             )
-    finally:
-        app.state.payment_provider = original
     assert failed.status_code == 503, failed.text
     assert failed.headers["content-type"] == "application/problem+json"
     assert failed.json()["type"].endswith("/payment-provider-unavailable")

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from market.app import create_app
+from market.auth.models import ApiKey
 from market.catalog.models import PriceCatalogueEntryRow
 from market.idempotency.models import IdempotencyRecord
-from market.participants.models import ApiKey
-from market.registry.models import CalendarDay, DataResource, Objection, Registration
+from market.registry.models import CalendarDay, CalendarYear, DataResource, Objection, Registration
 from market.rights.models import RightGrantRow
 from tests.api.factories import Api, row_count
 from tests.api.registry_factories import (
@@ -176,6 +176,13 @@ async def calendar_day(api: Api) -> Creation:
     return Creation("/v1/holidays", operator, body, {**body, "name": "audit day"}, CalendarDay)
 
 
+async def calendar_year(api: Api) -> Creation:
+    operator = await api.staff("operator")
+    following = (await api.client.get("/v1/holidays/years")).json()["known_through"] + 1
+    body = {"year": following, "source": f"国务院办公厅关于{following}年部分节假日安排的通知"}
+    return Creation("/v1/holidays/years", operator, body, {**body, "source": "another notice"}, CalendarYear)
+
+
 async def cancellation(api: Api) -> Creation:
     seller = await api.org()
     reg = (await registered_resource(api, seller))["registration"]
@@ -195,6 +202,7 @@ CREATIONS: list[Callable[[Api], Awaitable[Creation]]] = [
     grant,
     price_entry,
     calendar_day,
+    calendar_year,
     cancellation,
 ]
 

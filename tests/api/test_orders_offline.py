@@ -87,7 +87,8 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
 
     ledger = (await client.get(f"/v1/orders/{order['id']}/ledger", headers=seller.headers)).json()
     assert ledger["balanced"] is True
-    assert {line["kind"] for line in ledger["lines"]} == {"charge", "commission", "payout_due"}
+    # The seller's proceeds are held in escrow until the buyer accepts or the window passes.
+    assert {line["kind"] for line in ledger["lines"]} == {"charge", "commission", "proceeds_held"}
 
     refund = await client.post(
         f"/v1/orders/{order['id']}/refund",
@@ -108,7 +109,12 @@ async def test_full_trade_offline_payment_licence_delivery_usage_refund(
     by_account: dict[str, int] = {}
     for line in ledger["lines"]:
         by_account[line["account"]] = by_account.get(line["account"], 0) + line["amount_minor"]
-    assert by_account == {"cash:clearing": 0, "payable:seller": 0, "revenue:commission": 0}
+    assert by_account == {
+        "cash:clearing": 0,
+        "payable:seller:held": 0,
+        "payable:buyer:refund": 0,
+        "revenue:commission": 0,
+    }
     revoked = await client.get(f"/v1/deliveries/{licence_id}", headers=buyer.headers)
     assert revoked.status_code == 410
     over = await client.post(

@@ -14,11 +14,14 @@ from typer.testing import CliRunner
 from market.cli import app as cli
 from market.common import clock
 from market.registry.certificates import public_key_from_b64, verify_certificate
+from market.registry.jobs import finalise_due_registrations
 from market.registry.models import DataResource, Registration
-from market.registry.workdays import add_working_days, load_calendar
+from market.registry.workdays import add_working_days
 from tests.api.factories import Api
+from tests.api.jobs import run
 from tests.api.registry_factories import (
     CHECKLIST,
+    calendar_in_tests,
     registered_resource,
     resource_body,
     resource_with_sample,
@@ -40,7 +43,8 @@ async def apply_and_approve(api: Api, seller: Any, operator: dict[str, str]) -> 
         json={"decision": "approve", "checklist": CHECKLIST},
     )
     assert approved.status_code == 200, approved.text
-    return approved.json()
+    body: dict[str, Any] = approved.json()
+    return body
 
 
 async def test_full_registration_lifecycle_and_offline_certificate(
@@ -89,6 +93,7 @@ async def test_full_registration_lifecycle_and_offline_certificate(
     paused = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert paused["publicity_ends_at"] is None  # the clock is paused
     clock.advance(timedelta(days=60))
+    assert await run(api.app, finalise_due_registrations) == 0
     still = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert still["status"] == "publicity"  # never registered over an open objection
     overdue = (await client.get("/v1/objections?overdue=true", headers=operator)).json()
@@ -102,8 +107,13 @@ async def test_full_registration_lifecycle_and_offline_certificate(
     resumed = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert resumed["status"] == "publicity" and resumed["publicity_ends_at"] > public["publicity_ends_at"]
     clock.advance(timedelta(days=30))
+    waiting = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
+    assert waiting["status"] == "publicity"  # reading it registers nothing: the job does
+    assert await run(api.app, finalise_due_registrations) == 1
     done = (await client.get(f"/v1/registrations/{reg['id']}", headers=seller.headers)).json()
     assert done["status"] == "registered" and done["registration_number"].startswith("JLDR-")
+    # Registered as of the end of its publicity (Art. 62), not whenever the job happened to run.
+    assert done["registered_at"] == resumed["publicity_ends_at"]
 
     entry = (await client.get(f"/v1/registry/{done['registration_number']}")).json()  # no auth
     key = public_key_from_b64(entry["exchange_public_key"])
@@ -185,9 +195,11 @@ async def test_publicity_deadline_counts_working_days_and_operator_holidays(api:
     from datetime import datetime
 
     start = datetime.fromisoformat(started)
-    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(start, 10, load_calendar())
+    assert datetime.fromisoformat(plain["publicity_ends_at"]) == add_working_days(
+        start, 10, calendar_in_tests()
+    )
     # An operator declares a day inside the next window a holiday: the next period is a day longer.
-    day = (add_working_days(start, 3, load_calendar())).date()
+    day = (add_working_days(start, 3, calendar_in_tests())).date()
     added = await client.post(
         "/v1/holidays",
         headers=operator,

@@ -15,7 +15,8 @@ from moto.server import ThreadedMotoServer
 
 from market.audit.log import record
 from market.storage import BlobNotFound, BlobStore, content_key
-from tests.api.test_audit_log import publish_now
+from tests.api import runtime_swaps as swaps
+from tests.api.audit_factories import blob_store, publish_now
 
 BUCKET = "market-objects"
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
@@ -98,17 +99,13 @@ async def test_content_is_stored_once_under_its_sha256(store: BlobStore) -> None
 async def test_the_publisher_mirrors_the_log_to_s3_and_tiles_are_served_from_it(
     app: Any, client: Any, s3_endpoint: str
 ) -> None:
-    original = app.state.blob_store
-    app.state.blob_store = s3_store(s3_endpoint, f"log-{free_port()}")
-    try:
+    with swaps.blob_store(app, s3_store(s3_endpoint, f"log-{free_port()}")):
         async with app.state.sessionmaker() as session, session.begin():
             for i in range(3):
                 await record(
                     session, actor="system", action="test.s3", subject_type="test", subject_id=str(i)
                 )
         assert (await publish_now(app)).checkpoint_size == 3
-        mirrored = await app.state.blob_store.get("tile/0/000.p/3")
+        mirrored = await blob_store(app).get("tile/0/000.p/3")
         assert (await client.get("/tile/0/000.p/3")).content == mirrored and len(mirrored) == 96
-        assert await app.state.blob_store.get("checkpoint") == (await client.get("/checkpoint")).content
-    finally:
-        app.state.blob_store = original
+        assert await blob_store(app).get("checkpoint") == (await client.get("/checkpoint")).content

@@ -22,8 +22,9 @@ from sqlalchemy import select
 from market.audit.checkpoints import log_verifier
 from market.audit.log import record
 from market.audit.models import AuditEntry
-from market.audit.publisher import PublishOutcome, publish
+from market.audit.publisher import PublishOutcome
 from market.settings import WitnessEndpoint
+from tests.api.audit_factories import publish_now
 from tests.api.factories import Api
 from tests.api.test_audit_tamper import rebuild_tree, sql
 
@@ -57,7 +58,7 @@ def start_witness(
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(
-                f"witness {name} did not start: {process.stderr.read() if process.stderr else ''}"
+                f"witness {name} did not start: {process.stderr.read().decode() if process.stderr else ''}"
             )
         time.sleep(0.1)
     return process, WitnessEndpoint(name=name, url=url, vkey=vkey)
@@ -83,7 +84,7 @@ async def write(app: Any, n: int, tag: str) -> None:
 
 async def publish_with(app: Any, endpoints: list[WitnessEndpoint]) -> PublishOutcome:
     settings = app.state.settings.model_copy(update={"audit_witnesses": endpoints, "audit_witness_quorum": 2})
-    return await publish(app.state.sessionmaker, settings, app.state.blob_store, force=True)
+    return await publish_now(app, settings)
 
 
 async def rewrite_without(app: Any, seq: int) -> None:

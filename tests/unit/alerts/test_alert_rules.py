@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from market.alerts.rules import OrderFacts, PartyFacts, Thresholds, check_order, repeated_refusals
+from market.orders.abnormal_rules import OrderFacts, PartyFacts, check_order, repeated_refusals
+from market.settings import Thresholds
 
 T = Thresholds()
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)

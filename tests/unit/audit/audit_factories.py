@@ -43,7 +43,7 @@ def _changed(record: EntryRecord, changes: dict[str, object]) -> tuple[int, byte
     if not changes:
         return seq, record.leaf
     fields = {**asdict(parse_leaf(record.leaf)), "nonce": f"{record.seq:024x}", **changes}
-    return seq, entry_leaf(**fields).encode()  # type: ignore[arg-type]
+    return seq, entry_leaf(**fields).encode()
 
 
 def edited(record: EntryRecord, **changes: object) -> EntryRecord:

@@ -19,7 +19,7 @@ from market.audit.merkle import leaf_hash
 from market.audit.offline import export_line, read_export
 from market.audit.records import EntryRecord
 from market.audit.verify import verify_log
-from market.common.keys import RootSecretMissing, derive_key, key_id, keyring, root_secret
+from market.common.keys import RootSecretMissing, derive_key, key_id, keyring
 from market.settings import Settings
 
 ROOT = base64.b64encode(bytes(range(32))).decode()
@@ -27,22 +27,23 @@ OTHER_ROOT = base64.b64encode(bytes(range(1, 33))).decode()
 
 
 def test_keys_are_per_purpose_stable_and_named_without_being_revealed(tmp_path: Path) -> None:
-    settings = Settings(root_secret=ROOT, data_dir=tmp_path)
-    mac = derive_key(settings, PURPOSE)
-    assert len(mac) == 32 and mac == derive_key(Settings(root_secret=ROOT, data_dir=tmp_path), PURPOSE)
-    assert derive_key(settings, "token-signing-v1") != mac  # independent purposes
-    assert derive_key(Settings(root_secret=OTHER_ROOT), PURPOSE) != mac
-    assert len(key_id(settings, PURPOSE)) == 16 and key_id(settings, PURPOSE) not in mac.hex()
+    [root] = Settings(root_secret=ROOT, data_dir=tmp_path).root_secrets()
+    mac = derive_key(root, PURPOSE)
+    assert len(mac) == 32 and mac == derive_key(base64.b64decode(ROOT), PURPOSE)
+    assert derive_key(root, "token-signing-v1") != mac  # independent purposes
+    assert derive_key(base64.b64decode(OTHER_ROOT), PURPOSE) != mac
+    assert len(key_id(mac)) == 16 and key_id(mac) not in mac.hex()
     assert not (tmp_path / "root.key").exists()  # a configured secret is never written down
 
 
 def test_embedded_mode_generates_one_private_root_key_and_production_refuses_none(tmp_path: Path) -> None:
     settings = Settings(mode="embedded", data_dir=tmp_path)
     with pytest.raises(RootSecretMissing):
-        root_secret(settings, create=False)  # read-only tools never create one
-    first = root_secret(settings)
-    assert root_secret(settings) == first and len(first) == 32
+        settings.root_secrets(create=False)  # read-only tools never create one
+    first = settings.root_secrets()
+    assert settings.root_secrets() == first and len(first[0]) == 32
     assert stat.S_IMODE((tmp_path / "root.key").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["root.key"]  # nothing left aside
     with pytest.raises(ValidationError, match="MARKET_ROOT_SECRET"):
         Settings(
             mode="production", database_url="postgresql+asyncpg://db/x", jwt_secret="s" * 40, signing_key=ROOT
@@ -61,7 +62,8 @@ def test_a_rotated_root_still_checks_what_the_old_one_made(tmp_path: Path) -> No
     assert not rotated.verifies("0" * 16, b"leaf", mac_then) and not rotated.verifies(
         key_id_then, b"leaf", None
     )
-    assert list(keyring(Settings(root_secret=OTHER_ROOT, retired_root_secrets=[ROOT]), PURPOSE)) == [
+    roots = Settings(root_secret=OTHER_ROOT, retired_root_secrets=[ROOT]).root_secrets()
+    assert list(keyring(roots, PURPOSE)) == [
         rotated.current_id, key_id_then,
     ]  # fmt: skip
     assert optional_keyring(Settings(data_dir=tmp_path / "empty")) is None

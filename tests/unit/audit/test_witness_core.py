@@ -91,3 +91,38 @@ def test_what_is_not_a_valid_submission_gets_the_specs_status(
 
 def test_a_proof_from_size_zero_must_be_empty(witness: Witness) -> None:
     assert submit(witness, 0, 10, [LEAVES[0]]).status == 422
+
+
+async def test_a_misconfigured_witness_key_is_refused_where_it_is_used_and_the_witness_not_asked() -> None:
+    import httpx
+    from pydantic import ValidationError
+
+    from market.audit.note import InvalidNote
+    from market.audit.witnessing import submit as submit_to
+    from market.audit.witnessing import witness_verifier
+    from market.settings import WitnessEndpoint
+
+    with pytest.raises(ValidationError, match="vkey"):
+        WitnessEndpoint(name="w", url="http://w.example", vkey="not a vkey")  # not even its shape
+    good = WitnessEndpoint(name=W.name, url="http://w.example", vkey=W.verifier.vkey())
+    assert witness_verifier(good).public_key == W.verifier.public_key
+    for wrong in (
+        WitnessEndpoint(name="witness.example/other", url="http://w.example", vkey=W.verifier.vkey()),
+        WitnessEndpoint(name=LOG.name, url="http://w.example", vkey=LOG.verifier.vkey()),  # not a cosigner
+    ):
+        with pytest.raises(InvalidNote):
+            witness_verifier(wrong)
+    asked: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(500)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+    async def no_proof(_old: int) -> list[bytes]:
+        return []
+
+    reply = await submit_to(client, wrong, signed(10), "", 10, 0, no_proof)
+    assert reply.outcome == "unreachable" and "vkey is unusable" in reply.detail and asked == []
+    await client.aclose()

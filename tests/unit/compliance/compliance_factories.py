@@ -14,6 +14,7 @@ from market.compliance.facts import (
 
 SCENARIO = "SME credit scoring"
 PURPOSE = "commercial_analytics"
+NOTHING_EXPORTED: dict[str, Any] = {"resource_ids": [], "people": 0, "sensitive_people": 0}
 
 
 def resource(**kw: Any) -> ResourceFacts:
@@ -85,6 +86,8 @@ def trade(*resources: ResourceFacts, **kw: Any) -> TradeFacts:
         "scenario": SCENARIO,
         "cross_border": False,
         "security_assessment_on_file": False,
+        "standard_contract_on_file": False,
+        "exporter_exports_this_year": NOTHING_EXPORTED,
         "licence_permitted_purposes": [PURPOSE, "risk_control"],
     }
     return TradeFacts.model_validate(base | kw)

@@ -9,9 +9,9 @@ from compliance_factories import listing, participant, personal, public, rights,
 from compliance_factories import resource as res
 from pydantic import ValidationError
 
+from market.common.vocabulary import KNOWN_PURPOSES
 from market.compliance.decision import evaluate, evaluate_listing, evaluate_trade
 from market.compliance.facts import (
-    KNOWN_PURPOSES,
     ConditionalOpenApproval,
     ListingFacts,
     ParticipantFacts,
@@ -24,6 +24,7 @@ from market.compliance.rules import RULESET_VERSION, rules_for, ruleset_fingerpr
 # this fails, bump RULESET_VERSION and add the new fingerprint under it.
 PINNED_FINGERPRINTS = {
     "2024.1": "1b151661d7473e2e5e04866f5b812767fe5301d41d0acebad87e3a7097951630",
+    "2026.1": "8d96afc0176c998c779acd282f2d789b2c094d9b9cfd5e6a23893c61869a4e5e",
 }
 
 

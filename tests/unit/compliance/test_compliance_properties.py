@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from market.common.vocabulary import KNOWN_PURPOSES
 from market.compliance.decision import combine, evaluate
 from market.compliance.facts import (
-    KNOWN_PURPOSES,
     ListingFacts,
     TradeFacts,
 )
@@ -30,8 +30,12 @@ def resources(draw: st.DrawFn, resource_id: str) -> dict[str, Any]:
         if category in ("public", None)
         else None
     )
+    people = draw(maybe(st.integers(0, 3_000_000)))
     return {
         "resource_id": resource_id,
+        "people_covered": people,
+        "sensitive_people_covered": None if people is None else draw(st.integers(0, min(people, 20_000))),
+        "personal_data_hold": draw(st.booleans()),
         "category": category,
         "grade": draw(maybe(st.sampled_from(["general", "important", "core"]))),
         "open_class": open_class,
@@ -133,6 +137,21 @@ def trades(draw: st.DrawFn) -> TradeFacts:
                 )
             ),
             "security_assessment_on_file": draw(maybe(st.booleans())),
+            "standard_contract_on_file": draw(maybe(st.booleans())),
+            "exporter_exports_this_year": draw(
+                maybe(
+                    st.fixed_dictionaries(
+                        {
+                            "resource_ids": st.lists(
+                                st.sampled_from(["R0", "R1", "R9"]), max_size=2, unique=True
+                            ),
+                            "people": st.integers(0, 2_000_000),
+                            "sensitive_people": st.integers(0, 20_000),
+                            "uncounted_resource_ids": st.lists(st.just("R8"), max_size=1),
+                        }
+                    )
+                )
+            ),
             "licence_permitted_purposes": draw(maybe(purposes)),
         }
     )

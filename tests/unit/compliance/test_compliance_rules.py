@@ -22,6 +22,9 @@ from market.compliance.rules import RULES, RULES_BY_ID
 Facts = ListingFacts | TradeFacts
 
 XB_RIGHTS = {"rights": rights(territory="cross_border")}
+MILLION = {"people_covered": 1_200_000, "sensitive_people_covered": 0}
+HUNDRED_THOUSAND = {"people_covered": 150_000, "sensitive_people_covered": 0}
+FIFTY_THOUSAND = {"people_covered": 50_000, "sensitive_people_covered": 0}
 SECRET_GRANTEE = rights(seller_is_registered_holder=False)
 
 # (rule id, compliant facts, facts the rule fires on)
@@ -67,6 +70,8 @@ CASES: list[tuple[str, Facts, Facts]] = [
     ("DATA-011", listing(res()), listing(res(security_tags=["military"]))),
     ("DATA-011", listing(res()), listing(res(security_tags=["national_security"]))),
     ("DATA-011", trade(res()), trade(res(security_tags=["public_security"]))),
+    ("DATA-012", listing(personal()), listing(personal(personal_data_hold=True))),
+    ("DATA-012", trade(personal()), trade(personal(personal_data_hold=True))),
     ("PART-001", listing(), listing(seller=participant(credit="blacklisted"))),
     ("PART-001", trade(), trade(listing_kw={"seller": participant(credit="blacklisted")})),
     ("PART-002", listing(), listing(seller=participant(credit="watch"))),
@@ -115,17 +120,52 @@ CASES: list[tuple[str, Facts, Facts]] = [
     ),
     (
         "TRADE-006",
-        trade(personal(), cross_border=True, security_assessment_on_file=True, listing_kw=XB_RIGHTS),
-        trade(personal(), cross_border=True, listing_kw=XB_RIGHTS),
+        trade(personal(**MILLION), cross_border=True, security_assessment_on_file=True, listing_kw=XB_RIGHTS),
+        trade(personal(**MILLION), cross_border=True, listing_kw=XB_RIGHTS),
     ),
     (
         "TRADE-006",
         trade(personal("anonymised", consent=None), cross_border=True, listing_kw=XB_RIGHTS),
         trade(
-            personal("de_identified", consent=None),
+            personal("de_identified", consent=None, **HUNDRED_THOUSAND),
             buyer=participant("b", jurisdiction="foreign"),
             listing_kw=XB_RIGHTS,
         ),
+    ),
+    (
+        "TRADE-006",
+        trade(
+            personal(**HUNDRED_THOUSAND),
+            cross_border=True,
+            standard_contract_on_file=True,
+            listing_kw=XB_RIGHTS,
+        ),
+        trade(
+            personal(**HUNDRED_THOUSAND),
+            cross_border=True,
+            standard_contract_on_file=True,
+            exporter_exports_this_year={"resource_ids": ["R9"], "people": 900_000, "sensitive_people": 0},
+            listing_kw=XB_RIGHTS,
+        ),
+    ),
+    (
+        "TRADE-006",
+        trade(personal(**FIFTY_THOUSAND), cross_border=True, listing_kw=XB_RIGHTS),
+        trade(
+            personal(
+                sensitive_personal=True,
+                consent=consent(separate_consent_for_sensitive=True),
+                people_covered=50_000,
+                sensitive_people_covered=10,
+            ),
+            cross_border=True,
+            listing_kw=XB_RIGHTS,
+        ),
+    ),
+    (
+        "TRADE-009",
+        trade(personal(**FIFTY_THOUSAND)),
+        trade(personal(**FIFTY_THOUSAND), cross_border=True, listing_kw=XB_RIGHTS),
     ),
     ("TRADE-007", trade(cross_border=True, listing_kw=XB_RIGHTS), trade(cross_border=True)),
     ("TRADE-007", trade(), trade(buyer=participant("b", jurisdiction="foreign"))),

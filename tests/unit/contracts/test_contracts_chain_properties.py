@@ -89,7 +89,8 @@ def arbitrary_trees(draw: st.DrawFn) -> dict[str, RightGrant]:
                 valid_to=parent.valid_to,
             )
         grants.append(child(f"g{i}", parent, kind, **terms))
-    return index(*grants)
+    built: dict[str, RightGrant] = index(*grants)
+    return built
 
 
 @settings(max_examples=200)
@@ -136,7 +137,8 @@ def pointer_soups(draw: st.DrawFn) -> dict[str, RightGrant]:
         else:
             kind = draw(st.sampled_from([RightKind.HOLDING, RightKind.PROCESSING]))
             grants.append(child(f"g{i}", holding(f"g{parent}"), kind))
-    return index(*grants)
+    built: dict[str, RightGrant] = index(*grants)
+    return built
 
 
 def _reaches_a_cycle(gid: str, grants: dict[str, RightGrant]) -> bool:

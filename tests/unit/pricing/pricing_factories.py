@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from pricing import BuyerFacts, GuidedPriceEntry, PricePlan, QuotedTrade, TradeConditions, parse_plan
+from pricing import (
+    AllocationWin,
+    BuyerFacts,
+    GuidedPriceEntry,
+    PricePlan,
+    QuotedTrade,
+    TradeConditions,
+    announce,
+    parse_plan,
+    reveal,
+)
 
 AT = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+SEED = hashlib.sha256(b"pricing unit tests").hexdigest()
 
 
 def entry(**over: Any) -> GuidedPriceEntry:
@@ -80,3 +93,21 @@ def trade(quote_id: str, buyer_id: str, total_minor: int, **over: Any) -> Quoted
     }
     data.update(over)
     return QuotedTrade.model_validate(data)
+
+
+@lru_cache(maxsize=16)
+def allocation_win(rule: str = "LOTTERY-2026-01", entrant: str = "buyer-1") -> AllocationWin:
+    """A verified draw in which every entrant wins, `entrant` among them."""
+    entrants = [entrant, "buyer-2", "buyer-3"]
+    announced = announce(
+        draw_id="DRAW-1",
+        rule=rule,
+        subject="product-1",
+        winners_wanted=len(entrants),
+        seed=SEED,
+        announced_at=AT - timedelta(days=10),
+        opens_at=AT - timedelta(days=9),
+        closes_at=AT - timedelta(days=2),
+    )
+    result = reveal(announced, SEED, entrants, AT - timedelta(days=1))
+    return AllocationWin(result=result, entrant=entrant)

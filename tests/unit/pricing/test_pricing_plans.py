@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from pricing import parse_plan_json, quote
-from tests.unit.pricing.pricing_factories import facts, plan
+from tests.unit.pricing.pricing_factories import allocation_win, facts, plan
 
 TIERS = [
     {"first_unit": 1, "last_unit": 100, "unit_price": "1.00"},
@@ -79,9 +79,11 @@ def test_volume_and_random_allocation_discounts() -> None:
     )
     assert total(p, 99) == 99000
     assert total(p, 100) == 95000
-    assert total(p, 1, lottery_won=True) == 500
-    assert "LOTTERY-2026-01" in quote(p, None, facts(1, lottery_won=True)).lines[-1].reason
-    stacked = quote(p, None, facts(100, lottery_won=True))
+    assert total(p, 1, allocation_win=allocation_win()) == 500
+    assert "LOTTERY-2026-01" in quote(p, None, facts(1, allocation_win=allocation_win())).lines[-1].reason
+    # A win in a draw under another published rule earns nothing under this plan's rule.
+    assert total(p, 1, allocation_win=allocation_win(rule="OTHER-DRAW")) == 1000
+    stacked = quote(p, None, facts(100, allocation_win=allocation_win()))
     assert stacked.total_minor == 100000 - 5000 - 50000
     assert stacked.discount_codes == ("volume", "random_allocation")
 

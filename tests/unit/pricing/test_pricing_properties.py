@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricing import Money, PricingError, allocate, quote, validate_plan_against_entry
-from tests.unit.pricing.pricing_factories import ceiling_entry, entry, facts, plan
+from tests.unit.pricing.pricing_factories import allocation_win, ceiling_entry, entry, facts, plan
 
 prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("1000"), places=3)
 pcts = st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=1)
@@ -87,7 +87,7 @@ def buyer(data: st.DataObject, purpose: str = "commercial_analytics") -> Any:
         data.draw(quantities),
         purpose=purpose,
         is_new_customer=data.draw(st.booleans()),
-        lottery_won=data.draw(st.booleans()),
+        allocation_win=allocation_win(rule="R-1") if data.draw(st.booleans()) else None,
     )
 
 

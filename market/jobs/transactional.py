@@ -1,0 +1,78 @@
+"""Enqueue a job from a use case, in the use case's own transaction: the job exists if and only
+if the change that asked for it commits. A rolled-back request enqueues nothing, and a
+committed one cannot lose its job to a crash between commit and send.
+
+On PostgreSQL the job row is written into procrastinate's table through our session, with the
+same SQL function procrastinate's own `defer` calls (`procrastinate_defer_jobs_v1`); its
+insert trigger NOTIFYs the workers when the transaction commits. On SQLite it is a row of
+`embedded_jobs`, run by the in-process runner, which is woken when the session commits.
+
+No queueing lock is set here: a second transaction inserting the same queueing lock would wait
+for the first one's commit (a unique index), so requests would queue behind each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.jobs.models import EmbeddedJob
+from market.jobs.registry import Job
+
+QUEUE = "default"
+
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW("
+    ":queue, :task, 0, CAST(:lock AS text), CAST(NULL AS text), CAST(:args AS jsonb), "
+    "CAST(:scheduled_at AS timestamptz))::procrastinate_job_to_defer_v1])"
+)
+
+# Set when a session that enqueued an embedded job commits: the in-process runner wakes at once
+# instead of at its next poll.
+embedded_wakeup = asyncio.Event()
+
+
+def _wake(_session: Any) -> None:
+    embedded_wakeup.set()
+
+
+async def enqueue(
+    session: AsyncSession, job: Job, *, delay: timedelta | None = None, **arguments: Any
+) -> None:
+    """Run `job(runtime, **arguments)` after this session commits (after `delay`, if given).
+    Arguments must be JSON: ids as strings."""
+    json.dumps(arguments)  # fail here, in the caller, not in a worker later
+    if delay and job.lock:
+        # procrastinate runs a lock's jobs in order: a job waiting for its time would hold back
+        # every later job of that lock until then.
+        raise ValueError(f"{job.name} is exclusive: it cannot be enqueued for later")
+    scheduled_at = datetime.now(UTC) + delay if delay else None
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            _DEFER,
+            {
+                "queue": QUEUE,
+                "task": job.name,
+                "lock": job.lock,
+                "args": json.dumps(arguments),
+                "scheduled_at": scheduled_at,
+            },
+        )
+        return
+    session.add(
+        EmbeddedJob(
+            task_name=job.name,
+            args=arguments,
+            lock=job.lock,
+            status="todo",
+            attempts=0,
+            scheduled_at=scheduled_at or datetime.now(UTC),
+        )
+    )
+    if not event.contains(session.sync_session, "after_commit", _wake):
+        event.listen(session.sync_session, "after_commit", _wake)

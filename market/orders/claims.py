@@ -1,0 +1,66 @@
+"""What an order claims of the data it buys: each of its product's resources, for its purpose,
+territory and term. Exclusivity belongs to the data, not the listing: an exclusive claim reserves
+the resource within its scope against every order through any product or seller over it (its
+rights tree), and any claim stops a later exclusive one. The resources' rows are locked while a
+claim is checked and made, so orders over the same data queue on them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.catalog import products
+from market.catalog.models import Product
+from market.common.clock import now
+from market.errors import Conflict
+from market.orders import repository
+from market.orders.models import Order, OrderClaim, Quote
+
+
+class SoldOut(Conflict):
+    code = "sold-out"
+
+
+async def claim_resources(
+    session: AsyncSession, product: Product, quote: Quote, order_id: uuid.UUID
+) -> list[OrderClaim]:
+    """Check and make the order's claims on the product's resources, their rows locked: an
+    exclusive licence reserves the data within its scope (purpose and term; territories always
+    share domestic use) against every product and seller over the same rights tree."""
+    resource_ids = await products.lock_resources(session, product.id)
+    exclusive = product.exclusivity == "exclusive"
+    at = now()
+    clash = await repository.conflicting_claim(
+        session, resource_ids, quote.purpose, exclusive=exclusive, at=at
+    )
+    if clash is not None:
+        if clash.exclusive:
+            raise SoldOut(
+                f"this data is licensed exclusively for {quote.purpose} until "
+                f"{clash.ends_at.date().isoformat()}, through this or another product on it"
+            )
+        raise SoldOut(
+            f"this data is already licensed for {quote.purpose}, so an exclusive licence over that "
+            "scope cannot be sold now"
+        )
+    term = timedelta(days=int((product.licence_template or {}).get("term_days", 365)))
+    territory = "cross_border" if quote.cross_border else "domestic"
+    return [
+        OrderClaim(
+            order_id=order_id,
+            resource_id=rid,
+            purpose=quote.purpose,
+            territory=territory,
+            exclusive=exclusive,
+            starts_at=at,
+            ends_at=at + term,
+        )
+        for rid in resource_ids
+    ]
+
+
+async def licence_term_changed(session: AsyncSession, order: Order, term_ends: datetime) -> None:
+    """The licence's term was shortened (a partial refund): so are the order's claims."""
+    await repository.set_claims_end(session, order.id, term_ends)

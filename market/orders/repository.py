@@ -1,0 +1,251 @@
+"""Queries on quotes and orders; tenant scoping of orders in `readable`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.auth.principal import Principal
+from market.catalog.models import Product, product_resources
+from market.common.pagination import keyset_page
+from market.common.periods import beijing_period
+from market.orders.models import Order, OrderClaim, Quote
+from market.orders.schemas import TradeTotals
+from market.orders.states import EVER_PAID, SETTLED, OrderStatus
+from market.participants.models import Participant
+
+
+def readable(principal: Principal, role: str | None = None) -> Select[Order]:
+    """The orders the caller may read: its purchases and sales (or one of the two, by `role`);
+    operators and auditors every order."""
+    stmt = select(Order)
+    if principal.can_see_all():
+        return stmt
+    me = principal.participant_id
+    if role == "buyer":
+        return stmt.where(Order.buyer_id == me)
+    if role == "seller":
+        return stmt.where(Order.seller_id == me)
+    return stmt.where(or_(Order.buyer_id == me, Order.seller_id == me))
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    role: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Order]:
+    stmt = readable(principal, role)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    return list((await session.execute(keyset_page(stmt, Order, cursor, limit))).scalars())
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+    return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
+
+
+async def quote(session: AsyncSession, quote_id: uuid.UUID) -> Quote | None:
+    return await session.get(Quote, quote_id)
+
+
+async def quotes_to_expire(
+    session: AsyncSession, at: datetime, statuses: list[str], limit: int
+) -> list[Quote]:
+    stmt = (
+        select(Quote)
+        .where(Quote.status.in_(statuses), Quote.expires_at <= at)
+        .order_by(Quote.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, uuid.UUID] | None:
+    stmt = (
+        select(Quote, Product.seller_id)
+        .join(Product, Product.id == Quote.product_id)
+        .where(Quote.id == quote_id)
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], found[1]) if found else None
+
+
+async def lock_product_for_order(session: AsyncSession, quote: Quote) -> tuple[Product, bool] | None:
+    """The quote's product row-locked, and whether the quote was ordered already, in one
+    statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
+    ordered = exists().where(Order.quote_id == quote.id)
+    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], bool(found[1])) if found else None
+
+
+async def conflicting_claim(
+    session: AsyncSession,
+    resource_ids: Sequence[uuid.UUID],
+    purpose: str,
+    *,
+    exclusive: bool,
+    at: datetime,
+) -> OrderClaim | None:
+    """A live claim that a new claim over these resources for `purpose` would clash with: an
+    exclusive one, or any one when the new claim is exclusive. Territories are not compared:
+    a cross-border licence includes domestic use, so any two territories share it."""
+    stmt = select(OrderClaim).where(
+        OrderClaim.resource_id.in_(list(resource_ids)),
+        OrderClaim.purpose == purpose,
+        OrderClaim.released_at.is_(None),
+        OrderClaim.ends_at > at,
+    )
+    if not exclusive:
+        stmt = stmt.where(OrderClaim.exclusive.is_(True))
+    return (await session.execute(stmt.order_by(OrderClaim.ends_at.desc()).limit(1))).scalar_one_or_none()
+
+
+async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(
+        update(OrderClaim)
+        .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
+        .values(released_at=at)
+    )
+
+
+async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
+    await session.execute(
+        update(OrderClaim)
+        .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
+        .values(ends_at=ends_at)
+    )
+
+
+async def has_bought_from(session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID) -> bool:
+    stmt = (
+        select(Order.id)
+        .where(Order.buyer_id == buyer_id, Order.seller_id == seller_id, Order.status.in_(list(EVER_PAID)))
+        .limit(1)
+    )
+    return await session.scalar(stmt) is not None
+
+
+def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:
+    """The totals of the product's latest `window` orders before `before`, newest first: the
+    history a price is judged against (an index range, whatever the product has sold)."""
+    return (
+        select(Order.total_minor)
+        .where(Order.product_id == product_id, Order.created_at < before)
+        .order_by(Order.created_at.desc())
+        .limit(window)
+    )
+
+
+async def recent_product_totals(session: AsyncSession, order: Order, window: int) -> tuple[int, ...]:
+    stmt = product_history(order.product_id, order.created_at, window).where(Order.id != order.id)
+    return tuple((await session.execute(stmt)).scalars())
+
+
+async def buyer_order_ids_since(
+    session: AsyncSession, buyer_id: uuid.UUID, since: datetime, until: datetime
+) -> list[uuid.UUID]:
+    stmt = select(Order.id).where(
+        Order.buyer_id == buyer_id, Order.created_at >= since, Order.created_at <= until
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def reverse_trade_ids(
+    session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID, since: datetime
+) -> list[uuid.UUID]:
+    """Orders in which this seller bought from this buyer since `since` (round trips)."""
+    stmt = select(Order.id).where(
+        and_(Order.buyer_id == seller_id, Order.seller_id == buyer_id, Order.created_at >= since)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def is_party(session: AsyncSession, participant_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+    stmt = select(Order.id).where(
+        Order.id == order_id, or_(Order.buyer_id == participant_id, Order.seller_id == participant_id)
+    )
+    return await session.scalar(stmt) is not None
+
+
+async def quote_history(session: AsyncSession, product_id: uuid.UUID) -> list[tuple[Quote, str]]:
+    """Every issued quote of the product with its buyer's credit status (the Art. 70 check)."""
+    stmt = (
+        select(Quote, Participant.credit_status)
+        .join(Participant, Participant.id == Quote.buyer_id)
+        .where(Quote.product_id == product_id, Quote.total_minor >= 0, Quote.digest != "")
+    )
+    return [(q, credit) for q, credit in (await session.execute(stmt)).all()]
+
+
+async def trade_totals(
+    session: AsyncSession, *, period: str, since: datetime | None, until: datetime | None
+) -> list[TradeTotals]:
+    """Settled trades (count, value, commission) and refunded trades per Beijing-calendar
+    period, data category and currency, summed by the database in one query."""
+    bucket = beijing_period(session.get_bind().dialect.name, period, Order.created_at).label("period")
+    # A trade cut short by a revoked right still happened (its unused part was refunded).
+    traded = [*SETTLED, OrderStatus.TERMINATED]
+    settled = Order.status.in_(traded)
+    stmt = (
+        select(
+            bucket,
+            Product.category,
+            Order.currency,
+            func.count().filter(settled),
+            func.coalesce(func.sum(Order.total_minor).filter(settled), 0),
+            func.coalesce(func.sum(Order.commission_minor).filter(settled), 0),
+            func.count().filter(Order.status == OrderStatus.REFUNDED),
+        )
+        .join(Product, Product.id == Order.product_id)
+        .where(Order.status.in_([*traded, OrderStatus.REFUNDED]))
+        .group_by(bucket, Product.category, Order.currency)
+        .order_by(bucket, Product.category, Order.currency)
+    )
+    if since is not None:
+        stmt = stmt.where(Order.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Order.created_at < until)
+    return [
+        TradeTotals(
+            period=str(p),
+            category=c,
+            currency=cur,
+            trades=n,
+            value_minor=value,
+            commission_minor=commission,
+            refunded_trades=refunded,
+        )
+        for p, c, cur, n, value, commission, refunded in await session.execute(stmt)
+    ]
+
+
+async def resources_sold_abroad(
+    session: AsyncSession, seller_id: uuid.UUID, since: datetime
+) -> set[uuid.UUID]:
+    """The resources of every product the seller was paid for since `since` by a foreign buyer
+    or under a quote declared cross-border: what it has provided abroad (Art. 88)."""
+    stmt = (
+        select(product_resources.c.resource_id)
+        .select_from(Order)
+        .join(Quote, Quote.id == Order.quote_id)
+        .join(Participant, Participant.id == Order.buyer_id)
+        .join(product_resources, product_resources.c.product_id == Order.product_id)
+        .where(
+            Order.seller_id == seller_id,
+            Order.paid_at >= since,
+            Order.status.in_(list(EVER_PAID)),
+            or_(Quote.cross_border.is_(True), Participant.jurisdiction == "foreign"),
+        )
+        .distinct()
+    )
+    return set((await session.execute(stmt)).scalars())

@@ -1,0 +1,183 @@
+"""Money arriving: a payment started for an order, then succeeded (an operator confirms a bank
+transfer, or the provider reports it). The charge is booked and held in escrow; the trade rules
+run again on today's facts; then the licence is issued, or, if the trade may no longer happen,
+the order is refused and the payment refunded. No path leaves a buyer paid without a licence.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.audit.log import record
+from market.auth.principal import Principal
+from market.catalog import products
+from market.compliance.service import denial, gate_trade
+from market.delivery import service as delivery
+from market.errors import Conflict, NotFound
+from market.orders import service as orders
+from market.orders.models import Order
+from market.orders.states import OrderStatus
+from market.payments import escrow, ledger, refunds, repository
+from market.payments.models import Payment, Refund
+from market.payments.provider import PaymentProvider, provider_call
+from market.payments.service import move_payment
+from market.payments.states import PAYMENTS, PaymentStatus
+from market.settings import Settings
+
+
+async def start_payment(
+    session: AsyncSession, settings: Settings, provider: PaymentProvider, order: Order
+) -> Payment:
+    async with provider_call(provider.name, "create the payment"):
+        created = await provider.create_payment(
+            order_id=str(order.id),
+            quote_id=str(order.quote_id),
+            amount_minor=order.total_minor,
+            currency=order.currency,
+        )
+    payment = Payment(
+        order_id=order.id,
+        provider=provider.name,
+        provider_ref=created.reference,
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        client_secret=created.client_secret,
+    )
+    session.add(payment)
+    orders.note_payment(order, created.reference)
+    await session.flush()
+    await record(
+        session,
+        actor="system",
+        action="payment.created",
+        subject_type="order",
+        subject_id=order.id,
+        payload={
+            "provider": provider.name,
+            "reference": created.reference,
+            "amount_minor": order.total_minor,
+        },
+    )
+    if created.status == "succeeded":
+        await payment_succeeded(session, settings, payment, actor="system", order=order)
+    return payment
+
+
+async def payment_succeeded(
+    session: AsyncSession, settings: Settings, payment: Payment, *, actor: str, order: Order | None = None
+) -> Order | None:
+    """Record a successful charge once and return its order (delivered, or refused and being
+    refunded); later duplicates and late arrivals change nothing (None). `order`: the payment's
+    order, when the caller already holds its row lock."""
+    if not PAYMENTS.can(payment.status, PaymentStatus.SUCCEEDED):
+        return None
+    if order is None:
+        order = await orders.lock(session, payment.order_id)
+    assert order.id == payment.order_id
+    await move_payment(
+        session,
+        payment,
+        PaymentStatus.SUCCEEDED,
+        actor=actor,
+        payload={"reference": payment.provider_ref, "amount_minor": payment.amount_minor},
+    )
+    await ledger.post(
+        session, order.id, order.currency, ledger.charge_lines(order.total_minor, order.commission_minor)
+    )
+    await escrow.open_payout(session, order, window_days=settings.acceptance_window_days, actor=actor)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        # The buyer paid an order that no longer waits for it (cancelled meanwhile): it goes back.
+        why = f"the payment arrived for an order that is {order.status}"
+        refunds.queue(session, [await _refund_all(session, order, payment, actor=actor, why=why)])
+        return order
+    refusal = await _trade_refused_now(session, order, actor=actor)
+    if refusal is not None:
+        await _refuse(session, order, payment, actor=actor, why=refusal[0], decision_id=refusal[1])
+        return order
+    await orders.mark_paid(
+        session,
+        order,
+        actor=actor,
+        payload={
+            "reference": payment.provider_ref,
+            "amount_minor": payment.amount_minor,
+            "commission_minor": order.commission_minor,
+            "seller_proceeds_minor": order.total_minor - order.commission_minor,
+        },
+    )
+    if await delivery.deliver(session, order, actor=actor) is None:
+        # The rules allowed it but no licence can be derived (e.g. no operating right over the
+        # product any more, Art. 22): refused all the same.
+        await _refuse(
+            session, order, payment, actor=actor, why=order.status_reason or "no licence", decision_id=None
+        )
+    return order
+
+
+async def _trade_refused_now(session: AsyncSession, order: Order, *, actor: str) -> tuple[str, str] | None:
+    """The trade rules on the facts as they are when the money arrives (the buyer may have been
+    blacklisted, the seller's chain broken, since the order): the refusal's reasons and decision,
+    or None when the trade may go ahead (a review the order already passed is not asked again)."""
+    product = await products.find(session, order.product_id)
+    assert product is not None
+    quote = await orders.trade_terms(session, order)
+    decision = await gate_trade(
+        session,
+        product=products.compliance_subject(product),
+        buyer_id=order.buyer_id,
+        purpose=order.purpose,
+        scenario=order.scenario,
+        cross_border=quote.cross_border,
+        actor=actor,
+        subject_type="order",
+        subject_id=str(order.id),
+    )
+    if decision.outcome != "deny":
+        return None
+    return denial(decision).message, str(decision.id)
+
+
+async def _refund_all(
+    session: AsyncSession, order: Order, payment: Payment, *, actor: str, why: str
+) -> Refund:
+    return await refunds.request_refund(
+        session,
+        order,
+        payment,
+        await refunds.refundable(session, payment),
+        reason=why,
+        actor=actor,
+        source="compliance",
+    )
+
+
+async def _refuse(
+    session: AsyncSession, order: Order, payment: Payment, *, actor: str, why: str, decision_id: str | None
+) -> None:
+    refund = await _refund_all(session, order, payment, actor=actor, why=f"payment received, then {why}")
+    await orders.refuse(
+        session,
+        order,
+        actor=actor,
+        reason=f"payment received, then {why}; the payment is refunded",
+        payload={"decision_id": decision_id, "reasons": why, "refund_id": str(refund.id)},
+    )
+    refunds.queue(session, [refund])
+
+
+async def confirm_offline(
+    session: AsyncSession, settings: Settings, principal: Principal, order_id: uuid.UUID
+) -> Order:
+    """An operator confirms a bank transfer arrived."""
+    # The payment and its order, both row-locked by one statement.
+    found = await repository.payment_and_order(session, order_id, lock=True)
+    if found is None:
+        raise NotFound("no payment for this order")
+    payment, order = found
+    if payment.provider != "offline":
+        raise Conflict("only offline payments are confirmed by hand")
+    if await payment_succeeded(session, settings, payment, actor=principal.actor, order=order) is None:
+        raise Conflict(f"the payment is already {payment.status}", code="invalid-payment-state")
+    return order
