@@ -49,7 +49,11 @@ def configure_logging(json_logs: bool | None, production: bool = False, stream: 
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False, default=str)
         tail: list[Processor] = [structlog.processors.format_exc_info, renderer]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        # Plain tracebacks: rich's show every frame's local variables, which may hold secrets
+        # (keys, passwords, tokens), and rendering them took seconds per logged error.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
         tail = [renderer]
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
