@@ -666,7 +666,7 @@ class Loader:
             "payments",
             "idempotency_records",
             "audit_entries",
-            "audit_tree_nodes",
+            "audit_tiles",
             "products",
         ):
             rows = await self.conn.fetchval(f"SELECT count(*) FROM {table}")
