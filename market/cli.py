@@ -225,8 +225,20 @@ def create_staff(
 @app.command()
 def demo(
     base_url: Annotated[str, typer.Option(help="A running `market serve`.")] = "http://127.0.0.1:8000",
+    seller: Annotated[
+        bool,
+        typer.Option(
+            "--seller",
+            help="Play the seller's whole path instead: sample, registration, review, publicity "
+            "(demo time moves past it), operating right, product, listing.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scripted seller → buyer → operator flow against a running service and narrate it."""
+    if seller:
+        from market.demo.seller import run_seller_demo
+
+        raise typer.Exit(run_seller_demo(base_url))
     from market.demo.script import run_demo
 
     raise typer.Exit(run_demo(base_url))
