@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -96,7 +97,7 @@ def store_advance(delta: timedelta) -> timedelta:
         return _offset
     with _locked(_stored_path):
         total = _read_offset(_stored_path) + delta if _stored_path.exists() else delta
-        seconds = int(total.total_seconds())
+        seconds = math.ceil(total.total_seconds())  # never short of an instant asked for
         temporary = _stored_path.with_name(_stored_path.name + ".tmp")
         temporary.write_text(json.dumps({"offset_seconds": seconds}) + "\n", encoding="utf-8")
         os.replace(temporary, _stored_path)

@@ -53,7 +53,7 @@ def serve(home: Path) -> Iterator[LiveServer]:
     env.update(
         {
             "MARKET_HOME": str(home),
-            "MARKET_AUDIT_HEAD_INTERVAL_SECONDS": "0",
+            "MARKET_AUDIT_HEAD_INTERVAL_SECONDS": "2",  # checkpoints soon after each step
             "PYTHONPATH": str(ROOT),
             # The walkthroughs call `market` and `curl` as a reader of the documents would.
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
