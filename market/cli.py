@@ -115,6 +115,12 @@ def serve(
             typer.echo("seeded demo data; log in with the accounts printed below:")
             for line in created:
                 typer.echo(f"  {line}")
+        else:
+            from market.demo.seed import demo_accounts
+
+            typer.echo("demo accounts (seeded on the first start; see README.md):")
+            for line in demo_accounts():
+                typer.echo(f"  {line}")
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
     # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
     # (market.common.iris), so uvicorn's own reading of them is off.
