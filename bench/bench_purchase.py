@@ -233,23 +233,22 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
                 json={"resource_id": resource["id"], "rights_evidence": "own collection, contracts on file"},
             )
         )
-        ok(
+        approved = ok(
             await c.post(
                 f"/v1/registrations/{reg['id']}/decision",
                 headers=operator,
                 json={"decision": "approve", "checklist": CHECKLIST},
             )
         )
-        # The one step HTTP cannot do on a live server: let the 10-working-day publicity
-        # period pass. Everything after it (finalisation, certificate, holding right) is HTTP.
-        conn = await pg_connect(db, db_name)
-        try:
-            await conn.execute(
-                "UPDATE registrations SET publicity_ends_at = now() - interval '1 day' WHERE id = $1",
-                uuid.UUID(reg["id"]),
+        # Let the 10-working-day publicity period pass: demo time (embedded mode) moves the
+        # server's business clock past its end and runs the finalisation job; no database edit.
+        ok(
+            await c.post(
+                "/v1/admin/clock/advance",
+                headers=operator,
+                json={"until": approved["publicity_ends_at"]},
             )
-        finally:
-            await conn.close()
+        )
         ok(await c.post("/v1/registrations/finalise-due", headers=operator))
         tree = ok(await c.get(f"/v1/resources/{resource['id']}/rights", headers=seller))
         holding = next(n["grant"]["id"] for n in tree["roots"] if n["grant"]["revoked_at"] is None)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from market import all_jobs, routes
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
+from market.common import clock
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.jobs.embedded import EmbeddedRunner
@@ -49,6 +50,8 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     """What the app and the worker share: settings, sessions and the ports."""
     # Every session MACs the audit entries it writes with the key derived from the root secret.
     runtime = Runtime(settings, make_sessionmaker(engine, audit_session_info(settings)))
+    # Demo time moved by `market clock advance` (embedded mode) counts in this process too.
+    clock.use_stored_offset(settings.demo_clock_file)
     runtime.provide(PAYMENT_PROVIDER, build_payment_provider(settings))
     runtime.provide(WEBHOOK_SENDER, HttpxWebhookSender(settings))
     # Sellers are paid by bank transfer, recorded by an operator (a Stripe Connect provider fits
@@ -120,7 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
     async def prometheus_metrics() -> Response:
         await audit_metrics.refresh(runtime.sessionmaker)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -39,6 +39,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
 app.add_typer(witness_app, name="witness")
+clock_app = typer.Typer(
+    help="Demo time: move the business clock forward (embedded mode only).", no_args_is_help=True
+)
+app.add_typer(clock_app, name="clock")
 
 
 @db_app.command("upgrade")
@@ -110,6 +114,12 @@ def serve(
         if created:
             typer.echo("seeded demo data; log in with the accounts printed below:")
             for line in created:
+                typer.echo(f"  {line}")
+        else:
+            from market.demo.seed import demo_accounts
+
+            typer.echo("demo accounts (seeded on the first start; see README.md):")
+            for line in demo_accounts():
                 typer.echo(f"  {line}")
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
     # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
@@ -221,11 +231,80 @@ def create_staff(
 @app.command()
 def demo(
     base_url: Annotated[str, typer.Option(help="A running `market serve`.")] = "http://127.0.0.1:8000",
+    seller: Annotated[
+        bool,
+        typer.Option(
+            "--seller",
+            help="Play the seller's whole path instead: sample, registration, review, publicity "
+            "(demo time moves past it), operating right, product, listing.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scripted seller → buyer → operator flow against a running service and narrate it."""
+    if seller:
+        from market.demo.seller import run_seller_demo
+
+        raise typer.Exit(run_seller_demo(base_url))
     from market.demo.script import run_demo
 
     raise typer.Exit(run_demo(base_url))
+
+
+@clock_app.command("advance")
+def clock_advance(
+    by: Annotated[str, typer.Argument(help="How far: 10d, 2w, 36h, 1d12h (w, d, h, m).")],
+) -> None:
+    """Move business time forward (audited), then run the jobs that became due, e.g. the end of
+    a registration's publicity. Embedded mode only; the running server sees it at once."""
+    from market.demotime import service
+    from market.errors import MarketError
+
+    settings = load_settings()
+    if settings.mode == "production":
+        fail("the business clock moves only in embedded (demo) mode; production keeps real time")
+    url = require_database(settings)
+    try:
+        delta = service.step(by, None, field_prefix="argument")
+    except MarketError as exc:
+        fail("; ".join(reason for _, reason in exc.fields) or exc.message)
+
+    async def _run() -> tuple[dict[str, int], list[str]]:
+        from market import all_jobs  # noqa: F401  (every job registered)
+        from market.app import build_runtime
+        from market.db.session import make_engine
+
+        engine = make_engine(url)
+        try:
+            runtime = build_runtime(settings, engine)
+            async with runtime.sessionmaker() as session, session.begin():
+                await service.advance(session, settings, "cli", delta)
+            return await service.run_due_jobs(runtime)
+        finally:
+            await engine.dispose()
+
+    done, failed = asyncio.run(_run())
+    _clock_show()
+    for name, count in done.items():
+        if count:
+            typer.echo(f"  {name}: {count}")
+    if failed:
+        fail(f"jobs failed (see the log): {', '.join(failed)}")
+
+
+@clock_app.command("show")
+def clock_show() -> None:
+    """Print business time and how far it is ahead of the wall clock."""
+    load_settings()
+    _clock_show()
+
+
+def _clock_show() -> None:
+    from market.common import clock
+
+    offset = clock.total_offset()
+    typer.echo(
+        f"business time {clock.now().isoformat(timespec='seconds')} (ahead of the wall clock by {offset})"
+    )
 
 
 @app.command("public-key")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
+from market.common import clock
 from market.home import sqlite_file
 from market.settings import Settings, configuration_errors, get_settings
 
@@ -34,11 +35,14 @@ def fail(message: str) -> NoReturn:
 
 def load_settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         for line in configuration_errors(exc):
             typer.echo(f"configuration error: {line}", err=True)
         raise typer.Exit(USAGE_ERROR) from None
+    # Every command runs on the server's business time (demo time moved by `market clock`).
+    clock.use_stored_offset(settings.demo_clock_file)
+    return settings
 
 
 def configuration_failure(exc: ConfigurationError) -> NoReturn:

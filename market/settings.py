@@ -28,6 +28,7 @@ from market.home import default_home, sqlite_file
 DEFAULT_JWT_SECRET = "embedded-mode-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DATABASE_FILE = "market.db"
 SIGNING_KEY_FILE = "signing.key"
+DEMO_CLOCK_FILE = "demo-clock.json"
 ROOT_SECRET_FILE = "root.key"  # noqa: S105 (a file name)
 _HOME_KEYS = frozenset({"data_dir", "market_home", "market_data_dir"})
 
@@ -291,6 +292,11 @@ class Settings(BaseSettings):
     @property
     def signing_key_file(self) -> Path:
         return self.data_dir / SIGNING_KEY_FILE
+
+    @property
+    def demo_clock_file(self) -> Path | None:
+        """Where demo time (`market clock advance`) is kept: embedded mode only, never production."""
+        return self.data_dir / DEMO_CLOCK_FILE if self.mode == "embedded" else None
 
     @property
     def effective_storage_url(self) -> str:

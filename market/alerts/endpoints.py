@@ -13,7 +13,7 @@ from market.alerts import repository, service
 from market.alerts.models import RiskAlert
 from market.auth.principal import Operator
 from market.common.pagination import Cursor, Limit, Page, page_of
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.db.session import Session
 from market.errors import Conflict, NotFound, problem_responses
 
@@ -36,6 +36,8 @@ class AlertOut(BaseModel):
 
 
 class Acknowledgement(StrictModel):
+    model_config = examples({"reason": "checked: a legitimate bulk purchase"})
+
     reason: str = Field(min_length=3, max_length=2000)
 
 

@@ -181,8 +181,14 @@ def _csv_row(e: AuditEntry) -> list[object]:
 @router.get(
     "/export",
     summary="Stream the sequenced log as JSON lines or CSV (operators, auditors)",
+    response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        200: {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string", "description": "one entry per line"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        },
         **problem_responses(AuditLogInconsistent),
     },
 )

@@ -36,7 +36,10 @@ OCTETS = "application/octet-stream"
     "/checkpoint",
     summary="The latest checkpoint: a signed note with witness cosignatures (tlog-checkpoint); public",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}, **problem_responses(NotFound, AuditLogInconsistent)},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **problem_responses(NotFound, AuditLogInconsistent),
+    },
 )
 async def checkpoint(settings: AppSettings, session: Session) -> Response:
     head, cosigs = await service.current_checkpoint(session, settings)
@@ -95,7 +98,7 @@ TilePath = Annotated[str, Path(max_length=120, description="<N>[.p/<W>], N as x0
     summary="An entry bundle: the entries themselves (c2sp.org/tlog-tiles); operators, auditors",
     response_class=Response,
     responses={
-        200: {"content": {OCTETS: {}}},
+        200: {"content": {OCTETS: {"schema": {"type": "string", "format": "binary"}}}},
         **problem_responses(NotFound, Unauthenticated, Forbidden, AuditLogInconsistent),
     },
 )
@@ -108,7 +111,10 @@ async def entry_bundle(store: Store, session: Session, principal: Auditor, path:
     "/tile/{path:path}",
     summary="A tile of the Merkle tree's hashes (c2sp.org/tlog-tiles); public",
     response_class=Response,
-    responses={200: {"content": {OCTETS: {}}}, **problem_responses(NotFound, AuditLogInconsistent)},
+    responses={
+        200: {"content": {OCTETS: {"schema": {"type": "string", "format": "binary"}}}},
+        **problem_responses(NotFound, AuditLogInconsistent),
+    },
 )
 async def hash_tile(store: Store, session: Session, path: TilePath) -> Response:
     level, index, width = _parse(path, entries=False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,13 +36,15 @@ from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.notifications.outbox import notify
-from market.registry import consents
+from market.registry import consents, lifecycle
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
 from market.rights import service as rights
 from market.rights.models import RightGrantRow
 from market.rights.validity import grant_index
 from pricing import Money, lowest_price, parse_plan, validate_plan_against_entry
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
 InvalidListingTransition = InvalidTransition  # the 409 a listing change out of turn answers
@@ -93,10 +97,8 @@ async def _usable_resources(
         if resource is None:
             raise NotFound("resource not found", fields=[(field, "no such resource")])
         if resource.status != "registered":
-            raise InvalidInput(
-                "products are built on registered resources (Art. 62)",
-                fields=[(field, f"resource is {resource.status}, not registered")],
-            )
+            why = await _not_registered_yet(session, resource)
+            raise InvalidInput(why, fields=[(field, why)])
         index = await grant_index(session, rid)
         mine = [
             g for g in index.rows.values() if g.holder_id == seller_id and g.kind in ("holding", "processing")
@@ -108,6 +110,31 @@ async def _usable_resources(
             )
         resources.append(resource)
     return resources
+
+
+def _beijing(at: datetime) -> str:
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") + " Beijing time"
+
+
+async def _not_registered_yet(session: AsyncSession, resource: DataResource) -> str:
+    """Why a product cannot rest on `resource` yet, and what comes next (Art. 62)."""
+    pending = await lifecycle.in_progress(session, resource.id)
+    if pending is not None and pending.status == "publicity" and pending.publicity_ends_at is not None:
+        return (
+            f"registration {pending.id} is in publicity until {_beijing(pending.publicity_ends_at)} "
+            "and registers then; build the product on the resource after that (Art. 62)"
+        )
+    if pending is not None:
+        return (
+            f"registration {pending.id} awaits an operator's review; once approved it is in "
+            "publicity for ten working days and then registers (Art. 62)"
+        )
+    if resource.status == "draft":
+        return (
+            "apply for the resource's registration first: POST /v1/registrations with "
+            f'{{"resource_id": "{resource.id}", "rights_evidence": "..."}} (Art. 62)'
+        )
+    return f"products are built on registered resources; this one is {resource.status} (Art. 62)"
 
 
 async def _checked_plan(
@@ -290,7 +317,7 @@ async def submit_listing(
     product.listing_status = target
     product.listing_reason = (
         "; ".join(
-            f"{f['rule_id']}: {f['message_en']}"
+            _next_step(f["rule_id"], product) or f"{f['message_en']} ({f['rule_id']})"
             for f in decision.findings
             if f["outcome"] in ("deny", "review")
         )
@@ -307,6 +334,19 @@ async def submit_listing(
         payload={"decision_id": str(decision.id), "outcome": decision.outcome},
     )
     return product, decision
+
+
+def _next_step(rule_id: str, product: Product) -> str | None:
+    """A refusal the seller fixes alone says how (the rule's id last, for the record)."""
+    if rule_id == "LIST-001":
+        return (
+            "grant yourself an operating right over the resource: POST /v1/grants with "
+            '{"parent_grant_id": "<your holding grant, from GET /v1/resources/{resource_id}/rights>", '
+            f'"kind": "operating", "holder_id": "{product.seller_id}", "subject_kind": "product", '
+            f'"subject_id": "{product.id}", "purposes": [...]}}, then submit the listing again '
+            "(Art. 22; LIST-001)"
+        )
+    return None
 
 
 async def decide_listing(

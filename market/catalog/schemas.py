@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from contracts import LicenceTemplate
 from market.common.eu_vocabularies import MEDIA_TYPE, DataTheme
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 DeliveryMode = Literal["file", "api", "sandbox"]
 THEMES = "EU data themes (http://publications.europa.eu/resource/authority/data-theme), e.g. ECON"
@@ -36,6 +36,23 @@ def _media_type(value: str | None) -> str | None:
 
 class PriceEntryCreate(StrictModel):
     """A guided price entry as the price authority publishes it (pricing.GuidedPriceEntry)."""
+
+    model_config = examples(
+        {
+            "entry_key": "JL-PUB-ENTERPRISE-REG",
+            "data_class": "enterprise_registry",
+            "unit": "per_call",
+            "mode": "band",
+            "band_up_pct": "10",
+            "band_down_pct": "20",
+            "tiers": [
+                {"first_unit": 1, "last_unit": 100, "unit_price": "0"},
+                {"first_unit": 101, "unit_price": "1.00"},
+            ],
+            "effective_from": "2026-01-01T00:00:00+08:00",
+            "legal_basis": "发改价格〔2025〕65号",
+        }
+    )
 
     entry_key: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
     data_class: str = Field(min_length=1, max_length=80)
@@ -66,10 +83,116 @@ class PriceEntryOut(BaseModel):
 
 
 class Withdrawal(StrictModel):
+    model_config = examples({"reason": "superseded by the 2027 catalogue"})
+
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class ProductCreate(StrictModel):
+    model_config = examples(
+        {
+            "title": "长春中小企业经营指数",
+            "description": "Monthly operating index of SMEs by district",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+            "delivery_mode": "api",
+            "scenarios": ["SME credit risk scoring"],
+            "price_plan": {
+                "kind": "metered",
+                "base_fee": "500.00",
+                "included_units": 1000,
+                "unit_price": "0",
+                "overage_unit_price": "0.20",
+                "currency": "CNY",
+            },
+            "licence_template": {
+                "permitted_purposes": ["risk_control", "commercial_analytics"],
+                "scenarios": ["SME credit risk scoring"],
+                "term_days": 365,
+                "quota": 10000,
+            },
+            "themes": ["ECON"],
+            "media_type": "application/json",
+        },
+        {
+            "title": "长春中小企业经营指数",
+            "description": "Monthly operating index of SMEs by district",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+            "delivery_mode": "file",
+            "scenarios": ["SME credit risk scoring"],
+            "price_plan": {"kind": "one_off", "price": "2000.00", "currency": "CNY"},
+            "licence_template": {
+                "permitted_purposes": ["risk_control", "commercial_analytics"],
+                "scenarios": ["SME credit risk scoring"],
+                "term_days": 365,
+                "quota": 10000,
+            },
+            "themes": ["ECON"],
+            "media_type": "text/csv",
+        },
+        {
+            "title": "长春中小企业经营指数",
+            "description": "Monthly operating index of SMEs by district",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+            "delivery_mode": "api",
+            "scenarios": ["SME credit risk scoring"],
+            "price_plan": {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"},
+            "licence_template": {
+                "permitted_purposes": ["risk_control", "commercial_analytics"],
+                "scenarios": ["SME credit risk scoring"],
+                "term_days": 365,
+                "quota": 10000,
+            },
+            "themes": ["ECON"],
+            "media_type": "application/json",
+        },
+        {
+            "title": "长春中小企业经营指数",
+            "description": "Monthly operating index of SMEs by district",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+            "delivery_mode": "api",
+            "scenarios": ["SME credit risk scoring"],
+            "price_plan": {
+                "kind": "tiered",
+                "style": "graduated",
+                "currency": "CNY",
+                "tiers": [
+                    {"first_unit": 1, "last_unit": 1000, "unit_price": "1.00"},
+                    {"first_unit": 1001, "last_unit": None, "unit_price": "0.50"},
+                ],
+                "discounts": [{"kind": "volume", "min_quantity": 5000, "pct": "5"}],
+            },
+            "licence_template": {
+                "permitted_purposes": ["risk_control", "commercial_analytics"],
+                "scenarios": ["SME credit risk scoring"],
+                "term_days": 365,
+                "quota": 10000,
+            },
+            "themes": ["ECON"],
+            "media_type": "application/json",
+        },
+        {
+            "title": "长春中小企业经营指数",
+            "description": "Monthly operating index of SMEs by district",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+            "delivery_mode": "api",
+            "scenarios": ["SME credit risk scoring"],
+            "price_plan": {
+                "kind": "subscription",
+                "period": "month",
+                "price_per_period": "300.00",
+                "currency": "CNY",
+            },
+            "licence_template": {
+                "permitted_purposes": ["risk_control", "commercial_analytics"],
+                "scenarios": ["SME credit risk scoring"],
+                "term_days": 365,
+                "quota": 10000,
+            },
+            "themes": ["ECON"],
+            "media_type": "application/json",
+        },
+    )
+
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     resource_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
@@ -98,6 +221,13 @@ class ProductCreate(StrictModel):
 
 
 class ProductUpdate(StrictModel):
+    model_config = examples(
+        {
+            "description": "Monthly operating index of SMEs, now with district names",
+            "price_plan": {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"},
+        }
+    )
+
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     scenarios: list[str] | None = Field(default=None, min_length=1, max_length=20)
@@ -139,6 +269,8 @@ class ProductOut(BaseModel):
 
 
 class ListingDecision(StrictModel):
+    model_config = examples({"action": "list", "reason": "reviewed: scenario and rights in order"})
+
     action: Literal["list", "reject", "suspend", "delist"]
     reason: str = Field(min_length=3, max_length=2000)
 

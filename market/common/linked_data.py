@@ -96,7 +96,13 @@ def linked_data_format(request: Request, response: Response) -> str:
 LinkedDataWanted = Annotated[str | None, Depends(linked_data_wanted)]
 LinkedDataFormat = Annotated[str, Depends(linked_data_format)]
 LINKED_DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {LD_JSON: {}, TURTLE: {}}, "description": "The object (or document) as linked data."}
+    200: {
+        "content": {
+            LD_JSON: {"schema": {"type": "object", "required": ["@context"], "description": "JSON-LD"}},
+            TURTLE: {"schema": {"type": "string", "description": "RDF 1.1 Turtle"}},
+        },
+        "description": "The object (or document) as linked data.",
+    }
 }
 
 

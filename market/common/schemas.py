@@ -31,3 +31,9 @@ class StrictModel(BaseModel):
     def _refuse_nul(cls, value: Any) -> Any:
         _no_nul(value, "the text")
         return value
+
+
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A request model's examples for the OpenAPI document (the first is what /docs fills in);
+    `tests/api/test_openapi_document.py` checks each against the model's own schema."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})

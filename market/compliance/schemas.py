@@ -9,13 +9,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.common.vocabulary import PurposeName
 from market.compliance.decision import Decision
 
 
 class CheckRequest(StrictModel):
     """A proposed listing or trade to dry-run through the rules."""
+
+    model_config = examples(
+        {
+            "kind": "trade",
+            "product_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "purpose": "risk_control",
+            "scenario": "SME credit risk scoring",
+        },
+        {"kind": "listing", "product_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"},
+    )
 
     kind: Literal["listing", "trade"]
     product_id: uuid.UUID
@@ -71,6 +81,19 @@ class DecisionOut(BaseModel):
 
 
 class MandateCreate(StrictModel):
+    model_config = examples(
+        {
+            "resource_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "operator_id": "5e6f7081-92a3-4ebf-a03b-4c5d6e7f8091",
+            "purposes": ["public_governance"],
+            "conditions": "operated under the 2026 authorisation agreement",
+            "revenue_share": "0.30",
+            "document": "吉数授〔2026〕12号",
+            "valid_from": "2026-01-01T00:00:00+08:00",
+            "valid_to": "2028-12-31T23:59:59+08:00",
+        }
+    )
+
     resource_id: uuid.UUID
     operator_id: uuid.UUID = Field(description="The participant authorised to operate the data.")
     purposes: list[PurposeName] = Field(min_length=1)
@@ -100,12 +123,28 @@ class MandateOut(BaseModel):
 
 
 class OpenApplicationCreate(StrictModel):
+    model_config = examples(
+        {
+            "resource_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "purposes": ["academic_research"],
+            "scope": "district-level aggregates for a 2027 study of SME survival",
+        }
+    )
+
     resource_id: uuid.UUID
     purposes: list[PurposeName] = Field(min_length=1)
     scope: str = Field(min_length=1, max_length=4000)
 
 
 class OpenApplicationDecision(StrictModel):
+    model_config = examples(
+        {
+            "decision": "approve",
+            "conditions": "aggregates only; no re-identification",
+            "reason": "purpose within the open class",
+        }
+    )
+
     decision: Literal["approve", "reject"]
     conditions: str | None = Field(default=None, max_length=4000)
     reason: str = Field(min_length=3, max_length=2000)
@@ -126,6 +165,16 @@ CrossBorderFiling = Literal["security_assessment", "standard_contract", "certifi
 
 
 class AssessmentCreate(StrictModel):
+    model_config = examples(
+        {
+            "recipient_id": "6f708192-a3b4-4fc0-b14c-5d6e7f8091a2",
+            "resource_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "kind": "standard_contract",
+            "reference": "SC-2026-0042",
+            "valid_until": "2027-12-31T23:59:59+08:00",
+        }
+    )
+
     recipient_id: uuid.UUID
     resource_id: uuid.UUID
     kind: CrossBorderFiling = Field(

@@ -18,7 +18,7 @@ from market.common.linked_data import (
 )
 from market.db.session import Session
 from market.delivery import service
-from market.delivery.schemas import LicenceOut, UsageOut, UsageReport
+from market.delivery.schemas import LicenceDeliveryOut, LicenceOut, UsageOut, UsageReport
 from market.errors import NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.runtime import AppSettings, PublicIris
@@ -72,6 +72,8 @@ async def licence_odrl(
 
 @router.get(
     "/deliveries/{licence_id}",
+    response_model=LicenceDeliveryOut,
+    response_model_exclude_unset=True,
     summary="Download token or API credential and remaining quota",
     responses=problem_responses(NotFound, service.DeliveryRevoked),
 )

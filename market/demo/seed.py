@@ -22,6 +22,12 @@ DEMO_STAFF = (
 )
 
 
+def demo_accounts() -> list[str]:
+    """The seeded accounts, as a later start reminds them (they may have been changed since)."""
+    people = [f"{email} / {DEMO_PASSWORD}  ({name})" for email, name, _ in (DEMO_SELLER, DEMO_BUYER)]
+    return people + [f"{email} / {DEMO_PASSWORD}  ({role})" for email, role in DEMO_STAFF]
+
+
 async def seed_demo_data(settings: Settings) -> list[str]:
     """Create the demo accounts once; returns what was created (empty if already seeded)."""
     engine = make_engine(settings.effective_database_url)

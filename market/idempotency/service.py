@@ -31,6 +31,27 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+KEY_TEXT = "Client-chosen unique key; a retry with the same key and body replays the first response."
+# Where the key is required (a retry would move money twice), the OpenAPI document says so
+# (`openapi_extra=REQUIRED_KEY_OPENAPI`), while the endpoint itself answers a missing key with
+# its 428 (IdempotencyKeyRequired), not with FastAPI's generic 422.
+RequiredIdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200, include_in_schema=False),
+]
+REQUIRED_KEY_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": KEY_TEXT + " Required here: without it the answer is 428.",
+            "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+            "example": "order-2026-11-30-0001",
+        }
+    ]
+}
+
 
 class IdempotencyKeyReused(MarketError):
     code, title, status = "idempotency-key-reused", "Idempotency key reused", 422

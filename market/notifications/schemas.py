@@ -8,10 +8,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 
 class EndpointCreate(StrictModel):
+    model_config = examples(
+        {
+            "url": "https://hooks.example.cn/exchange",
+            "description": "order events",
+            "event_types": ["order.paid", "licence.issued"],
+        }
+    )
+
     url: str = Field(min_length=8, max_length=2000, examples=["https://hooks.example.cn/exchange"])
     description: str = Field(default="", max_length=200)
     event_types: list[str] = Field(

@@ -32,6 +32,16 @@ async def vocabulary(iris: PublicIris, settings: AppSettings, media_type: Linked
 @router.get(
     "/ns/market/context.jsonld",
     summary="The JSON-LD context every document of the exchange uses (inline in each); public",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                LD_JSON: {
+                    "schema": {"type": "object", "required": ["@context"], "description": "JSON-LD context"}
+                }
+            }
+        }
+    },
 )
 async def context(iris: PublicIris) -> JSONResponse:
     return JSONResponse({"@context": iris.context()}, media_type=LD_JSON)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.common.vocabulary import PurposeName
+
+# Quantities are whole units (a quote asks for an integer); stored as text, never a float, and
+# answered as the integer that was asked for.
+WholeQuantity = Annotated[int, BeforeValidator(lambda v: int(Decimal(str(v))))]
 
 
 class OrderCreate(StrictModel):
+    model_config = examples({"quote_id": "2b3c4d5e-6f70-4b8c-9d0e-1f2a3b4c5d6e"})
+
     quote_id: uuid.UUID
 
 
@@ -30,7 +37,7 @@ class OrderOut(BaseModel):
     seller_proceeds_minor: int
     purpose: str
     scenario: str
-    quantity: str
+    quantity: WholeQuantity
     payment_provider: str
     payment_reference: str | None
     payment_client_secret: str | None = None
@@ -40,15 +47,28 @@ class OrderOut(BaseModel):
 
 
 class Reason(StrictModel):
+    model_config = examples({"reason": "ordered the wrong quantity"})
+
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class ReviewDecision(StrictModel):
+    model_config = examples({"approve": True, "reason": "buyer's purpose confirmed by phone"})
+
     approve: bool
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class QuoteCreate(StrictModel):
+    model_config = examples(
+        {
+            "product_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "quantity": 3000,
+            "purpose": "risk_control",
+            "scenario": "SME credit risk scoring",
+        }
+    )
+
     product_id: uuid.UUID
     quantity: int = Field(ge=1, le=1_000_000_000, strict=True)
     purpose: PurposeName
@@ -65,7 +85,7 @@ class QuoteOut(BaseModel):
     id: uuid.UUID
     product_id: uuid.UUID
     buyer_id: uuid.UUID
-    quantity: str
+    quantity: WholeQuantity
     purpose: str
     scenario: str
     lines: list[dict[str, Any]]

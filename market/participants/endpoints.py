@@ -92,6 +92,19 @@ async def sign_up(
     "/auth/token",
     response_model=TokenOut,
     summary="Exchange e-mail and password for a JWT access token (OAuth2 password flow)",
+    # The form's fields are documented by FastAPI; this is what /docs fills in (a demo account).
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {
+                        "username": "buyer@changchun-buyer.example.cn",
+                        "password": "demo-password-2026",
+                    }
+                }
+            }
+        }
+    },
     responses=problem_responses(Unauthenticated),
     tags=["auth"],
 )

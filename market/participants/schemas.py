@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 ParticipantKind = Literal["organisation", "natural_person", "public_body"]
 CreditStatus = Literal["good", "watch", "blacklisted"]
@@ -23,6 +23,20 @@ class FirstUser(StrictModel):
 
 
 class ParticipantCreate(StrictModel):
+    model_config = examples(
+        {
+            "kind": "organisation",
+            "name": "长春示例数据有限公司",
+            "credit_code": "912201003AGYGLUY2G",
+            "roles": ["seller", "buyer"],
+            "user": {
+                "email": "admin@example-data.cn",
+                "password": "a-long-password-2026",
+                "display_name": "Data admin",
+            },
+        }
+    )
+
     kind: ParticipantKind
     name: str = Field(min_length=1, max_length=200)
     credit_code: str | None = Field(
@@ -78,6 +92,8 @@ class ParticipantCorrection(StrictModel):
     """Corrections of one's own details (PIPL Art. 46); the credit code and kind are not
     corrected here (a different code is a different organisation)."""
 
+    model_config = examples({"name": "长春示例数据科技有限公司"})
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     identity_number: str | None = Field(
         default=None, min_length=6, max_length=40, description="Natural persons: stored only as a salted hash"
@@ -103,6 +119,8 @@ class SignUpOut(BaseModel):
 
 
 class CreditChange(StrictModel):
+    model_config = examples({"status": "watch", "reason": "two unresolved disputes in 2026"})
+
     status: CreditStatus
     reason: str = Field(min_length=5, max_length=2000)
 
@@ -114,6 +132,8 @@ class TokenOut(BaseModel):
 
 
 class ApiKeyCreate(StrictModel):
+    model_config = examples({"name": "etl-nightly", "roles": ["buyer"]})
+
     name: str = Field(min_length=1, max_length=100)
     roles: list[ParticipantRole] = Field(default_factory=lambda: ["buyer"], min_length=1)  # type: ignore[arg-type]
 

@@ -16,7 +16,12 @@ from market.auth.principal import Authenticated, Buyer, Operator
 from market.compliance.service import ComplianceDenied
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, IdempotencyKeyRequired, idempotent
+from market.idempotency.service import (
+    REQUIRED_KEY_OPENAPI,
+    IdempotencyKeyRequired,
+    RequiredIdempotencyKey,
+    idempotent,
+)
 from market.orders import service as orders
 from market.orders.endpoints import order_out
 from market.orders.quotes import QuoteAltered, QuoteExpired
@@ -46,6 +51,7 @@ class BadSignature(InvalidInput):
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
     summary="Order from a stored, unexpired quote; compliance is re-checked now",
+    openapi_extra=REQUIRED_KEY_OPENAPI,
     responses=problem_responses(
         NotFound,
         Conflict,
@@ -64,7 +70,7 @@ async def create_order(
     provider: Provider,
     session: Session,
     principal: Buyer,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey = None,
 ) -> Any:
     if idempotency_key is None:
         raise IdempotencyKeyRequired("orders")
@@ -100,6 +106,7 @@ async def review(
     status_code=status.HTTP_201_CREATED,
     response_model=RefundOut,
     summary="Refund all or part of a paid order (operators); needs an Idempotency-Key",
+    openapi_extra=REQUIRED_KEY_OPENAPI,
     responses=problem_responses(
         NotFound,
         Conflict,
@@ -115,7 +122,7 @@ async def refund(
     sessionmaker: SessionMaker,
     provider: Provider,
     principal: Authenticated,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey = None,
 ) -> Any:
     # Decided in one transaction, asked of the provider with no transaction open, booked in a
     # third: a provider that is slow or down never holds a lock (see market.payments.refunds).

@@ -8,10 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 
 class RefundCreate(StrictModel):
+    model_config = examples(
+        {"reason": "dispute resolved: half the files were missing", "amount_minor": 100000},
+        {"reason": "order cancelled before delivery"},
+    )
+
     reason: str = Field(min_length=3, max_length=2000)
     amount_minor: int | None = Field(
         default=None, ge=1, strict=True, description="Default: all that remains."
@@ -42,16 +47,35 @@ class LedgerOut(BaseModel):
 
 
 class DisputeCreate(StrictModel):
+    model_config = examples(
+        {
+            "order_id": "3c4d5e6f-7081-4c9d-8e1f-2a3b4c5d6e7f",
+            "reason": "not_as_described",
+            "description": "the October file has no Chaoyang district rows",
+        }
+    )
+
     order_id: uuid.UUID
     reason: Literal["not_delivered", "not_as_described", "rights_problem"]
     description: str = Field(min_length=3, max_length=4000)
 
 
 class DisputeAnswer(StrictModel):
+    model_config = examples({"response": "the Chaoyang rows are in the corrected file, delivered today"})
+
     response: str = Field(min_length=3, max_length=4000, description="The seller's side, once")
 
 
 class DisputeResolution(StrictModel):
+    model_config = examples(
+        {
+            "outcome": "refund_partial",
+            "amount_minor": 50000,
+            "reason": "one of two months was incomplete",
+        },
+        {"outcome": "reject", "reason": "the data matches its description"},
+    )
+
     outcome: Literal["refund_full", "refund_partial", "reject"]
     amount_minor: int | None = Field(
         default=None, ge=1, strict=True, description="refund_partial only: the fen to refund"
@@ -97,6 +121,15 @@ class PayoutOut(BaseModel):
 
 
 class TransferCreate(StrictModel):
+    model_config = examples(
+        {
+            "seller_id": "5e6f7081-92a3-4ebf-a03b-4c5d6e7f8091",
+            "currency": "CNY",
+            "bank_reference": "ICBC-20261130-0042",
+            "note": "November payout",
+        }
+    )
+
     seller_id: uuid.UUID
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     bank_reference: str = Field(

@@ -17,7 +17,13 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.common.periods import PERIOD_PATTERN
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, IdempotencyKeyRequired, idempotent
+from market.idempotency.service import (
+    REQUIRED_KEY_OPENAPI,
+    IdempotencyKey,
+    IdempotencyKeyRequired,
+    RequiredIdempotencyKey,
+    idempotent,
+)
 from market.payments import disputes, escrow, resolutions, statement, transfers
 from market.payments.models import Dispute, Payout
 from market.payments.payout_provider import PAYOUT_PROVIDER, PayoutProvider
@@ -137,7 +143,10 @@ STATEMENT_COLUMNS = list(StatementRowOut.model_fields)
     response_model=StatementOut,
     summary="Payout statement per period: paid by buyers, commission, refunded, paid out; held and "
     "due at each period's end (a seller's own; operators any seller or all). ?format=csv",
-    responses={**problem_responses(Forbidden), 200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={
+        **problem_responses(Forbidden),
+        200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
+    },
 )
 async def payout_statement(
     session: Session,
@@ -200,6 +209,7 @@ async def list_payouts(
     response_model=TransferOut,
     summary="An operator records the transfer of everything due to a seller (net of refunds to "
     "recover), through the payout provider; needs an Idempotency-Key",
+    openapi_extra=REQUIRED_KEY_OPENAPI,
     responses=problem_responses(
         NotFound,
         Conflict,
@@ -214,7 +224,7 @@ async def record_transfer(
     sessionmaker: SessionMaker,
     provider: PayoutProviderPort,
     principal: Operator,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey = None,
 ) -> Any:
     if idempotency_key is None:
         raise IdempotencyKeyRequired("payout transfers")

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.privacy.states import RequestKind
 
 MAINLAND_MOBILE = re.compile(r"^(\+86|0086)?1[3-9]\d{9}$")
@@ -27,6 +27,8 @@ _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
 
 
 class ContactVerificationCreate(StrictModel):
+    model_config = examples({"channel": "email", "contact": "li.ming@example.cn"})
+
     channel: Literal["email", "sms"]
     contact: str = Field(
         min_length=3, max_length=254, description="An e-mail address, or a mainland mobile number for sms"
@@ -54,6 +56,8 @@ class ContactVerificationOut(BaseModel):
 
 
 class CodeConfirmation(StrictModel):
+    model_config = examples({"code": "482913"})
+
     code: str = Field(pattern=r"^\d{6}$")
 
 
@@ -63,6 +67,15 @@ class RequesterToken(BaseModel):
 
 
 class SubjectRequestCreate(StrictModel):
+    model_config = examples(
+        {
+            "kind": "access",
+            "resource_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "details": "which of my records does this resource hold?",
+            "subject_identifiers": "mobile 138****1234, customer number 88012",
+        }
+    )
+
     kind: RequestKind
     resource_id: uuid.UUID | None = Field(default=None, description="The resource holding your data")
     seller_id: uuid.UUID | None = Field(
@@ -88,6 +101,14 @@ class SubjectRequestCreate(StrictModel):
 
 
 class SubjectRequestAnswer(StrictModel):
+    model_config = examples(
+        {
+            "outcome": "fulfilled",
+            "response": "we hold two records about you; copies attached",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+        }
+    )
+
     outcome: Literal["fulfilled", "refused"]
     response: str = Field(
         min_length=3, max_length=8000, description="What was done, or where the copy can be fetched"
@@ -117,10 +138,20 @@ class SubjectRequestAnswer(StrictModel):
 
 
 class Escalation(StrictModel):
+    model_config = examples({"reason": "the seller refused without a reason"})
+
     reason: str = Field(min_length=10, max_length=4000)
 
 
 class SubjectRequestDecision(StrictModel):
+    model_config = examples(
+        {
+            "outcome": "upheld",
+            "reason": "consent was withdrawn in writing on 2026-11-02",
+            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+        }
+    )
+
     outcome: Literal["upheld", "dismissed"]
     reason: str = Field(min_length=3, max_length=4000)
     resource_ids: list[uuid.UUID] = Field(
@@ -160,11 +191,22 @@ class SubjectRequestOut(BaseModel):
 
 
 class Acknowledgement(StrictModel):
+    model_config = examples(
+        {
+            "outcome": "deleted",
+            "statement": "the person's records were deleted from our copies on 2026-11-20",
+        }
+    )
+
     outcome: Literal["deleted", "stopped_using"]
     statement: str = Field(min_length=10, max_length=4000, description="What was deleted or stopped, and how")
 
 
 class ObligationResolution(StrictModel):
+    model_config = examples(
+        *[{"action": "close", "reason": "deletion confirmed by the licensee's audit report"}]
+    )
+
     action: Literal["revoke_licence", "close"]
     reason: str = Field(min_length=10, max_length=4000)
 

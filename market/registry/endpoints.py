@@ -106,10 +106,33 @@ async def withdraw_resource(resource_id: uuid.UUID, session: Session, principal:
     return resource_out(await resources.withdraw_draft(session, principal, resource_id))
 
 
+SAMPLE_BINARY = {"schema": {"type": "string", "format": "binary"}}
+SAMPLE_BODY = {
+    "required": True,
+    "description": "The sample or manifest file, streamed as is.",
+    "content": {
+        "application/octet-stream": {**SAMPLE_BINARY, "example": "id,revenue\n1,100\n"},
+        "text/csv": {
+            **SAMPLE_BINARY,
+            "example": "month,district,active_smes\n2026-10,Nanguan,1204\n2026-10,Chaoyang,1877\n",
+        },
+        "application/json": {
+            "schema": {"type": "object", "description": "A manifest, for a resource too large to sample."},
+            "example": {"manifest": "monthly files, 2024-01 to 2026-10"},
+        },
+    },
+}
+
+
 @router.put(
     "/resources/{resource_id}/sample",
     response_model=ResourceOut,
     summary="Stream a sample or manifest; we compute its SHA-256 fingerprint",
+    description="The body is the file itself, as is (any media type; up to MARKET_MAX_UPLOAD_BYTES), "
+    "e.g. `curl -X PUT --data-binary @sample.csv -H 'Content-Type: text/csv' -H "
+    "\"X-Expected-SHA256: $(sha256sum sample.csv | cut -d' ' -f1)\"`. Its SHA-256 becomes the "
+    "resource's fingerprint; with `X-Expected-SHA256` a file that arrived different is refused.",
+    openapi_extra={"requestBody": SAMPLE_BODY},
     responses=problem_responses(NotFound, resources.FingerprintMismatch),
 )
 async def upload_sample(

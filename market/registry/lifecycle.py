@@ -79,6 +79,17 @@ async def _no_application_in_progress(session: AsyncSession, resource_id: uuid.U
         raise Conflict("this resource already has an application in progress")
 
 
+async def in_progress(session: AsyncSession, resource_id: uuid.UUID) -> Registration | None:
+    """The resource's application under review or in publicity, if any (to name the next step)."""
+    found: Registration | None = await session.scalar(
+        select(Registration)
+        .where(Registration.resource_id == resource_id, Registration.status.in_(("submitted", "publicity")))
+        .order_by(Registration.created_at.desc())
+        .limit(1)
+    )
+    return found
+
+
 async def apply(session: AsyncSession, principal: Principal, data: RegistrationCreate) -> Registration:
     resource = await session.get(DataResource, data.resource_id, with_for_update=True)
     if resource is None or resource.owner_id != principal.participant_id:

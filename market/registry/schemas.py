@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.common.vocabulary import PurposeName
 
 SecurityTag = Literal["national_security", "public_security", "military", "state_secret", "public_interest"]
@@ -24,6 +24,23 @@ class ConsentBasis(StrictModel):
 
 
 class ResourceCreate(StrictModel):
+    model_config = examples(
+        {
+            "title": "长春中小企业经营数据",
+            "description": "Monthly operating indicators of SMEs by district",
+            "category": "enterprise",
+            "grade": "general",
+            "lawful_source": "collected from member enterprises under data-sharing agreements",
+        },
+        {
+            "title": "吉林省企业登记公共数据",
+            "category": "public",
+            "grade": "general",
+            "open_class": "conditional",
+            "lawful_source": "published by the market regulator under Art. 32",
+        },
+    )
+
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     category: Literal["public", "enterprise", "personal"] = Field(description="Art. 21")
@@ -93,6 +110,17 @@ LegalBasis = Literal[
 class ConsentRecordCreate(StrictModel):
     """A new version of the consent record of a personal resource; it supersedes the current one."""
 
+    model_config = examples(
+        {
+            "legal_basis": "consent",
+            "purposes": ["risk_control"],
+            "onward_transfer_consented": True,
+            "people_covered": 1200000,
+            "evidence_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "evidence_description": "signed consent forms, archive box 12",
+        }
+    )
+
     legal_basis: LegalBasis = Field(description="PIPL Art. 13")
     purposes: list[PurposeName] = Field(min_length=1, max_length=20)
     onward_transfer_consented: bool = Field(
@@ -145,12 +173,23 @@ class HoldOut(BaseModel):
 
 
 class HoldRelease(StrictModel):
+    model_config = examples(
+        *[{"reason": "the seller removed the person's records (audit report 2026-11-21)"}]
+    )
+
     reason: str = Field(
         min_length=10, max_length=2000, description="How the seller showed the person's data was removed"
     )
 
 
 class RegistrationCreate(StrictModel):
+    model_config = examples(
+        {
+            "resource_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "rights_evidence": "member agreements 2026-001..120",
+        }
+    )
+
     resource_id: uuid.UUID
     rights_evidence: str = Field(min_length=3, max_length=4000)
 
@@ -163,16 +202,47 @@ class Checklist(StrictModel):
 
 
 class RegistrationDecision(StrictModel):
+    model_config = examples(
+        {
+            "decision": "approve",
+            "checklist": {
+                "classification_present": True,
+                "lawful_source": True,
+                "fingerprint": True,
+                "rights_evidence": True,
+            },
+        },
+        {
+            "decision": "reject",
+            "checklist": {
+                "classification_present": True,
+                "lawful_source": False,
+                "fingerprint": True,
+                "rights_evidence": True,
+            },
+            "reasons": ["the lawful source names no contract"],
+        },
+    )
+
     decision: Literal["approve", "reject"]
     checklist: Checklist
     reasons: list[str] = Field(default_factory=list, max_length=20)
 
 
 class ChangeRequest(StrictModel):
+    model_config = examples({"reason": "the resource gained a district column"})
+
     reason: str = Field(min_length=3, max_length=2000)
 
 
 class TransferRequest(StrictModel):
+    model_config = examples(
+        {
+            "to_participant_id": "6f708192-a3b4-4fc0-b14c-5d6e7f8091a2",
+            "reason": "sold with the business unit, contract 2026-88",
+        }
+    )
+
     to_participant_id: uuid.UUID
     reason: str = Field(min_length=3, max_length=2000)
 
@@ -197,11 +267,22 @@ class RegistrationOut(BaseModel):
 
 
 class ObjectionCreate(StrictModel):
+    model_config = examples(
+        {
+            "kind": "ownership_dispute",
+            "grounds": "these records were collected by our company, contract 2025-17 attached",
+        }
+    )
+
     kind: Literal["wrong_data", "personal_information", "trade_secret", "ownership_dispute"]
     grounds: str = Field(min_length=10, max_length=4000)
 
 
 class ObjectionResolution(StrictModel):
+    model_config = examples(
+        *[{"outcome": "dismissed", "reason": "contract 2025-17 covers a different dataset"}]
+    )
+
     outcome: Literal["upheld", "dismissed"]
     reason: str = Field(min_length=3, max_length=2000)
 
@@ -221,6 +302,8 @@ class ObjectionOut(BaseModel):
 
 
 class CalendarDayCreate(StrictModel):
+    model_config = examples({"day": "2027-10-08", "kind": "holiday", "name": "国庆节调休"})
+
     day: date
     kind: Literal["holiday", "workday"]
     name: str = Field(min_length=1, max_length=100)
@@ -233,6 +316,8 @@ class CalendarDayOut(BaseModel):
 
 
 class CalendarYearConfirm(StrictModel):
+    model_config = examples({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知"})
+
     year: int = Field(ge=2000, le=2200, examples=[2027])
     source: str = Field(
         min_length=3,

@@ -8,11 +8,31 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 from market.common.vocabulary import PurposeName
 
 
 class GrantCreate(StrictModel):
+    model_config = examples(
+        {
+            "parent_grant_id": "4d5e6f70-8192-4dae-9f2a-3b4c5d6e7f80",
+            "kind": "operating",
+            "holder_id": "5e6f7081-92a3-4ebf-a03b-4c5d6e7f8091",
+            "subject_kind": "product",
+            "subject_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "purposes": ["risk_control", "commercial_analytics"],
+        },
+        {
+            "parent_grant_id": "4d5e6f70-8192-4dae-9f2a-3b4c5d6e7f80",
+            "kind": "processing",
+            "holder_id": "6f708192-a3b4-4fc0-b14c-5d6e7f8091a2",
+            "subject_kind": "resource",
+            "subject_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "purposes": ["academic_research"],
+            "valid_to": "2027-12-31T23:59:59+08:00",
+        },
+    )
+
     parent_grant_id: uuid.UUID
     kind: Literal["processing", "operating"]
     holder_id: uuid.UUID
@@ -28,6 +48,8 @@ class GrantCreate(StrictModel):
 
 
 class Revocation(StrictModel):
+    model_config = examples({"reason": "the processing contract ended"})
+
     reason: str = Field(min_length=3, max_length=2000)
     refund_licences: bool = Field(
         default=False,

@@ -26,6 +26,14 @@ from market.rights.validity import grant_index, to_contract_grant
 from market.settings import Settings
 
 ALL_PURPOSES = sorted(p.value for p in Purpose)  # the one vocabulary (contracts)
+# What to do instead, where the contract's own reason says only what is wrong.
+CONTRACT_NEXT_STEPS = {
+    "operating_needs_product": (
+        "the operating right is a right to operate a data product (Art. 22): create the product "
+        "first (POST /v1/products), then grant the operating right with "
+        '"subject_kind": "product" and "subject_id": the product\'s id'
+    ),
+}
 
 # "Is product P built on resource R?" Products live above rights (in the catalogue), so the
 # catalogue registers how to answer it when it is imported.
@@ -126,10 +134,15 @@ async def issue_grant(session: AsyncSession, principal: Principal, data: GrantCr
             index[str(parent.id)], proposed, str(principal.participant_id), at, grants=index
         )
     except ContractError as exc:
-        raise InvalidInput(str(exc), fields=[(f"body.{exc.field}", exc.reason)]) from exc
+        # The contract's stable code goes last (and in `rule`): a message starts with what is
+        # wrong and what to do, never with an internal identifier.
+        reason = CONTRACT_NEXT_STEPS.get(exc.code, exc.reason)
+        raise InvalidInput(
+            f"{reason} ({exc.code})", fields=[(f"body.{exc.field}", reason)], extra={"rule": exc.code}
+        ) from exc
     if problems:
         raise InvalidInput(
-            "the grant does not fit its chain: " + "; ".join(f"{p.code}: {p.reason}" for p in problems),
+            "the grant does not fit its chain: " + "; ".join(f"{p.reason} ({p.code})" for p in problems),
             fields=[(f"body.{p.field}", f"link {p.grant_id}: {p.reason}") for p in problems],
         )
     session.add(row)

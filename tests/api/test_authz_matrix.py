@@ -97,6 +97,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/v1/resources/{resource_id}/sample"): "tenant",
     ("POST", "/v1/registrations"): "tenant",
     ("POST", "/v1/registrations/finalise-due"): "staff",
+    ("GET", "/v1/admin/clock"): "staff",
+    ("POST", "/v1/admin/clock/advance"): "staff",
     ("GET", "/v1/registrations/{registration_id}"): "tenant",
     ("POST", "/v1/registrations/{registration_id}/decision"): "staff",
     ("POST", "/v1/registrations/{registration_id}/objections"): "tenant",

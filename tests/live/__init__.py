@@ -1,0 +1,1 @@
+"""Tests against a live `market serve` (embedded SQLite, a fresh MARKET_HOME)."""
