@@ -55,6 +55,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/price-catalogue/{entry_key}/withdrawal"): "staff",
     ("GET", "/v1/price-catalogue"): "public",  # guided prices are published (Art. 44)
     ("GET", "/v1/price-catalogue/{entry_key}"): "public",
+    ("PUT", "/v1/resources/{resource_id}/price-class"): "staff",  # never the seller (Art. 65)
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public

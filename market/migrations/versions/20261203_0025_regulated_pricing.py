@@ -1,0 +1,61 @@
+"""regulated pricing: accumulation windows, classes bound to resources, the exchange's random
+allocation draws, revenue caps (issue 20)
+
+Revision ID: 0025
+Revises: 0022
+Create Date: 2026-12-03 10:00:00
+
+Quotes and orders keep the accumulation window they were priced in; `window_usage` counts a
+counterparty's units per window (国办函〔2020〕109号 Art. 4).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0025"
+down_revision: str | Sequence[str] | None = "0022"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("quotes") as batch:
+        batch.add_column(sa.Column("window_scope", sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column("window_key", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("window_prior_units", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("window_units", sa.Integer(), nullable=True))
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("window_scope", sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column("window_key", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("window_units", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("allocation_draw_id", sa.Uuid(), nullable=True))
+    with op.batch_alter_table("data_resources") as batch:
+        batch.add_column(sa.Column("price_catalogue_class", sa.String(length=80), nullable=True))
+    op.create_table(
+        "window_usage",
+        sa.Column("scope", sa.String(length=120), nullable=False),
+        sa.Column("counterparty_id", sa.Uuid(), nullable=False),
+        sa.Column("window_key", sa.String(length=20), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["counterparty_id"],
+            ["participants.id"],
+            name=op.f("fk_window_usage_counterparty_id_participants"),
+        ),
+        sa.PrimaryKeyConstraint("scope", "counterparty_id", "window_key", name=op.f("pk_window_usage")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("window_usage")
+    with op.batch_alter_table("data_resources") as batch:
+        batch.drop_column("price_catalogue_class")
+    with op.batch_alter_table("orders") as batch:
+        for column in ("allocation_draw_id", "window_units", "window_key", "window_scope"):
+            batch.drop_column(column)
+    with op.batch_alter_table("quotes") as batch:
+        for column in ("window_units", "window_prior_units", "window_key", "window_scope"):
+            batch.drop_column(column)
