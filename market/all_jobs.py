@@ -1,5 +1,6 @@
 """Imports every feature's jobs so the registry is complete (the app, the worker, tests)."""
 
+from market.allocation import jobs as allocation_jobs  # noqa: F401
 from market.audit import jobs as audit_jobs  # noqa: F401
 from market.idempotency import jobs as idempotency_jobs  # noqa: F401
 from market.jobs import housekeeping  # noqa: F401

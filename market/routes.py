@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from market.alerts.endpoints import router as alerts_router
+from market.allocation.endpoints import router as allocation_router
 from market.audit.endpoints import router as audit_router
 from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
@@ -29,6 +30,7 @@ ROUTERS = [
     catalog_router,
     compliance_router,
     orders_router,
+    allocation_router,
     payments_router,
     settlement_router,
     delivery_router,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.allocation import service as allocation
 from market.audit.canonical import canonical_json
 from market.audit.log import record
 from market.auth.principal import Principal
@@ -163,6 +164,8 @@ async def issue_quote(
                 quantity=data.quantity,
                 is_new_customer=not returning,
                 prior_units=window.prior_units if window else 0,
+                # Art. 70: only the exchange's revealed draw, for the authenticated buyer.
+                allocation_win=await allocation.win_for(session, product, principal.participant_id),
                 at=issued,
             ),
             validity=timedelta(seconds=settings.quote_ttl_seconds),

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.allocation import service as allocation
 from market.audit.log import record
 from market.audit.queries import register_party_check
 from market.auth.principal import Principal
@@ -222,6 +223,10 @@ async def create_order(
     )
     # The quote's units join the buyer's window now, under the window's row lock (issue 20).
     await windows.hold_units(session, quote, order)
+    if any(line.get("code") == "random_allocation" for line in quote.body.get("lines", [])):
+        order.allocation_draw_id = await allocation.use_win(
+            session, product, principal.participant_id, order.id, actor=principal.actor
+        )
     session.add(order)
     await session.flush()  # the claims reference it
     session.add_all(claims)

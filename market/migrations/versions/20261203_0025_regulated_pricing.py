@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0025"
 down_revision: str | Sequence[str] | None = "0022"
@@ -47,9 +48,54 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("scope", "counterparty_id", "window_key", name=op.f("pk_window_usage")),
     )
+    op.create_table(
+        "allocation_draws",
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("rule", sa.String(length=500), nullable=False),
+        sa.Column("winners_wanted", sa.Integer(), nullable=False),
+        sa.Column("commitment", sa.String(length=64), nullable=False),
+        sa.Column("announcement", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("announced_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("opens_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seed", sa.String(length=64), nullable=False),
+        sa.Column("announced_by", sa.String(length=80), nullable=False),
+        sa.Column("revealed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("result", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_allocation_draws_product_id_products")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_draws")),
+    )
+    op.create_index(op.f("ix_allocation_draws_product_id"), "allocation_draws", ["product_id"])
+    op.create_index(op.f("ix_allocation_draws_closes_at"), "allocation_draws", ["closes_at"])
+    op.create_table(
+        "allocation_entries",
+        sa.Column("draw_id", sa.Uuid(), nullable=False),
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_by_order_id", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["draw_id"], ["allocation_draws.id"], name=op.f("fk_allocation_entries_draw_id_allocation_draws")
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_allocation_entries_participant_id_participants"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_entries")),
+        sa.UniqueConstraint(
+            "draw_id", "participant_id", name=op.f("uq_allocation_entries_draw_id_participant_id")
+        ),
+    )
+    op.create_index(op.f("ix_allocation_entries_participant_id"), "allocation_entries", ["participant_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("allocation_entries")
+    op.drop_table("allocation_draws")
     op.drop_table("window_usage")
     with op.batch_alter_table("data_resources") as batch:
         batch.drop_column("price_catalogue_class")
