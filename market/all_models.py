@@ -16,4 +16,5 @@ from market.participants import models as participant_models  # noqa: F401
 from market.payments import models as payment_models  # noqa: F401
 from market.privacy import models as privacy_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
+from market.revenue_caps import models as revenue_cap_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401

@@ -22,6 +22,7 @@ from market.privacy.obligation_endpoints import router as obligations_router
 from market.registry.calendar_years import router as calendar_years_router
 from market.registry.consent_endpoints import router as consent_router
 from market.registry.endpoints import router as registry_router
+from market.revenue_caps.endpoints import router as revenue_caps_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
 
@@ -31,6 +32,7 @@ ROUTERS = [
     compliance_router,
     orders_router,
     allocation_router,
+    revenue_caps_router,
     payments_router,
     settlement_router,
     delivery_router,

@@ -61,6 +61,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/allocations/{draw_id}"): "public",
     ("POST", "/v1/allocations/{draw_id}/entries"): "tenant",
     ("POST", "/v1/allocations/{draw_id}/reveal"): "staff",
+    ("PUT", "/v1/revenue-caps/{product_id}/{year}"): "staff",
+    ("GET", "/v1/revenue-caps/{product_id}/{year}"): "staff",
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
@@ -354,6 +356,7 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "application_id": str(uuid.uuid4()),
         "alert_id": str(uuid.uuid4()),
         "draw_id": str(uuid.uuid4()),  # draws are public; entering one is anyone's
+        "year": "2026",
         "entry_key": str(GUIDED["entry_key"]),
     }
     return t
@@ -442,7 +445,7 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "draw_id",
         )
     }
-    ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
+    ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001", "year": "2026"}
     ids["caller"] = ids["participant_id"]
     failures = []
     for (method, path), audience in sorted(ROUTES.items()):

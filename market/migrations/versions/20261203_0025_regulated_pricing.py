@@ -91,9 +91,47 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_allocation_entries_participant_id"), "allocation_entries", ["participant_id"])
+    op.create_table(
+        "revenue_caps",
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("operating_cost_minor", sa.BigInteger(), nullable=False),
+        sa.Column("permitted_profit_minor", sa.BigInteger(), nullable=False),
+        sa.Column("tax_minor", sa.BigInteger(), nullable=False),
+        sa.Column("deduction_minor", sa.BigInteger(), nullable=False),
+        sa.Column("legal_basis", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_revenue_caps_product_id_products")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_revenue_caps")),
+        sa.UniqueConstraint("product_id", "year", name=op.f("uq_revenue_caps_product_id_year")),
+    )
+    op.create_table(
+        "revenue_years",
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("revenue_minor", sa.BigInteger(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("excess_minor", sa.BigInteger(), nullable=True),
+        sa.Column("carried_forward_minor", sa.BigInteger(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_revenue_years_product_id_products")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_revenue_years")),
+        sa.UniqueConstraint("product_id", "year", name=op.f("uq_revenue_years_product_id_year")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("revenue_years")
+    op.drop_table("revenue_caps")
     op.drop_table("allocation_entries")
     op.drop_table("allocation_draws")
     op.drop_table("window_usage")
