@@ -11,6 +11,7 @@ from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
+from market.disclosures.endpoints import router as disclosures_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -46,6 +47,7 @@ ROUTERS = [
     tiles_router,
     alerts_router,
     stats_router,
+    disclosures_router,
     notifications_router,
     ns_router,
 ]

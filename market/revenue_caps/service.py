@@ -196,3 +196,10 @@ async def cap_out(session: AsyncSession, row: RevenueCapRow) -> CapOut:
 
 async def caps_of_year(session: AsyncSession, year: int) -> list[CapOut]:
     return [await cap_out(session, r) for r in await repository.caps_of_year(session, year)]
+
+
+async def year_figures(session: AsyncSession, product_id: uuid.UUID, year: int) -> tuple[int, CapOut | None]:
+    """Fees charged for the product in the year (net of refunds) and its cap position, if any."""
+    revenue = await repository.revenue_year(session, product_id, year)
+    row = await repository.cap(session, product_id, year)
+    return (revenue.revenue_minor if revenue else 0), (await cap_out(session, row) if row else None)

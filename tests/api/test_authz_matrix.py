@@ -63,6 +63,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/allocations/{draw_id}/reveal"): "staff",
     ("PUT", "/v1/revenue-caps/{product_id}/{year}"): "staff",
     ("GET", "/v1/revenue-caps/{product_id}/{year}"): "staff",
+    ("GET", "/v1/disclosures/fees"): "public",  # operators display their fees (65号)
+    ("GET", "/v1/disclosures/annual/{year}"): "public",
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
