@@ -1,6 +1,7 @@
 """Imports every feature's tables so Base.metadata is complete (Alembic, tests)."""
 
 from market.alerts import models as alert_models  # noqa: F401
+from market.allocation import models as allocation_models  # noqa: F401
 from market.audit import models as audit_models  # noqa: F401
 from market.audit import tree_models as audit_tree_models  # noqa: F401
 from market.auth import models as auth_models  # noqa: F401
@@ -15,4 +16,5 @@ from market.participants import models as participant_models  # noqa: F401
 from market.payments import models as payment_models  # noqa: F401
 from market.privacy import models as privacy_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
+from market.revenue_caps import models as revenue_cap_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from market.alerts.endpoints import router as alerts_router
+from market.allocation.endpoints import router as allocation_router
 from market.audit.endpoints import router as audit_router
 from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
 from market.demotime.endpoints import router as demo_time_router
+from market.disclosures.endpoints import router as disclosures_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -22,6 +24,7 @@ from market.privacy.obligation_endpoints import router as obligations_router
 from market.registry.calendar_years import router as calendar_years_router
 from market.registry.consent_endpoints import router as consent_router
 from market.registry.endpoints import router as registry_router
+from market.revenue_caps.endpoints import router as revenue_caps_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
 
@@ -30,6 +33,8 @@ ROUTERS = [
     catalog_router,
     compliance_router,
     orders_router,
+    allocation_router,
+    revenue_caps_router,
     payments_router,
     settlement_router,
     delivery_router,
@@ -43,6 +48,7 @@ ROUTERS = [
     tiles_router,
     alerts_router,
     stats_router,
+    disclosures_router,
     notifications_router,
     ns_router,
     demo_time_router,

@@ -21,6 +21,7 @@ from market.catalog.models import PriceCatalogueEntryRow, Product
 from market.catalog.schemas import (
     ListingDecision,
     ListingOut,
+    PriceClassBinding,
     PriceEntryCreate,
     PriceEntryOut,
     ProductCreate,
@@ -40,6 +41,7 @@ from market.compliance.schemas import CheckRequest, DecisionOut
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
+from market.registry.schemas import ResourceOut
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
@@ -126,6 +128,22 @@ async def withdraw_entry(
     entry_key: str, data: Withdrawal, session: Session, principal: PriceAuthority
 ) -> list[PriceEntryOut]:
     return [entry_out(r) for r in await price_catalogue.withdraw(session, principal, entry_key, data)]
+
+
+@router.put(
+    "/resources/{resource_id}/price-class",
+    response_model=ResourceOut,
+    summary="Bind a public resource to its guided price class (operators, price authority)",
+    description="The class a public resource is priced under is set by the operator or the price "
+    "authority, never by the seller; products built on it use that class's entry (Art. 65). Audited.",
+    responses=problem_responses(NotFound, Forbidden),
+    tags=["price catalogue"],
+)
+async def bind_price_class(
+    resource_id: uuid.UUID, data: PriceClassBinding, session: Session, principal: Overseer
+) -> ResourceOut:
+    resource = await products.bind_price_class(session, principal, resource_id, data.data_class, data.reason)
+    return ResourceOut.model_validate(resource, from_attributes=True)
 
 
 @router.get(

@@ -16,7 +16,27 @@ from market.catalog.models import PriceCatalogueEntryRow
 from market.catalog.schemas import PriceEntryCreate, Withdrawal
 from market.common.clock import now
 from market.errors import Conflict, InvalidInput, NotFound, invalid_from_validation
-from pricing import GuidedPriceEntry, entry_in_force
+from pricing import EXAMPLE_TARIFFS, GuidedPriceEntry, entry_in_force
+
+
+def example_entries() -> list[PriceEntryCreate]:
+    """The published government tariffs shipped as example entries (国办函〔2020〕109号 Art. 4
+    per request per applicant per month, Art. 5 per page per application): what the price
+    authority publishes to charge them (the demo seeds them; `pricing.tariffs`)."""
+    return [
+        PriceEntryCreate(
+            entry_key=e.entry_id,
+            data_class=e.data_class,
+            unit=e.unit.value,
+            currency=e.currency,
+            mode=e.mode,
+            tiers=[t.model_dump(mode="json", exclude_none=True) for t in e.tiers],
+            accumulation=e.accumulation.value,
+            effective_from=e.effective_from,
+            legal_basis=e.legal_basis,
+        )
+        for e in EXAMPLE_TARIFFS
+    ]
 
 
 def _entry(data: PriceEntryCreate, version: int) -> GuidedPriceEntry:

@@ -135,6 +135,26 @@ async def _not_registered_yet(session: AsyncSession, resource: DataResource) -> 
             f'{{"resource_id": "{resource.id}", "rights_evidence": "..."}} (Art. 62)'
         )
     return f"products are built on registered resources; this one is {resource.status} (Art. 62)"
+def _bound_class(resources: list[DataResource], requested: str | None) -> str | None:
+    """The guided class a product on these resources is priced under: the one an operator or
+    the price authority bound to its public resources, never one the seller picks (issue 20;
+    Art. 65). A seller naming another class is refused (403); naming the bound one is allowed."""
+    public = [(i, r) for i, r in enumerate(resources) if r.category == "public"]
+    if not public:
+        return requested
+    bound = {r.price_catalogue_class for _, r in public}
+    if requested is not None and bound != {requested}:
+        raise Forbidden(
+            "the guided price class of public data is bound to the resource by the operator or the "
+            "price authority, not chosen by the seller (Art. 65)",
+            fields=[("body.price_catalogue_class", f"the resources are bound to {sorted(map(str, bound))}")],
+        )
+    if len(bound) > 1:
+        raise InvalidInput(
+            "the public resources of one product are bound to different price classes",
+            fields=[("body.resource_ids", f"classes {sorted(map(str, bound))}")],
+        )
+    return bound.pop()
 
 
 async def _checked_plan(
@@ -149,12 +169,13 @@ async def _checked_plan(
     except ValidationError as exc:
         raise invalid_from_validation(exc, "body.price_plan", "the price plan is invalid", raw) from exc
     stored = plan.model_dump(mode="json")
-    if any(r.category == "public" for r in resources) and plan_charges_fee(stored):
+    public = [i for i, r in enumerate(resources) if r.category == "public"]
+    if public and plan_charges_fee(stored):
         if not catalogue_class:
             raise InvalidInput(
-                "paid public data is priced under government guidance (Art. 65): "
-                "name its price_catalogue_class",
-                fields=[("body.price_catalogue_class", "required for paid public data")],
+                "paid public data is priced under government guidance (Art. 65), and no price class "
+                "is bound to this resource: the operator or the price authority binds it",
+                fields=[(f"body.resource_ids.{public[0]}", "no guided price class bound")],
             )
         entry = await guided_entry_at(session, catalogue_class, now())
         if entry is None:
@@ -181,7 +202,8 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
     if principal.participant_id is None:
         raise Forbidden("products belong to a participant")
     resources = await _usable_resources(session, principal.participant_id, data.resource_ids)
-    plan, price_from = await _checked_plan(session, data.price_plan, resources, data.price_catalogue_class, 1)
+    price_class = _bound_class(resources, data.price_catalogue_class)
+    plan, price_from = await _checked_plan(session, data.price_plan, resources, price_class, 1)
     if not set(data.licence_template.scenarios) <= set(data.scenarios):
         raise InvalidInput(
             "the licence template offers a scenario the product does not declare",
@@ -201,7 +223,7 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
         licence_template=data.licence_template.model_dump(mode="json"),
         exclusivity=data.exclusivity,
         stock_limit=data.stock_limit,
-        price_catalogue_class=data.price_catalogue_class,
+        price_catalogue_class=price_class,
         themes=list(data.themes),
         media_type=data.media_type,
         category=categories.pop() if len(categories) == 1 else "mixed",
@@ -273,7 +295,7 @@ async def update_product(
             session,
             changes["price_plan"],
             resources,
-            product.price_catalogue_class,
+            _bound_class(resources, None) if resources else product.price_catalogue_class,
             product.plan_version + 1,
         )
         product.price_plan, product.price_from_minor = plan, price_from
@@ -508,3 +530,33 @@ async def with_rights_trees(
 ) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:
     """The product, its resource ids and every grant in their rights trees, in one query."""
     return await repository.with_rights_trees(session, product_id)
+
+
+async def bind_price_class(
+    session: AsyncSession, principal: Principal, resource_id: uuid.UUID, data_class: str, reason: str
+) -> DataResource:
+    """An operator or the price authority binds a public resource to a guided class with an
+    entry in force; the products built on it follow (their quotes use that class's entry).
+    Audited on the resource and on each product whose class changes (Art. 65, issue 20)."""
+    if await guided_entry_at(session, data_class, now()) is None:
+        raise InvalidInput(
+            "no guided price entry is in force for this class (Art. 65)",
+            fields=[("body.data_class", "no entry in force")],
+        )
+    resource = await registry_resources.bind_price_class(
+        session, resource_id, data_class, actor=principal.actor, reason=reason
+    )
+    for product in await repository.built_on(session, [resource_id], lock=True):
+        if product.price_catalogue_class == data_class:
+            continue
+        before, product.price_catalogue_class = product.price_catalogue_class, data_class
+        product.updated_at = now()
+        await record(
+            session,
+            actor=principal.actor,
+            action="product.price_class_bound",
+            subject_type="product",
+            subject_id=product.id,
+            payload={"data_class": data_class, "previous": before, "resource_id": str(resource_id)},
+        )
+    return resource

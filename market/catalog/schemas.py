@@ -63,6 +63,11 @@ class PriceEntryCreate(StrictModel):
     band_up_pct: Any = None
     band_down_pct: Any = None
     purpose_reductions: dict[str, Any] | None = None
+    accumulation: Literal["per_order", "counterparty_month", "counterparty_year"] = Field(
+        default="per_order",
+        description="Over which window a counterparty's units add up before the tiers apply, in the "
+        "Beijing calendar (e.g. per applicant per natural month, 国办函〔2020〕109号 Art. 4).",
+    )
     effective_from: datetime
     effective_to: datetime | None = None
     legal_basis: str = Field(min_length=2, max_length=500)
@@ -80,6 +85,11 @@ class PriceEntryOut(BaseModel):
     published_by: str
     body: dict[str, Any]
     withdrawal_reason: str | None
+
+
+class PriceClassBinding(StrictModel):
+    data_class: str = Field(min_length=1, max_length=80, description="A class with a guided entry in force.")
+    reason: str = Field(min_length=3, max_length=2000, description="Why (e.g. the mandate or the decision).")
 
 
 class Withdrawal(StrictModel):

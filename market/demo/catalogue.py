@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import LicenceTemplate
 from market.auth.models import User
 from market.auth.principal import Principal
+from market.catalog.price_catalogue import example_entries, publish
 from market.catalog.products import create_product, submit_listing
 from market.catalog.schemas import ProductCreate
 from market.registry import lifecycle, resources
@@ -100,6 +101,11 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
         await session.execute(select(RightGrantRow).where(RightGrantRow.registration_id == holding))
     ).scalar_one()
     lines = [f"registered resource {resource.title}: {reg.registration_number}"]
+    # The shipped government tariffs (国办函〔2020〕109号), as the price authority publishes them.
+    authority = await _principal(session, "prices@demo.example.cn")
+    for entry in example_entries():
+        await publish(session, authority, entry)
+        lines.append(f"guided price entry {entry.entry_key} ({entry.legal_basis})")
     template = LicenceTemplate(
         permitted_purposes=frozenset({"risk_control", "commercial_analytics"}),
         scenarios=("SME credit risk scoring",),

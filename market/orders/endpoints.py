@@ -57,6 +57,8 @@ def quote_out(q: Quote) -> QuoteOut:
         {
             **{c: getattr(q, c) for c in QuoteOut.model_fields if hasattr(q, c)},
             "lines": q.body.get("lines", []),
+            "unit": q.body.get("unit"),
+            "window": q.body.get("window"),
         }
     )
 

@@ -33,6 +33,13 @@ class Quote(IdMixin, TimestampMixin, Base):
     issued_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | ordered | expired
+    # The accumulation window the quote priced in (issue 20; None per order): its units were
+    # priced after `window_prior_units` of the buyer's in `window_scope`/`window_key`, and
+    # the order adds `window_units` (0 for an exempt purpose).
+    window_scope: Mapped[str | None] = mapped_column(String(120))
+    window_key: Mapped[str | None] = mapped_column(String(20))
+    window_prior_units: Mapped[int | None] = mapped_column()
+    window_units: Mapped[int | None] = mapped_column()
 
 
 class Order(IdMixin, TimestampMixin, Base):
@@ -56,6 +63,13 @@ class Order(IdMixin, TimestampMixin, Base):
     licence_id: Mapped[uuid.UUID | None] = mapped_column()
     paid_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)
+    # The units the order holds in its buyer's accumulation window (copied from its quote),
+    # given back when it ends unpaid or is refunded in full (issue 20).
+    window_scope: Mapped[str | None] = mapped_column(String(120))
+    window_key: Mapped[str | None] = mapped_column(String(20))
+    window_units: Mapped[int | None] = mapped_column()
+    # The exchange's random-allocation draw whose win the order used (Art. 70).
+    allocation_draw_id: Mapped[uuid.UUID | None] = mapped_column()
 
     # One order per quote: a replayed or concurrent purchase of the same quote cannot double up.
     __table_args__ = (
@@ -64,6 +78,21 @@ class Order(IdMixin, TimestampMixin, Base):
         # A product's latest orders (the price-outlier check) without reading its whole history.
         Index("ix_orders_product_created", "product_id", "created_at"),
     )
+
+
+class WindowUsage(Base):
+    """A counterparty's counted units in one accumulation window of one tariff or plan
+    (国办函〔2020〕109号 Art. 4: per applicant per natural month): units of its pending and paid,
+    unrefunded orders. Orders lock this row while they check and add to it, so two orders of
+    one buyer cannot both be priced from the same count (both take the free tier)."""
+
+    __tablename__ = "window_usage"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    counterparty_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), primary_key=True)
+    window_key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class OrderClaim(IdMixin, Base):

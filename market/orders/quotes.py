@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.allocation import service as allocation
 from market.audit.canonical import canonical_json
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import price_catalogue, products
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
-from market.orders import repository
+from market.orders import repository, windows
 from market.orders.gate import pass_trade_gate
 from market.orders.models import Quote
 from market.orders.schemas import QuoteCreate
@@ -56,6 +57,7 @@ def digest_fields(quote: Quote) -> dict[str, Any]:
         "price_entry_version": quote.price_entry_version,
         "issued_at": quote.issued_at,
         "expires_at": quote.expires_at,
+        "window": [quote.window_scope, quote.window_key, quote.window_prior_units, quote.window_units],
     }
 
 
@@ -151,19 +153,28 @@ async def issue_quote(
     )
     returning = await repository.has_bought_from(session, principal.participant_id, product.seller_id)
     try:
+        plan = parse_plan(product.price_plan)
+        # Units are priced after the buyer's units already counted in the window (issue 20).
+        window = await windows.pricing_window(session, product, plan, entry, principal.participant_id, issued)
         priced = quote(
-            parse_plan(product.price_plan),
+            plan,
             entry,
             BuyerFacts(
                 purpose=data.purpose,
                 quantity=data.quantity,
                 is_new_customer=not returning,
+                prior_units=window.prior_units if window else 0,
+                # Art. 70: only the exchange's revealed draw, for the authenticated buyer.
+                allocation_win=await allocation.win_for(session, product, principal.participant_id),
                 at=issued,
             ),
             validity=timedelta(seconds=settings.quote_ttl_seconds),
         )
     except PricingError as exc:
         raise InvalidInput(str(exc), fields=[(f"body.{exc.field}", exc.reason)]) from exc
+    if window is not None and priced.window is not None:
+        quote_row.window_scope, quote_row.window_key = window.scope, priced.window.key
+        quote_row.window_prior_units, quote_row.window_units = priced.window.prior_units, priced.window.units
     quote_row.body = priced.model_dump(mode="json")
     quote_row.total_minor = priced.total_minor
     quote_row.currency = priced.currency
@@ -188,6 +199,7 @@ async def issue_quote(
             "entry_version": priced.entry_version,
             "compliance": decision.outcome,
             "discounts": list(priced.discount_codes),
+            "window": priced.window.model_dump(mode="json") if priced.window else None,
         },
     )
     return quote_row

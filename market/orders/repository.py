@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
 from market.catalog.models import Product, product_resources
+from market.common.clock import now
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
-from market.orders.models import Order, OrderClaim, Quote
+from market.orders.models import Order, OrderClaim, Quote, WindowUsage
 from market.orders.schemas import TradeTotals
 from market.orders.states import EVER_PAID, SETTLED, OrderStatus
 from market.participants.models import Participant
@@ -249,3 +251,38 @@ async def resources_sold_abroad(
         .distinct()
     )
     return set((await session.execute(stmt)).scalars())
+
+
+async def window_units(session: AsyncSession, scope: str, counterparty_id: uuid.UUID, key: str) -> int:
+    """The counterparty's counted units in one window (0 before its first order there)."""
+    stmt = select(WindowUsage.units).where(
+        WindowUsage.scope == scope,
+        WindowUsage.counterparty_id == counterparty_id,
+        WindowUsage.window_key == key,
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def lock_window(session: AsyncSession, scope: str, counterparty_id: uuid.UUID, key: str) -> WindowUsage:
+    """The window's usage row, created at 0 if missing, locked (SELECT ... FOR UPDATE) until the
+    transaction ends: orders of one buyer in one window queue here."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = {
+        "scope": scope,
+        "counterparty_id": counterparty_id,
+        "window_key": key,
+        "units": 0,
+        "updated_at": now(),
+    }
+    await session.execute(insert(WindowUsage).values(values).on_conflict_do_nothing())
+    stmt = (
+        select(WindowUsage)
+        .where(
+            WindowUsage.scope == scope,
+            WindowUsage.counterparty_id == counterparty_id,
+            WindowUsage.window_key == key,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one()

@@ -91,6 +91,12 @@ class QuoteOut(BaseModel):
     lines: list[dict[str, Any]]
     total_minor: int
     currency: str
+    unit: str | None = Field(default=None, description="The unit of count (per_request, per_page, ...).")
+    window: dict[str, Any] | None = Field(
+        default=None,
+        description="The accumulation window the units were priced in: its key (month:2026-06), the "
+        "buyer's units already counted (prior_units) and the units this order adds.",
+    )
     plan_version: int
     price_entry_key: str | None
     price_entry_version: int | None

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.allocation import service as allocation
 from market.audit.log import record
 from market.audit.queries import register_party_check
 from market.auth.principal import Principal
@@ -30,12 +31,19 @@ from market.compliance.service import resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.jobs import enqueue
 from market.notifications.outbox import notify
-from market.orders import repository, scan_jobs
+from market.orders import repository, scan_jobs, windows
 from market.orders.claims import SoldOut, claim_resources
 from market.orders.gate import pass_trade_gate
 from market.orders.models import Order, Quote
 from market.orders.schemas import TradeTotals
-from market.orders.states import ENDS_CLAIMS, ORDERS, QUOTES, OrderStatus, QuoteStatus
+from market.orders.states import (
+    ENDS_CLAIMS,
+    ORDERS,
+    QUOTES,
+    RELEASES_WINDOW_UNITS,
+    OrderStatus,
+    QuoteStatus,
+)
 from market.settings import Settings
 from pricing.money import Money
 
@@ -60,6 +68,8 @@ async def move(
         order.status_reason = reason
     if target in ENDS_CLAIMS:
         await repository.release_claims(session, order.id, now())
+    if target in RELEASES_WINDOW_UNITS:
+        await windows.release_units(session, order)
     await record(
         session, actor=actor, action=action, subject_type="order", subject_id=order.id, payload=payload
     )
@@ -211,6 +221,12 @@ async def create_order(
         created_at=now(),
         updated_at=now(),
     )
+    # The quote's units join the buyer's window now, under the window's row lock (issue 20).
+    await windows.hold_units(session, quote, order)
+    if any(line.get("code") == "random_allocation" for line in quote.body.get("lines", [])):
+        order.allocation_draw_id = await allocation.use_win(
+            session, product, principal.participant_id, order.id, actor=principal.actor
+        )
     session.add(order)
     await session.flush()  # the claims reference it
     session.add_all(claims)

@@ -102,3 +102,8 @@ ENDS_CLAIMS = frozenset(
         OrderStatus.TERMINATED,
     }
 )
+# Orders whose units leave their buyer's accumulation window: ended unpaid, or all of the
+# money went back ("paid, unrefunded units", issue 20). A partial refund keeps them.
+RELEASES_WINDOW_UNITS = frozenset(
+    {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REFUSED, OrderStatus.REFUNDED}
+)

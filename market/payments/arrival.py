@@ -24,6 +24,7 @@ from market.payments.models import Payment, Refund
 from market.payments.provider import PaymentProvider, provider_call
 from market.payments.service import move_payment
 from market.payments.states import PAYMENTS, PaymentStatus
+from market.revenue_caps import service as revenue_caps
 from market.settings import Settings
 
 
@@ -107,6 +108,10 @@ async def payment_succeeded(
             "seller_proceeds_minor": order.total_minor - order.commission_minor,
         },
     )
+    product = await products.find(session, order.product_id)
+    if product is not None and order.paid_at is not None:
+        # 发改价格〔2025〕65号: the product-year's revenue against its maximum permitted revenue.
+        await revenue_caps.record_revenue(session, product, order.paid_at, order.total_minor, actor=actor)
     if await delivery.deliver(session, order, actor=actor) is None:
         # The rules allowed it but no licence can be derived (e.g. no operating right over the
         # product any more, Art. 22): refused all the same.

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.audit.log import record
+from market.catalog import products
 from market.common.clock import now
 from market.db.session import after_commit
 from market.delivery import licence_changes as licences
@@ -41,6 +42,7 @@ from market.payments.provider import (
 )
 from market.payments.service import move_payment
 from market.payments.states import CAPTURED, REFUNDS, PaymentStatus, RefundStatus
+from market.revenue_caps import service as revenue_caps
 from market.runtime import Runtime
 
 log = logging.getLogger("market.payments.refunds")
@@ -143,6 +145,10 @@ async def complete_refund(
     await ledger.post(session, order.id, order.currency, ledger.refund_paid_lines(refund.amount_minor))
     payment.refunded_minor += refund.amount_minor
     full = payment.refunded_minor == payment.amount_minor
+    product = await products.find(session, order.product_id)
+    if product is not None and order.paid_at is not None:
+        # Revenue is net of refunds, in the year of the sale (发改价格〔2025〕65号).
+        await revenue_caps.record_revenue(session, product, order.paid_at, -refund.amount_minor, actor=actor)
     await move_payment(
         session,
         payment,

@@ -36,6 +36,9 @@ class DataResource(IdMixin, TimestampMixin, Base):
     pending_sample_bytes: Mapped[int | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Public data: the guided catalogue class it is priced under (Art. 65), bound by an operator
+    # or the price authority, never by the seller (issue 20); products on it use its entry.
+    price_catalogue_class: Mapped[str | None] = mapped_column(String(80))
 
 
 class Registration(IdMixin, TimestampMixin, Base):

@@ -73,6 +73,32 @@ async def find(session: AsyncSession, resource_id: uuid.UUID) -> DataResource | 
     return await repository.resource(session, resource_id)
 
 
+async def bind_price_class(
+    session: AsyncSession, resource_id: uuid.UUID, data_class: str, *, actor: str, reason: str
+) -> DataResource:
+    """Bind a public resource to the guided catalogue class it is priced under (Art. 65): the
+    operator's or price authority's act (the caller checks who), audited with the old class."""
+    resource = await repository.resource(session, resource_id, lock=True)
+    if resource is None:
+        raise NotFound("resource not found")
+    if resource.category != "public":
+        raise InvalidInput(
+            "only public data is priced under government guidance (Art. 65)",
+            fields=[("path.resource_id", f"a {resource.category} resource")],
+        )
+    before = resource.price_catalogue_class
+    resource.price_catalogue_class = data_class
+    await record(
+        session,
+        actor=actor,
+        action="resource.price_class_bound",
+        subject_type="resource",
+        subject_id=resource.id,
+        payload={"data_class": data_class, "previous": before, "reason": reason},
+    )
+    return resource
+
+
 async def find_many(session: AsyncSession, resource_ids: Collection[uuid.UUID]) -> list[DataResource]:
     """The resources among `resource_ids` that exist (for other features' rules)."""
     return await repository.resources_by_id(session, resource_ids)

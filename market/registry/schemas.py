@@ -91,6 +91,7 @@ class ResourceOut(BaseModel):
     fingerprint_sha256: str | None
     sample_bytes: int | None
     pending_fingerprint_sha256: str | None
+    price_catalogue_class: str | None = None
     version: int
     status: str
     created_at: datetime

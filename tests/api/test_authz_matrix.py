@@ -55,6 +55,16 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/price-catalogue/{entry_key}/withdrawal"): "staff",
     ("GET", "/v1/price-catalogue"): "public",  # guided prices are published (Art. 44)
     ("GET", "/v1/price-catalogue/{entry_key}"): "public",
+    ("PUT", "/v1/resources/{resource_id}/price-class"): "staff",  # never the seller (Art. 65)
+    ("POST", "/v1/allocations"): "staff",
+    ("GET", "/v1/allocations"): "public",  # anyone recomputes a draw (Art. 70)
+    ("GET", "/v1/allocations/{draw_id}"): "public",
+    ("POST", "/v1/allocations/{draw_id}/entries"): "tenant",
+    ("POST", "/v1/allocations/{draw_id}/reveal"): "staff",
+    ("PUT", "/v1/revenue-caps/{product_id}/{year}"): "staff",
+    ("GET", "/v1/revenue-caps/{product_id}/{year}"): "staff",
+    ("GET", "/v1/disclosures/fees"): "public",  # operators display their fees (65号)
+    ("GET", "/v1/disclosures/annual/{year}"): "public",
     ("POST", "/v1/products"): "tenant",
     ("GET", "/v1/products"): "tenant",
     ("GET", "/v1/products/{product_id}"): "public",  # listed products are public
@@ -349,6 +359,8 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "objection_id": str(uuid.uuid4()),
         "application_id": str(uuid.uuid4()),
         "alert_id": str(uuid.uuid4()),
+        "draw_id": str(uuid.uuid4()),  # draws are public; entering one is anyone's
+        "year": "2026",
         "entry_key": str(GUIDED["entry_key"]),
     }
     return t
@@ -434,9 +446,10 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "endpoint_id",
             "delivery_id",
             "dispute_id",
+            "draw_id",
         )
     }
-    ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001"}
+    ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001", "year": "2026"}
     ids["caller"] = ids["participant_id"]
     failures = []
     for (method, path), audience in sorted(ROUTES.items()):

@@ -118,6 +118,20 @@ async def test_public_data_plan_outside_its_band_is_refused_naming_the_entry(
     resource = await registered_resource(
         app, seller.participant_id, category="public", open_class="unconditional"
     )
+    unbound = await client.post(
+        "/v1/products",
+        headers=seller.headers,
+        json=product_body(
+            resource["resource_id"], price_plan={"kind": "fixed", "unit_price": "1", "currency": "CNY"}
+        ),
+    )
+    assert unbound.status_code == 422 and unbound.json()["errors"][0]["field"] == "body.resource_ids.0"
+    bound = await client.put(
+        f"/v1/resources/{resource['resource_id']}/price-class",
+        headers=authority,
+        json={"data_class": "enterprise_registry", "reason": "mandate 吉政数授〔2026〕1号"},
+    )
+    assert bound.status_code == 200 and bound.json()["price_catalogue_class"] == "enterprise_registry"
     plan = {
         "kind": "tiered",
         "style": "graduated",
@@ -137,12 +151,12 @@ async def test_public_data_plan_outside_its_band_is_refused_naming_the_entry(
     assert r.status_code == 422
     assert r.json()["entry_key"] == "JL-PUB-ENTERPRISE-REG"
     assert "1.10" in r.json()["detail"]  # the band top at 101 units
-    missing_class = await client.post(
+    other_class = await client.post(
         "/v1/products",
         headers=seller.headers,
-        json=product_body(resource["resource_id"], price_plan=plan),
+        json=product_body(resource["resource_id"], price_plan=plan, price_catalogue_class="cheap_class"),
     )
-    assert missing_class.status_code == 422
+    assert other_class.status_code == 403  # the class is bound to the data, not the seller's choice
     ok_plan = {**plan, "tiers": [plan["tiers"][0], {"first_unit": 101, "unit_price": "1.05"}]}
     ok = await client.post(
         "/v1/products",
