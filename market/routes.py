@@ -10,6 +10,7 @@ from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
+from market.downloads.endpoints import router as downloads_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -21,6 +22,7 @@ from market.privacy.obligation_endpoints import router as obligations_router
 from market.registry.calendar_years import router as calendar_years_router
 from market.registry.consent_endpoints import router as consent_router
 from market.registry.endpoints import router as registry_router
+from market.revisions.endpoints import router as revisions_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
 
@@ -32,9 +34,11 @@ ROUTERS = [
     payments_router,
     settlement_router,
     delivery_router,
+    downloads_router,
     subject_requests_router,
     obligations_router,
     registry_router,
+    revisions_router,
     consent_router,
     calendar_years_router,
     rights_router,

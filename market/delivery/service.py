@@ -28,6 +28,7 @@ from market.delivery.states import LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.orders import service as orders
 from market.orders.models import Order
+from market.revisions import service as revisions
 from market.rights.models import RightGrantRow
 from market.rights.validity import (
     chain_validity,
@@ -128,6 +129,8 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             call_quota=licence.quota if product.delivery_mode == "api" else None,
         )
     )
+    if product.delivery_mode == "file":  # a one-off purchase gets the revisions current now
+        await revisions.record_purchase(session, row.id, resource_ids)
     return row
 
 
