@@ -11,23 +11,50 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+import anyio
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from market.auth.principal import Authenticated, MaybeAuthenticated
 from market.common.clock import now
 from market.db.session import Session
-from market.delivery.service import DeliveryRevoked
+from market.delivery.service import DeliveryRevoked, check_download_token
 from market.downloads import ranges, service
 from market.downloads.schemas import DeliveredFile, DeliveredFiles, DeliveredRevision, SignedUrl
 from market.errors import NotFound, Unauthenticated, problem_response, problem_responses
 from market.revisions.models import RevisionFile
 from market.runtime import AppSettings, SessionMaker, port
-from market.storage import BLOB_STORE, BlobStore, content_key
+from market.settings import Settings
+from market.storage import BLOB_STORE, BlobNotFound, BlobStore, content_key
+
+# Bytes read and sent at a time: large enough that per-chunk costs vanish, small enough that
+# many concurrent downloads keep memory flat.
+CHUNK = 4 << 20
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 
 Store = Annotated[BlobStore, port(BLOB_STORE)]
+
+
+# The download token `GET /v1/deliveries/{licence_id}` hands the buyer (licence-wide, short-lived),
+# as a header or, for tools that cannot send one, a query parameter.
+DownloadToken = Annotated[
+    str | None,
+    Query(max_length=200, description="the licence's download token (or the X-Download-Token header)"),
+]
+DownloadTokenHeader = Annotated[str | None, Header(alias="X-Download-Token", max_length=200)]
+
+
+def _token_for(settings: Settings, licence_id: uuid.UUID, token: str | None) -> bool:
+    """Whether the request carries a valid download token for this licence (401 if it carries
+    one for another licence, or an expired or forged one)."""
+    if not token:
+        return False
+    if check_download_token(settings, token) != licence_id:
+        raise Unauthenticated(
+            "the download token is for another licence", fields=[("query.token", "other licence")]
+        )
+    return True
 
 
 def _path(licence_id: uuid.UUID, file_id: uuid.UUID) -> str:
@@ -40,8 +67,16 @@ def _path(licence_id: uuid.UUID, file_id: uuid.UUID) -> str:
     summary="The files this licence delivers (the revisions its terms cover)",
     responses=problem_responses(NotFound, DeliveryRevoked),
 )
-async def list_files(licence_id: uuid.UUID, session: Session, principal: Authenticated) -> DeliveredFiles:
-    found = await service.delivered(session, principal, licence_id)
+async def list_files(
+    licence_id: uuid.UUID,
+    session: Session,
+    principal: MaybeAuthenticated,
+    settings: AppSettings,
+    token: DownloadToken = None,
+    token_header: DownloadTokenHeader = None,
+) -> DeliveredFiles:
+    by_token = _token_for(settings, licence_id, token or token_header)
+    found = await service.delivered(session, None if by_token else principal, licence_id, signed=by_token)
     numbers = {v.revision.id: v.revision.number for v in found.revisions}
     return DeliveredFiles(
         licence_id=licence_id,
@@ -123,16 +158,28 @@ async def download(
         int | None, Query(ge=0, le=2**53, description="signed URL: its expiry (Unix time)")
     ] = None,
     sig: Annotated[str | None, Query(max_length=128, description="signed URL: its signature")] = None,
+    token: DownloadToken = None,
+    token_header: DownloadTokenHeader = None,
 ) -> Response:
     signed = exp is not None or sig is not None
     if signed:
         if exp is None or sig is None:
             raise Unauthenticated("a signed URL has both exp and sig", fields=[("query.sig", "incomplete")])
         service.check_signature(settings, licence_id, file_id, exp, sig)
-    found = await service.delivered(session, None if signed else principal, licence_id, signed=signed)
+    by_token = not signed and _token_for(settings, licence_id, token or token_header)
+    found = await service.delivered(
+        session, None if signed or by_token else principal, licence_id, signed=signed or by_token
+    )
     file = found.file(file_id)
+    buyer = found.licence.buyer_id
     actor = (
-        f"signed-url:{found.licence.buyer_id}" if signed else principal.actor if principal else "anonymous"
+        f"signed-url:{buyer}"
+        if signed
+        else f"download-token:{buyer}"
+        if by_token
+        else principal.actor
+        if principal
+        else "anonymous"
     )
     headers = {
         "ETag": f'"{file.sha256}"',
@@ -179,9 +226,28 @@ async def _body(
     ranges counts once) the record of a completed download, in its own transaction."""
     sent = 0
     if end > start:
-        async for chunk in store.stream(content_key(file.sha256), start=start, end=end):
+        async for chunk in _chunks(store, content_key(file.sha256), start, end):
             sent += len(chunk)
             yield chunk
     if start + sent == file.size:
         async with sessionmaker() as session, session.begin():
             await service.record_download(session, licence_id, file, actor=actor, bytes_sent=sent)
+
+
+async def _chunks(store: BlobStore, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+    """The blob's bytes [start, end) in chunks of at most CHUNK (memory stays flat): read from
+    the file itself when the store is a local directory, else streamed from the object store."""
+    path = store.local_path(key)
+    if path is None:
+        async for chunk in store.stream(key, start=start, end=end):
+            yield chunk
+        return
+    async with await anyio.open_file(path, "rb") as handle:
+        await handle.seek(start)
+        left = end - start
+        while left > 0:
+            chunk = await handle.read(min(CHUNK, left))
+            if not chunk:
+                raise BlobNotFound(f"{key} ended {left} bytes early")
+            left -= len(chunk)
+            yield chunk

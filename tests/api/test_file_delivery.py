@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
 from market.common import clock
+from market.delivery.service import download_token
 from market.storage import content_key, open_store
 from tests.api import runtime_swaps as swaps
 from tests.api.factories import Api
@@ -137,6 +138,19 @@ async def test_only_the_buyer_or_a_valid_signature_downloads(api: Api, client: A
         assert (
             await client.get(f"/v1/deliveries/{sale.licence_id}/files", headers=headers)
         ).status_code == 404
+    # The buyer's API key, and the download token its delivery hands out (header or query).
+    made = await client.post("/v1/api-keys", json={"name": "etl"}, headers=sale.buyer.headers)
+    by_key = await client.get(a["download_path"], headers={"X-API-Key": made.json()["key"]})
+    assert by_key.status_code == 200 and by_key.content == b"id,v\n1,2\n"
+    delivery = await client.get(f"/v1/deliveries/{sale.licence_id}", headers=sale.buyer.headers)
+    token = delivery.json()["download_token"]
+    by_token = await client.get(a["download_path"], params={"token": token})
+    assert by_token.status_code == 200 and by_token.content == b"id,v\n1,2\n"
+    listed = await client.get(f"/v1/deliveries/{sale.licence_id}/files", headers={"X-Download-Token": token})
+    assert listed.status_code == 200 and listed.json()["completed_downloads"] == 2
+    elsewhere = download_token(app.state.runtime.settings, uuid.uuid4(), int(clock.now().timestamp()) + 60)
+    assert (await client.get(a["download_path"], params={"token": elsewhere})).status_code == 401
+    assert (await client.get(a["download_path"], params={"token": token[:-1] + "x"})).status_code == 401
     signed = (await client.post(f"{a['download_path']}/signed-url", headers=sale.buyer.headers)).json()
     ok = await client.get(signed["path"])
     assert ok.status_code == 200 and ok.content == b"id,v\n1,2\n"
