@@ -141,12 +141,7 @@ async def upload_file(
             declared=int(declared) if declared and declared.isdigit() else None,
         )
     name = service.check_name(name or "")
-    kind = media_type or request.headers.get("content-type") or "application/octet-stream"
-    kind = kind.split(";")[0].strip() if media_type is None else kind.strip()
-    if not kind or any(ord(c) < 32 for c in kind):
-        raise InvalidInput(
-            "a media type such as text/csv", fields=[("query.media_type", "invalid media type")]
-        )
+    kind = service.check_media_type(media_type or request.headers.get("content-type"))
     # No transaction is open from here until the bytes are in the store.
     try:
         stored = await uploads.store_stream(store, request.stream(), room.limit)

@@ -10,6 +10,7 @@ change (Art. 62) before the revision is delivered as the registered data.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,21 @@ def check_name(name: str) -> str:
             fields=[("query.name", "invalid file name")],
         )
     return cleaned
+
+
+# type "/" subtype, as RFC 6838 §4.2 restricts their names (parameters are not kept).
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
+
+
+def check_media_type(given: str | None) -> str:
+    """The file's media type without parameters (`text/csv; charset=utf-8` -> `text/csv`);
+    application/octet-stream when none is given."""
+    kind = (given or "application/octet-stream").split(";")[0].strip().lower()
+    if not _MEDIA_TYPE.match(kind):
+        raise InvalidInput(
+            "a media type such as text/csv (RFC 6838)", fields=[("query.media_type", "invalid media type")]
+        )
+    return kind
 
 
 async def upload_room(

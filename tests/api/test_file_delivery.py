@@ -124,12 +124,15 @@ async def test_a_50_mb_revision_is_registered_bought_and_downloaded_three_ways(
 
 
 async def test_only_the_buyer_or_a_valid_signature_downloads(api: Api, client: Any, app: Any) -> None:
-    sale = await file_sale(api, {"a.csv": b"id,v\n1,2\n", "b.json": b'{"x": 1}'})
+    sale = await file_sale(api, {"a.csv": b"id,v\n1,2\n", "b.json": b'{"x": 1}', '报表 "Q3".csv': b"q\n3\n"})
     files = (await client.get(f"/v1/deliveries/{sale.licence_id}/files", headers=sale.buyer.headers)).json()[
         "files"
     ]
-    assert sorted(f["name"] for f in files) == ["a.csv", "b.json"]
-    a, b = sorted(files, key=lambda f: f["name"])
+    assert sorted(f["name"] for f in files) == ["a.csv", "b.json", '报表 "Q3".csv']
+    a, b, report = sorted(files, key=lambda f: f["name"])
+    named = await client.get(report["download_path"], headers=sale.buyer.headers)
+    assert named.status_code == 200 and named.content == b"q\n3\n"
+    assert "filename*=UTF-8''%E6%8A%A5%E8%A1%A8%20%22Q3%22.csv" in named.headers["content-disposition"]
     assert (await client.get(a["download_path"])).status_code == 401
     # The seller and a stranger learn nothing.
     stranger = await api.org()
@@ -147,7 +150,7 @@ async def test_only_the_buyer_or_a_valid_signature_downloads(api: Api, client: A
     by_token = await client.get(a["download_path"], params={"token": token})
     assert by_token.status_code == 200 and by_token.content == b"id,v\n1,2\n"
     listed = await client.get(f"/v1/deliveries/{sale.licence_id}/files", headers={"X-Download-Token": token})
-    assert listed.status_code == 200 and listed.json()["completed_downloads"] == 2
+    assert listed.status_code == 200 and listed.json()["completed_downloads"] == 3
     elsewhere = download_token(app.state.runtime.settings, uuid.uuid4(), int(clock.now().timestamp()) + 60)
     assert (await client.get(a["download_path"], params={"token": elsewhere})).status_code == 401
     assert (await client.get(a["download_path"], params={"token": token[:-1] + "x"})).status_code == 401

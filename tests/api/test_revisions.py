@@ -204,3 +204,28 @@ async def test_a_subscription_gets_every_registered_revision_of_its_term(
     await register_decision(api, sale.operator, change.json()["id"])
     listed = (await client.get(f"/v1/deliveries/{sale.licence_id}/files", headers=sale.buyer.headers)).json()
     assert sorted(f["name"] for f in listed["files"]) == ["feb.csv", "jan.csv"]
+
+
+async def test_names_and_media_types_are_checked(api: Api, client: Any, app: Any) -> None:
+    seller = await api.org()
+    resource_id = await new_resource(api, seller)
+    revision_id = await new_revision(api, seller, resource_id)
+    for name in ("../etc/passwd", "a/b.csv", " ", "tab\there"):
+        r = await upload(api, seller, resource_id, revision_id, name, b"x")
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.name", (name, r.text)
+    r = await upload(api, seller, resource_id, revision_id, "x.csv", b"x", media_type="not a type")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.media_type"
+    r = await upload(
+        api, seller, resource_id, revision_id, "x.csv", b"x", media_type="Text/CSV; charset=utf-8"
+    )
+    assert r.status_code == 200 and r.json()["media_type"] == "text/csv"
+    # Only the resource's holder uploads; a stranger learns nothing.
+    stranger = await api.org()
+    assert (await upload(api, stranger, resource_id, revision_id, "y.csv", b"y")).status_code == 404
+    empty = await new_revision(api, seller, resource_id)
+    r = await client.post(f"/v1/resources/{resource_id}/revisions/{empty}/finalise", headers=seller.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.revision_id"
+    draft = await client.get(
+        f"/v1/resources/{resource_id}/revisions/{empty}/manifest", headers=seller.headers
+    )
+    assert draft.status_code == 409
