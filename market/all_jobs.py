@@ -11,6 +11,7 @@ from market.payments import jobs as payment_jobs  # noqa: F401
 from market.privacy import jobs as privacy_jobs  # noqa: F401
 from market.registry import jobs as registry_jobs  # noqa: F401
 from market.revenue_caps import jobs as revenue_cap_jobs  # noqa: F401
+from market.revisions import jobs as revision_jobs  # noqa: F401
 
 
 def jobs() -> list[Job]:

@@ -8,6 +8,7 @@ from market.auth import models as auth_models  # noqa: F401
 from market.catalog import models as catalog_models  # noqa: F401
 from market.compliance import models as compliance_models  # noqa: F401
 from market.delivery import models as delivery_models  # noqa: F401
+from market.downloads import models as download_models  # noqa: F401
 from market.idempotency import models as idempotency_models  # noqa: F401
 from market.jobs import models as job_models  # noqa: F401
 from market.notifications import models as notification_models  # noqa: F401
@@ -17,4 +18,5 @@ from market.payments import models as payment_models  # noqa: F401
 from market.privacy import models as privacy_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
 from market.revenue_caps import models as revenue_cap_models  # noqa: F401
+from market.revisions import models as revision_models  # noqa: F401
 from market.rights import models as rights_models  # noqa: F401

@@ -13,6 +13,7 @@ from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
 from market.demotime.endpoints import router as demo_time_router
 from market.disclosures.endpoints import router as disclosures_router
+from market.downloads.endpoints import router as downloads_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -25,6 +26,7 @@ from market.registry.calendar_years import router as calendar_years_router
 from market.registry.consent_endpoints import router as consent_router
 from market.registry.endpoints import router as registry_router
 from market.revenue_caps.endpoints import router as revenue_caps_router
+from market.revisions.endpoints import router as revisions_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
 
@@ -38,9 +40,11 @@ ROUTERS = [
     payments_router,
     settlement_router,
     delivery_router,
+    downloads_router,
     subject_requests_router,
     obligations_router,
     registry_router,
+    revisions_router,
     consent_router,
     calendar_years_router,
     rights_router,

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 1_073_741_824
+    # Revisions of a resource (market.revisions): the largest file, and the largest revision
+    # (all its files), a seller may upload; past them 413. A file is also capped by
+    # max_upload_bytes, which the body limit applies to every upload route.
+    max_revision_file_bytes: int = Field(default=1_073_741_824, ge=1)
+    max_revision_bytes: int = Field(default=10_737_418_240, ge=1)
+    # How long a signed download URL (`?exp=...&sig=...`) stays valid.
+    signed_url_ttl_seconds: int = Field(default=900, ge=30, le=86400)
     # 0 (embedded and test modes only) ends publicity at approval, for trying the exchange out.
     publicity_working_days: int = Field(default=10, ge=0, le=60)
     objection_working_days: int = Field(default=5, ge=1, le=30)

@@ -22,12 +22,14 @@ from market.audit.queries import register_party_check
 from market.auth.principal import Principal, hash_api_secret
 from market.catalog import products
 from market.common.clock import now
+from market.common.keys import keyring
 from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.delivery.states import LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.orders import service as orders
 from market.orders.models import Order
+from market.revisions import service as revisions
 from market.rights.models import RightGrantRow
 from market.rights.validity import (
     chain_validity,
@@ -39,6 +41,7 @@ from market.settings import Settings
 
 CREDENTIAL_PREFIX = "dk"
 DOWNLOAD_TOKEN_TTL = timedelta(minutes=10)
+DOWNLOAD_TOKEN_PURPOSE = "delivery-download-token-v1"  # noqa: S105 (a key purpose, not a secret)
 
 
 class DeliveryRevoked(MarketError):
@@ -128,6 +131,8 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             call_quota=licence.quota if product.delivery_mode == "api" else None,
         )
     )
+    if product.delivery_mode == "file":  # a one-off purchase gets the revisions current now
+        await revisions.record_purchase(session, row.id, resource_ids)
     return row
 
 
@@ -182,16 +187,25 @@ async def licence_status(
     return True, "active"
 
 
+def _token_mac(key: bytes, body: str) -> str:
+    return hmac.new(key, f"download:{body}".encode(), hashlib.sha256).hexdigest()
+
+
 def download_token(settings: Settings, licence_id: uuid.UUID, expires: int) -> str:
+    # Under a key of its own, derived from the root secret (never the JWT secret).
+    key = next(iter(keyring(settings.root_secrets(), DOWNLOAD_TOKEN_PURPOSE).values()))
     body = f"{licence_id}.{expires}"
-    mac = hmac.new(settings.jwt_secret.encode(), f"download:{body}".encode(), hashlib.sha256)
-    return f"{body}.{mac.hexdigest()}"
+    return f"{body}.{_token_mac(key, body)}"
 
 
 def check_download_token(settings: Settings, token: str) -> uuid.UUID:
     try:
-        licence_id, expires, _mac = token.rsplit(".", 2)
-        valid = hmac.compare_digest(download_token(settings, uuid.UUID(licence_id), int(expires)), token)
+        licence_id, expires, mac = token.rsplit(".", 2)
+        body = f"{uuid.UUID(licence_id)}.{int(expires)}"
+        valid = any(
+            hmac.compare_digest(_token_mac(key, body), mac) and body == f"{licence_id}.{expires}"
+            for key in keyring(settings.root_secrets(), DOWNLOAD_TOKEN_PURPOSE).values()
+        )
     except ValueError as exc:
         raise Unauthenticated("malformed download token") from exc
     if not valid:

@@ -6,8 +6,6 @@ Only the publicity period is shortened (a demo cannot wait ten working days); ev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +21,6 @@ from market.rights.schemas import GrantCreate
 from market.rights.service import issue_grant
 from market.settings import Settings
 
-SAMPLE = "month,district,active_smes,revenue_index\n2026-10,Nanguan,1204,103.2\n2026-10,Chaoyang,1877,98.7\n"
 PRODUCTS = [
     (
         "长春中小企业经营指数 API",
@@ -53,10 +50,6 @@ async def _principal(session: AsyncSession, email: str) -> Principal:
     return Principal(user.id, user.participant_id, frozenset(user.roles))
 
 
-async def _chunks(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
 async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list[str]:
     from market.demo.seed import DEMO_SELLER
 
@@ -73,7 +66,10 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
             lawful_source="collected from member enterprises under data-sharing agreements",
         ),
     )
-    await resources.upload_sample(session, seller, resource.id, _chunks(SAMPLE.encode()), None, 1 << 20)
+    # The dataset itself as revision 1: its manifest hash is the fingerprint registered below.
+    from market.demo.files import seed_revision
+
+    revision_line = await seed_revision(session, settings, seller, resource.id)
     reg = await lifecycle.apply(
         session,
         seller,
@@ -100,7 +96,7 @@ async def seed_demo_catalogue(session: AsyncSession, settings: Settings) -> list
     root = (
         await session.execute(select(RightGrantRow).where(RightGrantRow.registration_id == holding))
     ).scalar_one()
-    lines = [f"registered resource {resource.title}: {reg.registration_number}"]
+    lines = [f"registered resource {resource.title}: {reg.registration_number}", revision_line]
     # The shipped government tariffs (国办函〔2020〕109号), as the price authority publishes them.
     authority = await _principal(session, "prices@demo.example.cn")
     for entry in example_entries():

@@ -64,5 +64,8 @@ def run_demo(base_url: str) -> int:
         from market.demo.flow import trade_flow
 
         trade_flow(n, client, seller=seller, buyer=buyer, buyer_machine=api_headers)
+        from market.demo.files import file_flow
+
+        file_flow(n, client, buyer=buyer, operator=login(client, "operator@demo.example.cn"))
         n.say("done." if n.failures == 0 else f"done with {n.failures} failed step(s).")
         return 1 if n.failures else 0

@@ -105,6 +105,16 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/resources"): "tenant",
     ("GET", "/v1/resources/{resource_id}"): "tenant",
     ("PUT", "/v1/resources/{resource_id}/sample"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/revisions"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/revisions"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/revisions/{revision_id}"): "tenant",
+    ("GET", "/v1/resources/{resource_id}/revisions/{revision_id}/manifest"): "tenant",
+    ("PUT", "/v1/resources/{resource_id}/revisions/{revision_id}/files"): "tenant",
+    ("POST", "/v1/resources/{resource_id}/revisions/{revision_id}/finalise"): "tenant",
+    ("GET", "/v1/deliveries/{licence_id}/files"): "tenant",
+    # The buyer's credentials, or a signed URL instead (without either: 401).
+    ("GET", "/v1/deliveries/{licence_id}/files/{file_id}"): "tenant",
+    ("POST", "/v1/deliveries/{licence_id}/files/{file_id}/signed-url"): "tenant",
     ("POST", "/v1/registrations"): "tenant",
     ("POST", "/v1/registrations/finalise-due"): "staff",
     ("GET", "/v1/admin/clock"): "staff",
@@ -286,6 +296,15 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "registration_number": reg["registration"]["registration_number"],
         "grant_id": await holding_grant_id(api, me.headers, rid),
     }
+    revision = await client.post(f"/v1/resources/{rid}/revisions", headers=me.headers)
+    assert revision.status_code == 201, revision.text
+    revision_path = f"/v1/resources/{rid}/revisions/{revision.json()['id']}"
+    uploaded = await client.put(
+        f"{revision_path}/files?name=data.csv", content=title.encode(), headers=me.headers
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert (await client.post(f"{revision_path}/finalise", headers=me.headers)).status_code == 200
+    t.ids |= {"revision_id": revision.json()["id"], "file_id": uploaded.json()["id"]}
     for_sale = await inserted_resource(app, me.participant_id, title=title)
     made = await client.post(
         "/v1/products",
@@ -447,6 +466,8 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "delivery_id",
             "dispute_id",
             "draw_id",
+            "revision_id",
+            "file_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001", "year": "2026"}

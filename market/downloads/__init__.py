@@ -1,0 +1,1 @@
+"""File delivery to buyers: what a licence covers, streamed downloads, signed URLs, counting."""

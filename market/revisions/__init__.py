@@ -1,0 +1,1 @@
+"""Revisions of a resource: the dataset itself, as immutable sets of files in the blob store."""
