@@ -1,6 +1,7 @@
 """Imports every feature's jobs so the registry is complete (the app, the worker, tests)."""
 
 from market.audit import jobs as audit_jobs  # noqa: F401
+from market.gateway import jobs as gateway_jobs  # noqa: F401
 from market.idempotency import jobs as idempotency_jobs  # noqa: F401
 from market.jobs import housekeeping  # noqa: F401
 from market.jobs.registry import Job, registered

@@ -10,6 +10,7 @@ from market.audit.tile_endpoints import router as tiles_router
 from market.catalog.endpoints import router as catalog_router
 from market.compliance.endpoints import router as compliance_router
 from market.delivery.endpoints import router as delivery_router
+from market.gateway.endpoints import router as gateway_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -32,6 +33,7 @@ ROUTERS = [
     payments_router,
     settlement_router,
     delivery_router,
+    gateway_router,
     subject_requests_router,
     obligations_router,
     registry_router,
