@@ -7,18 +7,24 @@ never reaches anyone; an upstream in a private network is refused in production.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from market.app import create_app
 from market.audit.models import AuditEntry
 from market.common import clock
 from market.gateway import jobs as gateway_jobs
 from market.gateway.models import Upstream as UpstreamRow
+from market.gateway.proxy import GATEWAY
 from tests.api import runtime_swaps
 from tests.api.factories import Api
 from tests.api.gateway_factories import (
@@ -30,6 +36,7 @@ from tests.api.gateway_factories import (
 )
 from tests.api.jobs import run
 from tests.api.settlement_factories import key
+from tests.api.upstream_server import CHUNK, served_upstream
 
 
 async def test_quantity_five_allows_exactly_five_calls_and_the_sixth_answers_429(
@@ -343,3 +350,84 @@ async def test_daily_usage_is_summarised_into_the_audit_log(api: Api, client: An
         )
     assert [e.subject_id for e in entries] == [b.licence_id]
     assert '"calls":3' in entries[0].leaf.replace(" ", "")
+
+
+async def test_a_real_upstream_on_loopback_streams_both_ways(api: Api, client: Any, app: Any) -> None:
+    async with served_upstream() as base_url:
+        b = await bought_api(
+            api,
+            quantity=10,
+            upstream={
+                "base_url": base_url,
+                "allowed_path_prefixes": ["/rates", "/echo", "/big", "/slow"],
+                "timeout_seconds": 0.5,
+            },
+        )
+        rates = await client.get(f"/gateway/{b.product_id}/rates", headers=b.auth)
+        assert rates.status_code == 200, rates.text
+        got = rates.json()["headers"]
+        assert got["x-api-key"] == UPSTREAM_SECRET and "x-delivery-credential" not in got
+        assert got["host"] == base_url.split("/")[2]
+        body = bytes(range(256)) * 4096  # 1 MiB up
+        echo = await client.post(f"/gateway/{b.product_id}/echo", content=body, headers=b.auth)
+        assert echo.status_code == 200 and echo.content == body
+        big = await client.get(f"/gateway/{b.product_id}/big?chunks=32", headers=b.auth)  # 2 MiB down
+        assert big.status_code == 200 and big.content == CHUNK * 32
+        slow = await client.get(f"/gateway/{b.product_id}/slow", headers=b.auth)
+        assert slow.status_code == 504 and slow.json()["type"].endswith("/upstream-timeout")
+    down = await client.get(f"/gateway/{b.product_id}/rates", headers=b.auth)
+    assert down.status_code == 502 and down.json()["type"].endswith("/upstream-error")
+    await flush(app)
+    usage = (await client.get(f"/v1/deliveries/{b.licence_id}/usage", headers=b.buyer.headers)).json()
+    assert usage["calls_used"] == 3 and usage["days"][0]["failed_calls"] == 2
+
+
+@asynccontextmanager
+async def second_gateway(app: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """Another gateway process on the same database: its own app, engine, meter and limiter."""
+    other = create_app(app.state.settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://other") as c:
+            yield other, c
+    finally:
+        await other.state.runtime.port(GATEWAY).stop()
+        await other.state.engine.dispose()
+
+
+@pytest.mark.postgres_only
+async def test_two_gateway_processes_never_exceed_the_quota(
+    api: Api, client: Any, app: Any, backend: str
+) -> None:
+    b = await bought_api(api, quantity=30, upstream={"rate_limit": "10000/second"})
+    async with second_gateway(app) as (other, other_client):
+        with fake_upstream(app) as upstream, fake_upstream(other) as other_upstream:
+            calls = [
+                (client if n % 2 else other_client).get(
+                    f"/gateway/{b.product_id}/rates?n={n}", headers=b.auth
+                )
+                for n in range(90)
+            ]
+            statuses = [r.status_code for r in await asyncio.gather(*calls)]
+        assert statuses.count(200) == 30 and statuses.count(429) == 60, statuses
+        assert len(upstream.seen) + len(other_upstream.seen) == 30
+        assert upstream.seen and other_upstream.seen  # both processes served some
+        await other.state.runtime.port(GATEWAY).meter.flush()
+    await flush(app)
+    usage = (await client.get(f"/v1/deliveries/{b.licence_id}/usage", headers=b.buyer.headers)).json()
+    assert usage["calls_used"] == 30 and [d["calls"] for d in usage["days"]] == [30]
+
+
+async def test_a_stopping_gateway_gives_its_unused_calls_back(api: Api, client: Any, app: Any) -> None:
+    b = await bought_api(api, quantity=40)
+    async with second_gateway(app) as (other, other_client):
+        with fake_upstream(other):
+            assert (
+                await other_client.get(f"/gateway/{b.product_id}/rates", headers=b.auth)
+            ).status_code == 200
+        await other.state.runtime.port(GATEWAY).stop()  # shutdown: the unused reservation goes back
+    with fake_upstream(app):
+        statuses = [
+            (await client.get(f"/gateway/{b.product_id}/rates", headers=b.auth)).status_code
+            for _ in range(40)
+        ]
+    assert statuses.count(200) == 39 and statuses[-1] == 429
