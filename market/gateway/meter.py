@@ -43,6 +43,7 @@ class _Block:
     days: Counter[date] = field(default_factory=Counter)
     failed_days: Counter[date] = field(default_factory=Counter)
     last_use: float = field(default_factory=time.monotonic)
+    last_grant: int = 0  # the size of the last block reserved
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def pending(self) -> bool:
@@ -76,6 +77,7 @@ class Meter:
         self.runtime = runtime  # its sessionmaker is read at each write (tests may swap it)
         self._blocks: dict[uuid.UUID, _Block] = {}
         self._retired: list[_Block] = []  # blocks of a period that ended, with counts to write
+        self._refills: set[asyncio.Task[None]] = set()
 
     async def acquire(self, access: delivery.ApiAccess, at: datetime) -> Ticket | None:
         """A call of the licence, if its quota allows one (None: quota exceeded)."""
@@ -94,11 +96,32 @@ class Meter:
         if block.available <= 0:
             async with block.lock:
                 if block.available <= 0:
-                    block.available += await self._write(block, release=False, reserve=MAX_BLOCK)
+                    await self._refill(block)
         if block.available <= 0:
             return None
         block.available -= 1
+        if block.last_grant > 1 and block.available <= block.last_grant // 4 and not block.lock.locked():
+            # The next block is reserved while this one's last quarter is spent, so a busy
+            # licence's calls do not wait for the database.
+            task = asyncio.create_task(self._refill_soon(block))
+            self._refills.add(task)
+            task.add_done_callback(self._refills.discard)
         return Ticket(block)
+
+    async def _refill(self, block: _Block) -> None:
+        granted = await self._write(block, release=False, reserve=MAX_BLOCK)
+        block.available += granted
+        block.last_grant = granted
+
+    async def _refill_soon(self, block: _Block) -> None:
+        if block.lock.locked():
+            return
+        try:
+            async with block.lock:
+                if block.available <= block.last_grant // 4:
+                    await self._refill(block)
+        except Exception:  # the call that needs the calls reserves them itself, and reports
+            log.exception("reserving the next block of licence %s failed", block.licence_id)
 
     async def _write(self, block: _Block, *, release: bool, reserve: int = 0) -> int:
         """In one short transaction: count what the block used, give back its unused calls
@@ -139,6 +162,8 @@ class Meter:
         """Write every licence's counted calls; give back the unused reservations of licences
         idle for IDLE_SECONDS (all of them with `release_all`, at shutdown). A licence whose
         write fails (its rows gone, the database away) is logged and tried again next time."""
+        if release_all and self._refills:  # a block being reserved now is given back too
+            await asyncio.gather(*self._refills, return_exceptions=True)
         idle_before = time.monotonic() - IDLE_SECONDS
         retired, self._retired = self._retired, []
         for block in [*retired, *self._blocks.values()]:

@@ -146,6 +146,7 @@ class Gateway:
         async with self.runtime.sessionmaker() as session:
             target = await service.resolve(session, self.runtime.settings, credential)
         if target is not None:
+            target = await service.vetted(self.runtime.settings, target)
             if len(self._targets) >= _CACHE_MAX:
                 self._targets.clear()
             self._targets[key] = (target, stamp + TARGET_TTL.total_seconds())
@@ -176,6 +177,8 @@ class Gateway:
             raise DeliveryRevoked(f"this licence cannot be used: {access.why}", extra={"reason": access.why})
         if upstream is None:
             raise NotFound("the seller has not set this product's upstream yet")
+        if target.refused:
+            raise service.UpstreamFailed(f"the upstream is refused: {target.refused}")
         method = request.method.upper()
         if method not in upstream.allowed_methods:
             raise Forbidden(

@@ -201,6 +201,20 @@ class UpstreamTarget:
 class Target:
     access: delivery.ApiAccess
     upstream: UpstreamTarget | None
+    refused: str | None = None  # why calls to this upstream are refused now (production)
+
+
+async def vetted(settings: Settings, target: Target) -> Target:
+    """In production, the upstream's name is resolved again whenever the target is (each
+    second at most per licence and process), so a name that moved into a private network since
+    it was set is refused too."""
+    if target.upstream is None or private_upstreams_allowed(settings):
+        return target
+    try:
+        await addresses.check_public(target.upstream.base_url)
+    except addresses.UnsafeUpstream as exc:
+        return Target(target.access, target.upstream, refused=str(exc))
+    return target
 
 
 async def resolve(session: AsyncSession, settings: Settings, credential: str) -> Target | None:

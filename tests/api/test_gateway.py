@@ -278,14 +278,19 @@ async def test_a_subscriptions_quota_renews_each_period(api: Api, client: Any, a
 
 
 async def test_private_upstreams_are_refused_in_production(api: Api, client: Any, app: Any) -> None:
-    seller = await api.org()
-    product_id = await api_product(api, seller, upstream={"base_url": "http://127.0.0.1:8080/api"})
+    # Embedded and test runs allow a loopback upstream, so a seller can try its API locally.
+    b = await bought_api(api, upstream={"base_url": "http://127.0.0.1:8080/api"})
+    seller, product_id = b.seller, b.product_id
     production = {
         "mode": "production",
-        "root_secret": base64.b64encode(bytes(range(32, 64))).decode(),
+        "root_secret": base64.b64encode(app.state.settings.root_secrets()[0]).decode(),
         "signing_key": base64.b64encode(bytes(range(32))).decode(),
     }
-    with runtime_swaps.settings(app, **production):
+    with runtime_swaps.settings(app, **production), fake_upstream(app) as upstream:
+        clock.advance(timedelta(seconds=2))  # the gateway resolves the upstream again
+        refused = await client.get(f"/gateway/{product_id}/rates", headers=b.auth)
+        assert refused.status_code == 502 and "127.0.0.1" in refused.json()["detail"], refused.text
+        assert upstream.seen == []
         for url in (
             "http://127.0.0.1:8080/api",
             "http://localhost/api",
