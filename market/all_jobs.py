@@ -2,6 +2,7 @@
 
 from market.allocation import jobs as allocation_jobs  # noqa: F401
 from market.audit import jobs as audit_jobs  # noqa: F401
+from market.gateway import jobs as gateway_jobs  # noqa: F401
 from market.idempotency import jobs as idempotency_jobs  # noqa: F401
 from market.jobs import housekeeping  # noqa: F401
 from market.jobs.registry import Job, registered

@@ -9,6 +9,7 @@ from market.catalog import models as catalog_models  # noqa: F401
 from market.compliance import models as compliance_models  # noqa: F401
 from market.delivery import models as delivery_models  # noqa: F401
 from market.downloads import models as download_models  # noqa: F401
+from market.gateway import models as gateway_models  # noqa: F401
 from market.idempotency import models as idempotency_models  # noqa: F401
 from market.jobs import models as job_models  # noqa: F401
 from market.notifications import models as notification_models  # noqa: F401

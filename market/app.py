@@ -18,6 +18,7 @@ from market.audit.metrics import AuditMetrics
 from market.common import clock
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
+from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT, Gateway, build_client
 from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
 from market.notifications.sender import WEBHOOK_SENDER, HttpxWebhookSender
@@ -60,6 +61,9 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
     # Where the audit publisher mirrors the log's tiles (and, later, where files are kept).
     runtime.provide(BLOB_STORE, open_store(settings))
+    # The API gateway: one pooled client for every upstream, and this process's meter.
+    runtime.provide(UPSTREAM_CLIENT, build_client())
+    runtime.provide(GATEWAY, Gateway(runtime))
     return runtime
 
 
@@ -83,9 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if jobs_in_process(settings):
             runner = EmbeddedRunner(runtime, all_jobs.jobs())
             runner.start()
+        gateway = runtime.port(GATEWAY)
+        gateway.start()
         try:
             yield
         finally:
+            await gateway.stop()  # counted calls written, unused reservations given back
+            await runtime.port(UPSTREAM_CLIENT).aclose()
             if runner is not None:
                 await runner.stop()
             await engine.dispose()

@@ -14,6 +14,7 @@ from market.delivery.endpoints import router as delivery_router
 from market.demotime.endpoints import router as demo_time_router
 from market.disclosures.endpoints import router as disclosures_router
 from market.downloads.endpoints import router as downloads_router
+from market.gateway.endpoints import router as gateway_router
 from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
@@ -41,6 +42,7 @@ ROUTERS = [
     settlement_router,
     delivery_router,
     downloads_router,
+    gateway_router,
     subject_requests_router,
     obligations_router,
     registry_router,

@@ -40,8 +40,15 @@ class Entitlement(IdMixin, Base):
     # API products: the access credential, stored hashed (shown to the buyer once).
     credential_prefix: Mapped[str | None] = mapped_column(String(32), unique=True)
     credential_hash: Mapped[str | None] = mapped_column(String(64))
-    call_quota: Mapped[int | None] = mapped_column()
+    call_quota: Mapped[int | None] = mapped_column()  # per period for a subscription
     calls_used: Mapped[int] = mapped_column(default=0)
+    # Calls the gateway processes hold in reserve (market.gateway.meter): used + reserved never
+    # exceeds the quota, so several gateway processes together stay within it.
+    calls_reserved: Mapped[int] = mapped_column(default=0)
+    # A subscription's quota renews each period ("month" | "quarter" | "year"; None: one quota
+    # over the term); `period_index` is the period `calls_used` counts (0: the first).
+    quota_period: Mapped[str | None] = mapped_column(String(8))
+    period_index: Mapped[int] = mapped_column(default=0)
     credential_revealed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -80,3 +80,75 @@ async def active_licences(
         .order_by(LicenceRow.created_at, LicenceRow.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def entitlement_by_credential_prefix(session: AsyncSession, prefix: str) -> Entitlement | None:
+    stmt = select(Entitlement).where(Entitlement.credential_prefix == prefix)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def start_period(session: AsyncSession, entitlement_id: uuid.UUID, period: int) -> None:
+    """Renew the quota for `period` if the entitlement still counts an earlier one (reservations
+    of the old period are void: their holders see the period change and drop them)."""
+    await session.execute(
+        update(Entitlement)
+        .where(Entitlement.id == entitlement_id, Entitlement.period_index < period)
+        .values(period_index=period, calls_used=0, calls_reserved=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def free_calls(session: AsyncSession, entitlement_id: uuid.UUID, period: int) -> int | None:
+    """Calls of `period` neither used nor reserved (None: no quota; 0 once the period is past)."""
+    row = (
+        await session.execute(
+            select(
+                Entitlement.call_quota,
+                Entitlement.calls_used,
+                Entitlement.calls_reserved,
+                Entitlement.period_index,
+            ).where(Entitlement.id == entitlement_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return 0
+    quota, used, reserved, current = row
+    if quota is None:
+        return None
+    return max(0, quota - used - reserved) if current == period else 0
+
+
+async def reserve(session: AsyncSession, entitlement_id: uuid.UUID, period: int, calls: int) -> bool:
+    """Reserve `calls` of `period` if used + reserved stays within the quota: one atomic UPDATE,
+    so concurrent reservations (row-locked by PostgreSQL, serialised by SQLite) never overshoot."""
+    result = await session.execute(
+        update(Entitlement)
+        .where(
+            Entitlement.id == entitlement_id,
+            Entitlement.period_index == period,
+            Entitlement.call_quota.is_not(None),
+            Entitlement.calls_used + Entitlement.calls_reserved + calls <= Entitlement.call_quota,
+        )
+        .values(calls_reserved=Entitlement.calls_reserved + calls)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def settle(
+    session: AsyncSession, entitlement_id: uuid.UUID, period: int, *, used: int, released: int, reserved: bool
+) -> None:
+    """Count `used` calls of `period` and give back `released` reserved calls (of reserved
+    calls, `used` leave the reservation too). Nothing counts once the period has passed."""
+    leaving = used + released if reserved else 0
+    await session.execute(
+        update(Entitlement)
+        .where(Entitlement.id == entitlement_id, Entitlement.period_index == period)
+        .values(
+            calls_used=Entitlement.calls_used + used,
+            calls_reserved=case(
+                (Entitlement.calls_reserved >= leaving, Entitlement.calls_reserved - leaving), else_=0
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )

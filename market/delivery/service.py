@@ -11,7 +11,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from market.common.clock import now
 from market.common.keys import keyring
 from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
+from market.delivery.quota import bought_calls, period_index, quota_period
 from market.delivery.states import LicenceStatus
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.orders import service as orders
@@ -68,8 +69,12 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
                 "the seller holds no operating right for this product (Art. 22)",
             )
         grant_row, validity = found
+        template = LicenceTemplate.model_validate(product.licence_template)
+        bought = bought_calls(product.price_plan, order.quantity) if product.delivery_mode == "api" else None
+        if bought is not None:  # the quota is what was bought (market.delivery.quota)
+            template = template.model_copy(update={"quota": bought})
         licence = derive_licence(
-            LicenceTemplate.model_validate(product.licence_template),
+            template,
             to_contract_grant(grant_row),
             validity,
             str(order.buyer_id),
@@ -129,6 +134,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             licence_id=row.id,
             delivery_mode=product.delivery_mode,
             call_quota=licence.quota if product.delivery_mode == "api" else None,
+            quota_period=quota_period(product.price_plan) if product.delivery_mode == "api" else None,
         )
     )
     if product.delivery_mode == "file":  # a one-off purchase gets the revisions current now
@@ -252,6 +258,7 @@ async def delivery_for_buyer(
             if entitlement.call_quota is None
             else max(0, entitlement.call_quota - entitlement.calls_used)
         )
+        out["quota_period"] = entitlement.quota_period
         action = "delivery.credential_issued" if "access_credential" in out else "delivery.read"
     await record(
         session,
@@ -308,10 +315,12 @@ async def record_usage(session: AsyncSession, reporter: UsageReporter, calls: in
     usable, why = await licence_status(session, licence)
     if not usable:
         raise DeliveryRevoked(f"usage refused: {why}")
-    if entitlement.call_quota is not None and entitlement.calls_used + calls > entitlement.call_quota:
+    # Calls the gateway holds in reserve are spoken for (market.gateway.meter).
+    held = entitlement.calls_used + entitlement.calls_reserved
+    if entitlement.call_quota is not None and held + calls > entitlement.call_quota:
         raise QuotaExceeded(
             f"{calls} calls would exceed the quota ({entitlement.calls_used} of "
-            f"{entitlement.call_quota} used)",
+            f"{entitlement.call_quota} used, {entitlement.calls_reserved} reserved by the gateway)",
             fields=[("body.calls", "over quota")],
         )
     entitlement.calls_used += calls
@@ -331,6 +340,80 @@ async def record_usage(session: AsyncSession, reporter: UsageReporter, calls: in
         },
     )
     return entitlement
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    """What a delivery credential opens: its licence, whether that can be used now, and its
+    entitlement's quota terms (for the gateway, market.gateway)."""
+
+    licence: LicenceRow
+    entitlement_id: uuid.UUID
+    call_quota: int | None
+    quota_period: str | None
+    usable: bool
+    why: str
+
+    def period(self, at: datetime) -> int:
+        return period_index(self.quota_period, self.licence.valid_from, at)
+
+
+async def api_access(session: AsyncSession, credential: str) -> ApiAccess | None:
+    """The licence this `dk_…` credential was issued for (None: no such credential)."""
+    parts = credential.split("_")
+    if len(parts) != 3 or parts[0] != CREDENTIAL_PREFIX:
+        return None
+    entitlement = await repository.entitlement_by_credential_prefix(session, parts[1])
+    if entitlement is None or not hmac.compare_digest(
+        entitlement.credential_hash or "", hash_api_secret(parts[2])
+    ):
+        return None
+    licence, tree = await repository.licence_with_tree(session, entitlement.licence_id)
+    assert licence is not None, "every entitlement has its licence"
+    usable, why = await licence_status(session, licence, tree)
+    return ApiAccess(licence, entitlement.id, entitlement.call_quota, entitlement.quota_period, usable, why)
+
+
+@dataclass(frozen=True)
+class Quota:
+    call_quota: int | None  # per period for a subscription
+    calls_used: int  # in the current period (as last counted)
+    quota_period: str | None
+
+
+async def quota_of(session: AsyncSession, licence_id: uuid.UUID) -> Quota:
+    entitlement = await repository.entitlement(session, licence_id)
+    if entitlement is None:
+        return Quota(None, 0, None)
+    return Quota(entitlement.call_quota, entitlement.calls_used, entitlement.quota_period)
+
+
+async def reserve_calls(
+    session: AsyncSession, entitlement_id: uuid.UUID, period: int, *, at_most: int, share: int = 8
+) -> int:
+    """Reserve calls of `period` for one gateway process: at most `at_most` and at most a
+    `share`-th of what is left (at least 1), so near the end blocks shrink and processes share
+    the rest; 0 when none is left. The caller counts them with `settle_calls`."""
+    if period > 0:
+        await repository.start_period(session, entitlement_id, period)
+    while True:
+        free = await repository.free_calls(session, entitlement_id, period)
+        if free is None:
+            return at_most  # no quota: nothing to reserve against
+        if free == 0:
+            return 0
+        block = min(at_most, max(1, free // share))
+        if await repository.reserve(session, entitlement_id, period, block):
+            return block
+        # Another process reserved in between: read what is left and try a smaller block.
+
+
+async def settle_calls(
+    session: AsyncSession, entitlement_id: uuid.UUID, period: int, *, used: int, released: int, reserved: bool
+) -> None:
+    """Count `used` calls and give back `released` unused reserved ones (`reserved`: the calls
+    came from a reservation; without a quota there is none)."""
+    await repository.settle(session, entitlement_id, period, used=used, released=released, reserved=reserved)
 
 
 def licence_terms(licence: LicenceRow) -> Licence:

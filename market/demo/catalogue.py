@@ -31,6 +31,7 @@ PRODUCTS = [
             "included_units": 1000,
             "overage_unit_price": "0.20",
             "currency": "CNY",
+            "unit": "per_call",  # so the quota is the calls bought (market.delivery.quota)
         },
         10_000,
         "application/json",

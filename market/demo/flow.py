@@ -1,4 +1,5 @@
-"""The trading part of the demo: search, quote, order, pay, licence, delivery, usage, audit."""
+"""The trading part of the demo: search, quote, order, pay, licence, delivery, the gateway, usage,
+audit."""
 
 from __future__ import annotations
 
@@ -114,12 +115,23 @@ def trade_flow(
         )
         if used:
             n.say(f"   {used['calls_used']} of {used['call_quota']} calls used")
+        from market.demo.gateway import gateway_flow
+
+        gateway_flow(
+            n,
+            client,
+            seller=seller,
+            buyer=buyer,
+            product_id=product["id"],
+            licence_id=licence_id,
+            credential=delivery["access_credential"],
+        )
     ledger = n.check(
         "GET /v1/orders/{id}/ledger", client.get(f"/v1/orders/{order['id']}/ledger", headers=seller), 200
     )
     if ledger:
         n.say(f"   ledger balanced: {ledger['balanced']} over {len(ledger['lines'])} lines")
-    n.say("8. An auditor checks the tamper-evident log.")
+    n.say("10. An auditor checks the tamper-evident log.")
     head = n.check("GET /v1/audit/tree-head", client.get("/v1/audit/tree-head"), 200)
     history = n.check(
         "GET /v1/audit/trades/{order}", client.get(f"/v1/audit/trades/{order['id']}", headers=auditor), 200
