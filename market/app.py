@@ -20,12 +20,13 @@ from market.errors import install_error_handlers, problem_response
 from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
 from market.notifications.sender import WEBHOOK_SENDER, HttpxWebhookSender
-from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from market.observability import BodyLimitMiddleware, Metrics, NulRefusalMiddleware, RequestContextMiddleware
 from market.payments import rights_changes  # noqa: F401  (registers what a revocation does to licences)
 from market.payments.payout_provider import PAYOUT_PROVIDER, OfflinePayoutProvider
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.privacy.contacts import CONTACT_SENDER, build_contact_sender
+from market.ratelimits import RATE_LIMITER, RateLimiter
 from market.runtime import Runtime
 from market.settings import Settings, get_settings
 from market.storage import BLOB_STORE, open_store
@@ -57,6 +58,8 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     runtime.provide(CONTACT_SENDER, build_contact_sender(settings))
     # Where the audit publisher mirrors the log's tiles (and, later, where files are kept).
     runtime.provide(BLOB_STORE, open_store(settings))
+    # Rate-limit counters: in this process, or shared by the replicas (MARKET_RATE_LIMIT_STORAGE_URL).
+    runtime.provide(RATE_LIMITER, RateLimiter.from_settings(settings))
     return runtime
 
 
@@ -128,5 +131,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )
+    app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

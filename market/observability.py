@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -158,3 +159,46 @@ class BodyLimitMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class NulRefusalMiddleware:
+    """Refuses a NUL character in the path or the query string with 422 naming where it was.
+
+    No text column or JSON document in PostgreSQL can hold NUL, so such a value would reach the
+    database only to fail there (a 500 on PostgreSQL, a silent mismatch on SQLite); no resource
+    name, search text or parameter of this API can contain one. JSON bodies are checked by
+    `market.common.schemas.StrictModel`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_location(scope)
+            if where is not None:
+                response = problem_response(
+                    422,
+                    "validation-error",
+                    "Invalid input",
+                    f"{where}: contains a NUL character",
+                    fields=[(where, "contains a NUL character")],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_location(scope: Scope) -> str | None:
+    path = scope.get("path", "")
+    if "\x00" in path or "%00" in scope.get("raw_path", b"").decode("latin-1"):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" in query or "\x00" in query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in name:
+                return "query"
+            if "\x00" in value:
+                return f"query.{name}"
+        return "query"
+    return None

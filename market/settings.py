@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -167,6 +168,23 @@ class Settings(BaseSettings):
     # derived from the signing key, so it is as secret and as stable as that key.
     personal_data_key: str = ""
 
+    # Rate limits (issue 18), each in the `limits` notation ("20/minute", "5 per 10 seconds"),
+    # counted in moving windows in MARKET_RATE_LIMIT_STORAGE_URL (memory:// for one process;
+    # redis://host:6379 so that every replica counts the same hits).
+    rate_limits_enabled: bool = True
+    rate_limit_storage_url: str = ""
+    # Sign-in attempts per IP; wrong passwords per account before each further try waits (the
+    # backoff); wrong passwords per account that lock it until they age out (staff: an alert).
+    rate_limit_login_ip: str = "30/minute"
+    rate_limit_login_failures: str = "5/minute"
+    rate_limit_login_lock: str = "20/hour"
+    rate_limit_signup_ip: str = "10/hour"
+    # Anonymous reads of the public catalogue, register and tree head, per IP.
+    rate_limit_public_ip: str = "120/minute"
+    # Objections one objector files against one registration (each pauses its publicity).
+    rate_limit_objections: str = "2/day"
+    rate_limit_api_keys: str = "10/hour"
+
     # The first operator, created at start-up when no user has this e-mail (container set-up).
     bootstrap_operator_email: str = ""
     bootstrap_operator_password_file: Path | None = None
@@ -212,6 +230,23 @@ class Settings(BaseSettings):
     @classmethod
     def _proxies(cls, value: str) -> str:
         trusted_networks(value)  # refuses what is not an address or a network, naming it
+        return value
+
+    @field_validator(
+        "rate_limit_login_ip",
+        "rate_limit_login_failures",
+        "rate_limit_login_lock",
+        "rate_limit_signup_ip",
+        "rate_limit_public_ip",
+        "rate_limit_objections",
+        "rate_limit_api_keys",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '20/minute'") from exc
         return value
 
     @field_validator("contact_email")

@@ -40,6 +40,7 @@ from market.compliance.schemas import CheckRequest, DecisionOut
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
+from market.ratelimits import limit_per_ip
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
@@ -265,6 +266,7 @@ async def decide_listing(
 @router.get(
     "/catalog",
     response_model=Page[ProductOut],
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     responses=LINKED_DATA_RESPONSES,
     summary="Search listed products; public. As linked data: the page as a DCAT-AP catalogue",
 )
@@ -305,6 +307,7 @@ async def catalogue(
 
 @router.get(
     "/catalog.jsonld",
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     summary="The catalogue as DCAT-AP 3 (JSON-LD, or Turtle when asked); public",
     response_class=Response,
     responses={**LINKED_DATA_RESPONSES, **problem_responses(NotAcceptable)},

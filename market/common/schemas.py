@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 
-def _no_nul(value: Any, where: str) -> None:
+def utc_instant(value: datetime) -> datetime:
+    """A point in time: with its UTC offset (a naive one means different instants to different
+    readers, and the database refuses to guess), and one UTC can express."""
+    if value.tzinfo is None:
+        raise ValueError("a timestamp needs its UTC offset, e.g. 2025-01-01T00:00:00Z or +08:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the timestamp is out of range") from exc
+
+
+# Every timestamp a client sends (query parameters, body fields that are compared or stored).
+Instant = Annotated[datetime, AfterValidator(utc_instant)]
+
+
+def refuse_nul(value: Any, where: str) -> None:
+    """ValueError if a NUL character is anywhere in `value` (its texts, keys and items)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError(f"{where} contains a NUL character")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _no_nul(k, where)
-            _no_nul(v, where)
+            refuse_nul(k, where)
+            refuse_nul(v, where)
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
-            _no_nul(v, where)
+            refuse_nul(v, where)
 
 
 class StrictModel(BaseModel):
@@ -29,5 +46,5 @@ class StrictModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
-        _no_nul(value, "the text")
+        refuse_nul(value, "the text")
         return value

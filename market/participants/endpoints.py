@@ -16,7 +16,7 @@ from market.auth.principal import Authenticated, MaybeAuthenticated, Operator, c
 from market.auth.tokens import TokenClaims, issue_token
 from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.participants import corrections, service
 from market.participants.linked_data import agent_document
@@ -33,6 +33,7 @@ from market.participants.schemas import (
     TokenOut,
     UserOut,
 )
+from market.ratelimits import RateLimits, limit_per_ip
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["participants"])
@@ -66,6 +67,7 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
     status_code=status.HTTP_201_CREATED,
     response_model=SignUpOut,
     summary="Sign up an organisation, natural person or public body with its first user",
+    dependencies=[limit_per_ip("signup", "rate_limit_signup_ip")],
     responses=problem_responses(Conflict, Forbidden),
 )
 async def sign_up(
@@ -96,9 +98,15 @@ async def sign_up(
     tags=["auth"],
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: AppSettings, session: Session
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    settings: AppSettings,
+    session: Session,
+    limits: RateLimits,
 ) -> TokenOut:
-    user: User = await service.authenticate(session, form.username, form.password)
+    for name, value in (("username", form.username), ("password", form.password)):
+        if "\x00" in value:  # no e-mail address or password holds one; PostgreSQL cannot compare it
+            raise InvalidInput(f"{name} contains a NUL character", fields=[(f"body.{name}", "contains NUL")])
+    user: User = await service.sign_in(session, limits, form.username, form.password)
     claims = TokenClaims(user.id, user.participant_id, frozenset(user.roles))
     return TokenOut(access_token=issue_token(settings, claims), expires_in=settings.jwt_ttl_seconds)
 
@@ -166,8 +174,11 @@ async def create_api_key(
     data: ApiKeyCreate,
     session: Session,
     principal: Authenticated,
+    limits: RateLimits,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    owner = str(principal.participant_id or principal.actor)
+    await limits.per_key("api-keys", limits.settings.rate_limit_api_keys, owner)
     call = idempotent(session, principal.actor, idempotency_key, "api_keys.create", data)
     if first := await call.first():
         raise ApiKeyAlreadyCreated(json.loads(first.response_body)["id"])

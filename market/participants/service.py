@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.alerts.findings import Finding
+from market.alerts.service import raise_alert
 from market.audit.log import record
 from market.auth.models import ApiKey, User
 from market.auth.passwords import hash_password, verify_password
 from market.auth.principal import API_KEY_PREFIX, Principal, ensure_visible, hash_api_secret
+from market.auth.tokens import STAFF_ROLES
 from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -23,6 +26,7 @@ from market.participants import repository
 from market.participants.credit_code import credit_code_problems
 from market.participants.models import Participant
 from market.participants.schemas import ApiKeyCreate, CreditChange, ParticipantCreate, StaffCreate
+from market.ratelimits import AccountLocked, Limits, TooManyRequests
 from market.settings import Settings
 
 
@@ -173,6 +177,54 @@ async def create_staff(session: AsyncSession, data: StaffCreate, actor: str) -> 
         payload={"email": email, "role": data.role},
     )
     return user
+
+
+async def sign_in(session: AsyncSession, limits: Limits, email: str, password: str) -> User:
+    """`authenticate`, within the sign-in limits (issue 18): so many attempts per IP; after a
+    few wrong passwords for one account each further try waits (backoff); after many, the
+    account is locked, even for the right password, until they age out, and a staff account's
+    lock raises an alert (someone is guessing an operator's password)."""
+    settings = limits.settings
+    account = email.lower()
+    await limits.per_ip("login", settings.rate_limit_login_ip)
+    if limits.enabled:
+        if wait := await limits.limiter.exhausted(settings.rate_limit_login_lock, "login-lock", account):
+            raise AccountLocked(wait)
+        if wait := await limits.limiter.exhausted(settings.rate_limit_login_failures, "login-fail", account):
+            raise TooManyRequests(
+                "Too many failed sign-ins for this account; wait Retry-After seconds before the next.",
+                wait,
+                code="login-backoff",
+            )
+    try:
+        return await authenticate(session, email, password)
+    except Unauthenticated:
+        if not limits.enabled:
+            raise
+        await limits.limiter.count(settings.rate_limit_login_failures, "login-fail", account)
+        await limits.limiter.count(settings.rate_limit_login_lock, "login-lock", account)
+        wait = await limits.limiter.exhausted(settings.rate_limit_login_lock, "login-lock", account)
+        if wait is None:
+            raise
+        await _alert_if_staff(session, account)
+        raise AccountLocked(wait) from None
+
+
+async def _alert_if_staff(session: AsyncSession, email: str) -> None:
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None or not set(user.roles) & STAFF_ROLES:
+        return
+    await raise_alert(
+        session,
+        Finding(
+            rule="staff-sign-in-locked",
+            severity="high",
+            summary=f"Staff account {user.id} locked after repeated wrong passwords",
+            evidence={"user_id": str(user.id), "roles": sorted(user.roles)},
+        ),
+        "user",
+        str(user.id),
+    )
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:

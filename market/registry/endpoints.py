@@ -17,6 +17,7 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
+from market.ratelimits import RateLimits, limit_per_ip
 from market.registry import lifecycle, linked_data, public_register, repository, resources
 from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
@@ -206,8 +207,20 @@ async def object_to(
     settings: AppSettings,
     session: Session,
     principal: Authenticated,
+    limits: RateLimits,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    # Each objection pauses the registration's publicity (Art. 30): one objector may not stall
+    # a competitor's registration by filing them one after another.
+    objector = str(principal.participant_id or principal.actor)
+    await limits.per_key(
+        "objections",
+        settings.rate_limit_objections,
+        objector,
+        str(registration_id),
+        message="You have filed as many objections to this registration as the exchange accepts "
+        "for now; add to your open objection or retry later.",
+    )
     call = idempotent(
         session,
         principal.actor,
@@ -335,6 +348,7 @@ async def cancel(
 
 @router.get(
     "/registry/{registration_number}",
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     response_model=RegistryEntry,
     tags=["public"],
     summary="Public certificate lookup, verifiable offline with the exchange's public key; also as "
