@@ -185,6 +185,13 @@ class Settings(BaseSettings):
     rate_limit_objections: str = "2/day"
     rate_limit_api_keys: str = "10/hour"
 
+    # The API documentation (/docs, /redoc, /openapi.json): for anyone, for staff only (a staff
+    # bearer token or API key), or not served; unset: public, except in production (off).
+    api_docs: Literal["public", "staff", "off"] | None = None
+    # /metrics answers only with `Authorization: Bearer <this token>`; unset: open, except in
+    # production (not served; scrape a replica through a token).
+    metrics_token: str = ""
+
     # The first operator, created at start-up when no user has this e-mail (container set-up).
     bootstrap_operator_email: str = ""
     bootstrap_operator_password_file: Path | None = None
@@ -376,6 +383,9 @@ class Settings(BaseSettings):
     def has_signing_key(self) -> bool:
         """Whether a key exists already (configured, or generated into MARKET_HOME)."""
         return bool(self.signing_key) or self.signing_key_file.exists()
+
+    def effective_api_docs(self) -> str:
+        return self.api_docs or ("off" if self.mode == "production" else "public")
 
     def effective_contact_sender(self) -> str:
         return self.contact_sender or ("disabled" if self.mode == "production" else "log")

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from market.auth.passwords import NewPassword
 from market.common.schemas import StrictModel
 
 ParticipantKind = Literal["organisation", "natural_person", "public_body"]
@@ -18,7 +19,7 @@ ParticipantRole = Literal["seller", "buyer"]
 
 class FirstUser(StrictModel):
     email: EmailStr
-    password: str = Field(min_length=12, max_length=128)
+    password: NewPassword
     display_name: str = Field(min_length=1, max_length=200)
 
 
@@ -134,6 +135,6 @@ class ApiKeyCreated(ApiKeyOut):
 
 class StaffCreate(StrictModel):
     email: EmailStr
-    password: str = Field(min_length=12, max_length=128)
+    password: NewPassword
     display_name: str = Field(min_length=1, max_length=200)
     role: Literal["operator", "auditor", "price_authority"]
