@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from functools import cache
 from importlib.resources import files
+from itertools import pairwise
 from typing import Annotated
 
 from argon2 import PasswordHasher
