@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "jilin-data-exchange"
     jwt_audience: str = "jilin-data-exchange-api"
-    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # Access tokens are short; a refresh token (stored hashed, rotated on use) renews them.
+    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    refresh_ttl_seconds: int = Field(default=14 * 86400, ge=300, le=90 * 86400)
 
     # Ed25519 seed (base64, 32 bytes) that signs certificates and audit tree heads.
     signing_key: str = ""
@@ -289,6 +291,11 @@ class Settings(BaseSettings):
                 problems.append("MARKET_DATABASE_URL must be set in production")
             if not self.root_secret:
                 problems.append("MARKET_ROOT_SECRET must be set in production (base64 of 32+ random bytes)")
+            elif _low_entropy(self.root_secret):
+                problems.append(
+                    "MARKET_ROOT_SECRET looks made by hand (too few distinct bytes): generate one "
+                    "with `openssl rand -base64 32`"
+                )
             if self.clock_offset:
                 problems.append("MARKET_CLOCK_OFFSET is for tests only")
             if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
@@ -404,6 +411,15 @@ class Settings(BaseSettings):
     def exchange_public_key_b64(self) -> str:
         raw = self.exchange_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return base64.b64encode(raw).decode()
+
+
+def _low_entropy(root_secret: str) -> bool:
+    """32 random bytes have ~28 distinct values; a secret typed or patterned by hand has few."""
+    try:
+        raw = decode_root_secret(root_secret)
+    except ValueError:
+        return False  # refused with its own reason by the field validator
+    return len(set(raw)) < 16
 
 
 def _is_ed25519_seed(value: str) -> bool:

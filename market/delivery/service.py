@@ -6,7 +6,6 @@ chain, so a revoked upstream grant stops delivery at once without rewriting lice
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import ContractError, Licence, LicenceTemplate, derive_licence
+from market import keyring
 from market.audit.log import record
 from market.audit.queries import register_party_check
 from market.auth.principal import Principal, hash_api_secret
@@ -183,15 +183,18 @@ async def licence_status(
 
 
 def download_token(settings: Settings, licence_id: uuid.UUID, expires: int) -> str:
+    """`<licence>.<expiry>.<key id>.<HMAC>` under the signed-URL key (its own, derived from the
+    root secret; the key id lets a token made before a rotation still verify)."""
     body = f"{licence_id}.{expires}"
-    mac = hmac.new(settings.jwt_secret.encode(), f"download:{body}".encode(), hashlib.sha256)
-    return f"{body}.{mac.hexdigest()}"
+    kid, mac = keyring.sign(settings, keyring.SIGNED_URLS, f"download:{body}".encode())
+    return f"{body}.{kid}.{mac}"
 
 
 def check_download_token(settings: Settings, token: str) -> uuid.UUID:
     try:
-        licence_id, expires, _mac = token.rsplit(".", 2)
-        valid = hmac.compare_digest(download_token(settings, uuid.UUID(licence_id), int(expires)), token)
+        licence_id, expires, kid, mac = token.rsplit(".", 3)
+        body = f"{uuid.UUID(licence_id)}.{int(expires)}"
+        valid = keyring.verify(settings, keyring.SIGNED_URLS, kid, f"download:{body}".encode(), mac)
     except ValueError as exc:
         raise Unauthenticated("malformed download token") from exc
     if not valid:

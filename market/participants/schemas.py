@@ -112,6 +112,19 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     expires_in: int
+    refresh_token: str | None = Field(
+        default=None, description="Exchange at POST /v1/auth/refresh for a new pair; usable once"
+    )
+    refresh_expires_in: int | None = None
+
+
+class RefreshIn(StrictModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class PasswordChange(StrictModel):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: NewPassword
 
 
 class ApiKeyCreate(StrictModel):

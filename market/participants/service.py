@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market import keyring
 from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.audit.log import record
@@ -22,7 +23,7 @@ from market.auth.tokens import STAFF_ROLES
 from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from market.participants import repository
+from market.participants import repository, sessions
 from market.participants.credit_code import credit_code_problems
 from market.participants.models import Participant
 from market.participants.schemas import ApiKeyCreate, CreditChange, ParticipantCreate, StaffCreate
@@ -79,8 +80,21 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
 
 
 def identity_hash(settings: Settings, number: str) -> str:
-    # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
-    return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
+    """The ID number's hash under the current identity key (HKDF from the root secret): keyed so
+    a leaked table cannot be reversed by hashing every possible ID number."""
+    return keyring.mac(keyring.current_key(settings, keyring.IDENTITY_HASHES)[1], number.upper().encode())
+
+
+def identity_hashes(settings: Settings, number: str) -> list[str]:
+    """Every hash the number may be stored under: the current key's, the retired roots' (a
+    rotation must not let a registered person register again), and the one made before keys
+    were derived (keyed with the JWT secret)."""
+    text = number.upper().encode()
+    hashes = [
+        keyring.mac(key, text) for key in keyring.accepted_keys(settings, keyring.IDENTITY_HASHES).values()
+    ]
+    legacy = hmac.new(settings.jwt_secret.encode(), text, hashlib.sha256).hexdigest()
+    return [*hashes, legacy]
 
 
 async def sign_up(
@@ -103,7 +117,11 @@ async def sign_up(
             "a participant with this credit code is already registered",
             fields=[("body.credit_code", "already registered")],
         )
-    if identity and await session.scalar(select(Participant.id).where(Participant.identity_hash == identity)):
+    if identity and await session.scalar(
+        select(Participant.id).where(
+            Participant.identity_hash.in_(identity_hashes(settings, data.identity_number or ""))
+        )
+    ):
         raise DuplicateParticipant(
             "this person is already registered",
             fields=[("body.identity_number", "already registered")],
@@ -255,6 +273,10 @@ async def change_credit(
     before = participant.credit_status
     participant.credit_status = change.status
     participant.credit_reason = change.reason
+    revoked = None
+    if change.status == "blacklisted" and before != "blacklisted":
+        # Its tokens and API keys stop working now, not when they expire (issue 18, finding 5).
+        revoked = await sessions.revoke_participant(session, participant)
     await record(
         session,
         actor=principal.actor,
@@ -266,6 +288,7 @@ async def change_credit(
             "to": change.status,
             "reason": change.reason,
             "basis": "吉政办发〔2016〕35号",
+            **({"api_keys_revoked": revoked} if revoked is not None else {}),
         },
     )
     return participant
