@@ -37,6 +37,24 @@ def refuse_nul(value: Any, where: str) -> None:
             refuse_nul(v, where)
 
 
+# No list in a request may hold more items than this (issue 18, finding 11), whatever its field
+# allows; fields set tighter bounds of their own.
+MAX_ITEMS = 1000
+
+
+def _bounded(value: Any) -> None:
+    if isinstance(value, list | tuple | set | frozenset):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} items")
+        for item in value:
+            _bounded(item)
+    elif isinstance(value, dict):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} entries")
+        for item in value.values():
+            _bounded(item)
+
+
 class StrictModel(BaseModel):
     """Unknown fields are refused (a typo must not silently drop a value), and so is the NUL
     character, which no text column or JSON document in PostgreSQL can hold."""
@@ -47,4 +65,5 @@ class StrictModel(BaseModel):
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
         refuse_nul(value, "the text")
+        _bounded(value)
         return value

@@ -404,10 +404,33 @@ async def add_day(
     responses=problem_responses(NotFound),
     summary="The rights tree of a resource with each grant's validity now",
 )
-async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
+async def rights_tree(
+    resource_id: uuid.UUID,
+    session: Session,
+    principal: Authenticated,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Grants per page (1-1000)")] = 200,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^\d{1,9}$", description="`next_cursor` of the page before")
+    ] = None,
+) -> RightsTree:
+    """Grants in depth-first order, `limit` to a page (issue 18, finding 11: a tree of
+    thousands of grants is not one answer). A grant whose parent is on an earlier page starts
+    a root of its own here; its `grant.parent_id` says where it hangs."""
     grants = await resources.rights_tree(session, principal, resource_id)
     rows = {str(g.id): g for g in grants}
     at = now()
+    order: list[RightsTreeNode] = []
+
+    def walk(n: RightsTreeNode) -> None:
+        order.append(n)
+        for child in n.children:
+            walk(child)
+
+    for root in tree({k: to_contract_grant(v) for k, v in rows.items()}, at):
+        walk(root)
+    start = int(cursor) if cursor else 0
+    page = order[start : start + limit]
+    on_page = {n.grant.grant_id for n in page}
 
     def node(n: RightsTreeNode) -> TreeNode:
         return TreeNode(
@@ -415,8 +438,15 @@ async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authe
             valid=n.validity.valid,
             reason=str(n.validity.reason) if n.validity.reason else None,
             message=n.validity.message,
-            children=[node(c) for c in n.children],
+            children=[node(c) for c in n.children if c.grant.grant_id in on_page],
         )
 
-    roots = tree({k: to_contract_grant(v) for k, v in rows.items()}, at)
-    return RightsTree(resource_id=resource_id, at=at, roots=[node(r) for r in roots])
+    roots = [n for n in page if n.grant.parent_id is None or n.grant.parent_id not in on_page]
+    more = start + limit < len(order)
+    return RightsTree(
+        resource_id=resource_id,
+        at=at,
+        roots=[node(r) for r in roots],
+        total_grants=len(order),
+        next_cursor=str(start + limit) if more else None,
+    )
