@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,18 +18,27 @@ from market import all_jobs, routes
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
 from market.common import clock
+from market.auth.principal import require_roles
+from market.auth.tokens import STAFF_ROLES
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT, Gateway, build_client
 from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
 from market.notifications.sender import WEBHOOK_SENDER, HttpxWebhookSender
-from market.observability import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from market.observability import (
+    BodyLimitMiddleware,
+    Metrics,
+    NulRefusalMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from market.payments import rights_changes  # noqa: F401  (registers what a revocation does to licences)
 from market.payments.payout_provider import PAYOUT_PROVIDER, OfflinePayoutProvider
 from market.payments.provider import PAYMENT_PROVIDER, OfflineProvider, PaymentProvider
 from market.payments.stripe_provider import StripeProvider
 from market.privacy.contacts import CONTACT_SENDER, build_contact_sender
+from market.ratelimits import RATE_LIMITER, RateLimiter
 from market.runtime import Runtime
 from market.settings import Settings, get_settings
 from market.storage import BLOB_STORE, open_store
@@ -64,6 +75,8 @@ def build_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     # The API gateway: one pooled client for every upstream, and this process's meter.
     runtime.provide(UPSTREAM_CLIENT, build_client())
     runtime.provide(GATEWAY, Gateway(runtime))
+    # Rate-limit counters: in this process, or shared by the replicas (MARKET_RATE_LIMIT_STORAGE_URL).
+    runtime.provide(RATE_LIMITER, RateLimiter.from_settings(settings))
     return runtime
 
 
@@ -98,11 +111,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await runner.stop()
             await engine.dispose()
 
+    # Production does not show its API surface to anyone who asks (issue 18, finding 7).
+    docs = settings.effective_api_docs()
+    public_docs = docs == "public"
     app = FastAPI(
         title="Jilin Data Exchange API",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_url="/openapi.json" if public_docs else None,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
     )
     runtime = build_runtime(settings, engine)
     app.state.runtime = runtime
@@ -131,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready"})
 
+    if docs == "staff":
+        _staff_docs(app)
+
     @app.get(
         "/metrics",
         tags=["ops"],
@@ -138,7 +160,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        # Metrics tell login failures and order counts: behind a token, and not served at all
+        # by production without one.
+        token = runtime.settings.metrics_token
+        if not token and runtime.settings.mode == "production":
+            return problem_response(404, "not-found", "Not Found", "Not Found", request)
+        sent = request.headers.get("authorization", "")
+        if token and not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return problem_response(
+                401,
+                "unauthenticated",
+                "Authentication required",
+                "send the metrics token as a bearer token",
+                request,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         await audit_metrics.refresh(runtime.sessionmaker)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -148,5 +185,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload=settings.max_upload_bytes,
         upload_suffixes=("/sample", "/files"),
     )
+    app.add_middleware(NulRefusalMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.mode == "production")
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
+
+
+def _staff_docs(app: FastAPI) -> None:
+    """The API documentation for staff only: a staff bearer token or API key must be sent."""
+    staff = Depends(require_roles(*sorted(STAFF_ROLES)))
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[staff])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[staff])
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[staff])
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=app.title)

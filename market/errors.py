@@ -43,6 +43,10 @@ def _sqlstates(error: BaseException) -> Iterator[str]:
         current = orig if isinstance(orig, BaseException) else current.__cause__
 
 
+def _data_exception(error: BaseException) -> bool:
+    return isinstance(error, sa_exc.DBAPIError) and any(s.startswith("22") for s in _sqlstates(error))
+
+
 def database_unavailable(error: BaseException) -> bool:
     """The request failed because the database was unreachable or busy, or dropped the connection."""
     if not isinstance(error, sa_exc.DBAPIError):
@@ -96,6 +100,10 @@ class MarketError(Exception):
             self.status = status
         self.fields = list(fields)
         self.extra = extra or {}
+
+    def response_headers(self) -> dict[str, str] | None:
+        """Headers of the problem response (a subclass may compute them, e.g. Retry-After)."""
+        return self.headers
 
 
 class InvalidInput(MarketError):
@@ -225,7 +233,7 @@ def field_problem(loc: Sequence[Any], err: Mapping[str, Any], data: Any, prefix:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarketError)
     async def _market_error(request: Request, exc: MarketError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.response_headers()
         return problem_response(
             exc.status, exc.code, exc.title, exc.message, request, exc.fields, exc.extra, headers
         )
@@ -300,6 +308,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         # Unreachable, restarting or busy database, or a connection lost mid-request: the
         # transaction did not commit (or its outcome is unknown), and a retry may well succeed.
+        if _data_exception(exc):
+            # PostgreSQL refused a value the request carried (SQLSTATE class 22: a NUL byte, a
+            # number or date out of range) that no validator caught: the input's fault, not ours.
+            log.warning("database refused a value", extra={"path": request.url.path})
+            return problem_response(
+                422,
+                "validation-error",
+                "Invalid input",
+                "A value in the request is out of the range the service can store or compare.",
+                request,
+            )
         if not database_unavailable(exc):
             raise exc  # a fault of ours, not of the database: the 500 handler logs it
         log.warning(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -158,3 +159,89 @@ class BodyLimitMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class NulRefusalMiddleware:
+    """Refuses a NUL character in the path or the query string with 422 naming where it was.
+
+    No text column or JSON document in PostgreSQL can hold NUL, so such a value would reach the
+    database only to fail there (a 500 on PostgreSQL, a silent mismatch on SQLite); no resource
+    name, search text or parameter of this API can contain one. JSON bodies are checked by
+    `market.common.schemas.StrictModel`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_location(scope)
+            if where is not None:
+                response = problem_response(
+                    422,
+                    "validation-error",
+                    "Invalid input",
+                    f"{where}: contains a NUL character",
+                    fields=[(where, "contains a NUL character")],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_location(scope: Scope) -> str | None:
+    path = scope.get("path", "")
+    if "\x00" in path or "%00" in scope.get("raw_path", b"").decode("latin-1"):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" in query or "\x00" in query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in name:
+                return "query"
+            if "\x00" in value:
+                return f"query.{name}"
+        return "query"
+    return None
+
+
+class SecurityHeadersMiddleware:
+    """Headers every answer carries (OWASP Secure Headers): no MIME sniffing, no framing, no
+    referrer; HSTS when the service runs in production (behind TLS). An answer to a request
+    that carried a credential, or from `/v1/auth/`, is `Cache-Control: no-store` unless its
+    route chose otherwise: it may hold a token or another party's private data."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_headers = dict(scope["headers"])
+        private = (
+            b"authorization" in request_headers
+            or b"x-api-key" in request_headers
+            or scope["path"].startswith("/v1/auth/")
+        )
+        docs = scope["path"] in ("/docs", "/redoc", "/docs/oauth2-redirect")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if not docs:  # the docs pages load their scripts; the API itself loads nothing
+                    extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+                if private:
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend((name, value) for name, value in extra if name not in present)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

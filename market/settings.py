@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -93,7 +94,9 @@ class Settings(BaseSettings):
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "jilin-data-exchange"
     jwt_audience: str = "jilin-data-exchange-api"
-    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # Access tokens are short; a refresh token (stored hashed, rotated on use) renews them.
+    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    refresh_ttl_seconds: int = Field(default=14 * 86400, ge=300, le=90 * 86400)
 
     # Ed25519 seed (base64, 32 bytes) that signs certificates and audit tree heads.
     signing_key: str = ""
@@ -175,6 +178,30 @@ class Settings(BaseSettings):
     # derived from the signing key, so it is as secret and as stable as that key.
     personal_data_key: str = ""
 
+    # Rate limits (issue 18), each in the `limits` notation ("20/minute", "5 per 10 seconds"),
+    # counted in moving windows in MARKET_RATE_LIMIT_STORAGE_URL (memory:// for one process;
+    # redis://host:6379 so that every replica counts the same hits).
+    rate_limits_enabled: bool = True
+    rate_limit_storage_url: str = ""
+    # Sign-in attempts per IP; wrong passwords per account before each further try waits (the
+    # backoff); wrong passwords per account that lock it until they age out (staff: an alert).
+    rate_limit_login_ip: str = "30/minute"
+    rate_limit_login_failures: str = "5/minute"
+    rate_limit_login_lock: str = "20/hour"
+    rate_limit_signup_ip: str = "10/hour"
+    # Anonymous reads of the public catalogue, register and tree head, per IP.
+    rate_limit_public_ip: str = "120/minute"
+    # Objections one objector files against one registration (each pauses its publicity).
+    rate_limit_objections: str = "2/day"
+    rate_limit_api_keys: str = "10/hour"
+
+    # The API documentation (/docs, /redoc, /openapi.json): for anyone, for staff only (a staff
+    # bearer token or API key), or not served; unset: public, except in production (off).
+    api_docs: Literal["public", "staff", "off"] | None = None
+    # /metrics answers only with `Authorization: Bearer <this token>`; unset: open, except in
+    # production (not served; scrape a replica through a token).
+    metrics_token: str = ""
+
     # The first operator, created at start-up when no user has this e-mail (container set-up).
     bootstrap_operator_email: str = ""
     bootstrap_operator_password_file: Path | None = None
@@ -222,6 +249,23 @@ class Settings(BaseSettings):
         trusted_networks(value)  # refuses what is not an address or a network, naming it
         return value
 
+    @field_validator(
+        "rate_limit_login_ip",
+        "rate_limit_login_failures",
+        "rate_limit_login_lock",
+        "rate_limit_signup_ip",
+        "rate_limit_public_ip",
+        "rate_limit_objections",
+        "rate_limit_api_keys",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '20/minute'") from exc
+        return value
+
     @field_validator("contact_email")
     @classmethod
     def _email(cls, value: str) -> str:
@@ -255,6 +299,11 @@ class Settings(BaseSettings):
                 problems.append("MARKET_DATABASE_URL must be set in production")
             if not self.root_secret:
                 problems.append("MARKET_ROOT_SECRET must be set in production (base64 of 32+ random bytes)")
+            elif _low_entropy(self.root_secret):
+                problems.append(
+                    "MARKET_ROOT_SECRET looks made by hand (too few distinct bytes): generate one "
+                    "with `openssl rand -base64 32`"
+                )
             if self.clock_offset:
                 problems.append("MARKET_CLOCK_OFFSET is for tests only")
             if self.payment_provider == "stripe" and not self.stripe_webhook_secret:
@@ -355,6 +404,9 @@ class Settings(BaseSettings):
         """Whether a key exists already (configured, or generated into MARKET_HOME)."""
         return bool(self.signing_key) or self.signing_key_file.exists()
 
+    def effective_api_docs(self) -> str:
+        return self.api_docs or ("off" if self.mode == "production" else "public")
+
     def effective_contact_sender(self) -> str:
         return self.contact_sender or ("disabled" if self.mode == "production" else "log")
 
@@ -372,6 +424,15 @@ class Settings(BaseSettings):
     def exchange_public_key_b64(self) -> str:
         raw = self.exchange_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return base64.b64encode(raw).decode()
+
+
+def _low_entropy(root_secret: str) -> bool:
+    """32 random bytes have ~28 distinct values; a secret typed or patterned by hand has few."""
+    try:
+        raw = decode_root_secret(root_secret)
+    except ValueError:
+        return False  # refused with its own reason by the field validator
+    return len(set(raw)) < 16
 
 
 def _is_ed25519_seed(value: str) -> bool:

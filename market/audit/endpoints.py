@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,8 +26,10 @@ from market.audit.schemas import (
     WitnessesOut,
 )
 from market.auth.principal import Auditor, Authenticated
+from market.common.schemas import Instant
 from market.db.session import Session
 from market.errors import Forbidden, NotFound, problem_responses
+from market.ratelimits import limit_per_ip
 from market.runtime import AppSettings, SessionMaker
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -60,6 +61,7 @@ def entry_out(e: AuditEntry) -> EntryOut:
 
 @router.get(
     "/tree-head",
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     response_model=TreeHeadOut,
     summary="Latest signed checkpoint as JSON; public",
     responses=problem_responses(AuditLogInconsistent),
@@ -133,8 +135,8 @@ async def entries(
     subject_id: Annotated[str | None, Query(max_length=80)] = None,
     actor: Annotated[str | None, Query(max_length=80)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="id to continue after")] = None,
 ) -> EntryPage:

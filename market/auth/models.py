@@ -24,6 +24,24 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(json_type())
     is_active: Mapped[bool] = mapped_column(default=True)
+    # In every access token; raised (logout, a password change) to end all of the user's sessions.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class RefreshToken(IdMixin, Base):
+    """A refresh token, stored as a hash. Each use rotates it (a new one in the same family);
+    a used one presented again means it was stolen, and the whole family is revoked."""
+
+    __tablename__ = "refresh_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_version: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class ApiKey(IdMixin, Base):

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.auth.models import ApiKey
-from market.auth.tokens import STAFF_ROLES, decode_token
+from market.auth.models import ApiKey, User
+from market.auth.tokens import STAFF_ROLES, TokenClaims, decode_token
 from market.db.base import utcnow
 from market.db.session import get_session
 from market.errors import Forbidden, NotFound, Unauthenticated
@@ -87,11 +88,50 @@ async def _principal_from_api_key(session: AsyncSession, raw: str, *, record_use
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:
         raise Unauthenticated("API key revoked")
+    if (await _participant_status(session, key.participant_id))[0] == "blacklisted":
+        raise Unauthenticated("the participant of this API key is blacklisted")
     if record_use:
         # Reads never write (they may be served from a read replica): a key's last use is that
         # of its last change-making request.
         key.last_used_at = utcnow()
     return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id)
+
+
+# The participants table as this layer may know it (participants sit above auth): only the
+# columns that decide whether a credential still counts.
+_participants = sa.table(
+    "participants",
+    sa.column("id", sa.Uuid()),
+    sa.column("token_version", sa.Integer()),
+    sa.column("credit_status", sa.String()),
+)
+
+
+async def _participant_status(session: AsyncSession, participant_id: uuid.UUID) -> tuple[str, int | None]:
+    row = (
+        await session.execute(
+            sa.select(_participants.c.credit_status, _participants.c.token_version).where(
+                _participants.c.id == participant_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return "missing", None
+    return ("blacklisted", None) if row[0] == "blacklisted" else (str(row[0]), int(row[1]))
+
+
+async def ensure_current(session: AsyncSession, claims: TokenClaims) -> None:
+    """The token was issued under the user's and participant's current token versions: one
+    read per request, and a raised version (logout, password change, blacklisting) ends every
+    token issued before it."""
+    stmt = sa.select(User.token_version, User.is_active).where(User.id == claims.user_id)
+    user = (await session.execute(stmt)).one_or_none()
+    if user is None or not user.is_active or user.token_version != claims.version:
+        raise Unauthenticated("this session has ended; sign in again")
+    if claims.participant_id is not None:
+        _, version = await _participant_status(session, claims.participant_id)
+        if version is None or version != claims.participant_version:
+            raise Unauthenticated("this session has ended; sign in again")
 
 
 async def optional_principal(
@@ -113,6 +153,11 @@ async def optional_principal(
         raise Unauthenticated("access token expired") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:
         raise Unauthenticated(f"invalid access token: {exc}") from exc
+    await ensure_current(session, claims)
+    # The check only read: end its transaction, so that a route which works in sessions of its
+    # own (a refund asked of the provider with no transaction open) finds no lock held here
+    # (SQLite takes its write lock when a transaction begins).
+    await session.commit()
     return Principal(claims.user_id, claims.participant_id, claims.roles)
 
 

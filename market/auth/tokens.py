@@ -1,4 +1,10 @@
-"""JWT access tokens: HS256 pinned, issuer, audience and expiry verified strictly."""
+"""JWT access tokens: HS256 pinned, issuer, audience and expiry verified strictly.
+
+Signed with the access-token key derived from the root secret (`market.keyring`), named by its
+key id in the `kid` header, so a rotated root still verifies the tokens made before it. Each
+token carries its user's and participant's token versions (`ver`, `pver`), which every request
+compares with the database's: raising a version (logout, a password change, blacklisting)
+ends every token issued before, at once."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from market.keyring import ACCESS_TOKENS, accepted_keys, current_key
 from market.settings import Settings
 
 ALGORITHM = "HS256"
@@ -20,6 +27,8 @@ class TokenClaims:
     user_id: uuid.UUID
     participant_id: uuid.UUID | None
     roles: frozenset[str]
+    version: int = 0
+    participant_version: int = 0
 
 
 def issue_token(settings: Settings, claims: TokenClaims, now: datetime | None = None) -> str:
@@ -34,26 +43,38 @@ def issue_token(settings: Settings, claims: TokenClaims, now: datetime | None = 
         "nbf": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=settings.jwt_ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": claims.version,
+        "pver": claims.participant_version,
     }
-    return jwt.encode(body, settings.jwt_secret, algorithm=ALGORITHM)
+    kid, key = current_key(settings, ACCESS_TOKENS)
+    return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
 def decode_token(settings: Settings, token: str) -> TokenClaims:
     """Raises `jwt.InvalidTokenError` on anything short of a perfect token."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    key = accepted_keys(settings, ACCESS_TOKENS).get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise jwt.InvalidTokenError("unknown signing key")
     body = jwt.decode(
         token,
-        settings.jwt_secret,
+        key,
         algorithms=[ALGORITHM],  # pinned: "none" and key-confusion tokens are refused
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
-        options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+        options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "ver", "pver"]},
     )
     roles = body.get("roles")
     if not isinstance(roles, list) or not set(roles) <= set(KNOWN_ROLES):
         raise jwt.InvalidTokenError("unknown roles")
     pid = body.get("pid")
+    versions = body.get("ver"), body.get("pver")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
+        raise jwt.InvalidTokenError("token versions are not integers")
     return TokenClaims(
         user_id=uuid.UUID(body["sub"]),
         participant_id=uuid.UUID(pid) if pid else None,
         roles=frozenset(roles),
+        version=int(body["ver"]),
+        participant_version=int(body["pver"]),
     )

@@ -42,6 +42,7 @@ from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.registry.schemas import ResourceOut
+from market.ratelimits import limit_per_ip
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
@@ -283,6 +284,7 @@ async def decide_listing(
 @router.get(
     "/catalog",
     response_model=Page[ProductOut],
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     responses=LINKED_DATA_RESPONSES,
     summary="Search listed products; public. As linked data: the page as a DCAT-AP catalogue",
 )
@@ -323,6 +325,7 @@ async def catalogue(
 
 @router.get(
     "/catalog.jsonld",
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     summary="The catalogue as DCAT-AP 3 (JSON-LD, or Turtle when asked); public",
     response_class=Response,
     responses={**LINKED_DATA_RESPONSES, **problem_responses(NotAcceptable)},

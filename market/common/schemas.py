@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 
-def _no_nul(value: Any, where: str) -> None:
+def utc_instant(value: datetime) -> datetime:
+    """A point in time: with its UTC offset (a naive one means different instants to different
+    readers, and the database refuses to guess), and one UTC can express."""
+    if value.tzinfo is None:
+        raise ValueError("a timestamp needs its UTC offset, e.g. 2025-01-01T00:00:00Z or +08:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the timestamp is out of range") from exc
+
+
+# Every timestamp a client sends (query parameters, body fields that are compared or stored).
+Instant = Annotated[datetime, AfterValidator(utc_instant)]
+
+
+def refuse_nul(value: Any, where: str) -> None:
+    """ValueError if a NUL character is anywhere in `value` (its texts, keys and items)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError(f"{where} contains a NUL character")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _no_nul(k, where)
-            _no_nul(v, where)
+            refuse_nul(k, where)
+            refuse_nul(v, where)
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
-            _no_nul(v, where)
+            refuse_nul(v, where)
+
+
+# No list in a request may hold more items than this (issue 18, finding 11), whatever its field
+# allows; fields set tighter bounds of their own.
+MAX_ITEMS = 1000
+
+
+def _bounded(value: Any) -> None:
+    if isinstance(value, list | tuple | set | frozenset):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} items")
+        for item in value:
+            _bounded(item)
+    elif isinstance(value, dict):
+        if len(value) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} entries")
+        for item in value.values():
+            _bounded(item)
 
 
 class StrictModel(BaseModel):
@@ -29,7 +64,8 @@ class StrictModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
-        _no_nul(value, "the text")
+        refuse_nul(value, "the text")
+        _bounded(value)
         return value
 
 

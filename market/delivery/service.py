@@ -6,7 +6,6 @@ chain, so a revoked upstream grant stops delivery at once without rewriting lice
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -17,12 +16,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import ContractError, Licence, LicenceTemplate, derive_licence
+from market import keyring
 from market.audit.log import record
 from market.audit.queries import register_party_check
 from market.auth.principal import Principal, hash_api_secret
 from market.catalog import products
 from market.common.clock import now
-from market.common.keys import keyring
 from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.delivery.quota import bought_calls, period_index, quota_period
@@ -42,7 +41,6 @@ from market.settings import Settings
 
 CREDENTIAL_PREFIX = "dk"
 DOWNLOAD_TOKEN_TTL = timedelta(minutes=10)
-DOWNLOAD_TOKEN_PURPOSE = "delivery-download-token-v1"  # noqa: S105 (a key purpose, not a secret)
 
 
 class DeliveryRevoked(MarketError):
@@ -193,25 +191,19 @@ async def licence_status(
     return True, "active"
 
 
-def _token_mac(key: bytes, body: str) -> str:
-    return hmac.new(key, f"download:{body}".encode(), hashlib.sha256).hexdigest()
-
-
 def download_token(settings: Settings, licence_id: uuid.UUID, expires: int) -> str:
-    # Under a key of its own, derived from the root secret (never the JWT secret).
-    key = next(iter(keyring(settings.root_secrets(), DOWNLOAD_TOKEN_PURPOSE).values()))
+    """`<licence>.<expiry>.<key id>.<HMAC>` under the signed-URL key (its own, derived from the
+    root secret; the key id lets a token made before a rotation still verify)."""
     body = f"{licence_id}.{expires}"
-    return f"{body}.{_token_mac(key, body)}"
+    kid, mac = keyring.sign(settings, keyring.SIGNED_URLS, f"download:{body}".encode())
+    return f"{body}.{kid}.{mac}"
 
 
 def check_download_token(settings: Settings, token: str) -> uuid.UUID:
     try:
-        licence_id, expires, mac = token.rsplit(".", 2)
+        licence_id, expires, kid, mac = token.rsplit(".", 3)
         body = f"{uuid.UUID(licence_id)}.{int(expires)}"
-        valid = any(
-            hmac.compare_digest(_token_mac(key, body), mac) and body == f"{licence_id}.{expires}"
-            for key in keyring(settings.root_secrets(), DOWNLOAD_TOKEN_PURPOSE).values()
-        )
+        valid = keyring.verify(settings, keyring.SIGNED_URLS, kid, f"download:{body}".encode(), mac)
     except ValueError as exc:
         raise Unauthenticated("malformed download token") from exc
     if not valid:

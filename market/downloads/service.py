@@ -19,7 +19,7 @@ from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import products
 from market.common.clock import now
-from market.common.keys import keyring
+from market import keyring
 from market.delivery import service as delivery
 from market.delivery.models import LicenceRow
 from market.downloads import repository
@@ -30,15 +30,13 @@ from market.revisions.models import RevisionFile
 from market.revisions.service import RevisionView
 from market.settings import Settings
 
-SIGNED_URL_PURPOSE = "delivery-signed-url-v1"
-
-
 class SignedUrlInvalid(Unauthenticated):
     code = "signed-url-invalid"
 
 
 def signature(settings: Settings, licence_id: uuid.UUID, file_id: uuid.UUID, expires: int) -> str:
-    key = next(iter(keyring(settings.root_secrets(), SIGNED_URL_PURPOSE).values()))
+    # The signed-URL key (market.keyring), never the token-signing key.
+    _kid, key = keyring.current_key(settings, keyring.SIGNED_URLS)
     return _mac(key, licence_id, file_id, expires)
 
 
@@ -53,7 +51,7 @@ def check_signature(
     """A signature under the current root's key or a retired one's, not yet expired."""
     if not any(
         hmac.compare_digest(_mac(key, licence_id, file_id, expires), sig)
-        for key in keyring(settings.root_secrets(), SIGNED_URL_PURPOSE).values()
+        for key in keyring.accepted_keys(settings, keyring.SIGNED_URLS).values()
     ):
         raise SignedUrlInvalid("the signed URL's signature does not match", fields=[("query.sig", "invalid")])
     if expires < int(now().timestamp()):

@@ -26,6 +26,10 @@ class Quote(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     # SHA-256 of the quote's canonical JSON: the order pays exactly what was quoted.
     digest: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of the digest under the quote-seal key (derived from the root secret, named by
+    # its key id): whoever can write the database cannot recompute it (issue 18, finding 6).
+    seal: Mapped[str | None] = mapped_column(String(64))
+    seal_key_id: Mapped[str | None] = mapped_column(String(16))
     plan_version: Mapped[int] = mapped_column()
     price_entry_key: Mapped[str | None] = mapped_column(String(80))
     price_entry_version: Mapped[int | None] = mapped_column()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.allocation import service as allocation
+from market import keyring
 from market.audit.canonical import canonical_json
 from market.audit.log import record
 from market.auth.principal import Principal
@@ -61,17 +62,29 @@ def digest_fields(quote: Quote) -> dict[str, Any]:
     }
 
 
-def seal(quote: Quote) -> None:
+def seal(settings: Settings, quote: Quote) -> None:
+    """The digest (SHA-256, shown to the buyer and in the audit log) and the seal: an HMAC of the
+    digest under the quote-seal key, which the database does not hold, so a quote rewritten and
+    its digest recomputed there is still refused at order (issue 18, finding 6)."""
     quote.digest = quote_digest(digest_fields(quote))
+    quote.seal_key_id, quote.seal = keyring.sign(settings, keyring.QUOTE_SEALS, quote.digest.encode())
+
+
+def _sealed(settings: Settings, quote: Quote) -> bool:
+    if not quote.seal or not quote.seal_key_id:
+        return False
+    if not hmac.compare_digest(quote.digest, quote_digest(digest_fields(quote))):
+        return False
+    return keyring.verify(settings, keyring.QUOTE_SEALS, quote.seal_key_id, quote.digest.encode(), quote.seal)
 
 
 async def load_payable_quote(
-    session: AsyncSession, quote_id: uuid.UUID, buyer_id: uuid.UUID | None, at: datetime
+    session: AsyncSession, settings: Settings, quote_id: uuid.UUID, buyer_id: uuid.UUID | None, at: datetime
 ) -> Quote:
     quote = await repository.quote(session, quote_id)
     if quote is None or quote.buyer_id != buyer_id:
         raise NotFound("quote not found", fields=[("body.quote_id", "no such quote of yours")])
-    if not hmac.compare_digest(quote.digest, quote_digest(digest_fields(quote))):
+    if not _sealed(settings, quote):
         raise QuoteAltered(
             "the stored quote no longer matches its digest; ask for a new quote",
             fields=[("body.quote_id", "altered after issue")],
@@ -181,7 +194,7 @@ async def issue_quote(
     quote_row.price_entry_key = priced.entry_key
     quote_row.price_entry_version = priced.entry_version
     quote_row.compliance_outcome = decision.outcome
-    seal(quote_row)
+    seal(settings, quote_row)
     session.add(quote_row)
     await record(
         session,

@@ -16,7 +16,7 @@ from market.errors import InvalidInput, NotFound
 from market.participants import repository
 from market.participants.models import Participant
 from market.participants.schemas import ParticipantCorrection
-from market.participants.service import DuplicateParticipant, identity_hash
+from market.participants.service import DuplicateParticipant, identity_hash, identity_hashes
 from market.settings import Settings
 
 
@@ -43,7 +43,8 @@ async def correct(
         new_hash = identity_hash(settings, data.identity_number)
         taken = await session.scalar(
             select(Participant.id).where(
-                Participant.identity_hash == new_hash, Participant.id != participant.id
+                Participant.identity_hash.in_(identity_hashes(settings, data.identity_number)),
+                Participant.id != participant.id,
             )
         )
         if taken:

@@ -13,12 +13,11 @@ from pydantic import BaseModel
 
 from market.auth.models import ApiKey, User
 from market.auth.principal import Authenticated, MaybeAuthenticated, Operator, current_principal
-from market.auth.tokens import TokenClaims, issue_token
 from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import corrections, service
+from market.participants import corrections, service, sessions
 from market.participants.linked_data import agent_document
 from market.participants.models import Participant
 from market.participants.schemas import (
@@ -29,10 +28,13 @@ from market.participants.schemas import (
     ParticipantCorrection,
     ParticipantCreate,
     ParticipantOut,
+    PasswordChange,
+    RefreshIn,
     SignUpOut,
     TokenOut,
     UserOut,
 )
+from market.ratelimits import RateLimits, limit_per_ip
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["participants"])
@@ -66,6 +68,7 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
     status_code=status.HTTP_201_CREATED,
     response_model=SignUpOut,
     summary="Sign up an organisation, natural person or public body with its first user",
+    dependencies=[limit_per_ip("signup", "rate_limit_signup_ip")],
     responses=problem_responses(Conflict, Forbidden),
 )
 async def sign_up(
@@ -109,11 +112,60 @@ async def sign_up(
     tags=["auth"],
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: AppSettings, session: Session
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    settings: AppSettings,
+    session: Session,
+    limits: RateLimits,
 ) -> TokenOut:
-    user: User = await service.authenticate(session, form.username, form.password)
-    claims = TokenClaims(user.id, user.participant_id, frozenset(user.roles))
-    return TokenOut(access_token=issue_token(settings, claims), expires_in=settings.jwt_ttl_seconds)
+    for name, value in (("username", form.username), ("password", form.password)):
+        if "\x00" in value:  # no e-mail address or password holds one; PostgreSQL cannot compare it
+            raise InvalidInput(f"{name} contains a NUL character", fields=[(f"body.{name}", "contains NUL")])
+    user: User = await service.sign_in(session, limits, form.username, form.password)
+    return token_out(await sessions.open_session(session, settings, user))
+
+
+def token_out(pair: sessions.TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_in=pair.refresh_expires_in,
+    )
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    summary="Exchange a refresh token for a new access token and refresh token (each usable once)",
+    responses=problem_responses(Unauthenticated, Forbidden),
+    tags=["auth"],
+)
+async def refresh(data: RefreshIn, settings: AppSettings, session: Session) -> TokenOut:
+    return token_out(await sessions.refresh(session, settings, data.refresh_token))
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End every session of this user: its access and refresh tokens stop working",
+    responses=problem_responses(Unauthenticated),
+    tags=["auth"],
+)
+async def logout(session: Session, principal: Authenticated) -> Response:
+    await sessions.logout(session, principal)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change your password; every session ends and the API keys you created are revoked",
+    responses=problem_responses(Unauthenticated),
+    tags=["auth"],
+)
+async def change_password(data: PasswordChange, session: Session, principal: Authenticated) -> Response:
+    await sessions.change_password(session, principal, data.current_password, data.new_password)
+    return Response(status_code=204)
 
 
 @router.get(
@@ -179,8 +231,11 @@ async def create_api_key(
     data: ApiKeyCreate,
     session: Session,
     principal: Authenticated,
+    limits: RateLimits,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    owner = str(principal.participant_id or principal.actor)
+    await limits.per_key("api-keys", limits.settings.rate_limit_api_keys, owner)
     call = idempotent(session, principal.actor, idempotency_key, "api_keys.create", data)
     if first := await call.first():
         raise ApiKeyAlreadyCreated(json.loads(first.response_body)["id"])

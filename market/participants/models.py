@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,3 +24,15 @@ class Participant(IdMixin, TimestampMixin, Base):
     country: Mapped[str] = mapped_column(String(2), default="CN")
     credit_status: Mapped[str] = mapped_column(String(12), default="good")
     credit_reason: Mapped[str | None] = mapped_column(Text)
+    # Raised to end every session and token of the participant's users at once (blacklisting).
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Know your customer (issue 18): organisations and public bodies start `pending_verification`
+    # and may not list or buy until an operator verifies them; `held` when the sign-up resembles
+    # a blacklisted participant. The note says why it was held, or the operator's reason.
+    verification_status: Mapped[str] = mapped_column(
+        String(24), default="verified", server_default="verified"
+    )
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    verified_by: Mapped[str | None] = mapped_column(String(80))
+    verified_at: Mapped[datetime | None] = mapped_column()
+    legal_representative: Mapped[str | None] = mapped_column(String(200))

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from market.auth.passwords import NewPassword
 from market.common.schemas import StrictModel, examples
 
 ParticipantKind = Literal["organisation", "natural_person", "public_body"]
@@ -18,7 +19,7 @@ ParticipantRole = Literal["seller", "buyer"]
 
 class FirstUser(StrictModel):
     email: EmailStr
-    password: str = Field(min_length=12, max_length=128)
+    password: NewPassword
     display_name: str = Field(min_length=1, max_length=200)
 
 
@@ -129,6 +130,19 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     expires_in: int
+    refresh_token: str | None = Field(
+        default=None, description="Exchange at POST /v1/auth/refresh for a new pair; usable once"
+    )
+    refresh_expires_in: int | None = None
+
+
+class RefreshIn(StrictModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class PasswordChange(StrictModel):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: NewPassword
 
 
 class ApiKeyCreate(StrictModel):
@@ -154,6 +168,6 @@ class ApiKeyCreated(ApiKeyOut):
 
 class StaffCreate(StrictModel):
     email: EmailStr
-    password: str = Field(min_length=12, max_length=128)
+    password: NewPassword
     display_name: str = Field(min_length=1, max_length=200)
     role: Literal["operator", "auditor", "price_authority"]

@@ -12,17 +12,22 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market import keyring
+from market.alerts.findings import Finding
+from market.alerts.service import raise_alert
 from market.audit.log import record
 from market.auth.models import ApiKey, User
 from market.auth.passwords import hash_password, verify_password
 from market.auth.principal import API_KEY_PREFIX, Principal, ensure_visible, hash_api_secret
+from market.auth.tokens import STAFF_ROLES
 from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from market.participants import repository
+from market.participants import repository, sessions
 from market.participants.credit_code import credit_code_problems
 from market.participants.models import Participant
 from market.participants.schemas import ApiKeyCreate, CreditChange, ParticipantCreate, StaffCreate
+from market.ratelimits import AccountLocked, Limits, TooManyRequests
 from market.settings import Settings
 
 
@@ -75,8 +80,21 @@ def _check_credit_code(data: ParticipantCreate, principal: Principal | None) -> 
 
 
 def identity_hash(settings: Settings, number: str) -> str:
-    # Keyed so a leaked table cannot be reversed by hashing every possible ID number.
-    return hmac.new(settings.jwt_secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
+    """The ID number's hash under the current identity key (HKDF from the root secret): keyed so
+    a leaked table cannot be reversed by hashing every possible ID number."""
+    return keyring.mac(keyring.current_key(settings, keyring.IDENTITY_HASHES)[1], number.upper().encode())
+
+
+def identity_hashes(settings: Settings, number: str) -> list[str]:
+    """Every hash the number may be stored under: the current key's, the retired roots' (a
+    rotation must not let a registered person register again), and the one made before keys
+    were derived (keyed with the JWT secret)."""
+    text = number.upper().encode()
+    hashes = [
+        keyring.mac(key, text) for key in keyring.accepted_keys(settings, keyring.IDENTITY_HASHES).values()
+    ]
+    legacy = hmac.new(settings.jwt_secret.encode(), text, hashlib.sha256).hexdigest()
+    return [*hashes, legacy]
 
 
 async def sign_up(
@@ -99,7 +117,11 @@ async def sign_up(
             "a participant with this credit code is already registered",
             fields=[("body.credit_code", "already registered")],
         )
-    if identity and await session.scalar(select(Participant.id).where(Participant.identity_hash == identity)):
+    if identity and await session.scalar(
+        select(Participant.id).where(
+            Participant.identity_hash.in_(identity_hashes(settings, data.identity_number or ""))
+        )
+    ):
         raise DuplicateParticipant(
             "this person is already registered",
             fields=[("body.identity_number", "already registered")],
@@ -175,6 +197,54 @@ async def create_staff(session: AsyncSession, data: StaffCreate, actor: str) -> 
     return user
 
 
+async def sign_in(session: AsyncSession, limits: Limits, email: str, password: str) -> User:
+    """`authenticate`, within the sign-in limits (issue 18): so many attempts per IP; after a
+    few wrong passwords for one account each further try waits (backoff); after many, the
+    account is locked, even for the right password, until they age out, and a staff account's
+    lock raises an alert (someone is guessing an operator's password)."""
+    settings = limits.settings
+    account = email.lower()
+    await limits.per_ip("login", settings.rate_limit_login_ip)
+    if limits.enabled:
+        if wait := await limits.limiter.exhausted(settings.rate_limit_login_lock, "login-lock", account):
+            raise AccountLocked(wait)
+        if wait := await limits.limiter.exhausted(settings.rate_limit_login_failures, "login-fail", account):
+            raise TooManyRequests(
+                "Too many failed sign-ins for this account; wait Retry-After seconds before the next.",
+                wait,
+                code="login-backoff",
+            )
+    try:
+        return await authenticate(session, email, password)
+    except Unauthenticated:
+        if not limits.enabled:
+            raise
+        await limits.limiter.count(settings.rate_limit_login_failures, "login-fail", account)
+        await limits.limiter.count(settings.rate_limit_login_lock, "login-lock", account)
+        wait = await limits.limiter.exhausted(settings.rate_limit_login_lock, "login-lock", account)
+        if wait is None:
+            raise
+        await _alert_if_staff(session, account)
+        raise AccountLocked(wait) from None
+
+
+async def _alert_if_staff(session: AsyncSession, email: str) -> None:
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None or not set(user.roles) & STAFF_ROLES:
+        return
+    await raise_alert(
+        session,
+        Finding(
+            rule="staff-sign-in-locked",
+            severity="high",
+            summary=f"Staff account {user.id} locked after repeated wrong passwords",
+            evidence={"user_id": str(user.id), "roles": sorted(user.roles)},
+        ),
+        "user",
+        str(user.id),
+    )
+
+
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -203,6 +273,10 @@ async def change_credit(
     before = participant.credit_status
     participant.credit_status = change.status
     participant.credit_reason = change.reason
+    revoked = None
+    if change.status == "blacklisted" and before != "blacklisted":
+        # Its tokens and API keys stop working now, not when they expire (issue 18, finding 5).
+        revoked = await sessions.revoke_participant(session, participant)
     await record(
         session,
         actor=principal.actor,
@@ -214,6 +288,7 @@ async def change_credit(
             "to": change.status,
             "reason": change.reason,
             "basis": "吉政办发〔2016〕35号",
+            **({"api_keys_revoked": revoked} if revoked is not None else {}),
         },
     )
     return participant

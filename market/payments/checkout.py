@@ -25,7 +25,7 @@ async def place_order(
     principal: Principal,
     quote_id: uuid.UUID,
 ) -> Order:
-    quote = await load_payable_quote(session, quote_id, principal.participant_id, now())
+    quote = await load_payable_quote(session, settings, quote_id, principal.participant_id, now())
     order = await orders.create_order(session, settings, principal, quote, payment_provider=provider.name)
     if order.status == OrderStatus.PENDING_PAYMENT:
         await start_payment(session, settings, provider, order)

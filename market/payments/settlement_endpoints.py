@@ -7,7 +7,6 @@ import csv
 import dataclasses
 import io
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Response, status
 from market.auth.principal import Authenticated, Buyer, Operator
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.common.periods import PERIOD_PATTERN
+from market.common.schemas import Instant
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
 from market.idempotency.service import (
@@ -152,8 +152,8 @@ async def payout_statement(
     session: Session,
     principal: Authenticated,
     period: Annotated[str, Query(pattern=PERIOD_PATTERN)] = "month",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     seller_id: uuid.UUID | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.common.clock import now
+from market.common.schemas import refuse_nul
 from market.errors import InvalidInput, invalid_from_validation
 from market.orders import service as orders
 from market.orders.states import OrderStatus
@@ -50,6 +51,12 @@ class StripeEvent(BaseModel):
     id: str = Field(min_length=1, max_length=120)
     type: str = Field(min_length=1, max_length=80)
     data: EventData
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        refuse_nul(value, "the event")  # no text column or JSON document in PostgreSQL holds one
+        return value
 
 
 def parse_event(raw: object) -> StripeEvent:
@@ -141,7 +148,8 @@ async def _apply_event(session: AsyncSession, settings: Settings, event: StripeE
         if payment is None:
             return "unknown payment"
         if kind == "payment_intent.payment_failed":
-            reason = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
+            error = obj.get("last_payment_error")
+            reason = (error.get("message") if isinstance(error, dict) else None) or "payment failed"
             return "failed" if await payment_failed(session, payment, str(reason)) else "ignored"
         received = _amount(obj, "amount_received", "amount")
         if received != payment.amount_minor:

@@ -17,6 +17,7 @@ from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
+from market.ratelimits import RateLimits, limit_per_ip
 from market.registry import lifecycle, linked_data, public_register, repository, resources
 from market.registry.models import DataResource, Objection, Registration
 from market.registry.schemas import (
@@ -229,8 +230,20 @@ async def object_to(
     settings: AppSettings,
     session: Session,
     principal: Authenticated,
+    limits: RateLimits,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    # Each objection pauses the registration's publicity (Art. 30): one objector may not stall
+    # a competitor's registration by filing them one after another.
+    objector = str(principal.participant_id or principal.actor)
+    await limits.per_key(
+        "objections",
+        settings.rate_limit_objections,
+        objector,
+        str(registration_id),
+        message="You have filed as many objections to this registration as the exchange accepts "
+        "for now; add to your open objection or retry later.",
+    )
     call = idempotent(
         session,
         principal.actor,
@@ -358,6 +371,7 @@ async def cancel(
 
 @router.get(
     "/registry/{registration_number}",
+    dependencies=[limit_per_ip("public", "rate_limit_public_ip")],
     response_model=RegistryEntry,
     tags=["public"],
     summary="Public certificate lookup, verifiable offline with the exchange's public key; also as "
@@ -413,10 +427,33 @@ async def add_day(
     responses=problem_responses(NotFound),
     summary="The rights tree of a resource with each grant's validity now",
 )
-async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authenticated) -> RightsTree:
+async def rights_tree(
+    resource_id: uuid.UUID,
+    session: Session,
+    principal: Authenticated,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Grants per page (1-1000)")] = 200,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^\d{1,9}$", description="`next_cursor` of the page before")
+    ] = None,
+) -> RightsTree:
+    """Grants in depth-first order, `limit` to a page (issue 18, finding 11: a tree of
+    thousands of grants is not one answer). A grant whose parent is on an earlier page starts
+    a root of its own here; its `grant.parent_id` says where it hangs."""
     grants = await resources.rights_tree(session, principal, resource_id)
     rows = {str(g.id): g for g in grants}
     at = now()
+    order: list[RightsTreeNode] = []
+
+    def walk(n: RightsTreeNode) -> None:
+        order.append(n)
+        for child in n.children:
+            walk(child)
+
+    for root in tree({k: to_contract_grant(v) for k, v in rows.items()}, at):
+        walk(root)
+    start = int(cursor) if cursor else 0
+    page = order[start : start + limit]
+    on_page = {n.grant.grant_id for n in page}
 
     def node(n: RightsTreeNode) -> TreeNode:
         return TreeNode(
@@ -424,8 +461,15 @@ async def rights_tree(resource_id: uuid.UUID, session: Session, principal: Authe
             valid=n.validity.valid,
             reason=str(n.validity.reason) if n.validity.reason else None,
             message=n.validity.message,
-            children=[node(c) for c in n.children],
+            children=[node(c) for c in n.children if c.grant.grant_id in on_page],
         )
 
-    roots = tree({k: to_contract_grant(v) for k, v in rows.items()}, at)
-    return RightsTree(resource_id=resource_id, at=at, roots=[node(r) for r in roots])
+    roots = [n for n in page if n.grant.parent_id is None or n.grant.parent_id not in on_page]
+    more = start + limit < len(order)
+    return RightsTree(
+        resource_id=resource_id,
+        at=at,
+        roots=[node(r) for r in roots],
+        total_grants=len(order),
+        next_cursor=str(start + limit) if more else None,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,7 +41,10 @@ class GrantCreate(StrictModel):
     purposes: list[PurposeName] = Field(min_length=1)
     territory: Literal["domestic", "cross_border"] = "domestic"
     sublicensable: bool = False
-    field_limits: list[str] | None = None
+    # Bounded (issue 18, finding 11): a grant names at most this many fields, each a name.
+    field_limits: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=200
+    )
     volume_limit: int | None = Field(default=None, ge=1, le=10**15, strict=True)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
@@ -108,4 +111,6 @@ class RightsTree(BaseModel):
     resource_id: uuid.UUID
     at: datetime
     roots: list[TreeNode]
+    total_grants: int = Field(default=0, description="Grants in the whole tree, on every page")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
     extra: dict[str, Any] = Field(default_factory=dict)

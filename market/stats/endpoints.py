@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from market.auth.principal import Principal, require_roles
+from market.common.schemas import Instant
 from market.db.session import Session
 from market.orders import service as orders
 from market.orders.schemas import TradeTotals
@@ -25,7 +25,7 @@ async def stats(
     session: Session,
     principal: Overseer,
     period: Annotated[str, Query(pattern="^(day|month|year)$")] = "month",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> list[TradeTotals]:
     return await orders.trade_totals(session, period=period, since=since, until=until)

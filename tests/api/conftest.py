@@ -125,6 +125,9 @@ def test_settings(database_url: str, data_dir: Path) -> Settings:
         # A run of the audit publisher's job is one round that signs whenever the tree grew
         # (tests run it when they choose; its shifts and interval are tested on their own).
         audit_head_interval_seconds=0,
+        # Tests sign up and log in far more often than a person would; the rate limits' own
+        # tests switch them on (tests/api/test_rate_limits.py).
+        rate_limits_enabled=False,
     )
 
 

@@ -43,7 +43,7 @@ async def sealed_quote(
             issued_at=issued,
             expires_at=issued + ttl,
         )
-        seal(quote)
+        seal(app.state.runtime.settings, quote)
         session.add(quote)
         await session.flush()
         return str(quote.id)

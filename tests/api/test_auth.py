@@ -8,12 +8,22 @@ from typing import Any
 import jwt
 import pytest
 
+from market.keyring import ACCESS_TOKENS, current_key
 from tests.api.conftest import TEST_JWT_SECRET
 from tests.api.factories import Api
 
+_KEYS: dict[str, tuple[str, bytes]] = {}
 
-def forge(claims: dict[str, Any], key: str = TEST_JWT_SECRET, alg: str = "HS256") -> str:
-    return jwt.encode(claims, key, algorithm=alg)
+
+def forge(claims: dict[str, Any], key: str | bytes | None = None, alg: str = "HS256") -> str:
+    """A token as the service would sign it (its access-token key and key id), unless `key`."""
+    kid, signing = _KEYS["current"]
+    return jwt.encode(claims, signing if key is None else key, algorithm=alg, headers={"kid": kid})
+
+
+@pytest.fixture(autouse=True)
+def _service_key(app: Any) -> None:
+    _KEYS["current"] = current_key(app.state.runtime.settings, ACCESS_TOKENS)
 
 
 def good_claims(user_id: str, pid: str, **over: Any) -> dict[str, Any]:
@@ -27,6 +37,8 @@ def good_claims(user_id: str, pid: str, **over: Any) -> dict[str, Any]:
         "iat": now,
         "nbf": now,
         "exp": now + 600,
+        "ver": 0,
+        "pver": 0,
     }
     claims.update(over)
     return claims
@@ -60,6 +72,10 @@ async def test_forged_tokens_are_refused(api: Api, client: Any) -> None:
         "wrong audience": forge(good_claims(party.user_id, party.participant_id, aud="someone-else")),
         "wrong issuer": forge(good_claims(party.user_id, party.participant_id, iss="evil")),
         "other key": forge(good_claims(party.user_id, party.participant_id), key="another-secret-" * 4),
+        # The shipped default secret (issue 18, finding 4): it signs nothing any more.
+        "default secret": forge(good_claims(party.user_id, party.participant_id), key=TEST_JWT_SECRET),
+        "no key id": jwt.encode(good_claims(party.user_id, party.participant_id), _KEYS["current"][1]),
+        "old version": forge(good_claims(party.user_id, party.participant_id, ver=-1)),
         "tampered": valid[:-4] + ("AAAA" if not valid.endswith("AAAA") else "BBBB"),
         "unknown role": forge(good_claims(party.user_id, party.participant_id, roles=["god"])),
         "HS512": forge(good_claims(party.user_id, party.participant_id), alg="HS512"),

@@ -50,6 +50,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/api-keys"): "tenant",
     ("DELETE", "/v1/api-keys/{key_id}"): "tenant",
     ("GET", "/v1/auth/me"): "tenant",
+    ("POST", "/v1/auth/refresh"): "public",  # the refresh token is the credential
+    ("POST", "/v1/auth/logout"): "tenant",
+    ("POST", "/v1/auth/password"): "tenant",
     ("POST", "/v1/price-catalogue"): "staff",
     ("POST", "/v1/price-catalogue/{entry_key}/versions"): "staff",
     ("POST", "/v1/price-catalogue/{entry_key}/withdrawal"): "staff",

@@ -84,15 +84,18 @@ async def test_trade_checks_buyer_credit_purpose_and_scenario(api: Api, client: 
         json={"status": "blacklisted", "reason": "court judgment"},
         headers=operator,
     )
+    # Blacklisting ended the buyer's sessions (issue 18); an operator checks the trade for it.
+    assert (await dry_run(client, buyer.headers, kind="trade", product_id=p["product_id"])).status_code == 401
     blacklisted = await dry_run(
         client,
-        buyer.headers,
+        operator,
         kind="trade",
         product_id=p["product_id"],
         purpose="risk_control",
         scenario="credit risk scoring",
+        buyer_id=buyer.participant_id,
     )
-    assert blacklisted.json()["outcome"] == "deny"
+    assert blacklisted.json()["outcome"] == "deny", blacklisted.text
     assert "PART-003" in rule_ids(blacklisted.json())
 
 
