@@ -14,6 +14,7 @@ from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
+from market.payments.accounts.endpoints import router as accounts_router
 from market.payments.endpoints import router as payments_router
 from market.payments.settlement_endpoints import router as settlement_router
 from market.privacy.endpoints import router as subject_requests_router
@@ -30,6 +31,7 @@ ROUTERS = [
     compliance_router,
     orders_router,
     payments_router,
+    accounts_router,
     settlement_router,
     delivery_router,
     subject_requests_router,
