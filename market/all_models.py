@@ -16,6 +16,7 @@ from market.notifications import models as notification_models  # noqa: F401
 from market.orders import models as order_models  # noqa: F401
 from market.participants import models as participant_models  # noqa: F401
 from market.payments import models as payment_models  # noqa: F401
+from market.payments.accounts import models as account_models  # noqa: F401
 from market.privacy import models as privacy_models  # noqa: F401
 from market.registry import models as registry_models  # noqa: F401
 from market.revenue_caps import models as revenue_cap_models  # noqa: F401

@@ -19,6 +19,7 @@ from market.notifications.endpoints import router as notifications_router
 from market.ns.endpoints import router as ns_router
 from market.orders.endpoints import router as orders_router
 from market.participants.endpoints import router as participants_router
+from market.payments.accounts.endpoints import router as accounts_router
 from market.payments.endpoints import router as payments_router
 from market.payments.settlement_endpoints import router as settlement_router
 from market.privacy.endpoints import router as subject_requests_router
@@ -39,6 +40,7 @@ ROUTERS = [
     allocation_router,
     revenue_caps_router,
     payments_router,
+    accounts_router,
     settlement_router,
     delivery_router,
     downloads_router,

@@ -67,11 +67,19 @@ async def start_payment(
 
 
 async def payment_succeeded(
-    session: AsyncSession, settings: Settings, payment: Payment, *, actor: str, order: Order | None = None
+    session: AsyncSession,
+    settings: Settings,
+    payment: Payment,
+    *,
+    actor: str,
+    order: Order | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> Order | None:
     """Record a successful charge once and return its order (delivered, or refused and being
     refunded); later duplicates and late arrivals change nothing (None). `order`: the payment's
-    order, when the caller already holds its row lock."""
+    order, when the caller already holds its row lock. `account_id`: the prepaid account the
+    price was just taken from, in this transaction, right after the order passed the trade
+    rules (they are not asked twice in one transaction)."""
     if not PAYMENTS.can(payment.status, PaymentStatus.SUCCEEDED):
         return None
     if order is None:
@@ -84,8 +92,13 @@ async def payment_succeeded(
         actor=actor,
         payload={"reference": payment.provider_ref, "amount_minor": payment.amount_minor},
     )
+    source = ledger.CLEARING if account_id is None else ledger.PREPAID
     await ledger.post(
-        session, order.id, order.currency, ledger.charge_lines(order.total_minor, order.commission_minor)
+        session,
+        order.id,
+        order.currency,
+        ledger.charge_lines(order.total_minor, order.commission_minor, source=source),
+        account_id=account_id,
     )
     await escrow.open_payout(session, order, window_days=settings.acceptance_window_days, actor=actor)
     if order.status != OrderStatus.PENDING_PAYMENT:
@@ -93,7 +106,7 @@ async def payment_succeeded(
         why = f"the payment arrived for an order that is {order.status}"
         refunds.queue(session, [await _refund_all(session, order, payment, actor=actor, why=why)])
         return order
-    refusal = await _trade_refused_now(session, order, actor=actor)
+    refusal = None if account_id is not None else await _trade_refused_now(session, order, actor=actor)
     if refusal is not None:
         await _refuse(session, order, payment, actor=actor, why=refusal[0], decision_id=refusal[1])
         return order

@@ -1,19 +1,28 @@
 """Buying: an order from a quote, and its payment started at once (or after an operator's
-review). The order's own rules are the orders feature's; this adds the money."""
+review). The order's own rules are the orders feature's; this adds the money.
+
+Paid from a prepaid balance, the order settles in its own transaction: the price is taken from
+the balance (402 when it is short, and nothing is kept), booked, held in escrow for the seller,
+and the licence issued, so a machine buyer buys in two requests (quote, order)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
+from market.delivery import service as delivery
 from market.orders import service as orders
 from market.orders.models import Order
 from market.orders.quotes import load_payable_quote
 from market.orders.states import OrderStatus
-from market.payments.arrival import start_payment
+from market.payments.accounts import service as accounts
+from market.payments.arrival import payment_succeeded, start_payment
+from market.payments.models import Payment
 from market.payments.provider import PaymentProvider
 from market.settings import Settings
 
@@ -24,12 +33,68 @@ async def place_order(
     provider: PaymentProvider,
     principal: Principal,
     quote_id: uuid.UUID,
+    *,
+    from_balance: bool = False,
 ) -> Order:
     quote = await load_payable_quote(session, settings, quote_id, principal.participant_id, now())
-    order = await orders.create_order(session, settings, principal, quote, payment_provider=provider.name)
+    order = await orders.create_order(
+        session,
+        settings,
+        principal,
+        quote,
+        payment_provider=accounts.ACCOUNT if from_balance else provider.name,
+    )
     if order.status == OrderStatus.PENDING_PAYMENT:
-        await start_payment(session, settings, provider, order)
+        if from_balance:
+            await pay_from_balance(session, settings, order, actor=principal.actor)
+        else:
+            await start_payment(session, settings, provider, order)
     return order
+
+
+async def pay_from_balance(session: AsyncSession, settings: Settings, order: Order, *, actor: str) -> None:
+    """Take the order's price from the buyer's balance and settle it now (paid, held in escrow,
+    licence issued); raises 402 (nothing kept) when the balance is short."""
+    account_id = await accounts.debit(session, order.buyer_id, order.currency, order.total_minor)
+    payment = Payment(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        provider=accounts.ACCOUNT,
+        provider_ref=f"account_{order.id}",
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        status="requires_payment",
+        refunded_minor=0,
+        created_at=now(),
+        updated_at=now(),
+    )
+    session.add(payment)
+    orders.note_payment(order, payment.provider_ref)
+    await record(
+        session,
+        actor=actor,
+        action="payment.created",
+        subject_type="order",
+        subject_id=order.id,
+        payload={
+            "provider": accounts.ACCOUNT,
+            "reference": payment.provider_ref,
+            "amount_minor": order.total_minor,
+            "account_id": str(account_id),
+        },
+    )
+    await payment_succeeded(session, settings, payment, actor=actor, order=order, account_id=account_id)
+
+
+async def delivery_now(
+    session: AsyncSession, settings: Settings, principal: Principal, order: Order
+) -> dict[str, Any] | None:
+    """The delivery of an order settled in this request (its API credential, shown this once,
+    or a download token), or None if it was not delivered."""
+    if order.licence_id is None:
+        return None
+    await session.flush()  # the licence and its entitlement were written in this transaction
+    return await delivery.delivery_for_buyer(session, settings, principal, order.licence_id)
 
 
 async def review_order(
@@ -42,8 +107,12 @@ async def review_order(
     approve: bool,
     reason: str,
 ) -> Order:
-    """An operator's review of a parked order; approved, its payment starts now."""
+    """An operator's review of a parked order; approved, its payment starts now (an order to be
+    paid from a balance is paid from it now: 402, and the approval not kept, if it is short)."""
     order = await orders.review_order(session, principal, order_id, approve, reason)
     if approve:
-        await start_payment(session, settings, provider, order)
+        if order.payment_provider == accounts.ACCOUNT:
+            await pay_from_balance(session, settings, order, actor=principal.actor)
+        else:
+            await start_payment(session, settings, provider, order)
     return order

@@ -27,13 +27,21 @@ from market.orders.endpoints import order_out
 from market.orders.quotes import QuoteAltered, QuoteExpired
 from market.orders.schemas import OrderCreate, OrderOut, ReviewDecision
 from market.payments import arrival, checkout, escrow, ledger, operator_refunds, refunds
+from market.payments.accounts.service import InsufficientBalance, PrepaidNotEnabled
 from market.payments.provider import (
     PAYMENT_PROVIDER,
     PaymentProvider,
     PaymentProviderRefused,
     PaymentProviderUnavailable,
 )
-from market.payments.schemas import LedgerLineOut, LedgerOut, RefundCreate, RefundOut
+from market.payments.schemas import (
+    LedgerLineOut,
+    LedgerOut,
+    OrderPlace,
+    PlacedOrderOut,
+    RefundCreate,
+    RefundOut,
+)
 from market.payments.stripe_provider import verify_webhook
 from market.payments.webhooks import MalformedWebhook, handle_stripe_event, parse_event
 from market.runtime import AppSettings, SessionMaker, port
@@ -49,10 +57,12 @@ class BadSignature(InvalidInput):
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrderOut,
+    response_model=PlacedOrderOut,
     summary="Order from a stored, unexpired quote; compliance is re-checked now",
     openapi_extra=REQUIRED_KEY_OPENAPI,
     responses=problem_responses(
+        InsufficientBalance,
+        PrepaidNotEnabled,
         NotFound,
         Conflict,
         Forbidden,
@@ -65,7 +75,7 @@ class BadSignature(InvalidInput):
     ),
 )
 async def create_order(
-    data: OrderCreate,
+    data: OrderPlace,
     settings: AppSettings,
     provider: Provider,
     session: Session,
@@ -74,11 +84,26 @@ async def create_order(
 ) -> Any:
     if idempotency_key is None:
         raise IdempotencyKeyRequired("orders")
-    call = idempotent(session, principal.actor, idempotency_key, "orders.create", data)
+    # The fingerprint of an order paid through the provider is what it always was.
+    body = data if data.payment_method == "account" else OrderCreate(quote_id=data.quote_id)
+    call = idempotent(session, principal.actor, idempotency_key, "orders.create", body)
     if replayed := await call.replay():
         return replayed
-    order = await checkout.place_order(session, settings, provider, principal, data.quote_id)
-    return await call.remember(await order_out(session, order))
+    from_balance = data.payment_method == "account"
+    order = await checkout.place_order(
+        session, settings, provider, principal, data.quote_id, from_balance=from_balance
+    )
+    out = PlacedOrderOut(**(await order_out(session, order)).model_dump())
+    if (
+        not from_balance
+        or (shown := await checkout.delivery_now(session, settings, principal, order)) is None
+    ):
+        return await call.remember(out)
+    out.delivery = shown
+    # The credential is shown once: a replay shows its prefix, never the secret.
+    kept = {k: v for k, v in shown.items() if k != "access_credential"}
+    await call.remember(out.model_copy(update={"delivery": kept}))
+    return out
 
 
 @router.post(

@@ -7,12 +7,16 @@ Accounts (positive = debit, negative = credit):
 - `payable:seller:due`: proceeds owed to the seller now (negative: a refund made after its
   payout, to be recovered from the seller's next transfer);
 - `payable:buyer:refund`: refunds decided and owed to buyers, not yet confirmed by the provider;
-- `revenue:commission`: the exchange's commission.
+- `revenue:commission`: the exchange's commission;
+- `payable:buyer:prepaid`: a buyer's prepaid balance (credited by top-ups and by refunds of
+  orders it paid, debited by the orders it pays); its lines name the account (`account_id`).
 
 So at any time, for any set of orders:
   charged = held + due + paid out + commission + refunded + refunds owed
-(every term read from the lines; `charged`, `paid out` and `refunded` are the cash lines of those
-kinds). Pure functions compute the lines; `post` stores them. Amounts are integer fen.
+(every term read from the lines; `charged`, `paid out` and `refunded` are the lines of those
+kinds on `cash:clearing`, or on `payable:buyer:prepaid` for orders paid from a balance, whose
+cash arrived earlier as a top-up: `cash:clearing` debited, the balance credited).
+Pure functions compute the lines; `post` stores them. Amounts are integer fen.
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ SELLER_HELD = "payable:seller:held"
 SELLER_DUE = "payable:seller:due"
 BUYER_REFUND = "payable:buyer:refund"
 COMMISSION_REVENUE = "revenue:commission"
+PREPAID = "payable:buyer:prepaid"
 
 # Kinds of the cash lines, so reports can tell money in from money out.
-CHARGE, REFUND, PAYOUT = "charge", "refund", "payout"
+CHARGE, REFUND, PAYOUT, TOP_UP = "charge", "refund", "payout", "top_up"
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,11 @@ class Line:
     amount_minor: int  # + debit, - credit
 
 
-def charge_lines(total_minor: int, commission: int) -> list[Line]:
-    """The buyer's money arrives: the seller's proceeds are held, the commission earned."""
+def charge_lines(total_minor: int, commission: int, *, source: str = CLEARING) -> list[Line]:
+    """The buyer's money arrives (from `source`: the provider's cash, or a prepaid balance): the
+    seller's proceeds are held, the commission earned."""
     return [
-        Line(CHARGE, CLEARING, total_minor),
+        Line(CHARGE, source, total_minor),
         Line("proceeds_held", SELLER_HELD, -(total_minor - commission)),
         Line("commission", COMMISSION_REVENUE, -commission),
     ]
@@ -79,9 +85,15 @@ def refund_owed_lines(refund_minor: int, *, commission_back: int, seller_account
     ]
 
 
-def refund_paid_lines(refund_minor: int) -> list[Line]:
-    """The provider confirmed the refund: the money left the exchange."""
-    return [Line("refund_paid", BUYER_REFUND, refund_minor), Line(REFUND, CLEARING, -refund_minor)]
+def refund_paid_lines(refund_minor: int, *, target: str = CLEARING) -> list[Line]:
+    """The provider confirmed the refund: the money left the exchange (or, for an order paid
+    from a prepaid balance, went back to that balance)."""
+    return [Line("refund_paid", BUYER_REFUND, refund_minor), Line(REFUND, target, -refund_minor)]
+
+
+def top_up_lines(amount_minor: int) -> list[Line]:
+    """Money arrived for a buyer's prepaid balance: the exchange holds it, owed to the buyer."""
+    return [Line(TOP_UP, CLEARING, amount_minor), Line(TOP_UP, PREPAID, -amount_minor)]
 
 
 def payout_lines(amount_minor: int) -> list[Line]:
@@ -94,7 +106,14 @@ def reversal(lines: list[LedgerEntry], kind: str) -> list[Line]:
     return [Line(kind, line.account, -line.amount_minor) for line in lines]
 
 
-async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines: list[Line]) -> uuid.UUID:
+async def post(
+    session: AsyncSession,
+    order_id: uuid.UUID | None,
+    currency: str,
+    lines: list[Line],
+    *,
+    account_id: uuid.UUID | None = None,
+) -> uuid.UUID:
     if sum(line.amount_minor for line in lines) != 0:
         raise AssertionError("unbalanced ledger movement")  # a programming error, never input
     movement = uuid.uuid4()
@@ -105,6 +124,7 @@ async def post(session: AsyncSession, order_id: uuid.UUID, currency: str, lines:
         session.add(
             LedgerEntry(
                 order_id=order_id,
+                account_id=account_id,
                 movement_id=movement,
                 kind=line.kind,
                 account=line.account,

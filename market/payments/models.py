@@ -65,11 +65,14 @@ class WebhookEvent(IdMixin, Base):
 
 
 class LedgerEntry(IdMixin, Base):
-    """One side of a double-entry money movement; every order's entries sum to zero."""
+    """One side of a double-entry money movement; every movement sums to zero, so does every
+    order's entries. A top-up of a prepaid account has no order; the lines of a movement that
+    touches a prepaid account name it (`account_id`)."""
 
     __tablename__ = "ledger_entries"
 
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prepaid_accounts.id"))
     movement_id: Mapped[uuid.UUID] = mapped_column()  # the lines of one movement share it
     kind: Mapped[str] = mapped_column(String(24))  # charge | commission | payout_due | refund ...
     account: Mapped[str] = mapped_column(String(40))
@@ -78,7 +81,10 @@ class LedgerEntry(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_ledger_entries_order", "order_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_ledger_entries_order", "order_id", "created_at"),
+        Index("ix_ledger_entries_account", "account_id", "created_at"),
+    )
 
 
 class Payout(IdMixin, TimestampMixin, Base):

@@ -69,7 +69,7 @@ async def due_balances(session: AsyncSession, order_ids: Sequence[uuid.UUID]) ->
         .where(LedgerEntry.order_id.in_(list(order_ids)), LedgerEntry.account == SELLER_DUE)
         .group_by(LedgerEntry.order_id)
     )
-    return {order_id: -int(total) for order_id, total in await session.execute(stmt)}
+    return {order_id: -int(total) for order_id, total in await session.execute(stmt) if order_id}
 
 
 async def refunds_to_recover(
@@ -89,7 +89,7 @@ async def refunds_to_recover(
         .group_by(LedgerEntry.order_id)
         .having(func.sum(LedgerEntry.amount_minor) > 0)
     )
-    return {order_id: -int(total) for order_id, total in await session.execute(stmt)}
+    return {order_id: -int(total) for order_id, total in await session.execute(stmt) if order_id}
 
 
 def readable_payouts(principal: Principal) -> Select[Payout]:
@@ -119,7 +119,8 @@ async def seller_balances(
     )
     out: dict[uuid.UUID, dict[str, int]] = {}
     for order_id, account, total in await session.execute(stmt):
-        out.setdefault(order_id, {})[account] = int(total)
+        if order_id is not None:  # always, by the WHERE: top-ups have no order
+            out.setdefault(order_id, {})[account] = int(total)
     return out
 
 

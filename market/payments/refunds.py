@@ -31,6 +31,7 @@ from market.orders import service as orders
 from market.orders.models import Order
 from market.orders.states import SETTLED, OrderStatus
 from market.payments import disputes, escrow, ledger, repository
+from market.payments.accounts import service as accounts
 from market.payments.models import Payment, Refund
 from market.payments.provider import (
     PAYMENT_PROVIDER,
@@ -142,7 +143,15 @@ async def complete_refund(
     narrows the licence (or ends it) as its terms say."""
     REFUNDS.check(refund.status, RefundStatus.SUCCEEDED)
     refund.status, refund.completed_at = RefundStatus.SUCCEEDED, now()
-    await ledger.post(session, order.id, order.currency, ledger.refund_paid_lines(refund.amount_minor))
+    if payment.provider == accounts.ACCOUNT:
+        # Paid from a prepaid balance: the refund goes back to that balance.
+        account_id = await accounts.refund_to_balance(
+            session, order.buyer_id, order.currency, refund.amount_minor
+        )
+        lines = ledger.refund_paid_lines(refund.amount_minor, target=ledger.PREPAID)
+        await ledger.post(session, order.id, order.currency, lines, account_id=account_id)
+    else:
+        await ledger.post(session, order.id, order.currency, ledger.refund_paid_lines(refund.amount_minor))
     payment.refunded_minor += refund.amount_minor
     full = payment.refunded_minor == payment.amount_minor
     product = await products.find(session, order.product_id)
@@ -258,6 +267,8 @@ async def execute_refund(
         payment = await repository.payment(session, refund.payment_id)
         assert payment is not None
         reference, amount = payment.provider_ref, refund.amount_minor
+        if payment.provider == accounts.ACCOUNT:
+            provider = accounts.BalanceRefunds()
     try:
         async with provider_call(provider.name, "refund"):
             done = await provider.refund(

@@ -1,14 +1,33 @@
-"""Request and response models for refunds, the settlement ledger, payouts and disputes."""
+"""Request and response models for placing orders, refunds, the settlement ledger, payouts and disputes."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from market.common.schemas import StrictModel, examples
+from market.orders.schemas import OrderCreate, OrderOut
+
+
+class OrderPlace(OrderCreate):
+    payment_method: Literal["provider", "account"] = Field(
+        default="provider",
+        description="provider: pay through the exchange's payment provider (bank transfer an "
+        "operator confirms, or card). account: pay from your prepaid balance in the quote's "
+        "currency, settled at once (402 when the balance is short; nothing is kept).",
+    )
+
+
+class PlacedOrderOut(OrderOut):
+    delivery: dict[str, Any] | None = Field(
+        default=None,
+        description="An order paid from a balance is delivered at once: its licence's delivery "
+        "(API credential, shown this once, or download token). A replay of the request shows the "
+        "credential's prefix only.",
+    )
 
 
 class RefundCreate(StrictModel):

@@ -23,6 +23,9 @@ FLOWS = {
     (ledger.CLEARING, ledger.CHARGE): ("paid_by_buyers_minor", 1),
     (ledger.CLEARING, ledger.REFUND): ("refunded_minor", -1),
     (ledger.CLEARING, ledger.PAYOUT): ("paid_out_minor", -1),
+    # Orders paid from a prepaid balance, and their refunds back to it.
+    (ledger.PREPAID, ledger.CHARGE): ("paid_by_buyers_minor", 1),
+    (ledger.PREPAID, ledger.REFUND): ("refunded_minor", -1),
 }
 # Balances at a period's end: account -> the column (liabilities are credits, so negated).
 BALANCES = {

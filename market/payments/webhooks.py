@@ -23,6 +23,7 @@ from market.errors import InvalidInput, invalid_from_validation
 from market.orders import service as orders
 from market.orders.states import OrderStatus
 from market.payments import arrival, disputes, refunds, repository, resolutions
+from market.payments.accounts import service as accounts
 from market.payments.models import Payment, WebhookEvent
 from market.payments.service import payment_failed
 from market.payments.states import DisputeReason
@@ -146,7 +147,7 @@ async def _apply_event(session: AsyncSession, settings: Settings, event: StripeE
     if kind in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         payment = await _payment(session, obj, "id")
         if payment is None:
-            return "unknown payment"
+            return await _top_up_event(session, kind, obj)
         if kind == "payment_intent.payment_failed":
             error = obj.get("last_payment_error")
             reason = (error.get("message") if isinstance(error, dict) else None) or "payment failed"
@@ -169,6 +170,31 @@ async def _apply_event(session: AsyncSession, settings: Settings, event: StripeE
     if kind == "charge.dispute.closed":
         return await _dispute_closed(session, obj)
     return "ignored type"
+
+
+async def _top_up_event(session: AsyncSession, kind: str, obj: dict[str, Any]) -> str:
+    """A card top-up of a prepaid account: credited once when Stripe reports it paid in full."""
+    reference = obj.get("id")
+    top_up = await accounts.top_up_by_reference(session, reference) if isinstance(reference, str) else None
+    if top_up is None or top_up.method != "card":
+        return "unknown payment"
+    currency = obj.get("currency")
+    if currency is not None and str(currency).upper() != top_up.currency:
+        raise Refused("webhook-mismatch", f"currency {currency} is not the top-up's {top_up.currency}")
+    metadata = obj.get("metadata")
+    named = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if named is not None and named != f"top-up-{top_up.id}":
+        raise Refused("webhook-mismatch", f"metadata names {named}, not the top-up")
+    if kind == "payment_intent.payment_failed":
+        reason = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
+        return "failed" if await accounts.fail_top_up(session, top_up, str(reason)) else "ignored"
+    received = _amount(obj, "amount_received", "amount")
+    if received != top_up.amount_minor:
+        raise Refused("webhook-mismatch", f"{received} fen received, the top-up is {top_up.amount_minor}")
+    if top_up.status == "succeeded":
+        return "already applied"
+    await accounts.credit_top_up(session, top_up, actor="stripe")
+    return "credited"
 
 
 async def _charge_refunded(session: AsyncSession, settings: Settings, obj: dict[str, Any]) -> str:

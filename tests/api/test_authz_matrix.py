@@ -100,6 +100,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/payments/{order_id}/confirmation"): "staff",
     ("GET", "/v1/orders/{order_id}/ledger"): "tenant",
     ("POST", "/v1/payments/stripe/webhook"): "public",  # authenticated by its signature
+    ("POST", "/v1/accounts"): "staff",  # an operator enables prepaid buying
+    ("GET", "/v1/accounts"): "tenant",
+    ("GET", "/v1/accounts/{account_id}"): "tenant",
+    ("GET", "/v1/accounts/{account_id}/statement"): "tenant",
+    ("POST", "/v1/accounts/{account_id}/top-ups"): "tenant",
+    ("POST", "/v1/top-ups/{top_up_id}/confirmation"): "staff",
     ("GET", "/v1/licences/{licence_id}"): "tenant",
     ("GET", "/v1/licences/{licence_id}/odrl"): "tenant",
     ("GET", "/v1/deliveries/{licence_id}"): "tenant",
@@ -210,6 +216,7 @@ CROSS_TENANT_ALLOWED = {
 
 REASON = {"reason": "cross-tenant probe"}
 BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/accounts/{account_id}/top-ups"): {"amount_minor": 100, "method": "bank_transfer"},
     ("PATCH", "/v1/participants/{participant_id}/credit"): {
         "status": "blacklisted",
         "reason": "cross-tenant probe",
@@ -368,6 +375,18 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
     )
     assert answered.status_code == 200, answered.text
     (obligation,) = (await client.get("/v1/licensee-obligations", headers=me.headers)).json()["items"]
+    account = await client.post(
+        "/v1/accounts",
+        json={"participant_id": me.participant_id, "currency": "CNY"},
+        headers={**operator, "Idempotency-Key": f"account-{uuid.uuid4().hex}"},
+    )
+    assert account.status_code == 201, account.text
+    top_up = await client.post(
+        f"/v1/accounts/{account.json()['id']}/top-ups",
+        json={"amount_minor": 100, "method": "bank_transfer"},
+        headers={**me.headers, "Idempotency-Key": f"top-up-{uuid.uuid4().hex}"},
+    )
+    assert top_up.status_code == 201, top_up.text
     hook = await client.post(
         "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=me.headers
     )
@@ -387,6 +406,8 @@ async def tenant(api: Api, app: Any, operator: dict[str, str], title: str) -> Te
         "product_id": pid,
         "quote_id": trade["quote"]["id"],
         "order_id": trade["order"]["id"],
+        "account_id": account.json()["id"],
+        "top_up_id": top_up.json()["id"],
         "licence_id": trade["order"]["licence_id"],
         "dispute_id": dispute.json()["id"],
         "key_id": key.json()["id"],
@@ -486,6 +507,8 @@ async def test_every_non_public_route_needs_credentials(client: Any) -> None:
             "draw_id",
             "revision_id",
             "file_id",
+            "account_id",
+            "top_up_id",
         )
     }
     ids |= {"entry_key": "JL-X", "registration_number": "JLDR-2026-R-000001", "year": "2026"}

@@ -1,0 +1,112 @@
+"""Queries on prepaid accounts and top-ups; tenant scoping in `readable(principal)`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.auth.principal import Principal
+from market.common.clock import now
+from market.common.pagination import keyset_page
+from market.payments.accounts.models import Account, TopUp
+from market.payments.accounts.states import AccountStatus
+from market.payments.ledger import PREPAID
+from market.payments.models import LedgerEntry
+
+
+def readable(principal: Principal) -> Select[Account]:
+    stmt = select(Account)
+    if not principal.can_see_all():
+        stmt = stmt.where(Account.participant_id == principal.participant_id)
+    return stmt
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    participant_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Account]:
+    stmt = readable(principal)
+    if participant_id is not None:
+        stmt = stmt.where(Account.participant_id == participant_id)
+    return list((await session.execute(keyset_page(stmt, Account, cursor, limit))).scalars())
+
+
+async def account(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def account_of(session: AsyncSession, participant_id: uuid.UUID, currency: str) -> Account | None:
+    stmt = select(Account).where(Account.participant_id == participant_id, Account.currency == currency)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def debit(
+    session: AsyncSession, participant_id: uuid.UUID, currency: str, amount_minor: int
+) -> tuple[uuid.UUID, int] | None:
+    """Take `amount_minor` from the buyer's open account in one conditional UPDATE: (account id,
+    balance after), or None when there is no open account or the balance is short. Concurrent
+    debits queue on the row, and each re-checks the balance it finds (no overdraw)."""
+    stmt = (
+        update(Account)
+        .where(
+            Account.participant_id == participant_id,
+            Account.currency == currency,
+            Account.status == AccountStatus.OPEN,
+            Account.balance_minor >= amount_minor,
+        )
+        .values(balance_minor=Account.balance_minor - amount_minor, updated_at=now())
+        .returning(Account.id, Account.balance_minor)
+        .execution_options(synchronize_session=False)
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], int(found[1])) if found else None
+
+
+async def credit(session: AsyncSession, account_id: uuid.UUID, amount_minor: int) -> int:
+    """Add `amount_minor` to the balance; returns the balance after."""
+    stmt = (
+        update(Account)
+        .where(Account.id == account_id)
+        .values(balance_minor=Account.balance_minor + amount_minor, updated_at=now())
+        .returning(Account.balance_minor)
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def top_up(session: AsyncSession, top_up_id: uuid.UUID, *, lock: bool = False) -> TopUp | None:
+    return await session.get(TopUp, top_up_id, with_for_update=lock, populate_existing=lock)
+
+
+async def top_up_by_reference(session: AsyncSession, reference: str) -> TopUp | None:
+    stmt = select(TopUp).where(TopUp.provider_ref == reference).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def statement(
+    session: AsyncSession, account_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> list[Any]:
+    """The account's lines, newest first, each with the balance after it (a running sum over
+    the account's whole history, computed by the database in the same query)."""
+    running = func.sum(-LedgerEntry.amount_minor).over(order_by=(LedgerEntry.created_at, LedgerEntry.id))
+    lines = (
+        select(
+            LedgerEntry.id,
+            LedgerEntry.created_at,
+            LedgerEntry.kind,
+            LedgerEntry.order_id,
+            LedgerEntry.movement_id,
+            (-LedgerEntry.amount_minor).label("amount_minor"),
+            running.label("balance_after_minor"),
+        )
+        .where(LedgerEntry.account_id == account_id, LedgerEntry.account == PREPAID)
+        .subquery()
+    )
+    return list((await session.execute(keyset_page(select(lines), lines.c, cursor, limit))).all())
