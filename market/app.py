@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from market import all_jobs, routes
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
+from market.console.mount import install as install_console
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.jobs.embedded import EmbeddedRunner
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # The console serves /docs and /redoc from vendored assets (FastAPI's load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     runtime = build_runtime(settings, engine)
     app.state.runtime = runtime
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     audit_metrics = AuditMetrics(metrics.registry)
     install_error_handlers(app)
     routes.include_all(app)
+    install_console(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
