@@ -91,9 +91,12 @@ async function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
 
 // c2sp.org/signed-note verifier key: <name>+<key ID hex>+base64(0x01 || Ed25519 key).
 async function parseVkey(vkey) {
-  const [name, id, key] = vkey.trim().split("+");
+  // The name and key ID end at the first two '+'; the base64 key may hold more.
+  const text = vkey.trim();
+  const a = text.indexOf("+"), b = text.indexOf("+", a + 1);
+  const [name, id, key] = [text.slice(0, a), text.slice(a + 1, b), text.slice(b + 1)];
   const raw = unb64(key || "");
-  if (!name || raw.length !== 33 || raw[0] !== 1) throw new Error("not an Ed25519 verifier key");
+  if (a < 1 || b < 0 || raw.length !== 33 || raw[0] !== 1) throw new Error("not an Ed25519 verifier key");
   const keyId = (await sha256(concat(enc.encode(name + "\n"), raw))).slice(0, 4);
   if (hex(keyId) !== id) throw new Error("the key ID does not match the key");
   return { name, keyId, publicKey: raw.slice(1) };
@@ -182,6 +185,12 @@ async function verifyConsistencyPage() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const button = document.getElementById("verify");
-  if (button) button.addEventListener("click", () => { button.textContent = button.dataset.verifying; verifyEntry(); });
+  if (button) {
+    const label = button.textContent;
+    button.addEventListener("click", async () => {
+      button.textContent = button.dataset.verifying;
+      try { await verifyEntry(); } finally { button.textContent = label; }
+    });
+  }
   if (document.getElementById("consistency-data")) verifyConsistencyPage();
 });
