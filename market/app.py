@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -17,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from market import all_jobs, routes
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
-from market.common import clock
 from market.auth.principal import require_roles
 from market.auth.tokens import STAFF_ROLES
+from market.common import clock
+from market.console.mount import install as install_console
 from market.db.session import make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT, Gateway, build_client
@@ -120,8 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json" if public_docs else None,
-        docs_url="/docs" if public_docs else None,
-        redoc_url="/redoc" if public_docs else None,
+        # The console serves /docs and /redoc from vendored assets (FastAPI's load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     runtime = build_runtime(settings, engine)
     app.state.runtime = runtime
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     audit_metrics = AuditMetrics(metrics.registry)
     install_error_handlers(app)
     routes.include_all(app)
+    install_console(app, docs)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
@@ -192,17 +194,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _staff_docs(app: FastAPI) -> None:
-    """The API documentation for staff only: a staff bearer token or API key must be sent."""
+    """The OpenAPI document for staff only: a staff bearer token or API key must be sent (the
+    console serves the /docs and /redoc pages under the same rule)."""
     staff = Depends(require_roles(*sorted(STAFF_ROLES)))
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[staff])
     async def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
-
-    @app.get("/docs", include_in_schema=False, dependencies=[staff])
-    async def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
-
-    @app.get("/redoc", include_in_schema=False, dependencies=[staff])
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url="/openapi.json", title=app.title)

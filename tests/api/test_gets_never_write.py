@@ -29,6 +29,7 @@ QUERIES = {
     "/v1/audit/proofs/inclusion": "?seq=0&tree_size=2",
     "/v1/audit/proofs/consistency": "?first=1&second=2",
     "/v1/events": "?after=0",
+    "/console/audit/entry": "?id=1",
 }
 
 
