@@ -41,8 +41,8 @@ from market.compliance.schemas import CheckRequest, DecisionOut
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.registry.schemas import ResourceOut
 from market.ratelimits import limit_per_ip
+from market.registry.schemas import ResourceOut
 from market.runtime import AppSettings, PublicIris
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])

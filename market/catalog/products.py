@@ -135,6 +135,8 @@ async def _not_registered_yet(session: AsyncSession, resource: DataResource) -> 
             f'{{"resource_id": "{resource.id}", "rights_evidence": "..."}} (Art. 62)'
         )
     return f"products are built on registered resources; this one is {resource.status} (Art. 62)"
+
+
 def _bound_class(resources: list[DataResource], requested: str | None) -> str | None:
     """The guided class a product on these resources is priced under: the one an operator or
     the price authority bound to its public resources, never one the seller picks (issue 20;

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market import keyring
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import products
 from market.common.clock import now
-from market import keyring
 from market.delivery import service as delivery
 from market.delivery.models import LicenceRow
 from market.downloads import repository
@@ -29,6 +29,7 @@ from market.revisions import service as revisions
 from market.revisions.models import RevisionFile
 from market.revisions.service import RevisionView
 from market.settings import Settings
+
 
 class SignedUrlInvalid(Unauthenticated):
     code = "signed-url-invalid"

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market.allocation import service as allocation
 from market import keyring
+from market.allocation import service as allocation
 from market.audit.canonical import canonical_json
 from market.audit.log import record
 from market.auth.principal import Principal
