@@ -8,10 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 
 class DrawCreate(StrictModel):
+    model_config = examples(
+        {
+            "product_id": "6f1c2b9e-4a7d-4e2f-9b1a-3c5d7e9f0a12",
+            "winners_wanted": 10,
+            "opens_at": "2027-01-04T09:00:00+08:00",
+            "closes_at": "2027-01-08T17:00:00+08:00",
+        }
+    )
+
     product_id: uuid.UUID = Field(description="A product whose plan has a random-allocation discount.")
     winners_wanted: int = Field(ge=1, le=100_000, strict=True)
     opens_at: datetime = Field(description="Not before now: the commitment is published first.")

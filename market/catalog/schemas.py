@@ -88,6 +88,13 @@ class PriceEntryOut(BaseModel):
 
 
 class PriceClassBinding(StrictModel):
+    model_config = examples(
+        {
+            "data_class": "government_information_disclosure_requests",
+            "reason": "authorised-operation mandate 2026-07 names this class",
+        }
+    )
+
     data_class: str = Field(min_length=1, max_length=80, description="A class with a guided entry in force.")
     reason: str = Field(min_length=3, max_length=2000, description="Why (e.g. the mandate or the decision).")
 

@@ -16,7 +16,13 @@ from market.disclosures import service
 from market.disclosures.schemas import AnnualDisclosure, FeeOut
 
 router = APIRouter(prefix="/v1/disclosures", tags=["disclosures"])
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string", "description": "RFC 4180 CSV, a header row first"}}
+        }
+    }
+}
 Format = Annotated[str | None, Query(pattern="^(json|csv)$", description="csv, or send Accept: text/csv")]
 
 FEE_COLUMNS = [

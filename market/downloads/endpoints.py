@@ -135,13 +135,16 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/deliveries/{licence_id}/files/{file_id}",
     response_class=StreamingResponse,
     summary="Download a file (Range for resuming); with the buyer's credentials or a signed URL",
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the whole file"},
-        206: {"content": {"application/octet-stream": {}}, "description": "the range asked for"},
+        200: {"content": {"application/octet-stream": BINARY}, "description": "the whole file"},
+        206: {"content": {"application/octet-stream": BINARY}, "description": "the range asked for"},
         **problem_responses(NotFound, DeliveryRevoked, service.SignedUrlInvalid),
     },
 )

@@ -59,15 +59,22 @@ async def get_usage(licence_id: uuid.UUID, principal: Authenticated, session: Se
     "/gateway/{product_id}/{path:path}",
     methods=list(METHODS),
     summary="Call a bought API through the exchange (delivery credential in X-Delivery-Credential or Bearer)",
-    responses=problem_responses(
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        DeliveryRevoked,
-        QuotaExceeded,
-        service.UpstreamFailed,
-        service.UpstreamTimeout,
-    ),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the upstream's answer, streamed as it came (status, body and content headers)",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problem_responses(
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            DeliveryRevoked,
+            QuotaExceeded,
+            service.UpstreamFailed,
+            service.UpstreamTimeout,
+        ),
+    },
 )
 async def gateway(
     product_id: str,

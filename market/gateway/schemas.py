@@ -9,7 +9,7 @@ from datetime import date, datetime
 from limits import parse_many
 from pydantic import BaseModel, Field, field_validator
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway itself sets: not the seller's to use.
@@ -32,6 +32,19 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP field name (RFC
 
 class UpstreamIn(StrictModel):
     """Where the gateway forwards a licensee's calls, and how the exchange authenticates there."""
+
+    model_config = examples(
+        {
+            "base_url": "https://api.seller.example/v1",
+            "auth_header": "X-Api-Key",
+            "auth_secret": "the-sellers-upstream-key",
+            "allowed_methods": ["GET"],
+            "allowed_path_prefixes": ["/indicators"],
+            "timeout_seconds": 5,
+            "count_failed_calls": False,
+            "rate_limit": "20/second",
+        }
+    )
 
     base_url: str = Field(
         min_length=8,

@@ -137,10 +137,16 @@ class TokenOut(BaseModel):
 
 
 class RefreshIn(StrictModel):
+    model_config = examples({"refresh_token": "rt_3f9c2a7e8b1d4c6f9a0e5b7d2c8f1a4e"})
+
     refresh_token: str = Field(min_length=10, max_length=200)
 
 
 class PasswordChange(StrictModel):
+    model_config = examples(
+        {"current_password": "demo-password-2026", "new_password": "Changbai-snow-lake-27"}
+    )
+
     current_password: str = Field(min_length=1, max_length=128)
     new_password: NewPassword
 

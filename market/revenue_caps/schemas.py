@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 LEGAL_BASIS = "发改价格〔2025〕65号"
 MAX_MINOR = 10**15
@@ -15,6 +15,15 @@ MAX_MINOR = 10**15
 class CapRecord(StrictModel):
     """The maximum permitted revenue approved for a product and year: operating cost + permitted
     profit + tax (65号 三), in fen. Excess of the year before is deducted by the exchange."""
+
+    model_config = examples(
+        {
+            "currency": "CNY",
+            "operating_cost_minor": 80000000,
+            "permitted_profit_minor": 8000000,
+            "tax_minor": 5280000,
+        }
+    )
 
     currency: str = Field(default="CNY", pattern="^[A-Z]{3}$")
     operating_cost_minor: int = Field(ge=0, le=MAX_MINOR, strict=True)

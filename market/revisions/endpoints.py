@@ -75,11 +75,38 @@ async def read_revision(
     return revision_out(await service.get_revision(session, principal, resource_id, revision_id))
 
 
+MANIFEST_SCHEMA = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["media_type", "name", "sha256", "size"],
+                "properties": {
+                    "media_type": {"type": "string"},
+                    "name": {"type": "string"},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "size": {"type": "integer", "minimum": 0},
+                },
+            },
+        }
+    },
+}
+
+
 @router.get(
     "/resources/{resource_id}/revisions/{revision_id}/manifest",
     response_class=Response,
     summary="The finalised revision's canonical manifest; its SHA-256 is the fingerprint",
-    responses=problem_responses(NotFound, Conflict),
+    responses={
+        200: {
+            "description": "the manifest's exact bytes (hash them as they are: docs/delivery.md)",
+            "content": {"application/json": {"schema": MANIFEST_SCHEMA}},
+        },
+        **problem_responses(NotFound, Conflict),
+    },
 )
 async def read_manifest(
     resource_id: uuid.UUID, revision_id: uuid.UUID, session: Session, principal: Authenticated
@@ -108,7 +135,12 @@ async def _seller(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "month,district,active_smes\n2026-10,Nanguan,1204\n",
+                }
+            },
         }
     },
 )

@@ -8,10 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from market.common.schemas import StrictModel
+from market.common.schemas import StrictModel, examples
 
 
 class AccountCreate(StrictModel):
+    model_config = examples({"participant_id": "6f1c2b9e-4a7d-4e2f-9b1a-3c5d7e9f0a12", "currency": "CNY"})
+
     participant_id: uuid.UUID
     currency: str = Field(default="CNY", pattern="^[A-Z]{3}$", description="ISO 4217 code.")
 
@@ -28,6 +30,8 @@ class AccountOut(BaseModel):
 
 
 class TopUpCreate(StrictModel):
+    model_config = examples({"amount_minor": 500000, "method": "bank_transfer"})
+
     amount_minor: int = Field(ge=1, le=10**12, strict=True, description="Minor units (fen).")
     method: Literal["bank_transfer", "card"] = Field(
         description="bank_transfer: pay to the exchange quoting `reference`; an operator confirms "
