@@ -122,3 +122,6 @@ async def test_a_draw_needs_a_random_allocation_discount_and_a_future_window(
     assert (await client.post("/v1/allocations", headers=operator, json=past)).status_code == 422
     backwards = {**body, "product_id": product, "closes_at": later.isoformat()}
     assert (await client.post("/v1/allocations", headers=operator, json=backwards)).status_code == 422
+    naive = {**body, "product_id": product, "opens_at": "2030-01-01T00:00:00"}
+    refused = await client.post("/v1/allocations", headers=operator, json=naive)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.opens_at"
