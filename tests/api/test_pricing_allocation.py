@@ -97,6 +97,7 @@ async def test_the_exchange_draws_and_the_buyer_cannot_choose_the_result(
         headers={**winner.headers, "Idempotency-Key": "winner-order-1"},
     )
     assert ordered.status_code == 201, ordered.text
+    assert ordered.json()["allocation_draw_id"] == draw_id
     # The win is used once: the next quote is at full price.
     assert (await quote(client, winner.headers, product)).json()["total_minor"] == 10_000
     fairness = await client.get(f"/v1/products/{product}/fairness", headers=operator)

@@ -130,7 +130,9 @@ async def test_a_quote_priced_before_another_order_is_stale(api: Api, client: An
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await tariff_product(api, client, app, seller)
     early, late = await quote(client, buyer, product, 10), await quote(client, buyer, product, 10)
-    assert (await order(client, buyer, early.json()["id"])).status_code == 201
+    placed = await order(client, buyer, early.json()["id"])
+    assert placed.status_code == 201 and placed.json()["window_units"] == 10
+    assert placed.json()["window_key"] == early.json()["window"]["key"]
     stale = await order(client, buyer, late.json()["id"])
     assert stale.status_code == 409 and stale.json()["type"].endswith("/quote-stale"), stale.text
     assert stale.json()["errors"][0]["field"] == "body.quote_id"
