@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from market.common.schemas import StrictModel, examples
 
@@ -23,8 +23,8 @@ class DrawCreate(StrictModel):
 
     product_id: uuid.UUID = Field(description="A product whose plan has a random-allocation discount.")
     winners_wanted: int = Field(ge=1, le=100_000, strict=True)
-    opens_at: datetime = Field(description="Not before now: the commitment is published first.")
-    closes_at: datetime
+    opens_at: AwareDatetime = Field(description="Not before now: the commitment is published first.")
+    closes_at: AwareDatetime
 
 
 class DrawOut(BaseModel):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from market.catalog.schemas import PriceEntryOut
+
 
 class FeeOut(BaseModel):
     """One paid public data product's current price and the ceiling it rests on."""
@@ -27,18 +29,6 @@ class FeeOut(BaseModel):
     accumulation: str | None
     ceiling_tiers: list[dict[str, Any]]
     legal_basis: str | None = Field(description="The document the ceiling rests on.")
-
-
-class CeilingOut(BaseModel):
-    entry_key: str
-    version: int
-    data_class: str
-    status: str
-    effective_from: datetime
-    effective_to: datetime | None
-    legal_basis: str
-    published_by: str
-    body: dict[str, Any]
 
 
 class ResourceDisclosed(BaseModel):
@@ -74,7 +64,7 @@ class AnnualDisclosure(BaseModel):
     year: int
     due_by: str = Field(description="Disclosed by the end of March of the following year (65号).")
     legal_basis: str
-    ceilings: list[CeilingOut] = Field(
+    ceilings: list[PriceEntryOut] = Field(
         description="The guided ceilings the price authority published for the year."
     )
     operators: list[OperatorDisclosed]

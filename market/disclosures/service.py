@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.catalog import price_catalogue
+from market.catalog.schemas import PriceEntryOut
 from market.common.clock import now
 from market.disclosures import repository
 from market.disclosures.schemas import (
     AnnualDisclosure,
-    CeilingOut,
     FeeOut,
     OperatorDisclosed,
     ProductDisclosed,
@@ -102,7 +102,7 @@ async def annual(session: AsyncSession, year: int) -> AnnualDisclosure:
             )
         )
     ceilings = [
-        CeilingOut.model_validate(row, from_attributes=True)
+        PriceEntryOut.model_validate(row, from_attributes=True)
         for row in await repository.entries_during(session, starts, ends)
     ]
     return AnnualDisclosure(

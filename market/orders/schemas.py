@@ -44,6 +44,13 @@ class OrderOut(BaseModel):
     licence_id: uuid.UUID | None
     created_at: datetime
     paid_at: datetime | None
+    window_key: str | None = Field(
+        default=None, description="The accumulation window its units count in (month:2026-06), if any."
+    )
+    window_units: int | None = Field(default=None, description="Units it holds in that window.")
+    allocation_draw_id: uuid.UUID | None = Field(
+        default=None, description="The exchange's random-allocation draw whose win it used (Art. 70)."
+    )
 
 
 class Reason(StrictModel):

@@ -7,6 +7,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from market.common.schemas import StrictModel, examples
+from pricing.types import Currency
 
 LEGAL_BASIS = "发改价格〔2025〕65号"
 MAX_MINOR = 10**15
@@ -25,7 +26,7 @@ class CapRecord(StrictModel):
         }
     )
 
-    currency: str = Field(default="CNY", pattern="^[A-Z]{3}$")
+    currency: Currency = Field(default="CNY")
     operating_cost_minor: int = Field(ge=0, le=MAX_MINOR, strict=True)
     permitted_profit_minor: int = Field(ge=0, le=MAX_MINOR, strict=True)
     tax_minor: int = Field(ge=0, le=MAX_MINOR, strict=True)

@@ -97,6 +97,7 @@ async def test_the_exchange_draws_and_the_buyer_cannot_choose_the_result(
         headers={**winner.headers, "Idempotency-Key": "winner-order-1"},
     )
     assert ordered.status_code == 201, ordered.text
+    assert ordered.json()["allocation_draw_id"] == draw_id
     # The win is used once: the next quote is at full price.
     assert (await quote(client, winner.headers, product)).json()["total_minor"] == 10_000
     fairness = await client.get(f"/v1/products/{product}/fairness", headers=operator)
@@ -122,3 +123,6 @@ async def test_a_draw_needs_a_random_allocation_discount_and_a_future_window(
     assert (await client.post("/v1/allocations", headers=operator, json=past)).status_code == 422
     backwards = {**body, "product_id": product, "closes_at": later.isoformat()}
     assert (await client.post("/v1/allocations", headers=operator, json=backwards)).status_code == 422
+    naive = {**body, "product_id": product, "opens_at": "2030-01-01T00:00:00"}
+    refused = await client.post("/v1/allocations", headers=operator, json=naive)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.opens_at"

@@ -33,6 +33,8 @@ async def test_revenue_against_the_cap_alerts_and_carries_the_excess(api: Api, c
     url = f"/v1/revenue-caps/{product}/{year}"
     assert (await client.put(url, headers=seller.headers, json=CAP)).status_code == 403
     assert (await client.put(url, headers=operator, json=CAP)).status_code == 403
+    odd = await client.put(url, headers=authority, json={**CAP, "currency": "XXX"})
+    assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "body.currency"
     recorded = await client.put(url, headers=authority, json=CAP)
     assert recorded.status_code == 200, recorded.text
     assert recorded.json()["permitted_minor"] == 10_000 * YUAN and recorded.json()["deduction_minor"] == 0

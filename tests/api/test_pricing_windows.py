@@ -130,7 +130,9 @@ async def test_a_quote_priced_before_another_order_is_stale(api: Api, client: An
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
     product = await tariff_product(api, client, app, seller)
     early, late = await quote(client, buyer, product, 10), await quote(client, buyer, product, 10)
-    assert (await order(client, buyer, early.json()["id"])).status_code == 201
+    placed = await order(client, buyer, early.json()["id"])
+    assert placed.status_code == 201 and placed.json()["window_units"] == 10
+    assert placed.json()["window_key"] == early.json()["window"]["key"]
     stale = await order(client, buyer, late.json()["id"])
     assert stale.status_code == 409 and stale.json()["type"].endswith("/quote-stale"), stale.text
     assert stale.json()["errors"][0]["field"] == "body.quote_id"
@@ -176,3 +178,36 @@ async def test_price_entry_declares_its_window(api: Api, client: Any) -> None:
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.accumulation"
     assert PER_REQUEST.accumulation.value == "counterparty_month"
+
+
+async def test_a_full_refund_gives_the_units_and_the_revenue_back(api: Api, client: Any, app: Any) -> None:
+    """Paid, unrefunded units count: refunded in full, the order's units leave the window (later
+    orders are not re-priced), and its fees leave the product's revenue (发改价格〔2025〕65号)."""
+    year, month, day = next_month_day(17)
+    at_beijing(year, month, day)
+    authority = await publish_examples(api, client)
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
+    product = await tariff_product(api, client, app, seller)
+    cap = {"operating_cost_minor": 100_000 * YUAN, "permitted_profit_minor": 0, "tax_minor": 0}
+    assert (
+        await client.put(f"/v1/revenue-caps/{product}/{year}", headers=authority, json=cap)
+    ).status_code == 200
+    await buy(client, buyer, operator, product, 10)
+    paid = await buy(client, buyer, operator, product, 10)
+    assert paid["quote"]["total_minor"] == 1_000 * YUAN
+    revenue = (await client.get(f"/v1/revenue-caps/{product}/{year}", headers=operator)).json()
+    assert revenue["revenue_minor"] == 1_000 * YUAN
+    refunded = await client.post(
+        f"/v1/orders/{paid['order']['id']}/refund",
+        headers={**operator, "Idempotency-Key": "refund-window-units"},
+        json={"reason": "request withdrawn"},
+    )
+    assert refunded.status_code == 201, refunded.text
+    assert (await client.get(f"/v1/orders/{paid['order']['id']}", headers=buyer.headers)).json()[
+        "status"
+    ] == "refunded"
+    again = await quote(client, buyer, product, 10)
+    assert again.json()["window"]["prior_units"] == 10 and again.json()["total_minor"] == 1_000 * YUAN
+    revenue = (await client.get(f"/v1/revenue-caps/{product}/{year}", headers=operator)).json()
+    assert revenue["revenue_minor"] == 0
