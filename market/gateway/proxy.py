@@ -112,6 +112,7 @@ class Gateway:
         self.runtime = runtime
         self.meter = Meter(runtime)
         self._targets: dict[str, tuple[service.Target, float]] = {}
+        self._resolving: dict[str, asyncio.Future[service.Target | None]] = {}
         # Made in the event loop, on first use: the asyncio storage expires entries in a task
         # (the threaded one starts a timer thread per call when idle).
         self._limiter: MovingWindowRateLimiter | None = None
@@ -142,17 +143,26 @@ class Gateway:
     async def _target(self, credential: str) -> service.Target | None:
         key = hashlib.sha256(credential.encode()).hexdigest()
         # Business time (market.common.clock), so tests see a revocation by moving it on.
-        stamp = now().timestamp()
         cached = self._targets.get(key)
-        if cached is not None and cached[1] > stamp:
+        if cached is not None and cached[1] > now().timestamp():
             return cached[0]
+        # One lookup per credential at a time: a burst of calls after the cache expired waits
+        # for it instead of each taking a database connection.
+        pending = self._resolving.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._resolve(credential, key))
+            self._resolving[key] = pending
+            pending.add_done_callback(lambda _: self._resolving.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _resolve(self, credential: str, key: str) -> service.Target | None:
         async with self.runtime.sessionmaker() as session:
             target = await service.resolve(session, self.runtime.settings, credential)
         if target is not None:
             target = await service.vetted(self.runtime.settings, target)
             if len(self._targets) >= _CACHE_MAX:
                 self._targets.clear()
-            self._targets[key] = (target, stamp + TARGET_TTL.total_seconds())
+            self._targets[key] = (target, now().timestamp() + TARGET_TTL.total_seconds())
         return target
 
     def _rate(self, spec: str) -> RateLimitItem:
