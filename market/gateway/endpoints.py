@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Request, Response
 
 from market.auth.principal import Authenticated, Seller
@@ -13,9 +11,9 @@ from market.db.session import Session
 from market.delivery.service import DeliveryRevoked, QuotaExceeded
 from market.errors import Forbidden, NotFound, Unauthenticated, problem_responses
 from market.gateway import service
-from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT, Gateway
+from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT
 from market.gateway.schemas import METHODS, UpstreamIn, UpstreamOut, UsageOut
-from market.runtime import AppSettings, port
+from market.runtime import AppSettings, get_runtime
 
 router = APIRouter(tags=["gateway"])
 
@@ -76,11 +74,8 @@ async def get_usage(licence_id: uuid.UUID, principal: Authenticated, session: Se
         ),
     },
 )
-async def gateway(
-    product_id: str,
-    path: str,
-    request: Request,
-    gateway: Annotated[Gateway, port(GATEWAY)],
-    client: Annotated[httpx.AsyncClient, port(UPSTREAM_CLIENT)],
-) -> Response:
-    return await gateway.forward(request, product_id, path, client)
+async def gateway(product_id: str, path: str, request: Request) -> Response:
+    # The ports are looked up here rather than as dependencies: FastAPI runs a sync dependency
+    # in a worker thread, a hop every call through the gateway would pay.
+    runtime = get_runtime(request)
+    return await runtime.port(GATEWAY).forward(request, product_id, path, runtime.port(UPSTREAM_CLIENT))

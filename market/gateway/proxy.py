@@ -22,8 +22,8 @@ import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.background import BackgroundTask
 
 from market.common.clock import now
@@ -37,6 +37,7 @@ from market.runtime import Port, Runtime
 TARGET_TTL = timedelta(seconds=1)
 FLUSH_SECONDS = 1.0
 _CACHE_MAX = 10_000
+SMALL_BODY = 64 * 1024  # bytes: read whole, not streamed
 # Never forwarded upstream: the buyer's credential, the exchange's cookies, and what the
 # connection to the gateway (not the upstream) is about.
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-delivery-credential", "cookie"}
@@ -111,7 +112,10 @@ class Gateway:
         self.runtime = runtime
         self.meter = Meter(runtime)
         self._targets: dict[str, tuple[service.Target, float]] = {}
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._resolving: dict[str, asyncio.Future[service.Target | None]] = {}
+        # Made in the event loop, on first use: the asyncio storage expires entries in a task
+        # (the threaded one starts a timer thread per call when idle).
+        self._limiter: MovingWindowRateLimiter | None = None
         self._rates: dict[str, RateLimitItem] = {}
         self._flusher: asyncio.Task[None] | None = None
 
@@ -139,17 +143,26 @@ class Gateway:
     async def _target(self, credential: str) -> service.Target | None:
         key = hashlib.sha256(credential.encode()).hexdigest()
         # Business time (market.common.clock), so tests see a revocation by moving it on.
-        stamp = now().timestamp()
         cached = self._targets.get(key)
-        if cached is not None and cached[1] > stamp:
+        if cached is not None and cached[1] > now().timestamp():
             return cached[0]
+        # One lookup per credential at a time: a burst of calls after the cache expired waits
+        # for it instead of each taking a database connection.
+        pending = self._resolving.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._resolve(credential, key))
+            self._resolving[key] = pending
+            pending.add_done_callback(lambda _: self._resolving.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _resolve(self, credential: str, key: str) -> service.Target | None:
         async with self.runtime.sessionmaker() as session:
             target = await service.resolve(session, self.runtime.settings, credential)
         if target is not None:
             target = await service.vetted(self.runtime.settings, target)
             if len(self._targets) >= _CACHE_MAX:
                 self._targets.clear()
-            self._targets[key] = (target, stamp + TARGET_TTL.total_seconds())
+            self._targets[key] = (target, now().timestamp() + TARGET_TTL.total_seconds())
         return target
 
     def _rate(self, spec: str) -> RateLimitItem:
@@ -192,8 +205,10 @@ class Gateway:
             raise NotFound(f"/{path} is not part of this API")
         rate = self._rate(upstream.rate_limit)
         licence_key = str(access.licence.id)
-        if not self._limiter.hit(rate, licence_key):
-            reset = self._limiter.get_window_stats(rate, licence_key).reset_time
+        if self._limiter is None:
+            self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        if not await self._limiter.hit(rate, licence_key):
+            reset = (await self._limiter.get_window_stats(rate, licence_key)).reset_time
             wait = max(1, math.ceil(reset - time.time()))
             return problem_response(
                 429,
@@ -245,8 +260,18 @@ class Gateway:
                 f"the upstream answered {response.status_code}",
                 extra={"upstream_status": response.status_code},
             )
+        try:
+            answer = await _streamed(response)
+        except httpx.TimeoutException as exc:
+            ticket.finish(counted=counted_if_failed, day=day)
+            raise service.UpstreamTimeout(
+                f"the upstream did not answer within {upstream.timeout_seconds:g} s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            ticket.finish(counted=counted_if_failed, day=day)
+            raise service.UpstreamFailed(f"the upstream's answer broke off ({type(exc).__name__})") from exc
         ticket.finish(counted=True, day=day)
-        return _streamed(response)
+        return answer
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
@@ -255,10 +280,18 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _streamed(response: httpx.Response) -> Response:
+async def _streamed(response: httpx.Response) -> Response:
     out: Response
+    length = response.headers.get("content-length", "")
     if response.is_stream_consumed:  # a transport that answered with the whole body at once
         out = Response(response.content, status_code=response.status_code)
+    elif length.isdigit() and int(length) <= SMALL_BODY:
+        # A small body is read whole and sent as one: cheaper than a streamed response.
+        try:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        out = Response(body, status_code=response.status_code)
     else:
         out = StreamingResponse(
             response.aiter_raw(), status_code=response.status_code, background=BackgroundTask(response.aclose)

@@ -9,6 +9,7 @@ first answer; another body is refused with 422 and stores nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ def _declared_headers(path: str) -> dict[str, dict[str, Any]]:
 def test_every_served_post_is_in_the_openapi_document() -> None:
     """A POST hidden from the document would escape the check below."""
     doc = create_app().openapi()["paths"]
-    posts = {path for method, path in served_routes() if method == "POST"}
+    # The document names a converted parameter without its converter: {path:path} is {path}.
+    posts = {re.sub(r"\{(\w+):\w+\}", r"{\1}", path) for method, path in served_routes() if method == "POST"}
     assert len(posts) > 30, "route discovery broke: too few POST routes found"
     assert sorted(p for p in posts if "post" not in doc.get(p, {})) == []
 
