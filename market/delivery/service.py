@@ -203,7 +203,9 @@ def check_download_token(settings: Settings, token: str) -> uuid.UUID:
         licence_id, expires, mac = token.rsplit(".", 2)
         body = f"{uuid.UUID(licence_id)}.{int(expires)}"
         valid = any(
-            hmac.compare_digest(_token_mac(key, body), mac) and body == f"{licence_id}.{expires}"
+            # bytes: compare_digest refuses str with non-ASCII characters (any input may hold them)
+            hmac.compare_digest(_token_mac(key, body).encode(), mac.encode())
+            and body == f"{licence_id}.{expires}"
             for key in keyring(settings.root_secrets(), DOWNLOAD_TOKEN_PURPOSE).values()
         )
     except ValueError as exc:

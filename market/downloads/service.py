@@ -52,7 +52,7 @@ def check_signature(
 ) -> None:
     """A signature under the current root's key or a retired one's, not yet expired."""
     if not any(
-        hmac.compare_digest(_mac(key, licence_id, file_id, expires), sig)
+        hmac.compare_digest(_mac(key, licence_id, file_id, expires).encode(), sig.encode())
         for key in keyring(settings.root_secrets(), SIGNED_URL_PURPOSE).values()
     ):
         raise SignedUrlInvalid("the signed URL's signature does not match", fields=[("query.sig", "invalid")])
