@@ -53,4 +53,5 @@ def sign(settings: Settings, purpose: str, message: bytes) -> tuple[str, str]:
 
 def verify(settings: Settings, purpose: str, kid: str, message: bytes, tag: str) -> bool:
     key = accepted_keys(settings, purpose).get(kid)
-    return key is not None and hmac.compare_digest(mac(key, message), tag)
+    # bytes: compare_digest refuses str holding non-ASCII characters, and any input may hold them
+    return key is not None and hmac.compare_digest(mac(key, message).encode(), tag.encode())

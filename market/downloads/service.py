@@ -51,7 +51,8 @@ def check_signature(
 ) -> None:
     """A signature under the current root's key or a retired one's, not yet expired."""
     if not any(
-        hmac.compare_digest(_mac(key, licence_id, file_id, expires), sig)
+        # bytes: compare_digest refuses str with non-ASCII characters (any input may hold them)
+        hmac.compare_digest(_mac(key, licence_id, file_id, expires).encode(), sig.encode())
         for key in keyring.accepted_keys(settings, keyring.SIGNED_URLS).values()
     ):
         raise SignedUrlInvalid("the signed URL's signature does not match", fields=[("query.sig", "invalid")])

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from market.revisions.models import RevisionFile
-from market.revisions.service import RevisionView
+from market.revisions.service import Registration, RevisionView
 
 
 class RevisionFileOut(BaseModel):
@@ -28,7 +28,7 @@ class RevisionOut(BaseModel):
     number: int
     status: Literal["draft", "finalised"]
     manifest_sha256: str | None
-    registration: Literal["registered", "pending", "unregistered"]
+    registration: Registration
     file_count: int
     total_bytes: int
     files: list[RevisionFileOut]
@@ -60,11 +60,7 @@ def revision_out(view: RevisionView) -> RevisionOut:
         number=r.number,
         status="finalised" if r.status == "finalised" else "draft",
         manifest_sha256=r.manifest_sha256,
-        registration="registered"
-        if view.registration == "registered"
-        else "pending"
-        if view.registration == "pending"
-        else "unregistered",
+        registration=view.registration,
         file_count=len(view.files),
         total_bytes=sum(f.size for f in view.files),
         files=[file_out(f) for f in view.files],

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,13 +39,17 @@ class RevisionFinalised(Conflict):
     code = "revision-finalised"
 
 
+# How a revision stands to the registration of its resource (see RevisionView).
+Registration = Literal["registered", "pending", "unregistered"]
+
+
 @dataclass(frozen=True)
 class RevisionView:
     revision: Revision
     files: list[RevisionFile]
     # "registered": its manifest hash is the resource's registered fingerprint; "pending": it
     # awaits a registration change; "unregistered": neither.
-    registration: str
+    registration: Registration
 
 
 async def _own_resource(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> DataResource:
@@ -64,7 +69,7 @@ async def _revision_of(
     return revision
 
 
-def _registration(revision: Revision, resource: tuple[str, str | None, str | None] | None) -> str:
+def _registration(revision: Revision, resource: tuple[str, str | None, str | None] | None) -> Registration:
     if revision.manifest_sha256 is None or resource is None:
         return "unregistered"
     status, registered, pending = resource

@@ -164,6 +164,10 @@ async def test_only_the_buyer_or_a_valid_signature_downloads(api: Api, client: A
     exp = int(query.split("exp=")[1].split("&")[0])
     tampered = signed["path"].replace(f"exp={exp}", f"exp={exp + 3600}")
     assert (await client.get(tampered)).status_code == 401
+    assert (await client.get(a["download_path"], params={"exp": exp, "sig": "签名"})).status_code == 401
+    assert (
+        await client.get(a["download_path"], params={"token": f"{sale.licence_id}.{exp}.签名"})
+    ).status_code == 401
     clock.advance(timedelta(hours=2))
     expired = await client.get(signed["path"])
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
