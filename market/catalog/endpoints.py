@@ -37,7 +37,7 @@ from market.common.linked_data import (
     linked_data_response,
 )
 from market.common.pagination import Cursor, Limit, Page, page_of
-from market.compliance.schemas import CheckRequest, DecisionOut
+from market.compliance.schemas import CheckRequest, DecisionOut, buyer_view
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
@@ -363,4 +363,8 @@ async def catalogue_dcat(
     responses=problem_responses(NotFound, Forbidden),
 )
 async def check(data: CheckRequest, session: Session, principal: Authenticated) -> DecisionOut:
-    return DecisionOut.of(await products.compliance_dry_run(session, principal, data))
+    out = DecisionOut.of(await products.compliance_dry_run(session, principal, data))
+    seller = ((out.facts.get("listing") or {}).get("seller") or {}).get("participant_id")
+    if data.kind == "trade" and not principal.can_see_all() and str(principal.participant_id) != seller:
+        return buyer_view(out)  # only what this buyer may see of another's product
+    return out

@@ -36,6 +36,7 @@ from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.notifications.outbox import notify
+from market.participants import verification
 from market.registry import consents, lifecycle
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
@@ -335,6 +336,7 @@ async def submit_listing(
         raise InvalidListingTransition(
             f"a {product.listing_status} product cannot be submitted", code=LISTINGS.code
         )
+    await verification.ensure_verified(session, product.seller_id, "list products")
     decision = await gate_listing(session, product=compliance_subject(product), actor=principal.actor)
     target = SUBMISSION_OUTCOME[decision.outcome]
     LISTINGS.check(product.listing_status, target)

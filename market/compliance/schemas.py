@@ -80,6 +80,33 @@ class DecisionOut(BaseModel):
         )
 
 
+# What a buyer may learn of a trade check on another's product (issue 18, finding 10): its own
+# side of the facts, and the findings of the rules about the trade; the product's and seller's
+# (credit status, data classification) stay with the seller and the exchange.
+_BUYER_FACTS = ("buyer", "purpose", "scenario", "cross_border", "licence_permitted_purposes")
+
+
+def buyer_view(out: DecisionOut) -> DecisionOut:
+    listing = out.facts.get("listing") or {}
+    facts = {k: out.facts[k] for k in _BUYER_FACTS if k in out.facts}
+    facts["listing"] = {k: listing[k] for k in ("product_id", "declared_scenarios") if k in listing}
+    own = [f for f in out.findings if f.rule_id.startswith(("TRADE-", "PART-003", "PART-004"))]
+    hidden = [f for f in out.findings if f not in own and f.outcome in ("deny", "review")]
+    if hidden:
+        worst = "deny" if any(f.outcome == "deny" for f in hidden) else "review"
+        own.append(
+            FindingOut(
+                rule_id="PRODUCT",
+                article="",
+                outcome=worst,
+                message_zh="该产品目前不能按此交易；原因已告知卖方和交易所。",
+                message_en="The product cannot be traded this way now, for reasons of the product "
+                "itself; its seller and the exchange are told them.",
+            )
+        )
+    return out.model_copy(update={"facts": facts, "findings": own})
+
+
 class MandateCreate(StrictModel):
     model_config = examples(
         {

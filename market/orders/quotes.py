@@ -25,6 +25,7 @@ from market.orders.gate import pass_trade_gate
 from market.orders.models import Quote
 from market.orders.schemas import QuoteCreate
 from market.orders.states import QUOTES, QuoteStatus
+from market.participants import verification
 from market.settings import Settings
 from pricing import BuyerFacts, PricingError, parse_plan, quote
 
@@ -100,6 +101,7 @@ async def load_payable_quote(
 async def issue_quote(
     session: AsyncSession, settings: Settings, principal: Principal, data: QuoteCreate
 ) -> Quote:
+    await verification.ensure_verified(session, principal.participant_id, "buy")
     """The stored quote. A refusal of the trade rules raises `ComplianceDenied`, keeping the
     decision and its audit entry (no quote exists)."""
     if principal.participant_id is None:

@@ -44,6 +44,7 @@ from market.orders.states import (
     OrderStatus,
     QuoteStatus,
 )
+from market.participants import verification
 from market.settings import Settings
 from pricing.money import Money
 
@@ -176,6 +177,7 @@ async def create_order(
     `ComplianceDenied`, keeping the decision and its audit entry; no order exists then."""
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
+    await verification.ensure_verified(session, principal.participant_id, "buy")
     found = await repository.lock_product_for_order(session, quote)
     if found is None:
         raise NotFound("product not found")

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
@@ -17,7 +17,7 @@ from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, l
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import corrections, service, sessions
+from market.participants import corrections, service, sessions, verification
 from market.participants.linked_data import agent_document
 from market.participants.models import Participant
 from market.participants.schemas import (
@@ -33,6 +33,8 @@ from market.participants.schemas import (
     SignUpOut,
     TokenOut,
     UserOut,
+    VerificationDecision,
+    VerificationItem,
 )
 from market.ratelimits import RateLimits, limit_per_ip
 from market.runtime import AppSettings, PublicIris
@@ -217,6 +219,43 @@ async def change_credit(
     participant_id: uuid.UUID, change: CreditChange, session: Session, principal: Operator
 ) -> ParticipantOut:
     return participant_out(await service.change_credit(session, principal, participant_id, change))
+
+
+@router.post(
+    "/participants/{participant_id}/verification",
+    response_model=ParticipantOut,
+    summary="Verify (or decline) a participant after checking its documents, legal representative, "
+    "contact and intended use (operators); until then it may not list or buy",
+    responses=problem_responses(NotFound, Conflict, Unauthenticated, Forbidden),
+)
+async def verify_participant(
+    participant_id: uuid.UUID, data: VerificationDecision, session: Session, principal: Operator
+) -> ParticipantOut:
+    return participant_out(await verification.decide(session, principal, participant_id, data))
+
+
+@router.get(
+    "/participant-verifications",
+    response_model=list[VerificationItem],
+    summary="Participants awaiting verification, oldest first (operators); `held` ones resemble a "
+    "blacklisted participant",
+    responses=problem_responses(Unauthenticated, Forbidden),
+)
+async def verification_queue(
+    session: Session,
+    principal: Operator,
+    status: Annotated[str, Query(pattern="^(pending_verification|held|declined)$")] = "pending_verification",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[VerificationItem]:
+    return [
+        VerificationItem(
+            participant=participant_out(p),
+            legal_representative=p.legal_representative,
+            verification_note=p.verification_note,
+            contact_emails=emails,
+        )
+        for p, emails in await verification.queue(session, status, limit)
+    ]
 
 
 @router.post(

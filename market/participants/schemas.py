@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
@@ -15,6 +15,7 @@ ParticipantKind = Literal["organisation", "natural_person", "public_body"]
 CreditStatus = Literal["good", "watch", "blacklisted"]
 Jurisdiction = Literal["domestic", "foreign"]
 ParticipantRole = Literal["seller", "buyer"]
+VerificationStatus = Literal["pending_verification", "held", "verified", "declined"]
 
 
 class FirstUser(StrictModel):
@@ -65,6 +66,9 @@ class ParticipantCreate(StrictModel):
     jurisdiction: Jurisdiction = "domestic"
     country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
     roles: list[ParticipantRole] = Field(default_factory=lambda: ["seller", "buyer"], min_length=1)  # type: ignore[arg-type]
+    legal_representative: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Organisations: the legal representative"
+    )
     user: FirstUser
 
     @model_validator(mode="after")
@@ -86,6 +90,7 @@ class ParticipantOut(BaseModel):
     country: str
     credit_status: CreditStatus
     credit_reason: str | None
+    verification_status: VerificationStatus = "verified"
     created_at: datetime
 
 
@@ -177,3 +182,29 @@ class StaffCreate(StrictModel):
     password: NewPassword
     display_name: str = Field(min_length=1, max_length=200)
     role: Literal["operator", "auditor", "price_authority"]
+
+
+class VerificationChecklist(StrictModel):
+    """What the operator checked (the AWS Data Exchange subscription verification is the model:
+    company, contact, intended use)."""
+
+    identity_documents: bool = Field(description="Business licence / credit code / mandate seen")
+    legal_representative: bool
+    contact: bool = Field(description="The contact person and address answer")
+    intended_use: bool
+
+
+class VerificationDecision(StrictModel):
+    decision: Literal["verify", "decline"]
+    checklist: VerificationChecklist
+    reason: str = Field(min_length=5, max_length=2000)
+    documents: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=20, description="References of the documents relied on"
+    )
+
+
+class VerificationItem(BaseModel):
+    participant: ParticipantOut
+    legal_representative: str | None
+    verification_note: str | None
+    contact_emails: list[str]

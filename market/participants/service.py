@@ -23,7 +23,7 @@ from market.auth.tokens import STAFF_ROLES
 from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from market.participants import repository, sessions
+from market.participants import repository, sessions, verification
 from market.participants.credit_code import credit_code_problems
 from market.participants.models import Participant
 from market.participants.schemas import ApiKeyCreate, CreditChange, ParticipantCreate, StaffCreate
@@ -140,9 +140,11 @@ async def sign_up(
         jurisdiction=data.jurisdiction,
         country=data.country,
         credit_status="good",
+        legal_representative=data.legal_representative,
     )
     session.add(participant)
     await session.flush()
+    await verification.on_sign_up(session, participant, email)
     user = User(
         participant_id=participant.id,
         email=email,
@@ -166,6 +168,7 @@ async def sign_up(
             "override_reason": data.credit_code_override_reason,
             "jurisdiction": participant.jurisdiction,
             "roles": user.roles,
+            "verification_status": participant.verification_status,
         },
     )
     return participant, user

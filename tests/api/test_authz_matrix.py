@@ -50,6 +50,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/api-keys"): "tenant",
     ("DELETE", "/v1/api-keys/{key_id}"): "tenant",
     ("GET", "/v1/auth/me"): "tenant",
+    ("POST", "/v1/participants/{participant_id}/verification"): "staff",
+    ("GET", "/v1/participant-verifications"): "staff",
     ("POST", "/v1/auth/refresh"): "public",  # the refresh token is the credential
     ("POST", "/v1/auth/logout"): "tenant",
     ("POST", "/v1/auth/password"): "tenant",

@@ -232,6 +232,7 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
     api: Api, client: Any, app: Any
 ) -> None:
     seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
     cases: list[dict[str, Any]] = [
         {"grade": "important"},
         {"category": "personal", "personal_info": "de_identified"},
@@ -240,16 +241,14 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
     ]
     for resource in cases:
         p = await listed_product(app, seller.participant_id, **resource)
-        dry = (
-            await dry_run(
-                client,
-                buyer.headers,
-                kind="trade",
-                product_id=p["product_id"],
-                purpose="risk_control",
-                scenario="credit risk scoring",
-            )
-        ).json()
+        trade = {"kind": "trade", "product_id": p["product_id"], "purpose": "risk_control"}
+        trade["scenario"] = "credit risk scoring"
+        # The whole decision as an operator sees it; the buyer sees the same outcome (and only
+        # what it may see of the seller's product: issue 18, finding 10).
+        dry = (await dry_run(client, operator, **trade, buyer_id=buyer.participant_id)).json()
+        own = (await dry_run(client, buyer.headers, **trade)).json()
+        assert own["outcome"] == dry["outcome"]
+        assert set(own["facts"]["listing"]) == {"product_id", "declared_scenarios"}
         async with app.state.sessionmaker() as session, session.begin():
             product = await session.get(Product, __import__("uuid").UUID(p["product_id"]))
             assert product is not None
@@ -266,7 +265,6 @@ async def test_dry_run_and_real_gate_agree_and_gate_is_stored_and_audited(
             )
             assert row.outcome == dry["outcome"], resource
             assert [f["rule_id"] for f in row.findings] == [f["rule_id"] for f in dry["findings"]]
-    operator = await api.staff("operator")
     history = await client.get("/v1/compliance/decisions?subject_id=q-1", headers=operator)
     assert len(history.json()["items"]) == len(cases)
     pending = await client.get("/v1/compliance/reviews", headers=operator)

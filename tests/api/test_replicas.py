@@ -30,7 +30,7 @@ from market.settings import Settings
 from tests.api.compliance_factories import operating_right
 from tests.api.compliance_factories import registered_resource as inserted_resource
 from tests.api.conftest import _create_database, _drop_database
-from tests.api.factories import PASSWORD, valid_credit_code
+from tests.api.factories import PASSWORD, VERIFIED_CHECKLIST, valid_credit_code
 from tests.api.registry_factories import CHECKLIST
 from tests.api.replica_processes import TEST_ROOT_SECRET, Cluster, schedules, until, wait_ready
 from tests.api.test_catalog_products import product_body
@@ -146,6 +146,13 @@ async def _scenario(cluster: Cluster, db: Any, receiver: Any) -> None:
         seller, buyer = await sign_up(a, ["seller", "buyer"]), await sign_up(b, ["buyer"])
         seller_h, buyer_h = await login(b, seller["email"]), await login(a, buyer["email"])
         operator = await login(b, "ops@exchange.example.cn")
+        for party in (seller, buyer):  # organisations list and buy once verified (issue 18)
+            verified = await a.post(
+                f"/v1/participants/{party['id']}/verification",
+                json={"decision": "verify", "checklist": VERIFIED_CHECKLIST, "reason": "documents checked"},
+                headers=operator,
+            )
+            assert verified.status_code == 200, verified.text
         hook = await a.post("/v1/webhook-endpoints", json={"url": receiver.url}, headers=buyer_h)
         assert hook.status_code == 201, hook.text
         secret = hook.json()["secret"]

@@ -58,7 +58,7 @@ def test_reading_commands_refuse_in_one_line_and_create_nothing(
         str(home / "market.db"),
     )
     staff = run(
-        ["create-staff", "op@example.cn", "--role", "operator", "--password", "x" * 16],
+        ["create-staff", "op@example.cn", "--role", "operator", "--password", "a long operator passphrase"],
         elsewhere,
         monkeypatch,
     )
@@ -84,13 +84,13 @@ def test_commands_run_from_different_directories_share_the_database_and_key(
     printed = run(["public-key"], tmp_path / "b", monkeypatch)
     assert printed.exit_code == 0 and printed.stdout.strip() == server_key
     staff = run(
-        ["create-staff", "op@example.cn", "--role", "operator", "--password", "x" * 16],
+        ["create-staff", "op@example.cn", "--role", "operator", "--password", "a long operator passphrase"],
         tmp_path / "c",
         monkeypatch,
     )
     assert staff.exit_code == 0, staff.output
     twice = run(
-        ["create-staff", "op@example.cn", "--role", "operator", "--password", "x" * 16],
+        ["create-staff", "op@example.cn", "--role", "operator", "--password", "a long operator passphrase"],
         tmp_path / "d",
         monkeypatch,
     )

@@ -1,0 +1,186 @@
+"""Know your customer (issue 18, finding 9).
+
+Organisations and public bodies start `pending_verification`: they may sign in, register data and
+prepare products, but not list or buy until an operator verifies them against a checklist
+(documents, legal representative, contact, intended use), with a reason. A natural person is
+verified by the ID number it signs up with. A sign-up that resembles a blacklisted participant
+(the same name, legal representative or e-mail domain) is `held` for review, and operators are
+alerted.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market.alerts.findings import Finding
+from market.alerts.service import raise_alert
+from market.audit.log import record
+from market.auth.models import User
+from market.auth.principal import Principal
+from market.common.clock import now
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
+from market.participants.models import Participant
+from market.participants.schemas import VerificationDecision
+
+PENDING, HELD, VERIFIED, DECLINED = "pending_verification", "held", "verified", "declined"
+# Free mail domains say nothing about who is behind an address.
+_PUBLIC_MAIL = frozenset(
+    {"qq.com", "163.com", "126.com", "gmail.com", "outlook.com", "hotmail.com", "sina.com"}
+)
+
+
+class NotVerified(Forbidden):
+    code = "participant-not-verified"
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[\s\W_]+", "", name).casefold()
+
+
+def _domain(email: str) -> str | None:
+    domain = email.rsplit("@", 1)[-1].lower()
+    return None if domain in _PUBLIC_MAIL else domain
+
+
+async def resemblances(session: AsyncSession, participant: Participant, email: str) -> list[str]:
+    """What the new participant shares with a blacklisted one."""
+    blacklisted = list(
+        (
+            await session.execute(select(Participant).where(Participant.credit_status == "blacklisted"))
+        ).scalars()
+    )
+    found: list[str] = []
+    name = _normalised(participant.name)
+    domain = _domain(email)
+    for other in blacklisted:
+        if name and _normalised(other.name) == name:
+            found.append(f"the name of blacklisted participant {other.id}")
+        if (
+            participant.legal_representative
+            and other.legal_representative
+            and _normalised(participant.legal_representative) == _normalised(other.legal_representative)
+        ):
+            found.append(f"the legal representative of blacklisted participant {other.id}")
+        if domain:
+            emails = (
+                await session.execute(select(User.email).where(User.participant_id == other.id))
+            ).scalars()
+            if any(_domain(e) == domain for e in emails):
+                found.append(f"the e-mail domain {domain} of blacklisted participant {other.id}")
+    return found
+
+
+async def on_sign_up(session: AsyncSession, participant: Participant, email: str) -> None:
+    """Set the new participant's verification status (before its audit entry is written)."""
+    similar = await resemblances(session, participant, email)
+    if similar:
+        participant.verification_status = HELD
+        participant.verification_note = "held for review: it shares " + "; ".join(similar)
+        await raise_alert(
+            session,
+            Finding(
+                rule="signup-resembles-blacklisted",
+                severity="high",
+                summary=f"Sign-up {participant.id} resembles a blacklisted participant",
+                evidence={"participant_id": str(participant.id), "shares": similar},
+            ),
+            "participant",
+            str(participant.id),
+        )
+    elif participant.kind == "natural_person":
+        participant.verification_status = VERIFIED
+    else:
+        participant.verification_status = PENDING
+
+
+async def ensure_verified(session: AsyncSession, participant_id: uuid.UUID | None, action: str) -> None:
+    """Refuse `action` (list, buy) to a participant an operator has not verified."""
+    if participant_id is None:
+        return
+    status = await session.scalar(
+        select(Participant.verification_status).where(Participant.id == participant_id)
+    )
+    if status is not None and status != VERIFIED:
+        raise NotVerified(
+            f"this participant may not {action} until the exchange has verified it (status {status}); "
+            "an operator reviews its documents, legal representative, contact and intended use",
+            extra={"verification_status": status},
+        )
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, participant_id: uuid.UUID, data: VerificationDecision
+) -> Participant:
+    participant = await session.get(Participant, participant_id, with_for_update=True)
+    if participant is None:
+        raise NotFound("participant not found")
+    if data.decision == "verify":
+        missing = [name for name, done in data.checklist.model_dump().items() if not done]
+        if missing:
+            raise InvalidInput(
+                "every checklist item must be done before verifying",
+                fields=[(f"body.checklist.{name}", "not done") for name in missing],
+            )
+        if participant.credit_status == "blacklisted":
+            raise Conflict("a blacklisted participant cannot be verified")
+    before = participant.verification_status
+    participant.verification_status = VERIFIED if data.decision == "verify" else DECLINED
+    participant.verification_note = data.reason
+    participant.verified_by = principal.actor
+    participant.verified_at = now()
+    payload: dict[str, Any] = {
+        "from": before,
+        "to": participant.verification_status,
+        "checklist": data.checklist.model_dump(),
+        "reason": data.reason,
+        "documents": list(data.documents),
+    }
+    await record(
+        session,
+        actor=principal.actor,
+        action=f"participant.{'verified' if data.decision == 'verify' else 'declined'}",
+        subject_type="participant",
+        subject_id=participant.id,
+        payload=payload,
+    )
+    return participant
+
+
+async def mark_verified(session: AsyncSession, participant: Participant, actor: str, reason: str) -> None:
+    """Verified without the operator endpoint: the embedded demo's known participants."""
+    participant.verification_status = VERIFIED
+    participant.verification_note = reason
+    participant.verified_by = actor
+    participant.verified_at = now()
+    await record(
+        session,
+        actor=actor,
+        action="participant.verified",
+        subject_type="participant",
+        subject_id=participant.id,
+        payload={"from": PENDING, "to": VERIFIED, "reason": reason},
+    )
+
+
+async def queue(session: AsyncSession, status: str, limit: int) -> list[tuple[Participant, list[str]]]:
+    """Participants awaiting an operator, oldest first, with their users' e-mail addresses."""
+    rows = list(
+        (
+            await session.execute(
+                select(Participant)
+                .where(Participant.verification_status == status)
+                .order_by(Participant.created_at, Participant.id)
+                .limit(limit)
+            )
+        ).scalars()
+    )
+    out = []
+    for p in rows:
+        emails = (await session.execute(select(User.email).where(User.participant_id == p.id))).scalars()
+        out.append((p, sorted(emails)))
+    return out
