@@ -16,8 +16,8 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     new uPlot({
       width: Math.min(el.clientWidth || 900, 1000), height: 260, series,
-      axes: [{ values: (u, ticks) => ticks.map((i) => data.periods[i] ?? "") }, {}],
-      scales: { x: { time: false } },
+      axes: [{ splits: () => xs, values: (u, ticks) => ticks.map((i) => data.periods[i] ?? "") }, {}],
+      scales: { x: { time: false, range: () => [-0.5, xs.length - 0.5] } },
     }, columns, el);
   };
   draw("chart-value", "value");
