@@ -10,11 +10,25 @@ from fastapi.staticfiles import StaticFiles
 
 from market.auth.principal import require_roles
 from market.auth.tokens import STAFF_ROLES
-from market.console import alert_pages, audit_pages, operator_pages, public_pages
+from market.console import (
+    alert_pages,
+    audit_pages,
+    operator_pages,
+    oversight_pages,
+    participant_pages,
+    public_pages,
+)
 from market.console.i18n import translate
 from market.console.web import PACKAGE_DIR, ConsoleForbidden, ConsoleRedirect, templates, visitor
 
-ROUTERS = [public_pages.router, operator_pages.router, audit_pages.router, alert_pages.router]
+ROUTERS = [
+    public_pages.router,
+    operator_pages.router,
+    audit_pages.router,
+    alert_pages.router,
+    oversight_pages.router,
+    participant_pages.router,
+]
 
 
 def yuan(minor: int | None) -> str:

@@ -103,7 +103,9 @@ async def console_home(v: Console) -> Response:
         return v.redirect("/console/queues")
     if principal.has("auditor"):
         return v.redirect("/console/audit")
-    return v.redirect("/")
+    if principal.has("price_authority"):
+        return v.redirect("/console/price-catalogue")
+    return v.redirect("/console/me")
 
 
 @router.get("/console/queues", response_class=HTMLResponse)

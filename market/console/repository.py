@@ -20,6 +20,7 @@ from market.audit.tree_models import TreeHead
 from market.catalog.models import Product
 from market.common.clock import now
 from market.compliance.models import ComplianceDecisionRow
+from market.delivery.models import LicenceRow
 from market.participants.models import Participant
 from market.payments.models import Dispute
 from market.privacy.models import SubjectRequest
@@ -170,3 +171,26 @@ async def signed_head_of_size(session: AsyncSession, size: int) -> TreeHead | No
 async def signed_sizes(session: AsyncSession, limit: int = 20) -> list[int]:
     stmt = select(TreeHead.tree_size).distinct().order_by(TreeHead.tree_size.desc()).limit(limit)
     return [int(s) for s in (await session.execute(stmt)).scalars()]
+
+
+async def registrations_of_participant(
+    session: AsyncSession, participant_id: uuid.UUID
+) -> list[Registration]:
+    stmt = (
+        select(Registration)
+        .where(Registration.applicant_id == participant_id)
+        .order_by(Registration.created_at.desc())
+        .limit(100)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def licences_of_participant(session: AsyncSession, participant_id: uuid.UUID) -> list[LicenceRow]:
+    """The licences a participant bought or granted (buyer or seller), newest first."""
+    stmt = (
+        select(LicenceRow)
+        .where((LicenceRow.buyer_id == participant_id) | (LicenceRow.seller_id == participant_id))
+        .order_by(LicenceRow.created_at.desc())
+        .limit(100)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -225,6 +225,12 @@ CONSOLE_ROUTES = [
     ("GET", "/console/audit"),
     ("GET", "/console/audit/entry"),
     ("GET", "/console/audit/consistency"),
+    ("GET", "/console/stats"),
+    ("GET", "/console/stats.csv"),
+    ("GET", "/console/price-catalogue"),
+    ("POST", "/console/price-catalogue"),
+    ("POST", "/console/price-catalogue/{entry_key}/withdrawal"),
+    ("GET", "/console/me"),
 ]
 ROUTES |= dict.fromkeys(CONSOLE_ROUTES, "console")
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from market.audit.merkle import leaf_hash, node_hash
 from market.common import clock
 from tests.api.audit_factories import publish_now
+from tests.api.compliance_factories import listed_product
 from tests.api.console_factories import browser, csrf_of, staff_email
 from tests.api.factories import Api
+from tests.api.orders_factories import sealed_quote
 from tests.api.registry_factories import registered_resource, resource_with_sample
 
 
@@ -209,6 +212,10 @@ async def test_console_pages_never_write(api: Api, client: Any, app: Any) -> Non
         "/console/audit?action=registration.registered",
         f"/console/audit/entry?id={first_entry}",
         "/console/audit/consistency?first=1",
+        "/console/stats",
+        "/console/stats.csv",
+        "/console/price-catalogue",
+        "/console/me",
         "/docs",
         "/redoc",
     ]
@@ -220,3 +227,101 @@ async def test_console_pages_never_write(api: Api, client: Any, app: Any) -> Non
                     r = await b.get(page)
                     assert r.status_code in (200, 403), f"{page} as {role}: {r.status_code}"
                     assert not writes, f"GET {page} as {role} wrote: {writes}"
+
+
+async def paid_trades(api: Api, client: Any, app: Any, totals: tuple[int, ...]) -> tuple[Any, Any]:
+    """Settled trades of `totals` fen between a new seller and buyer (as tests/api/test_stats)."""
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    operator = await api.staff("operator")
+    for total in totals:
+        product = await listed_product(app, seller.participant_id)
+        quote = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=total)
+        order = await client.post(
+            "/v1/orders",
+            json={"quote_id": quote},
+            headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert order.status_code == 201, order.text
+        paid = await client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
+        assert paid.status_code == 200, paid.text
+    return seller, buyer
+
+
+async def test_statistics_page_charts_and_exports_the_sql_totals(api: Api, client: Any, app: Any) -> None:
+    await paid_trades(api, client, app, (10_000, 30_000))
+    authority = await api.staff("price_authority")
+    expected = (await client.get("/v1/stats?period=month", headers=authority)).json()
+    assert len(expected) == 1 and expected[0]["value_minor"] == 40_000
+    async with browser(app) as b:
+        await b.log_in(await staff_email(app, "price_authority"))
+        page = (await b.get("/console/stats")).text
+        assert "¥400.00" in page and "uPlot.iife.min.js" in page
+        chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+        assert chart["periods"] == [expected[0]["period"]]
+        assert chart["value"][expected[0]["category"]] == ["400.00"]
+        exported = await b.get("/console/stats.csv?period=month")
+        assert exported.headers["content-type"].startswith("text/csv")
+        lines = exported.text.strip().splitlines()
+        assert lines[0].startswith("period,category,currency,trades,value_minor")
+        assert lines[1].split(",")[3:5] == ["2", "40000"]
+
+
+async def test_price_authority_publishes_and_withdraws_a_guided_entry(
+    api: Api, client: Any, app: Any
+) -> None:
+    async with browser(app) as b:
+        await b.log_in(await staff_email(app, "price_authority"))
+        fields = {
+            "entry_key": "JL-PUB-CONSOLE-1",
+            "data_class": "enterprise_registry",
+            "unit": "per_call",
+            "mode": "ceiling",
+            "tiers": '[{"first_unit": 1, "unit_price": "2.00"}]',
+            "effective_from": "2026-01-01T00:00",
+            "legal_basis": "发改价格〔2025〕65号",
+        }
+        bad = await b.submit(
+            "/console/price-catalogue", "/console/price-catalogue", {**fields, "tiers": "[]"}
+        )
+        assert "tiers" in bad.text and 'data-entry="JL-PUB-CONSOLE-1"' not in bad.text
+        done = await b.submit("/console/price-catalogue", "/console/price-catalogue", fields)
+        assert 'data-entry="JL-PUB-CONSOLE-1"' in done.text
+        again = await b.submit("/console/price-catalogue", "/console/price-catalogue", fields)
+        assert "publish a new version instead" in again.text
+        gone = await b.submit(
+            "/console/price-catalogue",
+            "/console/price-catalogue/JL-PUB-CONSOLE-1/withdrawal",
+            {"reason": "replaced"},
+        )
+        assert re.search(r'data-entry="JL-PUB-CONSOLE-1">.*?class="status">withdrawn<', gone.text, re.S)
+    # The public catalogue (the API) shows what the console published, and the log its entries.
+    versions = (await client.get("/v1/price-catalogue/JL-PUB-CONSOLE-1")).json()
+    assert versions[0]["status"] == "withdrawn" and versions[0]["data_class"] == "enterprise_registry"
+    auditor = await api.staff("auditor")
+    log = (await client.get("/v1/audit/entries?subject_id=JL-PUB-CONSOLE-1", headers=auditor)).json()["items"]
+    assert [e["action"] for e in log][:1] == ["price_entry.published"]
+    # A seller may read the catalogue page but not publish.
+    seller = await api.org()
+    async with browser(app) as b:
+        await b.log_in(seller.email)
+        assert (await b.get("/console/price-catalogue")).status_code == 403
+
+
+async def test_participants_see_their_own_trades_and_nobody_else_s(api: Api, client: Any, app: Any) -> None:
+    seller, buyer = await paid_trades(api, client, app, (12_300,))
+    key = await client.post("/v1/api-keys", json={"name": "nightly-sync"}, headers=buyer.headers)
+    assert key.status_code == 201, key.text
+    async with browser(app) as b:
+        await b.log_in(buyer.email)
+        mine = (await b.get("/console/me")).text
+        assert "nightly-sync" in mine and "¥123.00" in mine
+        assert re.search(r'id="my-licences">.*?<td>buyer</td><td>active</td>', mine, re.S)
+    other = await api.org()
+    async with browser(app) as b:
+        await b.log_in(other.email)
+        theirs = (await b.get("/console/me")).text
+        assert "nightly-sync" not in theirs and "¥123.00" not in theirs
+    async with browser(app) as b:
+        await b.log_in(seller.email)
+        sold = (await b.get("/console/me")).text
+        assert "¥123.00" in sold and re.search(r'id="my-orders">.*?<td>seller</td>', sold, re.S)

@@ -65,8 +65,6 @@ async def test_operator_takes_a_registration_to_registered_in_the_browser(
     async with live_server(app) as base, chromium(base) as context:
         page = await context.new_page()
         elsewhere = only_loopback(page, base)
-        await page.goto("/")
-        await screenshot(page, "landing")
         await log_in(page, operator)
         assert page.url.endswith("/console/queues")
         row = page.locator('tr[data-queue="registrations_to_review"] .count')
@@ -193,3 +191,37 @@ async def test_api_docs_render_from_vendored_assets_offline(app: Any) -> None:
         await page.wait_for_load_state("networkidle")
         await screenshot(page, "docs-redoc", full_page=False)
         assert elsewhere == [], f"the docs reached other hosts: {elsewhere}"
+
+
+async def test_statistics_chart_and_participant_page_in_both_languages(
+    api: Api, client: Any, app: Any
+) -> None:
+    from tests.api.test_console import paid_trades
+
+    _, buyer = await paid_trades(api, client, app, (10_000, 25_000))
+    await publish_now(app)
+    authority = await staff_email(app, "price_authority")
+    async with live_server(app) as base, chromium(base) as context:
+        page = await context.new_page()
+        await page.goto("/")
+        assert await page.locator("#catalogue-results tbody tr").count() == 2  # the listed products
+        await screenshot(page, "landing")
+        await log_in(page, authority)
+        await page.goto("/console/stats")
+        await page.locator("#chart-value canvas").wait_for()  # uPlot drew the series
+        assert "¥350.00" in await page.locator("#totals").inner_text()
+        await screenshot(page, "statistics")
+        await page.goto("/console/price-catalogue")
+        await screenshot(page, "price-catalogue")
+        await page.get_by_role("link", name="中文").click()
+        await page.wait_for_load_state()
+        assert await page.get_by_role("heading", level=1).inner_text() == "政府指导价目录"
+        await page.goto("/console/stats")  # the choice is remembered
+        assert await page.get_by_role("heading", level=1).inner_text() == "交易统计"
+        participant = await context.browser.new_context(base_url=base, locale="en-US")
+        mine = await participant.new_page()
+        await log_in(mine, buyer.email)
+        assert mine.url.endswith("/console/me")
+        assert "¥250.00" in await mine.locator("#my-orders").inner_text()
+        await screenshot(mine, "participant")
+        await participant.close()
