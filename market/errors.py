@@ -225,6 +225,8 @@ def field_problem(loc: Sequence[Any], err: Mapping[str, Any], data: Any, prefix:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarketError)
     async def _market_error(request: Request, exc: MarketError) -> JSONResponse:
+        if isinstance(answer := getattr(exc, "answer", None), JSONResponse):
+            return answer  # an idempotent request answered before: its first response
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
         return problem_response(
             exc.status, exc.code, exc.title, exc.message, request, exc.fields, exc.extra, headers
