@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from market import all_jobs, routes
 from market.audit.macs import session_info as audit_session_info
 from market.audit.metrics import AuditMetrics
-from market.db.session import make_engine, make_sessionmaker
+from market.db.session import RetryDroppedConnection, make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.jobs.embedded import EmbeddedRunner
 from market.logs import configure_logging
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await audit_metrics.refresh(runtime.sessionmaker)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(RetryDroppedConnection)  # innermost: replays only what the app received
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )

@@ -43,6 +43,11 @@ def _sqlstates(error: BaseException) -> Iterator[str]:
         current = orig if isinstance(orig, BaseException) else current.__cause__
 
 
+# Set on a database error whose request may safely run again (its connection was dead before
+# the request used it), and on the request's state when such an error is answered.
+RETRY_SAFE = "market_retry_safe"
+
+
 def database_unavailable(error: BaseException) -> bool:
     """The request failed because the database was unreachable or busy, or dropped the connection."""
     if not isinstance(error, sa_exc.DBAPIError):
@@ -304,6 +309,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # transaction did not commit (or its outcome is unknown), and a retry may well succeed.
         if not database_unavailable(exc):
             raise exc  # a fault of ours, not of the database: the 500 handler logs it
+        if getattr(exc, RETRY_SAFE, False):
+            setattr(request.state, RETRY_SAFE, True)  # run again once (db.session.RetryDroppedConnection)
         log.warning(
             "database unavailable",
             extra={"path": request.url.path, "error": str(getattr(exc, "orig", None) or exc)},
