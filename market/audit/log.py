@@ -114,7 +114,8 @@ async def record(
         keys=writer_keys(session),
     )
     sync = session.sync_session
-    sync.info.setdefault(_PENDING, []).append((sync.get_transaction(), values))
+    innermost = sync.get_nested_transaction() or sync.get_transaction()
+    sync.info.setdefault(_PENDING, []).append((innermost, values))
     return AuditEntry(**values)
 
 
