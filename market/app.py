@@ -20,7 +20,7 @@ from market.auth.principal import require_roles
 from market.auth.tokens import STAFF_ROLES
 from market.common import clock
 from market.console.mount import install as install_console
-from market.db.session import make_engine, make_sessionmaker
+from market.db.session import RetryDroppedConnection, make_engine, make_sessionmaker
 from market.errors import install_error_handlers, problem_response
 from market.gateway.proxy import GATEWAY, UPSTREAM_CLIENT, Gateway, build_client
 from market.jobs.embedded import EmbeddedRunner
@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await audit_metrics.refresh(runtime.sessionmaker)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(RetryDroppedConnection)  # innermost: replays only what the app received
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=settings.max_body_bytes,

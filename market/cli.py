@@ -30,6 +30,8 @@ from market.settings import Settings
 from market.witness.cli import witness_app
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from market.jobs.registry import Job
     from market.runtime import Runtime
 
@@ -85,6 +87,15 @@ def serve(
     port: Annotated[int, typer.Option(envvar="MARKET_PORT")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first.")] = True,
     seed: Annotated[bool, typer.Option(help="Seed demo participants and products if empty.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="MARKET_WORKERS",
+            help="Server processes sharing the port (about one per core).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (embedded default: SQLite file in MARKET_HOME, migrated, demo data).
 
@@ -124,9 +135,36 @@ def serve(
     typer.echo(f"API docs: http://{host}:{port}/docs  (OpenAPI: http://{host}:{port}/openapi.json)")
     # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
     # (market.common.iris), so uvicorn's own reading of them is off.
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        )
+        return
+    # Each worker process builds its own app (and engine, pool) from the same environment.
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        "market.cli:worker_app",
+        factory=True,
+        workers=workers,
+        # A worker importing the app on a busy machine answers the supervisor's ping late; the
+        # 5 s default had it killed and restarted over and over before it ever served.
+        timeout_worker_healthcheck=60,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
+
+
+def worker_app() -> FastAPI:
+    """The app of one `market serve --workers N` process (uvicorn imports it by name)."""
+    from market.app import create_app
+    from market.common import clock
+
+    settings = load_settings()
+    if settings.clock_offset:
+        clock.advance(settings.clock_offset)
+    return create_app(settings)
 
 
 def _start_clock(settings: Settings) -> None:

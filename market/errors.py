@@ -47,6 +47,11 @@ def _data_exception(error: BaseException) -> bool:
     return isinstance(error, sa_exc.DBAPIError) and any(s.startswith("22") for s in _sqlstates(error))
 
 
+# Set on a database error whose request may safely run again (its connection was dead before
+# the request used it), and on the request's state when such an error is answered.
+RETRY_SAFE = "market_retry_safe"
+
+
 def database_unavailable(error: BaseException) -> bool:
     """The request failed because the database was unreachable or busy, or dropped the connection."""
     if not isinstance(error, sa_exc.DBAPIError):
@@ -233,6 +238,8 @@ def field_problem(loc: Sequence[Any], err: Mapping[str, Any], data: Any, prefix:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarketError)
     async def _market_error(request: Request, exc: MarketError) -> JSONResponse:
+        if isinstance(answer := getattr(exc, "answer", None), JSONResponse):
+            return answer  # an idempotent request answered before: its first response
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.response_headers()
         return problem_response(
             exc.status, exc.code, exc.title, exc.message, request, exc.fields, exc.extra, headers
@@ -321,6 +328,8 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         if not database_unavailable(exc):
             raise exc  # a fault of ours, not of the database: the 500 handler logs it
+        if getattr(exc, RETRY_SAFE, False):
+            setattr(request.state, RETRY_SAFE, True)  # run again once (db.session.RetryDroppedConnection)
         log.warning(
             "database unavailable",
             extra={"path": request.url.path, "error": str(getattr(exc, "orig", None) or exc)},

@@ -11,9 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.orm import SessionTransaction
 
 from market.audit.canonical import entry_leaf
 from market.audit.macs import WRITER_KEY, EntryKeyring
@@ -97,16 +100,72 @@ async def record(
     subject_id: str | uuid.UUID,
     payload: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit entry in the current transaction and return it (unsequenced)."""
-    entry = AuditEntry(
-        **entry_values(
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            payload=payload,
-            keys=writer_keys(session),
-        )
+    """Write one audit entry in the current transaction and return it (unsequenced).
+
+    The entry is written with the session's next flush or its commit, together with every other
+    entry of the transaction, as one multi-row INSERT (one round trip, not one per entry); an
+    entry recorded inside a savepoint that rolls back is dropped with it."""
+    values = entry_values(
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=payload,
+        keys=writer_keys(session),
     )
-    session.add(entry)
-    return entry
+    sync = session.sync_session
+    innermost = sync.get_nested_transaction() or sync.get_transaction()
+    sync.info.setdefault(_PENDING, []).append((innermost, values))
+    return AuditEntry(**values)
+
+
+# The entries recorded and not yet written, each with the (sub)transaction it was recorded in.
+_PENDING = "market.audit.pending"
+
+
+_TABLE = cast(Table, AuditEntry.__table__)
+_ROWS_PER_INSERT = 1000  # well under both databases' limit on bound parameters per statement
+
+
+def _write_pending(session: SyncSession) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for start in range(0, len(pending or ()), _ROWS_PER_INSERT):
+        rows = [values for _, values in pending[start : start + _ROWS_PER_INSERT]]
+        session.execute(insert(_TABLE).values(rows))
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(SyncSession, "before_flush")
+def _before_flush(session: SyncSession, _context: Any, _instances: Any) -> None:
+    _write_pending(session)
+
+
+@event.listens_for(SyncSession, "before_commit")
+def _before_commit(session: SyncSession) -> None:
+    _write_pending(session)
+
+
+@event.listens_for(SyncSession, "after_soft_rollback")
+def _after_rollback(session: SyncSession, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(t, v) for t, v in pending if not _within(t, previous)]
+
+
+@event.listens_for(SyncSession, "after_transaction_end")
+def _after_end(session: SyncSession, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without writing them (rolled back, or closed): gone.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Write the entries recorded so far now (a reader in the same transaction needs them)."""
+    await session.run_sync(_write_pending)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from market.errors import MarketError
+from market.errors import RETRY_SAFE, MarketError
 from market.runtime import Runtime, get_runtime
 
 log = logging.getLogger("market.db")
@@ -62,8 +62,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    # Pre-ping replaces the connections a server restart killed while they sat in the pool.
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip before every request's first statement): a connection a server
+    # restart killed while it sat in the pool fails on its first use instead, and the request is
+    # run again once on a fresh one before anything is answered (RetryDroppedConnection).
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
@@ -71,7 +73,69 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     engine = create_async_engine(url, **kwargs)
     _translate_connect_errors(engine)
+    _mark_dead_on_checkout(engine)
     return engine
+
+
+_USED = "market.statements_ok"
+
+
+def _mark_dead_on_checkout(engine: AsyncEngine) -> None:
+    """A disconnect on a connection's first statement since it left the pool means it was dead
+    in the pool: nothing of the request reached the database, so running it again is safe.
+    Such errors are marked (`RETRY_SAFE`) for RetryDroppedConnection."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _checked_out(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        record.info[_USED] = 0
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _executed(conn: Any, *_: Any) -> None:
+        conn.info[_USED] = conn.info.get(_USED, 0) + 1
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _failed(context: Any) -> None:
+        conn, error = context.connection, context.sqlalchemy_exception
+        if context.is_disconnect and conn is not None and error is not None:
+            if conn.info.get(_USED, 0) == 0:
+                setattr(error, RETRY_SAFE, True)
+
+
+class RetryDroppedConnection:
+    """ASGI middleware: a request whose pooled connection turned out dead on its first statement
+    (the database restarted since it was pooled) is run once more, on a fresh connection, before
+    any response is sent; its body is replayed as received. A second failure is answered as any
+    (503, Retry-After)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        received: list[Any] = []
+
+        async def recording() -> Any:
+            message = await receive()
+            received.append(message)
+            return message
+
+        async def holding(message: Any) -> None:
+            if not state.get(RETRY_SAFE):
+                await send(message)  # else: the 503 of the dead connection is never sent
+
+        await self.app(scope, recording, holding)
+        if not state.pop(RETRY_SAFE, False):
+            return
+        log.info("a pooled connection was dead; the request runs again", extra={"path": scope.get("path")})
+        replay = iter(received)
+
+        async def replaying() -> Any:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replaying, send)
 
 
 def make_sessionmaker(

@@ -107,6 +107,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         created_at=now(),
     )
     session.add(row)
+    session.info.setdefault(_ISSUED, {})[row.id] = row  # see first_delivery
     await orders.mark_delivered(
         session,
         order,
@@ -133,6 +134,8 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             delivery_mode=product.delivery_mode,
             call_quota=licence.quota if product.delivery_mode == "api" else None,
             quota_period=quota_period(product.price_plan) if product.delivery_mode == "api" else None,
+            calls_used=0,  # set now: a first delivery in this transaction reads it unwritten
+            credential_revealed=False,
         )
     )
     if product.delivery_mode == "file":  # a one-off purchase gets the revisions current now
@@ -224,6 +227,32 @@ async def delivery_for_buyer(
         raise DeliveryRevoked(f"this licence cannot be used: {why}")
     entitlement = await repository.entitlement(session, licence.id, lock=True)
     assert entitlement is not None, "every licence has its entitlement"
+    return await _delivery(session, settings, principal, licence, entitlement)
+
+
+async def first_delivery(
+    session: AsyncSession, settings: Settings, principal: Principal, licence_id: uuid.UUID
+) -> dict[str, Any]:
+    """The delivery of a licence issued in this transaction to its buyer (an order paid from a
+    balance): the licence and its entitlement are the ones just made, so nothing is read back
+    and the credential is written with the entitlement."""
+    licence = session.info.get(_ISSUED, {}).get(licence_id)
+    made = [e for e in session.new if isinstance(e, Entitlement) and e.licence_id == licence_id]
+    if licence is None or not made or principal.participant_id != licence.buyer_id:
+        return await delivery_for_buyer(session, settings, principal, licence_id)
+    return await _delivery(session, settings, principal, licence, made[0])
+
+
+_ISSUED = "market.delivery.issued"  # the licences issued in a session's transaction, by id
+
+
+async def _delivery(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    licence: LicenceRow,
+    entitlement: Entitlement,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "licence_id": str(licence.id),
         "delivery_mode": entitlement.delivery_mode,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -13,6 +15,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.clock import now
@@ -88,6 +92,23 @@ def request_fingerprint(
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class AlreadyAnswered(MarketError):
+    """This key's first request was answered already: its response is sent again, and what this
+    request did meanwhile is rolled back (see `IdempotentRequest.optimistic`)."""
+
+    def __init__(self, answer: JSONResponse) -> None:
+        super().__init__("replayed", status=answer.status_code)
+        self.answer = answer
+
+
+def _replayed(found: IdempotencyRecord) -> JSONResponse:
+    return JSONResponse(
+        json.loads(found.response_body),
+        status_code=found.status_code,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
 @dataclass(frozen=True)
 class IdempotentRequest:
     """One creating request under an optional `Idempotency-Key`, as an endpoint uses it::
@@ -106,6 +127,11 @@ class IdempotentRequest:
     key: str | None
     operation: str
     fingerprint: str
+    # Hot paths (quotes, orders) skip the look-up before the work: the key is claimed by the
+    # INSERT that remembers the response (ON CONFLICT DO NOTHING), and looked up only when it
+    # conflicts, or when the work is refused ("already ordered"): a retry of an answered request
+    # then rolls back what it did and gets the first response, as with the look-up first.
+    optimistic: bool = False
 
     async def first(self) -> IdempotencyRecord | None:
         """The record of this key's first request, or None when the key is new (or absent).
@@ -127,13 +153,21 @@ class IdempotentRequest:
 
     async def replay(self) -> JSONResponse | None:
         """The first response for this key, or None when the key is new."""
-        if (found := await self.first()) is None:
+        if self.optimistic or (found := await self.first()) is None:
             return None
-        return JSONResponse(
-            json.loads(found.response_body),
-            status_code=found.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return _replayed(found)
+
+    @asynccontextmanager
+    async def answering(self) -> AsyncIterator[None]:
+        """Around an optimistic request's work: a refusal is answered with this key's first
+        response when it has one (the refusal came from finding the work done already)."""
+        try:
+            yield
+        except MarketError as refusal:
+            if self.optimistic and not isinstance(refusal, AlreadyAnswered):
+                if (found := await self.first()) is not None:
+                    raise AlreadyAnswered(_replayed(found)) from refusal
+            raise
 
     async def remember(self, response: T, status_code: int = 201) -> T:
         """Store `response` as this key's first response, in the request's transaction; return it.
@@ -141,19 +175,31 @@ class IdempotentRequest:
         A concurrent request with the same key then fails on the unique (owner, key) constraint
         and its whole transaction rolls back: never two creations for one key.
         """
-        if self.key is not None:
-            self.session.add(
-                IdempotencyRecord(
-                    owner=self.owner,
-                    key=self.key,
-                    operation=self.operation,
-                    request_hash=self.fingerprint,
-                    status_code=status_code,
-                    response_body=json.dumps(jsonable_encoder(response)),
-                    created_at=now(),  # the business clock, which the purge job reads too
-                )
-            )
-            await self.session.flush()
+        if self.key is None:
+            return response
+        values = {
+            "id": uuid.uuid4(),
+            "owner": self.owner,
+            "key": self.key,
+            "operation": self.operation,
+            "request_hash": self.fingerprint,
+            "status_code": status_code,
+            "response_body": json.dumps(jsonable_encoder(response)),
+            "created_at": now(),  # the business clock, which the purge job reads too
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(IdempotencyRecord)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["owner", "key"])
+            .returning(IdempotencyRecord.id)
+        )
+        if (await self.session.execute(stmt)).first() is None:
+            # A concurrent request with this key answered first: this one's work is rolled back.
+            found = await self.first()
+            assert found is not None
+            raise AlreadyAnswered(_replayed(found))
         return response
 
 
@@ -164,10 +210,12 @@ def idempotent(
     operation: str,
     body: BaseModel | dict[str, Any] | None,
     /,
+    *,
+    optimistic: bool = False,
     **path: object,
 ) -> IdempotentRequest:
     """The request `operation` by `owner` with `body`; `path` names the object it acts on.
 
     Positional-only, so a path parameter may be called `key` or `body` like any other.
     """
-    return IdempotentRequest(session, owner, key, operation, request_fingerprint(body, path))
+    return IdempotentRequest(session, owner, key, operation, request_fingerprint(body, path), optimistic)

@@ -77,11 +77,11 @@ async def create_quote(
     principal: Buyer,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data)
-    if replayed := await call.replay():
-        return replayed
+    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data, optimistic=True)
     # A refusal raises (not remembered): the buyer may fix the cause and retry with the key.
-    return await call.remember(quote_out(await quotes.issue_quote(session, settings, principal, data)))
+    async with call.answering():
+        quote = await quotes.issue_quote(session, settings, principal, data)
+    return await call.remember(quote_out(quote))
 
 
 @router.get(

@@ -93,8 +93,7 @@ async def delivery_now(
     or a download token), or None if it was not delivered."""
     if order.licence_id is None:
         return None
-    await session.flush()  # the licence and its entitlement were written in this transaction
-    return await delivery.delivery_for_buyer(session, settings, principal, order.licence_id)
+    return await delivery.first_delivery(session, settings, principal, order.licence_id)
 
 
 async def review_order(

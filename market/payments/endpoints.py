@@ -86,13 +86,12 @@ async def create_order(
         raise IdempotencyKeyRequired("orders")
     # The fingerprint of an order paid through the provider is what it always was.
     body = data if data.payment_method == "account" else OrderCreate(quote_id=data.quote_id)
-    call = idempotent(session, principal.actor, idempotency_key, "orders.create", body)
-    if replayed := await call.replay():
-        return replayed
+    call = idempotent(session, principal.actor, idempotency_key, "orders.create", body, optimistic=True)
     from_balance = data.payment_method == "account"
-    order = await checkout.place_order(
-        session, settings, provider, principal, data.quote_id, from_balance=from_balance
-    )
+    async with call.answering():
+        order = await checkout.place_order(
+            session, settings, provider, principal, data.quote_id, from_balance=from_balance
+        )
     out = PlacedOrderOut(**(await order_out(session, order)).model_dump())
     if (
         not from_balance
