@@ -204,6 +204,12 @@ def _nul_location(scope: Scope) -> str | None:
     return None
 
 
+CONSOLE_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
 class SecurityHeadersMiddleware:
     """Headers every answer carries (OWASP Secure Headers): no MIME sniffing, no framing, no
     referrer; HSTS when the service runs in production (behind TLS). An answer to a request
@@ -225,6 +231,7 @@ class SecurityHeadersMiddleware:
             or scope["path"].startswith("/v1/auth/")
         )
         docs = scope["path"] in ("/docs", "/redoc", "/docs/oauth2-redirect")
+        console = scope["path"] == "/" or scope["path"].startswith("/console")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -235,7 +242,9 @@ class SecurityHeadersMiddleware:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),
                 ]
-                if not docs:  # the docs pages load their scripts; the API itself loads nothing
+                if console:  # the console's pages load the scripts and styles vendored with it, no more
+                    extra.append((b"content-security-policy", CONSOLE_CSP))
+                elif not docs:  # the docs pages set their own; the API itself loads nothing
                     extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
                 if self.hsts:
                     extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))

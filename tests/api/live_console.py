@@ -64,9 +64,7 @@ async def screenshot(page: Any, name: str, full_page: bool = True) -> None:
 async def live_server(app: Any) -> AsyncIterator[str]:
     live = create_app(app.state.settings)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(live, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn.Config(live, host="127.0.0.1", port=port, lifespan="on", log_config=None))
     thread = threading.Thread(target=server.run, name="live-console", daemon=True)
     thread.start()
     for _ in range(400):

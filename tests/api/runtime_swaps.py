@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from market.payments.provider import PAYMENT_PROVIDER
 from market.privacy.contacts import CONTACT_SENDER
 from market.runtime import Port
+from market.settings import Settings
 from market.storage import BLOB_STORE, BlobStore
 
 T = TypeVar("T")
@@ -64,3 +66,10 @@ def contact_sender(app: Any, sender: Any) -> ContextManager[None]:
 
 def blob_store(app: Any, store: BlobStore) -> ContextManager[None]:
     return port(app, BLOB_STORE, store)
+
+
+def as_production(settings: Settings) -> Settings:
+    """The test's settings in production mode, keeping the root secret in use (production refuses
+    to run without one of its own, issue 18)."""
+    root = base64.b64encode(settings.root_secrets()[0]).decode()
+    return settings.model_copy(update={"mode": "production", "root_secret": root})

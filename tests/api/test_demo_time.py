@@ -3,11 +3,11 @@ edit; the move is audited, runs the finalisation job at once, and is refused in 
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import Any
 
 from tests.api.factories import Api
+from tests.api.runtime_swaps import as_production
 from tests.api.test_registry_lifecycle import apply_and_approve
 
 
@@ -66,9 +66,7 @@ async def test_production_keeps_real_time(api: Api, client: Any, app: Any) -> No
     operator = await api.staff("operator")
     runtime = app.state.runtime
     original = runtime.settings
-    # Production refuses to run without its own root secret (issue 18): keep the one in use.
-    root = base64.b64encode(original.root_secrets()[0]).decode()
-    runtime.settings = original.model_copy(update={"mode": "production", "root_secret": root})
+    runtime.settings = as_production(original)
     try:
         r = await client.post("/v1/admin/clock/advance", json={"by": "10d"}, headers=operator)
     finally:

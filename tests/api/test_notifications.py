@@ -21,6 +21,7 @@ from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, Party
 from tests.api.jobs import drain, run
 from tests.api.orders_factories import sealed_quote
+from tests.api.runtime_swaps import as_production
 from tests.api.webhook_receiver import webhook_receiver
 
 
@@ -124,7 +125,7 @@ async def test_endpoints_are_validated_shown_once_and_deleted(api: Api, client: 
     # In production, only public https targets.
     runtime = app.state.runtime
     embedded = runtime.settings
-    runtime.settings = embedded.model_copy(update={"mode": "production"})
+    runtime.settings = as_production(embedded)
     try:
         for url, reason in [
             ("http://hooks.example.cn/x", "scheme"),

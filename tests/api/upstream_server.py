@@ -63,7 +63,7 @@ async def seller_api(scope: dict[str, Any], receive: Any, send: Any) -> None:
 async def served_upstream() -> AsyncIterator[str]:
     """The base URL of `seller_api` on a free loopback port, for the duration."""
     server = uvicorn.Server(
-        uvicorn.Config(seller_api, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        uvicorn.Config(seller_api, host="127.0.0.1", port=0, lifespan="off", log_config=None)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -17,7 +17,7 @@ def production(**over: str) -> Settings:
             "mode": "production",
             "database_url": "postgresql+asyncpg://db/x",
             "jwt_secret": "s" * 40,
-            "root_secret": "r" * 44,
+            "root_secret": SEED,
             **over,
         }
     )
