@@ -195,6 +195,20 @@ class VerificationChecklist(StrictModel):
 
 
 class VerificationDecision(StrictModel):
+    model_config = examples(
+        {
+            "decision": "verify",
+            "checklist": {
+                "identity_documents": True,
+                "legal_representative": True,
+                "contact": True,
+                "intended_use": True,
+            },
+            "reason": "business licence, legal representative and contact checked",
+            "documents": ["business-licence-2026-0412.pdf"],
+        }
+    )
+
     decision: Literal["verify", "decline"]
     checklist: VerificationChecklist
     reason: str = Field(min_length=5, max_length=2000)

@@ -11,9 +11,11 @@ from tests.api.prepaid_factories import funded_buyer, key, quotable_product
 from tests.api.statement_counter import counted
 
 # Ceilings per backend: SQLite's BEGIN IMMEDIATE is a statement of its own (PostgreSQL's BEGIN
-# rides with the first query and is not counted by the cursor event).
-QUOTE_MAX = {"sqlite": 12, "postgres": 11}
-ORDER_MAX = {"sqlite": 31, "postgres": 30}
+# rides with the first query and is not counted by the cursor event). Merged with issue 18's token
+# version check, participant verification and issue 20's pricing windows: quote 16/14, order
+# 35/33 (issue 21's goal of 6 each is not met yet).
+QUOTE_MAX = {"sqlite": 16, "postgres": 14}
+ORDER_MAX = {"sqlite": 35, "postgres": 33}
 
 
 async def test_a_prepaid_purchase_in_few_round_trips(api: Api, app: Any, backend: str) -> None:
