@@ -105,15 +105,31 @@ class Withdrawal(StrictModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
+def _product_example(delivery_mode: str, price_plan: dict[str, Any], media_type: str) -> dict[str, Any]:
+    """One listing as a seller would send it, with only the delivery and the price plan varying."""
+    return {
+        "title": "长春中小企业经营指数",
+        "description": "Monthly operating index of SMEs by district",
+        "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
+        "delivery_mode": delivery_mode,
+        "scenarios": ["SME credit risk scoring"],
+        "price_plan": price_plan,
+        "licence_template": {
+            "permitted_purposes": ["risk_control", "commercial_analytics"],
+            "scenarios": ["SME credit risk scoring"],
+            "term_days": 365,
+            "quota": 10000,
+        },
+        "themes": ["ECON"],
+        "media_type": media_type,
+    }
+
+
 class ProductCreate(StrictModel):
     model_config = examples(
-        {
-            "title": "长春中小企业经营指数",
-            "description": "Monthly operating index of SMEs by district",
-            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
-            "delivery_mode": "api",
-            "scenarios": ["SME credit risk scoring"],
-            "price_plan": {
+        _product_example(
+            "api",
+            {
                 "kind": "metered",
                 "base_fee": "500.00",
                 "included_units": 1000,
@@ -121,54 +137,15 @@ class ProductCreate(StrictModel):
                 "overage_unit_price": "0.20",
                 "currency": "CNY",
             },
-            "licence_template": {
-                "permitted_purposes": ["risk_control", "commercial_analytics"],
-                "scenarios": ["SME credit risk scoring"],
-                "term_days": 365,
-                "quota": 10000,
-            },
-            "themes": ["ECON"],
-            "media_type": "application/json",
-        },
-        {
-            "title": "长春中小企业经营指数",
-            "description": "Monthly operating index of SMEs by district",
-            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
-            "delivery_mode": "file",
-            "scenarios": ["SME credit risk scoring"],
-            "price_plan": {"kind": "one_off", "price": "2000.00", "currency": "CNY"},
-            "licence_template": {
-                "permitted_purposes": ["risk_control", "commercial_analytics"],
-                "scenarios": ["SME credit risk scoring"],
-                "term_days": 365,
-                "quota": 10000,
-            },
-            "themes": ["ECON"],
-            "media_type": "text/csv",
-        },
-        {
-            "title": "长春中小企业经营指数",
-            "description": "Monthly operating index of SMEs by district",
-            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
-            "delivery_mode": "api",
-            "scenarios": ["SME credit risk scoring"],
-            "price_plan": {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"},
-            "licence_template": {
-                "permitted_purposes": ["risk_control", "commercial_analytics"],
-                "scenarios": ["SME credit risk scoring"],
-                "term_days": 365,
-                "quota": 10000,
-            },
-            "themes": ["ECON"],
-            "media_type": "application/json",
-        },
-        {
-            "title": "长春中小企业经营指数",
-            "description": "Monthly operating index of SMEs by district",
-            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
-            "delivery_mode": "api",
-            "scenarios": ["SME credit risk scoring"],
-            "price_plan": {
+            "application/json",
+        ),
+        _product_example("file", {"kind": "one_off", "price": "2000.00", "currency": "CNY"}, "text/csv"),
+        _product_example(
+            "api", {"kind": "fixed", "unit_price": "2.00", "currency": "CNY"}, "application/json"
+        ),
+        _product_example(
+            "api",
+            {
                 "kind": "tiered",
                 "style": "graduated",
                 "currency": "CNY",
@@ -178,36 +155,13 @@ class ProductCreate(StrictModel):
                 ],
                 "discounts": [{"kind": "volume", "min_quantity": 5000, "pct": "5"}],
             },
-            "licence_template": {
-                "permitted_purposes": ["risk_control", "commercial_analytics"],
-                "scenarios": ["SME credit risk scoring"],
-                "term_days": 365,
-                "quota": 10000,
-            },
-            "themes": ["ECON"],
-            "media_type": "application/json",
-        },
-        {
-            "title": "长春中小企业经营指数",
-            "description": "Monthly operating index of SMEs by district",
-            "resource_ids": ["0f1e2d3c-4b5a-4697-8877-665544332211"],
-            "delivery_mode": "api",
-            "scenarios": ["SME credit risk scoring"],
-            "price_plan": {
-                "kind": "subscription",
-                "period": "month",
-                "price_per_period": "300.00",
-                "currency": "CNY",
-            },
-            "licence_template": {
-                "permitted_purposes": ["risk_control", "commercial_analytics"],
-                "scenarios": ["SME credit risk scoring"],
-                "term_days": 365,
-                "quota": 10000,
-            },
-            "themes": ["ECON"],
-            "media_type": "application/json",
-        },
+            "application/json",
+        ),
+        _product_example(
+            "api",
+            {"kind": "subscription", "period": "month", "price_per_period": "300.00", "currency": "CNY"},
+            "application/json",
+        ),
     )
 
     title: str = Field(min_length=1, max_length=200)

@@ -21,9 +21,12 @@ from market.rights.schemas import GrantCreate
 from market.rights.service import issue_grant
 from market.settings import Settings
 
+# `market demo` buys these by title: other products (the seller demo's, a reader's own) may be newer.
+API_PRODUCT_TITLE = "长春中小企业经营指数 API"
+FILE_PRODUCT_TITLE = "吉林企业经营月报 (file)"
 PRODUCTS = [
     (
-        "长春中小企业经营指数 API",
+        API_PRODUCT_TITLE,
         "api",
         {
             "kind": "metered",
@@ -37,7 +40,7 @@ PRODUCTS = [
         "application/json",
     ),
     (
-        "吉林企业经营月报 (file)",
+        FILE_PRODUCT_TITLE,
         "file",
         {"kind": "one_off", "price": "2000.00", "currency": "CNY"},
         None,

@@ -12,6 +12,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
+from market.demo.catalogue import FILE_PRODUCT_TITLE
+from market.demo.flow import ask_quote, find_demo_product, order_and_confirm
 from market.revisions import service as revisions
 from market.revisions import uploads
 from market.settings import Settings
@@ -57,46 +59,17 @@ async def seed_revision(
 
 def file_flow(n: Any, client: httpx.Client, *, buyer: dict[str, str], operator: dict[str, str]) -> None:
     n.say("9. The buyer buys the monthly report as a file and downloads it.")
-    found = n.check("GET /v1/catalog?delivery_mode=file", client.get("/v1/catalog?delivery_mode=file"), 200)
-    if not found or not found["items"]:
-        n.say("   no listed file product: was the demo data seeded by `market serve`?")
-        n.failures += 1
+    product = find_demo_product(n, client, "file", FILE_PRODUCT_TITLE)
+    if not product:
         return
-    product = found["items"][0]
-    quote = n.check(
-        "POST /v1/quotes (one copy)",
-        client.post(
-            "/v1/quotes",
-            headers=buyer,
-            json={
-                "product_id": product["id"],
-                "quantity": 1,
-                "purpose": "risk_control",
-                "scenario": "SME credit risk scoring",
-            },
-        ),
-        201,
-    )
+    quote = ask_quote(n, client, buyer, product["id"], 1, "POST /v1/quotes (one copy)")
     if not quote:
         return
-    order = n.check(
-        "POST /v1/orders",
-        client.post(
-            "/v1/orders",
-            json={"quote_id": quote["id"]},
-            headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
-        ),
-        201,
-    )
-    if not order:
+    confirmation = "POST /v1/payments/{id}/confirmation (the operator saw the transfer)"
+    bought = order_and_confirm(n, client, buyer, operator, quote, confirmation)
+    if not bought:
         return
-    paid = n.check(
-        "POST /v1/payments/{id}/confirmation (the operator saw the transfer)",
-        client.post(f"/v1/payments/{order['id']}/confirmation", headers=operator),
-        200,
-    )
-    if not paid or not paid.get("licence_id"):
-        return
+    _, paid = bought
     licence_id = paid["licence_id"]
     listed = n.check(
         "GET /v1/deliveries/{licence}/files",

@@ -1,5 +1,5 @@
-"""`market demo --seller` plays the whole seller path against a running server, and demo time
-moved by the CLI is the server's time too (they share MARKET_HOME)."""
+"""`market demo` and `market demo --seller` play the buyer and seller paths against a running
+server, and demo time moved by the CLI is the server's time too (they share MARKET_HOME)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def test_the_cli_moves_the_servers_clock(server: LiveServer) -> None:
     assert moved.returncode == 0, moved.stderr
     after = httpx.get(f"{server.base_url}/v1/admin/clock", headers=headers).json()["offset_seconds"]
     assert after == before + 2 * 86400
+
+
+def test_the_buyer_demo_buys_and_receives_the_data(server: LiveServer) -> None:
+    """`market demo` is the README's first trade: it must end with the bought file in hand and
+    the bought API answering through the gateway, every step passing."""
+    played = server.market("demo", "--base-url", server.base_url)
+    assert played.returncode == 0, played.stdout + played.stderr
+    out = played.stdout
+    assert "[FAIL]" not in out, out
+    assert "exchange commission" in out, out
+    assert "the licence covers" in out, out
