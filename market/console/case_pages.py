@@ -64,7 +64,7 @@ def validated(v: Visitor, model: type[M], data: dict[str, Any]) -> M | str:
         )
 
 
-def compliance_findings(row: ComplianceDecisionRow | None, lang: str) -> list[RuleFinding]:
+def compliance_findings(row: ComplianceDecisionRow | None) -> list[RuleFinding]:
     """The rule set's own findings as stored with its decision (rule id, article, outcome)."""
     if row is None:
         return []
@@ -75,6 +75,7 @@ def compliance_findings(row: ComplianceDecisionRow | None, lang: str) -> list[Ru
             f"{f['article']} ({f['rule_id']})",
             f["outcome"] not in ("deny", "review"),
             f["outcome"],
+            needs_review=f["outcome"] == "review",
         )
         for f in row.findings
     ]
@@ -116,7 +117,7 @@ async def listing_case(v: Console, session: Session, product_id: uuid.UUID) -> H
     return v.render(
         "listing_case.html",
         case=case,
-        findings=compliance_findings(case.decision, v.lang),
+        findings=compliance_findings(case.decision),
         actions=[a for a, sources in DECISION_SOURCES.items() if status in sources],
         history=await history(session, "product", str(product_id)),
     )
@@ -160,7 +161,7 @@ async def compliance_case(v: Console, session: Session, decision_id: uuid.UUID) 
     return v.render(
         "compliance_case.html",
         case=case,
-        findings=compliance_findings(row, v.lang),
+        findings=compliance_findings(row),
         decidable=row.review_status == "pending" and row.subject_type in ("product", "order"),
         history=await history(session, row.subject_type, row.subject_id),
     )

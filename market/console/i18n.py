@@ -242,6 +242,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_vstatus_pending_verification": ("待核验", "Pending"),
     "case_vstatus_held": ("暂扣待查", "Held"),
     "case_vstatus_declined": ("已拒绝", "Declined"),
+    "case_needs_review": ("需人工审核", "needs review"),
 }
 
 
