@@ -277,7 +277,7 @@ async def test_participants_are_refused_and_forms_need_their_token(api: Api, cli
     newcomer = await api.org(verified=False)
     reviews = (await client.get("/v1/compliance/reviews", headers=await api.staff("operator"))).json()
     decision_id = reviews["items"][0]["id"]
-    forms = {
+    forms: dict[str, tuple[str, dict[str, Any]]] = {
         f"/console/listings/{product_id}": ("decision", {"action": "list", "reason": "forged approval"}),
         f"/console/compliance-reviews/{decision_id}": (
             "decision",
