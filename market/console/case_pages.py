@@ -227,8 +227,8 @@ def dispute_findings(case: case_queries.DisputeCase) -> list[RuleFinding]:
             "卖方结算款已冻结",
             "The seller's payout is frozen while it is open",
             "exchange dispute rules",
-            True,
-            f"order {case.order.status}",
+            d.status != "open" or case.payout_status == "frozen",
+            f"payout: {case.payout_status or '—'}; order: {case.order.status}",
         ),
         RuleFinding(
             "银行卡争议由卡组织裁决",

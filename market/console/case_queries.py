@@ -19,7 +19,7 @@ from market.compliance.models import ComplianceDecisionRow
 from market.orders.models import Order
 from market.participants.models import Participant
 from market.participants.verification import queue as verification_queue
-from market.payments.models import Dispute
+from market.payments.models import Dispute, Payout
 from market.privacy.models import SubjectRequest
 from market.registry.models import DataResource
 
@@ -116,10 +116,11 @@ async def compliance_queue(session: AsyncSession) -> list[QueueRow]:
         .limit(LIMIT)
     )
     rows = list((await session.execute(stmt)).scalars())
+    titles = await _subject_titles(session, rows)
     return [
         QueueRow(
             _subject_link(r),
-            f"{r.kind}: {r.subject_type} {r.subject_id}",
+            f"{titles.get(r.subject_id, r.subject_id)} ({r.kind}: {r.subject_type} {r.subject_id})",
             r.actor,
             r.outcome,
             r.created_at,
@@ -127,6 +128,33 @@ async def compliance_queue(session: AsyncSession) -> list[QueueRow]:
         )
         for r in rows
     ]
+
+
+def _ids(rows: list[ComplianceDecisionRow], subject_type: str) -> set[uuid.UUID]:
+    found = set()
+    for r in rows:
+        if r.subject_type == subject_type:
+            try:
+                found.add(uuid.UUID(r.subject_id))
+            except ValueError:
+                continue
+    return found
+
+
+async def _subject_titles(session: AsyncSession, rows: list[ComplianceDecisionRow]) -> dict[str, str]:
+    """The product's title for each parked listing or order, so the queue reads as work."""
+    titles: dict[str, str] = {}
+    if products := _ids(rows, "product"):
+        found = await session.execute(select(Product.id, Product.title).where(Product.id.in_(products)))
+        titles |= {str(pid): title for pid, title in found.all()}
+    if orders := _ids(rows, "order"):
+        placed = await session.execute(
+            select(Order.id, Product.title)
+            .join(Product, Product.id == Order.product_id)
+            .where(Order.id.in_(orders))
+        )
+        titles |= {str(oid): title for oid, title in placed.all()}
+    return titles
 
 
 @dataclass(frozen=True)
@@ -185,6 +213,7 @@ class DisputeCase:
     product: Product
     buyer: Participant
     seller: Participant
+    payout_status: str | None  # the seller's proceeds: frozen while the dispute is open
 
 
 async def dispute_case(session: AsyncSession, dispute_id: uuid.UUID) -> DisputeCase | None:
@@ -197,7 +226,8 @@ async def dispute_case(session: AsyncSession, dispute_id: uuid.UUID) -> DisputeC
     buyer = await session.get(Participant, dispute.buyer_id)
     seller = await session.get(Participant, dispute.seller_id)
     assert product is not None and buyer is not None and seller is not None
-    return DisputeCase(dispute, order, product, buyer, seller)
+    payout_status = await session.scalar(select(Payout.status).where(Payout.order_id == order.id))
+    return DisputeCase(dispute, order, product, buyer, seller, payout_status)
 
 
 async def escalation_queue(session: AsyncSession) -> list[QueueRow]:

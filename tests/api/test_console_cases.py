@@ -78,6 +78,7 @@ async def test_queues_count_every_case_queue_and_link_to_its_cases(api: Api, cli
         )
         compliance = (await b.get("/console/compliance-reviews")).text
         assert f"order {order['id']}" in compliance and f"product {product_id}" in compliance
+        assert "长春企业经营指数 (listing: product" in compliance  # the parked product, by its title
         # The same queue in Chinese.
         assert "待核验参与方" in (await b.get("/console/queues?lang=zh")).text
 
@@ -175,7 +176,7 @@ async def test_operator_resolves_a_dispute_with_a_partial_refund(api: Api, clien
         await operator(app, b)
         page = (await b.get(case)).text
         assert status_on(page, "dispute-status") == "open" and "half the fields are empty" in page
-        assert "dispute.open" in page
+        assert "dispute.open" in page and "payout: frozen" in page
         stray = await b.submit(
             case, f"{case}/resolution", {"outcome": "reject", "amount_minor": "100", "reason": "x y z"}
         )
