@@ -7,6 +7,7 @@ and bad input is answered with a message naming the field."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from tests.api.case_factories import escalated_request, open_dispute, parked_listing, parked_order
@@ -20,6 +21,29 @@ def status_on(page: str, element: str) -> str:
     found = re.search(rf'id="{element}">([^<]+)<', page)
     assert found, page
     return found.group(1)
+
+
+class FormFields(HTMLParser):
+    """The ids of a page's visible form fields, and the ids its labels name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in ("input", "textarea", "select") and a.get("type") != "hidden":
+            self.fields.append(a.get("id") or f"<{tag} name={a.get('name')} without id>")
+        if tag == "label" and a.get("for"):
+            self.labelled.add(str(a["for"]))
+
+
+def form_fields(page: str) -> tuple[list[str], list[str]]:
+    """(every visible field, those without a label)"""
+    parser = FormFields()
+    parser.feed(page)
+    return parser.fields, [f for f in parser.fields if f not in parser.labelled]
 
 
 def flash(page: str) -> str:
@@ -363,6 +387,7 @@ async def test_case_pages_never_write_and_speak_chinese(api: Api, client: Any, a
         "/console/participant-verifications?status=held",
         f"/console/participant-verifications/{newcomer.participant_id}",
     ]
+    seen_fields: list[str] = []
     async with browser(app, lang="zh") as b:
         await operator(app, b)
         with statements_that_write(app) as writes:
@@ -372,6 +397,11 @@ async def test_case_pages_never_write_and_speak_chinese(api: Api, client: Any, a
                 assert not writes, f"GET {page} wrote: {writes}"
                 # Every word this page shows is translated (a missing key shows as itself).
                 assert not re.search(r">\s*case_[a-z_]+\s*<", r.text), page
+                # Every field a keyboard reaches has its label (the forms are used without a mouse).
+                fields, unlabelled = form_fields(r.text)
+                assert unlabelled == [], page
+                seen_fields += fields
+        assert {"reason", "amount_minor", "documents", "check-contact", "outcome-upheld"} <= set(seen_fields)
         assert "挂牌审核案件" in (await b.get(f"/console/listings/{product_id}")).text
         assert (
             "参与方核验"
