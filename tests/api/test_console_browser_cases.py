@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.api.case_factories import parked_listing
 from tests.api.console_factories import staff_email
@@ -38,8 +39,7 @@ async def test_operator_lists_a_parked_listing_in_the_browser(api: Api, client: 
         await screenshot(page, "operator-listing-case")
         await page.get_by_label("Reason").press("Tab")
         await page.keyboard.press("Enter")  # the submit button is next in the tab order
-        await page.wait_for_load_state()
-        assert await page.locator("#listing-status").inner_text() == "listed"
+        await expect(page.locator("#listing-status")).to_have_text("listed", timeout=20_000)
         assert "Decision recorded" in await page.locator(".flash").inner_text()
         assert "listing.listed" in await page.locator("#history").inner_text()
         assert elsewhere == [], f"the console reached other hosts: {elsewhere}"
@@ -63,9 +63,10 @@ async def test_operator_verifies_a_participant_in_the_browser(api: Api, client: 
         await page.get_by_label("Reason").fill("licence and representative checked")
         await page.get_by_label("Verify", exact=True).check()
         await page.get_by_role("button", name="Submit").click()
-        await page.wait_for_load_state()
         # Two checklist items unticked: the service refuses, saying which.
-        assert "every checklist item must be done" in await page.locator(".flash").inner_text()
+        await expect(page.locator(".flash")).to_contain_text(
+            "every checklist item must be done", timeout=20_000
+        )
         assert await page.locator("#verification-status").inner_text() == "pending_verification"
         await page.get_by_label("Documents relied on (one per line)").fill("business-licence.pdf")
         for item in (
@@ -79,8 +80,7 @@ async def test_operator_verifies_a_participant_in_the_browser(api: Api, client: 
         await page.get_by_label("Verify", exact=True).check()
         await screenshot(page, "operator-verification-case")
         await page.get_by_role("button", name="Submit").click()
-        await page.wait_for_load_state()
-        assert await page.locator("#verification-status").inner_text() == "verified"
+        await expect(page.locator("#verification-status")).to_have_text("verified", timeout=20_000)
         assert "participant.verified" in await page.locator("#history").inner_text()
     me = (await client.get(f"/v1/participants/{newcomer.participant_id}", headers=newcomer.headers)).json()
     assert me["verification_status"] == "verified"
