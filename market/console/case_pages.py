@@ -188,6 +188,9 @@ async def decide_compliance_review(
     case = await case_queries.compliance_case(session, decision_id)
     if case is None:
         return not_found(v, decision_id)
+    if case.decision.subject_type not in ("product", "order"):
+        # Only listings and orders are parked for a person; anything else has no decision here.
+        return v.redirect(back, flash=("error", v.t("case_not_decided_here")))
     subject = uuid.UUID(case.decision.subject_id)
     if case.decision.subject_type == "product":
         # What `POST /v1/listings/{id}/decision` does with a parked listing.

@@ -243,6 +243,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_vstatus_held": ("暂扣待查", "Held"),
     "case_vstatus_declined": ("已拒绝", "Declined"),
     "case_needs_review": ("需人工审核", "needs review"),
+    "case_not_decided_here": ("此类决定不在此处审核", "This kind of decision is not reviewed here"),
 }
 
 
