@@ -214,10 +214,13 @@ def dispute_findings(case: case_queries.DisputeCase) -> list[RuleFinding]:
     return [
         RuleFinding(
             "卖方在期限内答复",
-            "Seller answered by its working-day deadline",
+            "Seller answers by its working-day deadline",
             "exchange dispute rules",
-            d.responded_at is not None and d.responded_at <= d.respond_by,
-            f"respond by {d.respond_by:%Y-%m-%d %H:%M}; " + ("answered" if answered else "no answer"),
+            # Failed only once the seller is late: an answer not yet due is not a breach.
+            d.responded_at <= d.respond_by
+            if d.responded_at is not None
+            else d.respond_by.replace(tzinfo=None) >= at,
+            f"respond by {d.respond_by:%Y-%m-%d %H:%M}; " + ("answered" if answered else "no answer yet"),
         ),
         RuleFinding(
             "运营在期限内处理",

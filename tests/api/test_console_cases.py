@@ -7,9 +7,11 @@ and bad input is answered with a message naming the field."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from market.common import clock
 from tests.api.case_factories import escalated_request, open_dispute, parked_listing, parked_order
 from tests.api.console_factories import Browser, browser, staff_email
 from tests.api.factories import Api
@@ -201,6 +203,11 @@ async def test_operator_resolves_a_dispute_with_a_partial_refund(api: Api, clien
         page = (await b.get(case)).text
         assert status_on(page, "dispute-status") == "open" and "half the fields are empty" in page
         assert "dispute.open" in page and "payout: frozen" in page
+        answer_due = r"Seller answers by its working-day deadline</td><td>[^<]*</td>\s*<td class=\"(\w+)\""
+        assert re.search(answer_due, page).group(1) == "ok"  # type: ignore[union-attr]  # not yet due
+        clock.advance(timedelta(days=8))  # past the seller's five working days, unanswered
+        late = (await b.get(case)).text
+        assert re.search(answer_due, late).group(1) == "bad"  # type: ignore[union-attr]
         stray = await b.submit(
             case, f"{case}/resolution", {"outcome": "reject", "amount_minor": "100", "reason": "x y z"}
         )
