@@ -13,6 +13,7 @@ from market.auth.tokens import STAFF_ROLES
 from market.console import (
     alert_pages,
     audit_pages,
+    case_pages,
     operator_pages,
     oversight_pages,
     participant_pages,
@@ -28,6 +29,7 @@ ROUTERS = [
     alert_pages.router,
     oversight_pages.router,
     participant_pages.router,
+    case_pages.router,
 ]
 
 

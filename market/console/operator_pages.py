@@ -40,6 +40,8 @@ class RuleFinding:
     article: str
     passed: bool
     detail: str
+    # Where the rule neither passes nor fails but asks for a person (a compliance `review`).
+    needs_review: bool = False
 
 
 def findings(reg: Registration, resource: DataResource) -> list[RuleFinding]:

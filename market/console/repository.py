@@ -89,18 +89,24 @@ async def queues(session: AsyncSession) -> list[Queue]:
             Product.listing_status == "needs_review",
             Product.updated_at,
             None,
-            None,
+            "/console/listings",
         ),
         await _queue(
             session,
             "compliance_reviews",
-            (ComplianceDecisionRow.outcome == "needs_review") & ComplianceDecisionRow.review_status.is_(None),
+            # Parked decisions wait as `pending` (`compliance.service.store_decision`).
+            ComplianceDecisionRow.review_status == "pending",
             ComplianceDecisionRow.created_at,
             None,
-            None,
+            "/console/compliance-reviews",
         ),
         await _queue(
-            session, "open_disputes", Dispute.status == "open", Dispute.created_at, Dispute.resolve_by, None
+            session,
+            "open_disputes",
+            Dispute.status == "open",
+            Dispute.created_at,
+            Dispute.resolve_by,
+            "/console/disputes",
         ),
         await _queue(
             session,
@@ -108,10 +114,18 @@ async def queues(session: AsyncSession) -> list[Queue]:
             SubjectRequest.status == "escalated",
             SubjectRequest.escalated_at,
             SubjectRequest.due_at,
-            None,
+            "/console/subject-escalations",
         ),
         await _queue(
             session, "open_alerts", RiskAlert.status == "open", RiskAlert.created_at, None, "/console/alerts"
+        ),
+        await _queue(
+            session,
+            "participant_verifications",
+            Participant.verification_status.in_(("pending_verification", "held")),
+            Participant.created_at,
+            None,
+            "/console/participant-verifications",
         ),
     ]
 

@@ -233,6 +233,25 @@ CONSOLE_ROUTES = [
     ("GET", "/console/me"),
 ]
 ROUTES |= dict.fromkeys(CONSOLE_ROUTES, "console")
+# The operators' case pages (market/console/case_pages.py; tests/api/test_console_cases.py).
+CASE_CONSOLE_ROUTES = [
+    ("GET", "/console/listings"),
+    ("GET", "/console/listings/{product_id}"),
+    ("POST", "/console/listings/{product_id}/decision"),
+    ("GET", "/console/compliance-reviews"),
+    ("GET", "/console/compliance-reviews/{decision_id}"),
+    ("POST", "/console/compliance-reviews/{decision_id}/decision"),
+    ("GET", "/console/disputes"),
+    ("GET", "/console/disputes/{dispute_id}"),
+    ("POST", "/console/disputes/{dispute_id}/resolution"),
+    ("GET", "/console/subject-escalations"),
+    ("GET", "/console/subject-escalations/{request_id}"),
+    ("POST", "/console/subject-escalations/{request_id}/decision"),
+    ("GET", "/console/participant-verifications"),
+    ("GET", "/console/participant-verifications/{participant_id}"),
+    ("POST", "/console/participant-verifications/{participant_id}/decision"),
+]
+ROUTES |= dict.fromkeys(CASE_CONSOLE_ROUTES, "console")
 
 # Cross-tenant calls that are legitimate by design, so they are left out of the matrix:
 # filing an objection is open to anyone during publicity (Art. 62); reading a listed product.
