@@ -75,11 +75,22 @@ async def resemblances(session: AsyncSession, participant: Participant, email: s
     return found
 
 
-async def on_sign_up(session: AsyncSession, participant: Participant, email: str) -> None:
-    """Set the new participant's verification status (before its audit entry is written)."""
+async def initial_status(
+    session: AsyncSession, participant: Participant, email: str
+) -> tuple[str, list[str]]:
+    """The status a sign-up starts in, and what it shares with blacklisted participants. Also
+    what a duplicate sign-up's answer shows (`signup`), so the work and the answer match."""
     similar = await resemblances(session, participant, email)
     if similar:
-        participant.verification_status = HELD
+        return HELD, similar
+    return (VERIFIED if participant.kind == "natural_person" else PENDING), []
+
+
+async def on_sign_up(session: AsyncSession, participant: Participant, email: str) -> None:
+    """Set the new participant's verification status (before its audit entry is written)."""
+    status, similar = await initial_status(session, participant, email)
+    participant.verification_status = status
+    if similar:
         participant.verification_note = "held for review: it shares " + "; ".join(similar)
         await raise_alert(
             session,
@@ -92,10 +103,6 @@ async def on_sign_up(session: AsyncSession, participant: Participant, email: str
             "participant",
             str(participant.id),
         )
-    elif participant.kind == "natural_person":
-        participant.verification_status = VERIFIED
-    else:
-        participant.verification_status = PENDING
 
 
 async def ensure_verified(session: AsyncSession, participant_id: uuid.UUID | None, action: str) -> None:
