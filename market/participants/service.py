@@ -171,7 +171,7 @@ async def sign_up(
     )
     session.add(participant)
     await session.flush()
-    await verification.on_sign_up(session, participant, email)
+    await verification.on_sign_up(session, settings, participant, email)
     user = User(
         participant_id=participant.id,
         email=email,
@@ -196,6 +196,9 @@ async def sign_up(
             "jurisdiction": participant.jurisdiction,
             "roles": user.roles,
             "verification_status": participant.verification_status,
+            "verification_due_at": (
+                participant.verification_due_at.isoformat() if participant.verification_due_at else None
+            ),
         },
     )
     return participant, user

@@ -44,11 +44,12 @@ async def sign_up(
     except service.DuplicateParticipant as duplicate:
         if principal is not None and principal.is_staff:
             raise
-        return await _as_if_new(session, data, principal, duplicate)
+        return await _as_if_new(session, settings, data, principal, duplicate)
 
 
 async def _as_if_new(
     session: AsyncSession,
+    settings: Settings,
     data: ParticipantCreate,
     principal: Principal | None,
     duplicate: service.DuplicateParticipant,
@@ -69,6 +70,9 @@ async def _as_if_new(
         updated_at=created,
     )
     participant.verification_status, _ = await verification.initial_status(session, participant, email)
+    participant.verification_due_at = await verification.due_at(
+        session, settings, participant.verification_status
+    )
     user = User(
         id=uuid.uuid4(),
         email=email,
