@@ -29,7 +29,8 @@ def legacy_seal(root: bytes, product_id: uuid.UUID, secret: str) -> str:
 
 async def stored_row(app: Any) -> UpstreamRow:
     async with app.state.sessionmaker() as s:
-        return (await s.execute(select(UpstreamRow))).scalar_one()
+        row: UpstreamRow = (await s.execute(select(UpstreamRow))).scalar_one()
+        return row
 
 
 async def test_secrets_are_sealed_under_the_keyrings_upstream_key(api: Api, app: Any) -> None:
