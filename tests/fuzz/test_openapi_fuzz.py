@@ -47,6 +47,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("MARKET_DATABASE_URL", None)
+    # An empty PostgreSQL database to run against instead of the SQLite file (NUL bytes and
+    # naive timestamps failed on PostgreSQL only, issue 18 finding 3); migrated and seeded here.
+    if fuzz_database := os.environ.get("MARKET_FUZZ_DATABASE_URL"):
+        env["MARKET_DATABASE_URL"] = fuzz_database
     server = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "market.cli", "serve", "--port", str(port)],
         cwd=ROOT,
