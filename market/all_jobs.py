@@ -8,6 +8,7 @@ from market.jobs import housekeeping  # noqa: F401
 from market.jobs.registry import Job, registered
 from market.notifications import jobs as notification_jobs  # noqa: F401
 from market.orders import jobs as order_jobs  # noqa: F401
+from market.participants import jobs as participant_jobs  # noqa: F401
 from market.payments import jobs as payment_jobs  # noqa: F401
 from market.privacy import jobs as privacy_jobs  # noqa: F401
 from market.registry import jobs as registry_jobs  # noqa: F401

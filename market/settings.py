@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     # Disputes: the seller answers, and an operator resolves, within these working days.
     dispute_response_working_days: int = Field(default=5, ge=1, le=30)
     dispute_resolution_working_days: int = Field(default=10, ge=1, le=60)
+    # An operator decides a participant's verification (KYC, issue 18) within this many working
+    # days of its sign-up; past it, the job `participants.verification_overdue` raises an alert.
+    participant_verification_working_days: int = Field(default=5, ge=1, le=30)
     # The audit publisher (job `audit.publish_checkpoint`) starts this often and signs a new
     # checkpoint at most this often (0: not on a schedule); each run sequences committed
     # entries every MARKET_AUDIT_SEQUENCE_INTERVAL_SECONDS until the next run is due.

@@ -13,10 +13,12 @@ from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.masking import mask_name, pseudonym
 from market.errors import InvalidInput, NotFound
+from market.notifications.outbox import OPERATORS, notify
 from market.participants import repository
 from market.participants.models import Participant
 from market.participants.schemas import ParticipantCorrection
-from market.participants.service import DuplicateParticipant, identity_hash, identity_hashes
+from market.participants.service import identity_hash, identity_hashes
+from market.participants.signup import ATTEMPTED
 from market.settings import Settings
 
 
@@ -48,12 +50,20 @@ async def correct(
             )
         )
         if taken:
-            raise DuplicateParticipant(
-                "another participant is registered with this identity number",
-                fields=[("body.identity_number", "already registered")],
+            # The answer must not tell that the number is someone else's (issue 18, finding 10):
+            # the correction is answered as made but held; the number's holder and the operators
+            # are told, since one of the two registrations may be an impostor's.
+            await notify(
+                session,
+                ATTEMPTED,
+                to=[taken, OPERATORS],
+                subject=("participant", taken),
+                data={"matched": "identity_number", "correction_of": "another participant"},
             )
-        participant.identity_hash = new_hash
-        changed["identity_number"] = "replaced"  # never the number, not even hashed
+            changed["identity_number"] = "held: registered to another participant"
+        else:
+            participant.identity_hash = new_hash
+            changed["identity_number"] = "replaced"  # never the number, not even hashed
     if data.name is not None and data.name != participant.name:
         if person:
             digest = pseudonym(settings.pseudonym_key(), "participant-name", data.name)

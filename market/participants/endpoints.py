@@ -17,7 +17,7 @@ from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, l
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
-from market.participants import corrections, service, sessions, verification
+from market.participants import corrections, service, sessions, signup, verification
 from market.participants.linked_data import agent_document
 from market.participants.models import Participant
 from market.participants.schemas import (
@@ -69,7 +69,8 @@ def api_key_out(k: ApiKey) -> ApiKeyOut:
     "/participants",
     status_code=status.HTTP_201_CREATED,
     response_model=SignUpOut,
-    summary="Sign up an organisation, natural person or public body with its first user",
+    summary="Sign up an organisation, natural person or public body with its first user. Details "
+    "already registered get the same answer and create nothing; their owner is told",
     dependencies=[limit_per_ip("signup", "rate_limit_signup_ip")],
     responses=problem_responses(Conflict, Forbidden),
 )
@@ -84,7 +85,7 @@ async def sign_up(
     call = idempotent(session, owner, idempotency_key, "participants.create", data)
     if replayed := await call.replay():
         return replayed
-    participant, user = await service.sign_up(session, settings, data, principal)
+    participant, user = await signup.sign_up(session, settings, data, principal)
     return await call.remember(
         SignUpOut(
             participant=participant_out(participant),
@@ -186,7 +187,9 @@ async def read_participant(
 ) -> Any:
     if linked_data:  # the participant's IRI resolves for anyone, to its public parts only
         participant = await service.find(session, participant_id)
-        if participant is None:
+        # Not public until verified: a sign-up's id must not tell a new participant from the
+        # look-alike a repeated sign-up is answered with (issue 18, finding 10).
+        if participant is None or participant.verification_status != verification.VERIFIED:
             raise NotFound("participant not found")
         return await linked_data_response(agent_document(participant, iris), linked_data)
     caller = await current_principal(principal)

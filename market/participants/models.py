@@ -36,3 +36,8 @@ class Participant(IdMixin, TimestampMixin, Base):
     verified_by: Mapped[str | None] = mapped_column(String(80))
     verified_at: Mapped[datetime | None] = mapped_column()
     legal_representative: Mapped[str | None] = mapped_column(String(200))
+    # The verification must be decided by then (`participant_verification_working_days` after
+    # sign-up); when the job finds it passed undecided it sets `verification_overdue_at` and
+    # raises an alert, once.
+    verification_due_at: Mapped[datetime | None] = mapped_column()
+    verification_overdue_at: Mapped[datetime | None] = mapped_column()

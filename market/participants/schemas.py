@@ -91,6 +91,14 @@ class ParticipantOut(BaseModel):
     credit_status: CreditStatus
     credit_reason: str | None
     verification_status: VerificationStatus = "verified"
+    verification_due_at: datetime | None = Field(
+        default=None,
+        description="While verification is pending or held: the end of the working day by which "
+        "an operator decides it (`participant_verification_working_days` after sign-up)",
+    )
+    verification_overdue_at: datetime | None = Field(
+        default=None, description="When the exchange found the decision overdue and alerted its operators"
+    )
     created_at: datetime
 
 

@@ -23,6 +23,7 @@ from market.auth.tokens import STAFF_ROLES
 from market.common.masking import mask_name
 from market.db.base import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from market.notifications.outbox import OPERATORS
 from market.participants import repository, sessions, verification
 from market.participants.credit_code import credit_code_problems
 from market.participants.models import Participant
@@ -34,8 +35,22 @@ from market.settings import Settings
 class DuplicateParticipant(Conflict):
     code = "duplicate-participant"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        matched: str,
+        owner: uuid.UUID | str | None,
+        reason: str = "already registered",
+    ) -> None:
+        super().__init__(message, fields=[(field, reason)])
+        # What matched and whose it is: the uniform sign-up answer (`signup`) tells that owner.
+        self.matched = matched
+        self.owner = owner
 
-class DuplicateEmail(Conflict):
+
+class DuplicateEmail(DuplicateParticipant):
     code = "duplicate-email"
 
 
@@ -112,24 +127,36 @@ async def sign_up(
             fields=[("body.identity_number", "required for natural persons")],
         )
     identity = identity_hash(settings, data.identity_number) if data.identity_number else None
-    if code and await session.scalar(select(Participant.id).where(Participant.credit_code == code)):
+    if code and (same := await session.scalar(select(Participant.id).where(Participant.credit_code == code))):
         raise DuplicateParticipant(
             "a participant with this credit code is already registered",
-            fields=[("body.credit_code", "already registered")],
+            field="body.credit_code",
+            matched="credit_code",
+            owner=same,
         )
-    if identity and await session.scalar(
-        select(Participant.id).where(
-            Participant.identity_hash.in_(identity_hashes(settings, data.identity_number or ""))
+    if identity and (
+        same := await session.scalar(
+            select(Participant.id).where(
+                Participant.identity_hash.in_(identity_hashes(settings, data.identity_number or ""))
+            )
         )
     ):
         raise DuplicateParticipant(
             "this person is already registered",
-            fields=[("body.identity_number", "already registered")],
+            field="body.identity_number",
+            matched="identity_number",
+            owner=same,
         )
     email = data.user.email.lower()
-    if await session.scalar(select(User.id).where(User.email == email)):
+    if user_row := (
+        await session.execute(select(User.id, User.participant_id).where(User.email == email))
+    ).first():
         raise DuplicateEmail(
-            "this e-mail address is already in use", fields=[("body.user.email", "already in use")]
+            "this e-mail address is already in use",
+            field="body.user.email",
+            matched="email",
+            owner=user_row.participant_id or OPERATORS,
+            reason="already in use",
         )
     participant = Participant(
         kind=data.kind,
@@ -144,7 +171,7 @@ async def sign_up(
     )
     session.add(participant)
     await session.flush()
-    await verification.on_sign_up(session, participant, email)
+    await verification.on_sign_up(session, settings, participant, email)
     user = User(
         participant_id=participant.id,
         email=email,
@@ -169,6 +196,9 @@ async def sign_up(
             "jurisdiction": participant.jurisdiction,
             "roles": user.roles,
             "verification_status": participant.verification_status,
+            "verification_due_at": (
+                participant.verification_due_at.isoformat() if participant.verification_due_at else None
+            ),
         },
     )
     return participant, user
@@ -178,7 +208,11 @@ async def create_staff(session: AsyncSession, data: StaffCreate, actor: str) -> 
     email = data.email.lower()
     if await session.scalar(select(User.id).where(User.email == email)):
         raise DuplicateEmail(
-            "this e-mail address is already in use", fields=[("body.email", "already in use")]
+            "this e-mail address is already in use",
+            field="body.email",
+            matched="email",
+            owner=None,
+            reason="already in use",
         )
     user = User(
         participant_id=None,

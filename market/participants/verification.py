@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.participants.models import Participant
 from market.participants.schemas import VerificationDecision
+from market.settings import Settings
 
 PENDING, HELD, VERIFIED, DECLINED = "pending_verification", "held", "verified", "declined"
 # Free mail domains say nothing about who is behind an address.
@@ -36,6 +39,26 @@ _PUBLIC_MAIL = frozenset(
 
 class NotVerified(Forbidden):
     code = "participant-not-verified"
+
+
+# The end of the nth working day after a moment, in the exchange's calendar (PRC holidays and
+# makeup days): the registry owns that calendar and registers its counter at import, as a
+# higher layer answers a lower one here. None when the calendar does not know the year yet.
+WorkingDaysAfter = Callable[[AsyncSession, datetime, int], Awaitable[datetime | None]]
+_working_days_after: list[WorkingDaysAfter] = []
+
+
+def register_working_days(counter: WorkingDaysAfter) -> None:
+    _working_days_after[:] = [counter]
+
+
+async def due_at(session: AsyncSession, settings: Settings, status: str) -> datetime | None:
+    """When a sign-up starting in `status` must have been decided; None when nothing waits."""
+    if status not in (PENDING, HELD):
+        return None
+    if not _working_days_after:
+        raise RuntimeError("no working-day calendar registered (market.registry.lifecycle registers it)")
+    return await _working_days_after[0](session, now(), settings.participant_verification_working_days)
 
 
 def _normalised(name: str) -> str:
@@ -75,11 +98,24 @@ async def resemblances(session: AsyncSession, participant: Participant, email: s
     return found
 
 
-async def on_sign_up(session: AsyncSession, participant: Participant, email: str) -> None:
-    """Set the new participant's verification status (before its audit entry is written)."""
+async def initial_status(
+    session: AsyncSession, participant: Participant, email: str
+) -> tuple[str, list[str]]:
+    """The status a sign-up starts in, and what it shares with blacklisted participants. Also
+    what a duplicate sign-up's answer shows (`signup`), so the work and the answer match."""
     similar = await resemblances(session, participant, email)
     if similar:
-        participant.verification_status = HELD
+        return HELD, similar
+    return (VERIFIED if participant.kind == "natural_person" else PENDING), []
+
+
+async def on_sign_up(session: AsyncSession, settings: Settings, participant: Participant, email: str) -> None:
+    """Set the new participant's verification status and the deadline of its decision (before
+    its audit entry is written)."""
+    status, similar = await initial_status(session, participant, email)
+    participant.verification_status = status
+    participant.verification_due_at = await due_at(session, settings, status)
+    if similar:
         participant.verification_note = "held for review: it shares " + "; ".join(similar)
         await raise_alert(
             session,
@@ -92,10 +128,6 @@ async def on_sign_up(session: AsyncSession, participant: Participant, email: str
             "participant",
             str(participant.id),
         )
-    elif participant.kind == "natural_person":
-        participant.verification_status = VERIFIED
-    else:
-        participant.verification_status = PENDING
 
 
 async def ensure_verified(session: AsyncSession, participant_id: uuid.UUID | None, action: str) -> None:
@@ -184,3 +216,41 @@ async def queue(session: AsyncSession, status: str, limit: int) -> list[tuple[Pa
         emails = (await session.execute(select(User.email).where(User.participant_id == p.id))).scalars()
         out.append((p, sorted(emails)))
     return out
+
+
+async def alert_overdue(session: AsyncSession) -> int:
+    """Mark every verification still undecided past its deadline and raise one alert for each
+    (the participant waits, unable to list or buy, longer than the exchange promised): once per
+    participant, however often the job runs or on how many workers (rows locked, skipped when
+    another worker holds them)."""
+    at = now()
+    overdue = list(
+        (
+            await session.execute(
+                select(Participant)
+                .where(
+                    Participant.verification_status.in_((PENDING, HELD)),
+                    Participant.verification_due_at < at,
+                    Participant.verification_overdue_at.is_(None),
+                )
+                .order_by(Participant.verification_due_at, Participant.id)
+                .limit(500)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    for participant in overdue:
+        participant.verification_overdue_at = at
+        await raise_alert(session, _overdue(participant), "participant", str(participant.id))
+    return len(overdue)
+
+
+def _overdue(participant: Participant) -> Finding:
+    due = participant.verification_due_at.isoformat() if participant.verification_due_at else None
+    status = participant.verification_status
+    return Finding(
+        rule="participant-verification-overdue",
+        severity="medium",
+        summary=f"Participant {participant.id}'s verification was due {due}; still {status}",
+        evidence={"participant_id": str(participant.id), "status": status, "due_at": due},
+    )

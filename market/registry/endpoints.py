@@ -6,16 +6,24 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import RightsTreeNode, tree
-from market.auth.principal import Authenticated, Operator, Principal, Seller
+from market.auth.principal import (
+    Authenticated,
+    Operator,
+    Principal,
+    Seller,
+    api_key_scheme,
+    oauth2_scheme,
+    principal_before_body,
+)
 from market.common.clock import now
 from market.common.linked_data import LINKED_DATA_RESPONSES, LinkedDataWanted, linked_data_response
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, NotFound, problem_responses
+from market.errors import Conflict, Forbidden, NotFound, Unauthenticated, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.ratelimits import RateLimits, limit_per_ip
 from market.registry import lifecycle, linked_data, public_register, repository, resources
@@ -37,7 +45,7 @@ from market.registry.schemas import (
 )
 from market.rights.schemas import GrantOut, RightsTree, TreeNode
 from market.rights.validity import to_contract_grant
-from market.runtime import AppSettings, PublicIris
+from market.runtime import AppSettings, PublicIris, SessionMaker
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -134,26 +142,25 @@ SAMPLE_BODY = {
     "\"X-Expected-SHA256: $(sha256sum sample.csv | cut -d' ' -f1)\"`. Its SHA-256 becomes the "
     "resource's fingerprint; with `X-Expected-SHA256` a file that arrived different is refused.",
     openapi_extra={"requestBody": SAMPLE_BODY},
-    responses=problem_responses(NotFound, resources.FingerprintMismatch),
+    responses=problem_responses(NotFound, Unauthenticated, Forbidden, resources.FingerprintMismatch),
 )
 async def upload_sample(
     resource_id: uuid.UUID,
     request: Request,
-    session: Session,
-    principal: Seller,
+    sessionmaker: SessionMaker,
     settings: AppSettings,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
     expected: Annotated[str | None, Header(alias="X-Expected-SHA256", pattern="^[0-9a-fA-F]{64}$")] = None,
 ) -> ResourceOut:
-    return resource_out(
-        await resources.upload_sample(
-            session,
-            principal,
-            resource_id,
-            request.stream(),
-            expected,
-            settings.max_upload_bytes,
-        )
-    )
+    principal = await principal_before_body(request, sessionmaker, token, api_key, "seller")
+    async with sessionmaker() as session, session.begin():
+        await resources.check_sample_target(session, principal, resource_id)
+    # No transaction is open while the bytes arrive: the client sets their pace.
+    fingerprint, size = await resources.hash_sample(request.stream(), expected, settings.max_upload_bytes)
+    async with sessionmaker() as session, session.begin():
+        resource = await resources.record_sample(session, principal, resource_id, fingerprint, size)
+        return resource_out(resource)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.notifications.outbox import OPERATORS, notify
 from market.participants import service as participants
+from market.participants import verification
 from market.participants.models import Participant
 from market.registry import after_registration, repository
 from market.registry.certificates import public_holder_name, sign_certificate
@@ -34,6 +35,7 @@ from market.registry.schemas import (
     TransferRequest,
 )
 from market.registry.workdays import (
+    CalendarYearUnknown,
     HolidayCalendar,
     add_working_days,
     deadline_with_pauses,
@@ -60,6 +62,18 @@ async def working_days_after(session: AsyncSession, start: datetime, n: int) -> 
     """The end of the nth working day after `start` in the exchange's calendar (PRC holidays,
     makeup days and the operators' additions): the one way deadlines are counted."""
     return add_working_days(start, n, await calendar(session))
+
+
+async def _verification_due(session: AsyncSession, start: datetime, n: int) -> datetime | None:
+    """A participant verification's deadline; None when the calendar does not know the year yet
+    (a sign-up is not refused for that: the operators' queue still shows it, oldest first)."""
+    try:
+        return await working_days_after(session, start, n)
+    except CalendarYearUnknown:
+        return None
+
+
+verification.register_working_days(_verification_due)
 
 
 async def _registration(session: AsyncSession, registration_id: uuid.UUID, lock: bool = True) -> Registration:

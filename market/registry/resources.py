@@ -126,23 +126,28 @@ async def rights_tree(
     return grants
 
 
-async def upload_sample(
-    session: AsyncSession,
-    principal: Principal,
-    resource_id: uuid.UUID,
-    chunks: AsyncIterator[bytes],
-    expected: str | None,
-    limit: int,
+async def _sample_target(
+    session: AsyncSession, principal: Principal, resource_id: uuid.UUID, *, lock: bool = False
 ) -> DataResource:
-    """Stream the sample or manifest, hashing as it arrives (constant memory, any size)."""
-    resource = await get_resource(session, principal, resource_id)
-    if resource.owner_id != principal.participant_id:
+    resource = await repository.resource(session, resource_id, lock=lock)
+    if resource is None or resource.owner_id != principal.participant_id:
         raise NotFound("resource not found")
     if resource.status not in ("draft", "registered"):
         raise InvalidInput(
             f"a {resource.status} resource takes no new sample",
             fields=[("path.resource_id", resource.status)],
         )
+    return resource
+
+
+async def check_sample_target(session: AsyncSession, principal: Principal, resource_id: uuid.UUID) -> None:
+    """Refuse before a byte is read: not the caller's resource, or one that takes no sample."""
+    await _sample_target(session, principal, resource_id)
+
+
+async def hash_sample(chunks: AsyncIterator[bytes], expected: str | None, limit: int) -> tuple[str, int]:
+    """Hash the sample or manifest as it arrives (constant memory, any size): its SHA-256 and
+    size. Called with no transaction open: the client sets the pace (issue 18, finding 2)."""
     digest, size = hashlib.sha256(), 0
     async for chunk in chunks:
         size += len(chunk)
@@ -157,6 +162,15 @@ async def upload_sample(
             "the uploaded file's SHA-256 differs from X-Expected-SHA256; nothing was stored",
             fields=[("header.X-Expected-SHA256", f"the upload hashes to {fingerprint}")],
         )
+    return fingerprint, size
+
+
+async def record_sample(
+    session: AsyncSession, principal: Principal, resource_id: uuid.UUID, fingerprint: str, size: int
+) -> DataResource:
+    """Store the hashed sample's fingerprint, checking the resource again (it may have changed
+    while the bytes arrived)."""
+    resource = await _sample_target(session, principal, resource_id, lock=True)
     if resource.status == "registered":
         # A registered resource keeps its certified fingerprint until a change is registered.
         resource.pending_fingerprint_sha256, resource.pending_sample_bytes = fingerprint, size

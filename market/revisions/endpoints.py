@@ -15,14 +15,13 @@ from starlette.requests import ClientDisconnect
 
 from market.auth.principal import (
     Authenticated,
-    Principal,
     Seller,
     api_key_scheme,
     oauth2_scheme,
-    optional_principal,
+    principal_before_body,
 )
 from market.db.session import Session
-from market.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, problem_responses
+from market.errors import Conflict, InvalidInput, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
 from market.revisions import service, uploads
 from market.revisions.schemas import RevisionFileOut, RevisionList, RevisionOut, file_out, revision_out
@@ -115,18 +114,6 @@ async def read_manifest(
     return Response(body, media_type="application/json")
 
 
-async def _seller(
-    request: Request, sessionmaker: SessionMaker, token: str | None, api_key: str | None
-) -> Principal:
-    async with sessionmaker() as session, session.begin():
-        principal = await optional_principal(request, session, token, api_key)
-    if principal is None:
-        raise Unauthenticated("send a bearer token or an X-API-Key header")
-    if not principal.has("seller"):
-        raise Forbidden("requires one of the roles: seller")
-    return principal
-
-
 @router.put(
     "/resources/{resource_id}/revisions/{revision_id}/files",
     response_model=RevisionFileOut,
@@ -159,7 +146,7 @@ async def upload_file(
         Query(max_length=255, description="its media type (default: the Content-Type header)"),
     ] = None,
 ) -> RevisionFileOut:
-    principal = await _seller(request, sessionmaker, token, api_key)
+    principal = await principal_before_body(request, sessionmaker, token, api_key, "seller")
     declared = request.headers.get("content-length")
     async with sessionmaker() as session, session.begin():
         room = await service.upload_room(

@@ -304,9 +304,8 @@ async def finalise(
     )
     if resource.status in ("draft", "registered"):
         # The manifest is the "sample or manifest" the registry fingerprints.
-        await resources.upload_sample(
-            session, principal, resource_id, _once(manifest), revision.manifest_sha256, limit
-        )
+        sha256, size = await resources.hash_sample(_once(manifest), revision.manifest_sha256, limit)
+        await resources.record_sample(session, principal, resource_id, sha256, size)
         await session.flush()  # the fingerprint is read back below
     return (await _views(session, [revision]))[0]
 
