@@ -26,7 +26,6 @@ from market.compliance.facts import (
 from market.compliance.models import OpenApplication, OperationMandate, SecurityAssessment
 from market.participants import service as participants
 from market.participants.models import Participant
-from market.registry import consents
 from market.registry import resources as registry_resources
 from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
@@ -162,16 +161,16 @@ async def listing_facts(session: AsyncSession, product: ProductSubject, at: date
 async def _listing_facts(
     session: AsyncSession, product: ProductSubject, seller: Participant | None, at: datetime
 ) -> ListingFacts:
-    resources, grants = await registry_resources.with_rights_trees(session, product.resource_ids)
-    ids = [r.id for r in resources]
-    records = await consents.current_records(session, ids)
-    held = await consents.resources_on_hold(session, ids)
+    found = await registry_resources.for_rules(session, product.resource_ids)
+    resources, grants = found.resources, found.grants
     return ListingFacts(
         product_id=str(product.product_id),
         seller=participant_facts(seller, product.seller_id),
         resources=tuple(
             [
-                await resource_facts(session, r, product.seller_id, at, records.get(r.id), r.id in held)
+                await resource_facts(
+                    session, r, product.seller_id, at, found.consent_records.get(r.id), r.id in found.on_hold
+                )
                 for r in resources
             ]
         ),

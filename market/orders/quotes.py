@@ -101,7 +101,7 @@ async def load_payable_quote(
 async def issue_quote(
     session: AsyncSession, settings: Settings, principal: Principal, data: QuoteCreate
 ) -> Quote:
-    await verification.ensure_verified(session, principal.participant_id, "buy")
+    await verification.ensure_caller_verified(session, principal, "buy")
     """The stored quote. A refusal of the trade rules raises `ComplianceDenied`, keeping the
     decision and its audit entry (no quote exists)."""
     if principal.participant_id is None:

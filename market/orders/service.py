@@ -177,7 +177,7 @@ async def create_order(
     `ComplianceDenied`, keeping the decision and its audit entry; no order exists then."""
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
-    await verification.ensure_verified(session, principal.participant_id, "buy")
+    await verification.ensure_caller_verified(session, principal, "buy")
     found = await repository.lock_product_for_order(session, quote)
     if found is None:
         raise NotFound("product not found")
