@@ -81,13 +81,18 @@ async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple
     return (found[0], found[1]) if found else None
 
 
-async def lock_product_for_order(session: AsyncSession, quote: Quote) -> tuple[Product, bool] | None:
-    """The quote's product row-locked, and whether the quote was ordered already, in one
+async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, Product, bool] | None:
+    """The quote, its product row-locked, and whether the quote was ordered already, in one
     statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
-    ordered = exists().where(Order.quote_id == quote.id)
-    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
+    ordered = exists().where(Order.quote_id == Quote.id)
+    stmt = (
+        select(Quote, Product, ordered)
+        .join(Product, Product.id == Quote.product_id)
+        .where(Quote.id == quote_id)
+        .with_for_update(of=Product)
+    )
     found = (await session.execute(stmt)).one_or_none()
-    return (found[0], bool(found[1])) if found else None
+    return (found[0], found[1], bool(found[2])) if found else None
 
 
 async def conflicting_claim(
