@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
@@ -61,42 +60,6 @@ async def resources_with_rights_trees(
     rows = (await session.execute(stmt)).all()
     resources = list(dict.fromkeys(r for r, _ in rows))
     return resources, [g for _, g in rows if g is not None]
-
-
-async def resources_for_rules(
-    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
-) -> ResourcesForRules:
-    """What the compliance rules read of the resources, in one query: the resources, every grant
-    in their rights trees, each one's consent record in force and whether a personal-data hold
-    not yet released is on it."""
-    on_hold = (
-        exists()
-        .where(PersonalDataHold.resource_id == DataResource.id, PersonalDataHold.released_at.is_(None))
-        .label("on_hold")
-    )
-    in_force = and_(ConsentRecord.resource_id == DataResource.id, ConsentRecord.superseded_at.is_(None))
-    stmt = (
-        select(DataResource, RightGrantRow, ConsentRecord, on_hold)
-        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
-        .outerjoin(ConsentRecord, in_force)
-        .where(DataResource.id.in_(resource_ids))
-        .order_by(DataResource.id)
-    )
-    rows = (await session.execute(stmt)).all()
-    return ResourcesForRules(
-        resources=list(dict.fromkeys(r for r, _, _, _ in rows)),
-        grants=list(dict.fromkeys(g for _, g, _, _ in rows if g is not None)),
-        consent_records={c.resource_id: c for _, _, c, _ in rows if c is not None},
-        on_hold={r.id for r, _, _, held in rows if held},
-    )
-
-
-@dataclass(frozen=True)
-class ResourcesForRules:
-    resources: list[DataResource]
-    grants: list[RightGrantRow]
-    consent_records: dict[uuid.UUID, ConsentRecord]
-    on_hold: set[uuid.UUID]
 
 
 async def registration(

@@ -112,14 +112,6 @@ async def with_rights_trees(
     return await repository.resources_with_rights_trees(session, resource_ids)
 
 
-async def for_rules(
-    session: AsyncSession, resource_ids: Sequence[uuid.UUID] | Select[Any]
-) -> repository.ResourcesForRules:
-    """The resources with their rights trees, consent records in force and holds, in one query
-    (for the compliance rules; `resource_ids` may be a subquery of the caller's)."""
-    return await repository.resources_for_rules(session, resource_ids)
-
-
 async def rights_tree(
     session: AsyncSession, principal: Principal, resource_id: uuid.UUID
 ) -> list[RightGrantRow]:
