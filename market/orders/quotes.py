@@ -119,7 +119,8 @@ async def issue_quote(
     await verification.ensure_caller_verified(session, principal, "buy")
     if principal.participant_id is None:
         raise Forbidden("quotes are for participants")
-    product = await products.get_product(session, principal, data.product_id)
+    found, returning = await repository.product_for_quote(session, data.product_id, principal.participant_id)
+    product = products.visible_product(principal, found)
     if product.listing_status != "listed":
         why = f": {product.listing_reason}" if product.listing_reason else ""
         raise Conflict(
@@ -179,7 +180,6 @@ async def issue_quote(
         if product.price_catalogue_class
         else None
     )
-    returning = await repository.has_bought_from(session, principal.participant_id, product.seller_id)
     try:
         plan = parse_plan(product.price_plan)
         # Units are priced after the buyer's units already counted in the window (issue 20).

@@ -133,13 +133,16 @@ async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: da
     )
 
 
-async def has_bought_from(session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID) -> bool:
-    stmt = (
-        select(Order.id)
-        .where(Order.buyer_id == buyer_id, Order.seller_id == seller_id, Order.status.in_(list(EVER_PAID)))
-        .limit(1)
+async def product_for_quote(
+    session: AsyncSession, product_id: uuid.UUID, buyer_id: uuid.UUID
+) -> tuple[Product | None, bool]:
+    """The product and whether the buyer has bought from its seller before (a returning
+    customer), in one statement."""
+    bought = exists().where(
+        Order.buyer_id == buyer_id, Order.seller_id == Product.seller_id, Order.status.in_(list(EVER_PAID))
     )
-    return await session.scalar(stmt) is not None
+    found = (await session.execute(select(Product, bought).where(Product.id == product_id))).one_or_none()
+    return (found[0], bool(found[1])) if found else (None, False)
 
 
 def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:
