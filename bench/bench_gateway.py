@@ -38,7 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import this checkout's `market` and `tests`
 
 import httpx  # noqa: E402
-from bench_purchase import Server, free_port, machine, rss_mb, scratch_database, write_readme_section  # noqa: E402
+from bench_purchase import (  # noqa: E402
+    PeakRss,
+    Server,
+    free_port,
+    machine,
+    scratch_database,
+    write_readme_section,
+)
 
 QUANTITY = 2_000_000
 BODY = b'{"currency":"CNY","rate":"7.1234","as_of":"2026-11-30"}'
@@ -154,7 +161,6 @@ async def load(
 ) -> dict[str, float]:
     latencies: list[float] = []
     failures: dict[int, int] = {}
-    peak = rss_mb(pid)
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
@@ -169,14 +175,8 @@ async def load(
                     continue
                 latencies.append(time.perf_counter() - t0)
 
-        async def sampler() -> None:
-            nonlocal peak
-            while time.perf_counter() < deadline:
-                peak = max(peak, rss_mb(pid))
-                await asyncio.sleep(0.2)
-
-        started = time.perf_counter()
-        await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
+        started, rss = time.perf_counter(), PeakRss(pid)
+        await asyncio.gather(rss.sample_until(deadline), *(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     if failures:
         print(f"  non-200 answers: {failures}")
@@ -186,7 +186,7 @@ async def load(
         "count": len(latencies),
         "p50_ms": qs[49] * 1000,
         "p99_ms": qs[98] * 1000,
-        "rss_mb": peak,
+        "rss_mb": rss.peak,
     }
 
 

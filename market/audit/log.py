@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as SyncSession
-from sqlalchemy.orm import SessionTransaction
 
 from market.audit.canonical import entry_leaf
 from market.audit.macs import WRITER_KEY, EntryKeyring
@@ -24,6 +23,7 @@ from market.audit.merkle import leaf_hash
 from market.audit.models import AuditEntry
 from market.audit.tiles import MAX_ENTRY_BYTES
 from market.common.clock import now as utcnow
+from market.db.pending import Deferred
 from market.errors import InvalidInput
 
 SYSTEM_ACTOR = "system"
@@ -113,59 +113,23 @@ async def record(
         payload=payload,
         keys=writer_keys(session),
     )
-    sync = session.sync_session
-    innermost = sync.get_nested_transaction() or sync.get_transaction()
-    sync.info.setdefault(_PENDING, []).append((innermost, values))
+    _ENTRIES.record(session, values)
     return AuditEntry(**values)
-
-
-# The entries recorded and not yet written, each with the (sub)transaction it was recorded in.
-_PENDING = "market.audit.pending"
 
 
 _TABLE = cast(Table, AuditEntry.__table__)
 _ROWS_PER_INSERT = 1000  # well under both databases' limit on bound parameters per statement
 
 
-def _write_pending(session: SyncSession) -> None:
-    pending = session.info.pop(_PENDING, None)
-    for start in range(0, len(pending or ()), _ROWS_PER_INSERT):
-        rows = [values for _, values in pending[start : start + _ROWS_PER_INSERT]]
-        session.execute(insert(_TABLE).values(rows))
+def _insert_entries(session: SyncSession, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        session.execute(insert(_TABLE).values(rows[start : start + _ROWS_PER_INSERT]))
 
 
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-@event.listens_for(SyncSession, "before_flush")
-def _before_flush(session: SyncSession, _context: Any, _instances: Any) -> None:
-    _write_pending(session)
-
-
-@event.listens_for(SyncSession, "before_commit")
-def _before_commit(session: SyncSession) -> None:
-    _write_pending(session)
-
-
-@event.listens_for(SyncSession, "after_soft_rollback")
-def _after_rollback(session: SyncSession, previous: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if pending:
-        session.info[_PENDING] = [(t, v) for t, v in pending if not _within(t, previous)]
-
-
-@event.listens_for(SyncSession, "after_transaction_end")
-def _after_end(session: SyncSession, transaction: SessionTransaction) -> None:
-    # The outermost transaction ended without writing them (rolled back, or closed): gone.
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
+# The entries recorded and not yet written (market.db.pending).
+_ENTRIES = Deferred("audit_entries", _insert_entries)
 
 
 async def write_pending(session: AsyncSession) -> None:
     """Write the entries recorded so far now (a reader in the same transaction needs them)."""
-    await session.run_sync(_write_pending)
+    await _ENTRIES.write_now(session)

@@ -7,7 +7,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 import sqlalchemy as sa
@@ -29,11 +29,21 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
 @dataclass(frozen=True)
+class Standing:
+    """The caller's participant as read with its credential, in the same query: what a use
+    case would otherwise read again (issue 21: one round trip for who is calling)."""
+
+    verification_status: str | None
+
+
+@dataclass(frozen=True)
 class Principal:
     user_id: uuid.UUID | None
     participant_id: uuid.UUID | None
     roles: frozenset[str]
     api_key_id: uuid.UUID | None = None
+    # None: not read with the credential (a use case that needs it reads it itself).
+    standing: Standing | None = None
 
     @property
     def actor(self) -> str:
@@ -88,13 +98,14 @@ async def _principal_from_api_key(session: AsyncSession, raw: str, *, record_use
         raise Unauthenticated("invalid API key")
     if key.revoked_at is not None:
         raise Unauthenticated("API key revoked")
-    if (await _participant_status(session, key.participant_id))[0] == "blacklisted":
+    status, _, standing = await _participant_status(session, key.participant_id)
+    if status == "blacklisted":
         raise Unauthenticated("the participant of this API key is blacklisted")
     if record_use:
         # Reads never write (they may be served from a read replica): a key's last use is that
         # of its last change-making request.
         key.last_used_at = utcnow()
-    return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id)
+    return Principal(None, key.participant_id, frozenset(key.roles), api_key_id=key.id, standing=standing)
 
 
 # The participants table as this layer may know it (participants sit above auth): only the
@@ -104,34 +115,52 @@ _participants = sa.table(
     sa.column("id", sa.Uuid()),
     sa.column("token_version", sa.Integer()),
     sa.column("credit_status", sa.String()),
+    sa.column("verification_status", sa.String()),
+)
+# Labelled: read in one row with the user's own token version.
+_PARTICIPANT_COLUMNS = (
+    _participants.c.id.label("participant_id"),
+    _participants.c.credit_status.label("credit_status"),
+    _participants.c.token_version.label("participant_version"),
+    _participants.c.verification_status.label("verification_status"),
 )
 
 
-async def _participant_status(session: AsyncSession, participant_id: uuid.UUID) -> tuple[str, int | None]:
-    row = (
-        await session.execute(
-            sa.select(_participants.c.credit_status, _participants.c.token_version).where(
-                _participants.c.id == participant_id
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return "missing", None
-    return ("blacklisted", None) if row[0] == "blacklisted" else (str(row[0]), int(row[1]))
+def _standing_of(row: Any) -> tuple[str, int | None, Standing | None]:
+    """(credit status, token version, standing) of a participant row read with the credential's
+    own; a blacklisted participant's credentials count for nothing (no version)."""
+    if row is None or row.participant_id is None:
+        return "missing", None, None
+    if row.credit_status == "blacklisted":
+        return "blacklisted", None, None
+    return str(row.credit_status), int(row.participant_version), Standing(row.verification_status)
 
 
-async def ensure_current(session: AsyncSession, claims: TokenClaims) -> None:
+async def _participant_status(
+    session: AsyncSession, participant_id: uuid.UUID
+) -> tuple[str, int | None, Standing | None]:
+    stmt = sa.select(*_PARTICIPANT_COLUMNS).where(_participants.c.id == participant_id)
+    return _standing_of((await session.execute(stmt)).one_or_none())
+
+
+async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing | None:
     """The token was issued under the user's and participant's current token versions: one
-    read per request, and a raised version (logout, password change, blacklisting) ends every
-    token issued before it."""
+    read per request (the user and its participant together), and a raised version (logout,
+    password change, blacklisting) ends every token issued before it. Returns the
+    participant's standing as read."""
     stmt = sa.select(User.token_version, User.is_active).where(User.id == claims.user_id)
-    user = (await session.execute(stmt)).one_or_none()
-    if user is None or not user.is_active or user.token_version != claims.version:
-        raise Unauthenticated("this session has ended; sign in again")
     if claims.participant_id is not None:
-        _, version = await _participant_status(session, claims.participant_id)
-        if version is None or version != claims.participant_version:
-            raise Unauthenticated("this session has ended; sign in again")
+        joined = _participants.c.id == claims.participant_id
+        stmt = stmt.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(_participants, joined)
+    found = (await session.execute(stmt)).one_or_none()
+    if found is None or not found.is_active or found.token_version != claims.version:
+        raise Unauthenticated("this session has ended; sign in again")
+    if claims.participant_id is None:
+        return None
+    _, version, standing = _standing_of(found)
+    if version is None or version != claims.participant_version:
+        raise Unauthenticated("this session has ended; sign in again")
+    return standing
 
 
 async def optional_principal(
@@ -153,12 +182,12 @@ async def optional_principal(
         raise Unauthenticated("access token expired") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:
         raise Unauthenticated(f"invalid access token: {exc}") from exc
-    await ensure_current(session, claims)
+    standing = await ensure_current(session, claims)
     # The check only read: end its transaction, so that a route which works in sessions of its
     # own (a refund asked of the provider with no transaction open) finds no lock held here
     # (SQLite takes its write lock when a transaction begins).
     await session.commit()
-    return Principal(claims.user_id, claims.participant_id, claims.roles)
+    return Principal(claims.user_id, claims.participant_id, claims.roles, standing=standing)
 
 
 async def current_principal(

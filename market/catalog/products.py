@@ -258,7 +258,12 @@ async def create_product(session: AsyncSession, principal: Principal, data: Prod
 
 
 async def get_product(session: AsyncSession, principal: Principal | None, product_id: uuid.UUID) -> Product:
-    product = await repository.get(session, product_id)
+    return visible_product(principal, await repository.get(session, product_id))
+
+
+def visible_product(principal: Principal | None, product: Product | None) -> Product:
+    """The product as the caller may see it (read by the caller's own query): anyone sees a
+    public one, only its seller and operators the others."""
     if product is None:
         raise NotFound("product not found")
     if product.listing_status not in PUBLIC_STATUSES:

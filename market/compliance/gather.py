@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Result, Select, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.compliance import repository
 from market.compliance.exports import exports_this_year
 from market.compliance.facts import (
     AuthorisedOperation,
@@ -24,10 +25,7 @@ from market.compliance.facts import (
     TradeFacts,
 )
 from market.compliance.models import OpenApplication, OperationMandate, SecurityAssessment
-from market.participants import service as participants
 from market.participants.models import Participant
-from market.registry import consents
-from market.registry import resources as registry_resources
 from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
 from market.rights.models import RightGrantRow
@@ -156,22 +154,23 @@ def right_facts(
 
 
 async def listing_facts(session: AsyncSession, product: ProductSubject, at: datetime) -> ListingFacts:
-    return await _listing_facts(session, product, await participants.find(session, product.seller_id), at)
+    return await _listing_facts(
+        session, product, await repository.rules_read(session, [product.seller_id], product.resource_ids), at
+    )
 
 
 async def _listing_facts(
-    session: AsyncSession, product: ProductSubject, seller: Participant | None, at: datetime
+    session: AsyncSession, product: ProductSubject, found: repository.RulesRead, at: datetime
 ) -> ListingFacts:
-    resources, grants = await registry_resources.with_rights_trees(session, product.resource_ids)
-    ids = [r.id for r in resources]
-    records = await consents.current_records(session, ids)
-    held = await consents.resources_on_hold(session, ids)
+    resources, grants = found.resources, found.grants
     return ListingFacts(
         product_id=str(product.product_id),
-        seller=participant_facts(seller, product.seller_id),
+        seller=participant_facts(found.participants.get(product.seller_id), product.seller_id),
         resources=tuple(
             [
-                await resource_facts(session, r, product.seller_id, at, records.get(r.id), r.id in held)
+                await resource_facts(
+                    session, r, product.seller_id, at, found.consent_records.get(r.id), r.id in found.on_hold
+                )
                 for r in resources
             ]
         ),
@@ -238,9 +237,9 @@ async def trade_facts(
     cross_border: bool | None,
     at: datetime,
 ) -> TradeFacts:
-    by_id = await participants.get_many(session, [product.seller_id, buyer_id])  # one read
-    listing = await _listing_facts(session, product, by_id.get(product.seller_id), at)
-    buyer = by_id.get(buyer_id)
+    found = await repository.rules_read(session, [product.seller_id, buyer_id], product.resource_ids)
+    listing = await _listing_facts(session, product, found, at)
+    buyer = found.participants.get(buyer_id)
     resource_ids = [uuid.UUID(r.resource_id) for r in listing.resources]
     files = await buyer_files(session, buyer_id, resource_ids, at)
     # The filings a trade needs are for the personal information in it (PIPL Art. 38).

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db.base import Base, IdMixin, json_type, utcnow
+from market.orders.models import Order  # mapped before `LicenceRow.order` is configured
 
 
 class LicenceRow(IdMixin, Base):
@@ -30,6 +31,9 @@ class LicenceRow(IdMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Never loaded (set `order_id`): it tells the unit of work that an order is written before
+    # its licence, so an order placed, paid and delivered in one request is one flush (issue 21).
+    order: Mapped[Order] = relationship(lazy="raise")
 
 
 class Entitlement(IdMixin, Base):
@@ -51,6 +55,8 @@ class Entitlement(IdMixin, Base):
     period_index: Mapped[int] = mapped_column(default=0)
     credential_revealed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Never loaded (set `licence_id`): a licence is written before its entitlement in one flush.
+    licence: Mapped[LicenceRow] = relationship(lazy="raise")
 
 
 class UsageRecord(IdMixin, Base):

@@ -125,9 +125,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             "chain": list(licence.chain),
         },
     )
-    # Without a relationship() the unit of work does not order INSERTs by foreign key: the licence
-    # (with the payment's changes before it) is written now, the entitlement referencing it next.
-    await session.flush()
+    # Written with the transaction's next flush, after the licence (`Entitlement.licence`).
     session.add(
         Entitlement(
             licence_id=row.id,

@@ -18,19 +18,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
+from market.db.pending import Deferred
 from market.jobs.models import EmbeddedJob
 from market.jobs.registry import Job
 
 QUEUE = "default"
-
-_DEFER = text(
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW("
-    ":queue, :task, 0, CAST(:lock AS text), CAST(NULL AS text), CAST(:args AS jsonb), "
-    "CAST(:scheduled_at AS timestamptz))::procrastinate_job_to_defer_v1])"
-)
 
 # Set when a session that enqueued an embedded job commits: the in-process runner wakes at once
 # instead of at its next poll.
@@ -41,38 +37,62 @@ def _wake(_session: Any) -> None:
     embedded_wakeup.set()
 
 
+def _defer_all(session: SyncSession, jobs: list[dict[str, Any]]) -> None:
+    """Every job the transaction enqueued, in one statement: one call of procrastinate's defer
+    function with an array of them (PostgreSQL), or one multi-row INSERT (SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        embedded = [
+            {
+                "task_name": job["task_name"],
+                "args": job["args"],
+                "lock": job["lock"],
+                "status": "todo",
+                "attempts": 0,
+                "scheduled_at": job["scheduled_at"] or datetime.now(UTC),
+            }
+            for job in jobs
+        ]
+        session.execute(insert(EmbeddedJob), embedded)
+        return
+    rows = ", ".join(
+        f"ROW(:queue{n}, :task_name{n}, 0, CAST(:lock{n} AS text), CAST(NULL AS text), "
+        f"CAST(:args{n} AS jsonb), CAST(:scheduled_at{n} AS timestamptz))::procrastinate_job_to_defer_v1"
+        for n in range(len(jobs))
+    )
+    values = {
+        f"{name}{n}": json.dumps(value) if name == "args" else value
+        for n, job in enumerate(jobs)
+        for name, value in job.items()
+    }
+    session.execute(text(f"SELECT procrastinate_defer_jobs_v1(ARRAY[{rows}])"), values)
+
+
+_JOBS = Deferred("jobs", _defer_all)
+
+
 async def enqueue(
     session: AsyncSession, job: Job, *, delay: timedelta | None = None, **arguments: Any
 ) -> None:
     """Run `job(runtime, **arguments)` after this session commits (after `delay`, if given).
-    Arguments must be JSON: ids as strings."""
+    Arguments must be JSON: ids as strings. The job is written with the session's next flush or
+    its commit, with every other job of the transaction (one statement for all)."""
     json.dumps(arguments)  # fail here, in the caller, not in a worker later
     if delay and job.lock:
         # procrastinate runs a lock's jobs in order: a job waiting for its time would hold back
         # every later job of that lock until then.
         raise ValueError(f"{job.name} is exclusive: it cannot be enqueued for later")
     scheduled_at = datetime.now(UTC) + delay if delay else None
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            _DEFER,
-            {
-                "queue": QUEUE,
-                "task": job.name,
-                "lock": job.lock,
-                "args": json.dumps(arguments),
-                "scheduled_at": scheduled_at,
-            },
-        )
-        return
-    session.add(
-        EmbeddedJob(
-            task_name=job.name,
-            args=arguments,
-            lock=job.lock,
-            status="todo",
-            attempts=0,
-            scheduled_at=scheduled_at or datetime.now(UTC),
-        )
+    _JOBS.record(
+        session,
+        {
+            "queue": QUEUE,
+            "task_name": job.name,
+            "lock": job.lock,
+            "args": arguments,
+            "scheduled_at": scheduled_at,
+        },
     )
-    if not event.contains(session.sync_session, "after_commit", _wake):
+    if session.get_bind().dialect.name != "postgresql" and not event.contains(
+        session.sync_session, "after_commit", _wake
+    ):
         event.listen(session.sync_session, "after_commit", _wake)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from market.audit.canonical import canonical_json
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import price_catalogue, products
+from market.catalog.models import Product
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
 from market.orders import repository, windows
@@ -79,12 +81,23 @@ def _sealed(settings: Settings, quote: Quote) -> bool:
     return keyring.verify(settings, keyring.QUOTE_SEALS, quote.seal_key_id, quote.digest.encode(), quote.seal)
 
 
+@dataclass(frozen=True)
+class Payable:
+    """A quote that may be ordered now, with its product row-locked (read together: one round
+    trip) and whether the quote was ordered already."""
+
+    quote: Quote
+    product: Product
+    already_ordered: bool
+
+
 async def load_payable_quote(
     session: AsyncSession, settings: Settings, quote_id: uuid.UUID, buyer_id: uuid.UUID | None, at: datetime
-) -> Quote:
-    quote = await repository.quote(session, quote_id)
-    if quote is None or quote.buyer_id != buyer_id:
+) -> Payable:
+    found = await repository.quote_for_order(session, quote_id)
+    if found is None or found[0].buyer_id != buyer_id:
         raise NotFound("quote not found", fields=[("body.quote_id", "no such quote of yours")])
+    quote = found[0]
     if not _sealed(settings, quote):
         raise QuoteAltered(
             "the stored quote no longer matches its digest; ask for a new quote",
@@ -95,18 +108,19 @@ async def load_payable_quote(
             "the quote has expired; ask for a new quote",
             fields=[("body.quote_id", f"expired at {quote.expires_at.isoformat()}")],
         )
-    return quote
+    return Payable(quote, found[1], found[2])
 
 
 async def issue_quote(
     session: AsyncSession, settings: Settings, principal: Principal, data: QuoteCreate
 ) -> Quote:
-    await verification.ensure_verified(session, principal.participant_id, "buy")
     """The stored quote. A refusal of the trade rules raises `ComplianceDenied`, keeping the
     decision and its audit entry (no quote exists)."""
+    await verification.ensure_caller_verified(session, principal, "buy")
     if principal.participant_id is None:
         raise Forbidden("quotes are for participants")
-    product = await products.get_product(session, principal, data.product_id)
+    found, returning = await repository.product_for_quote(session, data.product_id, principal.participant_id)
+    product = products.visible_product(principal, found)
     if product.listing_status != "listed":
         why = f": {product.listing_reason}" if product.listing_reason else ""
         raise Conflict(
@@ -166,7 +180,6 @@ async def issue_quote(
         if product.price_catalogue_class
         else None
     )
-    returning = await repository.has_bought_from(session, principal.participant_id, product.seller_id)
     try:
         plan = parse_plan(product.price_plan)
         # Units are priced after the buyer's units already counted in the window (issue 20).

@@ -81,13 +81,18 @@ async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple
     return (found[0], found[1]) if found else None
 
 
-async def lock_product_for_order(session: AsyncSession, quote: Quote) -> tuple[Product, bool] | None:
-    """The quote's product row-locked, and whether the quote was ordered already, in one
+async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, Product, bool] | None:
+    """The quote, its product row-locked, and whether the quote was ordered already, in one
     statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
-    ordered = exists().where(Order.quote_id == quote.id)
-    stmt = select(Product, ordered).where(Product.id == quote.product_id).with_for_update(of=Product)
+    ordered = exists().where(Order.quote_id == Quote.id)
+    stmt = (
+        select(Quote, Product, ordered)
+        .join(Product, Product.id == Quote.product_id)
+        .where(Quote.id == quote_id)
+        .with_for_update(of=Product)
+    )
     found = (await session.execute(stmt)).one_or_none()
-    return (found[0], bool(found[1])) if found else None
+    return (found[0], found[1], bool(found[2])) if found else None
 
 
 async def conflicting_claim(
@@ -128,13 +133,16 @@ async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: da
     )
 
 
-async def has_bought_from(session: AsyncSession, buyer_id: uuid.UUID, seller_id: uuid.UUID) -> bool:
-    stmt = (
-        select(Order.id)
-        .where(Order.buyer_id == buyer_id, Order.seller_id == seller_id, Order.status.in_(list(EVER_PAID)))
-        .limit(1)
+async def product_for_quote(
+    session: AsyncSession, product_id: uuid.UUID, buyer_id: uuid.UUID
+) -> tuple[Product | None, bool]:
+    """The product and whether the buyer has bought from its seller before (a returning
+    customer), in one statement."""
+    bought = exists().where(
+        Order.buyer_id == buyer_id, Order.seller_id == Product.seller_id, Order.status.in_(list(EVER_PAID))
     )
-    return await session.scalar(stmt) is not None
+    found = (await session.execute(select(Product, bought).where(Product.id == product_id))).one_or_none()
+    return (found[0], bool(found[1])) if found else (None, False)
 
 
 def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:

@@ -34,7 +34,8 @@ from market.notifications.outbox import notify
 from market.orders import repository, scan_jobs, windows
 from market.orders.claims import SoldOut, claim_resources
 from market.orders.gate import pass_trade_gate
-from market.orders.models import Order, Quote
+from market.orders.models import Order, OrderClaim, Quote
+from market.orders.quotes import Payable
 from market.orders.schemas import TradeTotals
 from market.orders.states import (
     ENDS_CLAIMS,
@@ -100,8 +101,18 @@ async def mark_delivered(
 ) -> None:
     """The licence is issued: the order's claims on its resources last as long as its term."""
     order.licence_id = licence_id
-    await repository.set_claims_end(session, order.id, term_ends)
+    await claims_end(session, order, term_ends)
     await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
+
+
+async def claims_end(session: AsyncSession, order: Order, ends_at: datetime) -> None:
+    """The order's live claims last until `ends_at`: claims made in this transaction and not yet
+    written are written so (no UPDATE after their INSERT), written ones are updated."""
+    unwritten = [c for c in session.new if isinstance(c, OrderClaim) and c.order_id == order.id]
+    for claim in unwritten:
+        claim.ends_at = ends_at
+    if not unwritten:
+        await repository.set_claims_end(session, order.id, ends_at)
 
 
 async def refuse(
@@ -171,18 +182,21 @@ def _check_availability(product: Product) -> None:
 
 
 async def create_order(
-    session: AsyncSession, settings: Settings, principal: Principal, quote: Quote, *, payment_provider: str
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    payable: Payable,
+    *,
+    payment_provider: str,
 ) -> Order:
-    """The order for a payable quote, after the trade rules run again now. A refusal raises
-    `ComplianceDenied`, keeping the decision and its audit entry; no order exists then."""
+    """The order for a payable quote (its product row-locked), after the trade rules run again
+    now. A refusal raises `ComplianceDenied`, keeping the decision and its audit entry; no
+    order exists then."""
+    quote, product = payable.quote, payable.product
     if principal.participant_id is None or quote.buyer_id != principal.participant_id:
         raise NotFound("quote not found")
-    await verification.ensure_verified(session, principal.participant_id, "buy")
-    found = await repository.lock_product_for_order(session, quote)
-    if found is None:
-        raise NotFound("product not found")
-    product, already_ordered = found
-    if already_ordered:
+    await verification.ensure_caller_verified(session, principal, "buy")
+    if payable.already_ordered:
         raise Conflict("this quote has already been ordered", code="quote-already-ordered")
     if product.seller_id == principal.participant_id:
         raise InvalidInput("you cannot buy your own product", fields=[("body.quote_id", "own product")])
@@ -229,8 +243,9 @@ async def create_order(
         order.allocation_draw_id = await allocation.use_win(
             session, product, principal.participant_id, order.id, actor=principal.actor
         )
+    # Written with the transaction's next flush, the order before its claims (the unit of work
+    # orders mappers by name when no relationship says otherwise: Order < OrderClaim).
     session.add(order)
-    await session.flush()  # the claims reference it
     session.add_all(claims)
     products.reserve_unit(product)  # released on cancellation, rejection or refusal
     QUOTES.check(quote.status, QuoteStatus.ORDERED)

@@ -137,6 +137,19 @@ async def ensure_verified(session: AsyncSession, participant_id: uuid.UUID | Non
     status = await session.scalar(
         select(Participant.verification_status).where(Participant.id == participant_id)
     )
+    _refuse_unverified(status, action)
+
+
+async def ensure_caller_verified(session: AsyncSession, principal: Principal, action: str) -> None:
+    """`ensure_verified` for the caller: its status as read with its credential when it was
+    (no second read of the same row in the request), else read now."""
+    if principal.standing is None or principal.participant_id is None:
+        await ensure_verified(session, principal.participant_id, action)
+    else:
+        _refuse_unverified(principal.standing.verification_status, action)
+
+
+def _refuse_unverified(status: str | None, action: str) -> None:
     if status is not None and status != VERIFIED:
         raise NotVerified(
             f"this participant may not {action} until the exchange has verified it (status {status}); "

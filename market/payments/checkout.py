@@ -36,12 +36,12 @@ async def place_order(
     *,
     from_balance: bool = False,
 ) -> Order:
-    quote = await load_payable_quote(session, settings, quote_id, principal.participant_id, now())
+    payable = await load_payable_quote(session, settings, quote_id, principal.participant_id, now())
     order = await orders.create_order(
         session,
         settings,
         principal,
-        quote,
+        payable,
         payment_provider=accounts.ACCOUNT if from_balance else provider.name,
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
