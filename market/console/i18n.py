@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from market.console.participant_words import PARTICIPANT_WORDS
+
 LANGUAGES = {"zh": "中文", "en": "English"}
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -172,6 +174,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "url": ("地址", "URL"),
     "total": ("金额", "Total"),
 }
+
+WORDS.update(PARTICIPANT_WORDS)
 
 
 def translate(lang: str, key: str, **values: Any) -> str:

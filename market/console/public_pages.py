@@ -20,6 +20,7 @@ from market.console.web import Console, Visitor
 from market.db.session import Session
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.participants import service as participants
+from market.ratelimits import RateLimits, TooManyRequests
 from market.registry import public_register
 from market.registry.certificates import verify_certificate
 from market.registry.schemas import RegistryEntry
@@ -110,11 +111,30 @@ async def login(
     password: Annotated[str, Form(max_length=1000)],
     csrf: Annotated[str, Form(max_length=200)],
     session: Session,
+    limits: RateLimits,
     next: Annotated[str, Form(max_length=500)] = "/console",
 ) -> Response:
     v.check_csrf(csrf)
+    if "\x00" in email or "\x00" in password:  # as the API: no address or password holds one
+        return v.render(
+            "login.html", status_code=422, next=_safe_next(next), email=None, error=v.t("login_failed")
+        )
     try:
-        user = await participants.authenticate(session, email, password)
+        # The API's sign-in, so its limits (per IP, per account backoff and lock) hold here too.
+        user = await participants.sign_in(session, limits, email, password)
+    except TooManyRequests as exc:
+        if exc.keeps_changes:  # a staff account's lock keeps its alert
+            await session.commit()
+        key = "login_locked" if exc.code == "account-locked" else "login_rate_limited"
+        page = v.render(
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            email=email,
+            error=v.t(key, seconds=exc.retry_after),
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except Unauthenticated:
         return v.render(
             "login.html", status_code=401, next=_safe_next(next), email=email, error=v.t("login_failed")
