@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -135,7 +134,7 @@ async def test_api_keys_created_once_shown_and_revoked(api: Api, app: Any, clien
         too_much = await b.submit(
             "/console/me", "/console/me/api-keys", {"name": "etl", "roles": ["operator"]}
         )
-        assert "cannot carry a role" in too_much.text and await row_count(app, ApiKey) == 0
+        assert "Invalid input: Roles" in too_much.text and await row_count(app, ApiKey) == 0
         missing = await b.client.post("/console/me/api-keys", data={"name": "etl", "roles": ["buyer"]})
         assert missing.status_code in (403, 422) and await row_count(app, ApiKey) == 0
         created = await b.submit(
@@ -151,10 +150,7 @@ async def test_api_keys_created_once_shown_and_revoked(api: Api, app: Any, clien
         assert "etl-nightly" in page and secret.group(1) not in page  # never shown again
         key_id = re.search(rf'action="/console/me/api-keys/({UUID})/revocation"', page)
         assert key_id
-    async with app.state.sessionmaker() as s:
-        key = await s.get(ApiKey, uuid.UUID(key_id.group(1)))
-        assert key is not None
-        assert [a for a, _ in await actions_on(app, str(key.id))] == ["api_key.created"]
+    assert [a for a, _ in await actions_on(app, key_id.group(1))] == ["api_key.created"]
     async with browser(app) as b:  # another participant's key: not found, still active
         await b.log_in(other.email)
         theirs = await b.submit("/console/me", f"/console/me/api-keys/{key_id.group(1)}/revocation", {})
