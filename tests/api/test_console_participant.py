@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -16,9 +17,11 @@ from sqlalchemy import select
 from market.audit.models import AuditEntry
 from market.auth.models import ApiKey
 from market.orders.models import Order, Quote
+from tests.api.compliance_factories import listed_product
 from tests.api.console_buyer_factories import file_for_sale
 from tests.api.console_factories import Browser, browser, csrf_of, staff_email
 from tests.api.factories import PASSWORD, Api, row_count
+from tests.api.gateway_factories import bought_api, fake_upstream, flush
 from tests.api.prepaid_factories import balance
 from tests.api.test_rate_limits import limited
 
@@ -256,3 +259,46 @@ async def test_console_login_backs_off_then_locks_the_account_and_recovers(api: 
             assert token.status_code == 429
             await asyncio.sleep(4.1)
             assert (await b.log_in(seller.email)).status_code == 200
+
+
+async def test_api_usage_by_day_is_charted_for_buyer_and_seller(api: Api, app: Any, client: Any) -> None:
+    b = await bought_api(api, quantity=5)
+    with fake_upstream(app):
+        for n in range(3):
+            r = await client.get(f"/gateway/{b.product_id}/rates/cny?day={n}", headers=b.auth)
+            assert r.status_code == 200, r.text
+    await flush(app)
+    for party in (b.buyer, b.seller):
+        async with browser(app) as page:
+            await page.log_in(party.email)
+            mine = (await page.get("/console/me")).text
+            data = re.search(r'<script type="application/json" id="usage-data">(.*?)</script>', mine)
+            if party is b.buyer:  # the overview adds up its API licences
+                assert data and json.loads(data.group(1))["calls"] == [3]
+                assert "/console/static/vendor/uplot/uPlot.iife.min.js" in mine
+            licence = await page.get(f"/console/me/licences/{b.licence_id}")
+            assert licence.status_code == 200
+            assert 'id="calls-used">3<' in licence.text
+            chart = re.search(r'id="usage-data">(.*?)</script>', licence.text)
+            assert (
+                chart
+                and json.loads(chart.group(1))["calls"] == [3]
+                and json.loads(chart.group(1))["failed"] == [0]
+            )
+    stranger = await api.org()
+    async with browser(app) as page:
+        await page.log_in(stranger.email)
+        assert (await page.get(f"/console/me/licences/{b.licence_id}")).status_code == 404
+
+
+async def test_participant_pages_in_chinese(api: Api, app: Any) -> None:
+    seller, buyer = await api.org(), await api.org(roles=("buyer",))
+    product_id = (await listed_product(app, seller.participant_id))["product_id"]
+    async with browser(app, lang="zh") as b:
+        await b.log_in(buyer.email)
+        mine = (await b.get("/console/me")).text
+        assert "创建 API 密钥" in mine and "添加 Webhook 端点" in mine and 'for="key-name">名称<' in mine
+        product = (await b.get(f"/console/products/{product_id}")).text
+        assert "获取报价" in product and 'for="purpose">用途<' in product
+        created = await b.submit("/console/me", "/console/me/api-keys", {"name": "同步", "roles": ["buyer"]})
+        assert "此密钥只显示这一次" in created.text
