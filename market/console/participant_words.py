@@ -19,6 +19,7 @@ PARTICIPANT_WORDS: dict[str, tuple[str, str]] = {
     "scenario": ("应用场景", "Scenario"),
     "purpose": ("用途", "Purpose"),
     "quantity": ("数量", "Quantity"),
+    "cross_border": ("数据将出境（跨境提供）", "The data will leave the country (cross-border)"),
     "get_quote": ("获取报价", "Get a quote"),
     "quote": ("报价", "Quote"),
     "quote_lines": ("报价明细", "Quote lines"),

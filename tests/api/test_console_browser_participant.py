@@ -79,7 +79,7 @@ async def test_buyer_buys_a_file_from_the_balance_downloads_it_and_manages_a_key
         await page.get_by_role("link", name="Back to my exchange").click()
         await page.wait_for_load_state()
         assert secret not in await page.content()
-        await screenshot(page, "participant")
+        await screenshot(page, "participant-keys")
         await page.get_by_role("button", name="Revoke etl-nightly").click()
         await page.wait_for_load_state()
         assert "API key revoked" in await page.locator(".flash").inner_text()
