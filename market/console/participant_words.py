@@ -32,6 +32,13 @@ PARTICIPANT_WORDS: dict[str, tuple[str, str]] = {
         "银行转账等（待运营确认到账）",
         "Bank transfer or card (an operator confirms arrival)",
     ),
+    "payment_reference": ("付款参考号", "Payment reference"),
+    "next_step": ("下一步", "Next step"),
+    "await_confirmation": (
+        "请按付款参考号转账；运营人员确认到账后即交付",
+        "Transfer the amount quoting the payment reference; delivery follows once an operator "
+        "confirms it arrived",
+    ),
     "place_order": ("下单", "Place the order"),
     "order": ("订单", "Order"),
     "order_placed": ("订单已提交", "Order placed"),

@@ -121,6 +121,9 @@ async def test_bank_transfer_order_awaits_the_operator(api: Api, app: Any) -> No
         placed = await b.submit(quote_url, f"{quote_url}/order", {"payment_method": "provider"})
         status = re.search(r'id="order-status">([a-z_]+)<', placed.text)
         assert status and status.group(1) == "pending_payment"
+        assert (
+            "once an operator confirms it arrived" in placed.text and 'id="payment-reference"' in placed.text
+        )
         order_id = str(placed.url).rsplit("/", 1)[1]
         confirmed = await api.client.post(f"/v1/payments/{order_id}/confirmation", headers=sale.operator)
         assert confirmed.status_code == 200, confirmed.text
