@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from market.alerts.models import RiskAlert
 from market.audit.models import AuditEntry
 from market.auth.models import ApiKey
 from market.orders.models import Order, Quote
@@ -47,6 +48,8 @@ async def test_buyer_quotes_orders_from_balance_and_downloads_the_file(api: Api,
     sale = await file_for_sale(api)
     async with browser(app) as b:
         await b.log_in(sale.buyer.email)
+        # The catalogue on the landing page leads to the product's page.
+        assert f'href="/console/products/{sale.product_id}"' in (await b.get("/")).text
         product = await b.get(f"/console/products/{sale.product_id}")
         assert (
             product.status_code == 200
@@ -305,3 +308,15 @@ async def test_participant_pages_in_chinese(api: Api, app: Any) -> None:
         assert "获取报价" in product and 'for="purpose">用途<' in product
         created = await b.submit("/console/me", "/console/me/api-keys", {"name": "同步", "roles": ["buyer"]})
         assert "此密钥只显示这一次" in created.text
+
+
+async def test_a_staff_account_locked_at_the_console_raises_the_alert(api: Api, app: Any) -> None:
+    email = await staff_email(app, "auditor")
+    with limited(app, rate_limit_login_failures="10/minute", rate_limit_login_lock="3/minute"):
+        async with browser(app) as b:
+            for _ in range(2):
+                assert (await b.log_in(email, "not the password 1")).status_code == 401
+            locked = await b.log_in(email, "not the password 1")
+            assert locked.status_code == 429 and "locked" in locked.text
+    # The lock's record is kept though the sign-in was refused (as in the API).
+    assert await row_count(app, RiskAlert) == 1
