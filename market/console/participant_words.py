@@ -32,6 +32,7 @@ PARTICIPANT_WORDS: dict[str, tuple[str, str]] = {
         "银行转账等（待运营确认到账）",
         "Bank transfer or card (an operator confirms arrival)",
     ),
+    "prepaid_balance": ("预付账户余额", "Prepaid balance"),
     "payment_reference": ("付款参考号", "Payment reference"),
     "next_step": ("下一步", "Next step"),
     "await_confirmation": (
