@@ -22,8 +22,8 @@ from tests.api.compliance_factories import listed_product
 from tests.api.console_buyer_factories import file_for_sale
 from tests.api.console_factories import Browser, browser, csrf_of, staff_email
 from tests.api.factories import PASSWORD, Api, row_count
-from tests.api.gateway_factories import bought_api, fake_upstream, flush
-from tests.api.prepaid_factories import balance
+from tests.api.gateway_factories import api_product, bought_api, fake_upstream, flush
+from tests.api.prepaid_factories import balance, funded_buyer
 from tests.api.test_rate_limits import limited
 
 UUID = r"[0-9a-f-]{36}"
@@ -320,3 +320,29 @@ async def test_a_staff_account_locked_at_the_console_raises_the_alert(api: Api, 
             assert locked.status_code == 429 and "locked" in locked.text
     # The lock's record is kept though the sign-in was refused (as in the API).
     assert await row_count(app, RiskAlert) == 1
+
+
+async def test_an_api_product_bought_from_the_balance_shows_its_credential_once(
+    api: Api, app: Any, client: Any
+) -> None:
+    seller = await api.org()
+    operator = await api.staff("operator")
+    product_id = await api_product(api, seller)
+    buyer, account_id = await funded_buyer(api, operator, 100_000)
+    async with browser(app) as b:
+        await b.log_in(buyer.email)
+        quote_url = str((await ask_quote(b, product_id, quantity="3")).url).removeprefix("http://test")
+        shown = await b.submit(quote_url, f"{quote_url}/order", {"payment_method": "account"})
+        assert shown.status_code == 200 and "no-store" in shown.headers["cache-control"]
+        credential = re.search(r'id="secret" type="text" readonly size="80" value="([^"]+)"', shown.text)
+        assert credential
+        order = re.search(rf'href="(/console/me/orders/{UUID})"', shown.text)
+        assert order
+        page = (await b.get(order.group(1))).text
+        assert 'id="order-status">delivered<' in page and credential.group(1) not in page
+    with fake_upstream(app):
+        called = await client.get(
+            f"/gateway/{product_id}/rates/cny", headers={"X-Delivery-Credential": credential.group(1)}
+        )
+    assert called.status_code == 200, called.text
+    assert await balance(api, buyer, account_id) < 100_000
