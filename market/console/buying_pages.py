@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from market.catalog import products
 from market.common.clock import now
 from market.common.vocabulary import KNOWN_PURPOSES
-from market.console.participant_pages import not_found, participant_of, refuse
+from market.console.participant_pages import not_found, participant, refuse
 from market.console.web import Console
 from market.db.session import Session
 from market.errors import MarketError, NotFound
@@ -59,8 +59,7 @@ async def ask_quote(
     scenario: Annotated[str, Form(max_length=400)] = "",
     cross_border: Annotated[bool, Form()] = False,
 ) -> Response:
-    participant_of(v)
-    principal = v.require("buyer")
+    principal = participant(v, "buyer")
     v.check_csrf(csrf)
     back = f"/console/products/{product_id}"
     labels = {"quantity": v.t("quantity"), "purpose": v.t("purpose"), "scenario": v.t("scenario")}
@@ -88,8 +87,7 @@ async def ask_quote(
 
 @router.get("/console/me/quotes/{quote_id}", response_class=HTMLResponse)
 async def quote_page(v: Console, session: Session, quote_id: uuid.UUID) -> HTMLResponse:
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     try:
         quote = await quotes.visible_quote(session, principal, quote_id)
     except NotFound as exc:
@@ -114,8 +112,7 @@ async def place_order(
     provider: Provider,
     payment_method: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    participant_of(v)
-    principal = v.require("buyer")
+    principal = participant(v, "buyer")
     v.check_csrf(csrf)
     back = f"/console/me/quotes/{quote_id}"
     try:

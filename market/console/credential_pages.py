@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from market.console.participant_pages import participant_of, refuse
+from market.console.participant_pages import participant, refuse
 from market.console.web import Console, Visitor
 from market.db.session import Session
 from market.errors import MarketError
@@ -51,15 +51,14 @@ async def create_api_key(
     name: Annotated[str, Form(max_length=1000)] = "",
     roles: Annotated[list[str] | None, Form(max_length=10)] = None,
 ) -> Response:
-    participant_id = participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     v.check_csrf(csrf)
     try:
         data = ApiKeyCreate.model_validate({"name": name.strip(), "roles": roles or []})
     except ValidationError as exc:
         return invalid(v, exc, {"name": v.t("name"), "roles": v.t("roles")})
     try:
-        await limits.per_key("api-keys", limits.settings.rate_limit_api_keys, str(participant_id))
+        await limits.per_key("api-keys", limits.settings.rate_limit_api_keys, str(principal.participant_id))
         key, secret = await participants.create_api_key(session, principal, data)
     except MarketError as exc:
         return await refuse(v, session, exc, BACK)
@@ -70,8 +69,7 @@ async def create_api_key(
 async def revoke_api_key(
     v: Console, key_id: uuid.UUID, csrf: Annotated[str, Form(max_length=200)], session: Session
 ) -> Response:
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     v.check_csrf(csrf)
     try:
         await participants.revoke_api_key(session, principal, key_id)
@@ -89,8 +87,7 @@ async def create_webhook(
     description: Annotated[str, Form(max_length=1000)] = "",
     event_types: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     v.check_csrf(csrf)
     try:
         data = EndpointCreate.model_validate(
@@ -114,8 +111,7 @@ async def create_webhook(
 async def delete_webhook(
     v: Console, endpoint_id: uuid.UUID, csrf: Annotated[str, Form(max_length=200)], session: Session
 ) -> Response:
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     v.check_csrf(csrf)
     try:
         await notifications.delete_endpoint(session, principal, endpoint_id)

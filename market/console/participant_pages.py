@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from market.auth.principal import Principal
 from market.catalog import products
 from market.console import participant_queries, repository
 from market.console.audit_pages import script_json
@@ -37,12 +38,13 @@ router = APIRouter(include_in_schema=False)
 USAGE_LICENCES = 20
 
 
-def participant_of(v: Visitor) -> uuid.UUID:
-    """The logged-in participant (staff work in their own pages: 403 here)."""
-    principal = v.require()
+def participant(v: Visitor, *roles: str) -> Principal:
+    """The logged-in participant's user, holding one of `roles` if any are named (staff work in
+    their own pages: 403 here)."""
+    principal = v.require(*roles)
     if principal.participant_id is None:
         raise ConsoleForbidden("participant")
-    return principal.participant_id
+    return principal
 
 
 def not_found(v: Visitor, exc: MarketError) -> HTMLResponse:
@@ -80,7 +82,7 @@ async def my_exchange(v: Console, session: Session) -> HTMLResponse:
     principal = v.require()
     if principal.participant_id is None:  # staff work in their own pages
         return v.render("error.html", status_code=403, heading=v.t("forbidden"), message=v.t("forbidden"))
-    participant = await participants.caller_participant(session, principal)
+    caller = await participants.caller_participant(session, principal)
     licences = await participant_queries.licences_with_products(session, principal.participant_id)
     usage: dict[date, tuple[int, int]] = {}
     api_licences = [lic for lic, product in licences if product.delivery_mode == "api"]
@@ -88,7 +90,7 @@ async def my_exchange(v: Console, session: Session) -> HTMLResponse:
         add_usage(usage, await gateway.usage(session, principal, lic.id))
     return v.render(
         "me.html",
-        participant=participant,
+        participant=caller,
         resources=await registry.resources_page(session, principal, None, 100),
         registrations=await repository.registrations_of_participant(session, principal.participant_id),
         products=await products.page(session, principal, None, 100),
@@ -104,8 +106,7 @@ async def my_exchange(v: Console, session: Session) -> HTMLResponse:
 
 @router.get("/console/me/orders/{order_id}", response_class=HTMLResponse)
 async def my_order(v: Console, session: Session, order_id: uuid.UUID) -> HTMLResponse:
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     try:
         order = await orders.get_order(session, principal, order_id)
     except NotFound as exc:
@@ -116,8 +117,7 @@ async def my_order(v: Console, session: Session, order_id: uuid.UUID) -> HTMLRes
 
 @router.get("/console/me/licences/{licence_id}", response_class=HTMLResponse)
 async def my_licence(v: Console, session: Session, licence_id: uuid.UUID) -> HTMLResponse:
-    participant_id = participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     try:
         licence = await delivery.visible_licence(session, principal, licence_id)
     except NotFound as exc:
@@ -126,7 +126,7 @@ async def my_licence(v: Console, session: Session, licence_id: uuid.UUID) -> HTM
     assert product is not None, "a licence's product is never deleted"
     files: downloads.Delivered | None = None
     unusable: str | None = None
-    if product.delivery_mode == "file" and licence.buyer_id == participant_id:
+    if product.delivery_mode == "file" and licence.buyer_id == principal.participant_id:
         try:
             files = await downloads.delivered(session, principal, licence.id)
         except MarketError as exc:  # revoked, expired, suspended: the page says why
@@ -138,7 +138,7 @@ async def my_licence(v: Console, session: Session, licence_id: uuid.UUID) -> HTM
         days: dict[date, tuple[int, int]] = {}
         add_usage(days, usage)
         usage_json = script_json(usage_chart(days)) if days else None
-    page = v.render(
+    return v.render(
         "my_licence.html",
         licence=licence,
         product=product,
@@ -148,7 +148,6 @@ async def my_licence(v: Console, session: Session, licence_id: uuid.UUID) -> HTM
         usage=usage,
         usage_json=usage_json,
     )
-    return page
 
 
 @router.get("/console/me/licences/{licence_id}/files/{file_id}")
@@ -156,8 +155,7 @@ async def download_file(v: Console, session: Session, licence_id: uuid.UUID, fil
     """The download button: the buyer (by their console session) is sent on to a fresh signed
     URL of the API's download (`market.downloads`), which streams the file and records the
     completed download as it does for any client."""
-    participant_of(v)
-    principal = v.require()
+    principal = participant(v)
     try:
         (await downloads.delivered(session, principal, licence_id)).file(file_id)
     except MarketError as exc:
