@@ -13,6 +13,8 @@ PARTICIPANT_WORDS: dict[str, tuple[str, str]] = {
         "This account is locked after repeated wrong passwords; try again in {seconds} seconds, "
         "or ask an operator",
     ),
+    "rate_limited_heading": ("请求过于频繁", "Too many requests"),
+    "rate_limited": ("请 {seconds} 秒后再试", "Try again in {seconds} seconds"),
     "product": ("数据产品", "Product"),
     "description": ("说明", "Description"),
     "scenarios": ("应用场景", "Scenarios"),

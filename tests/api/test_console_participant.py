@@ -346,3 +346,15 @@ async def test_an_api_product_bought_from_the_balance_shows_its_credential_once(
         )
     assert called.status_code == 200, called.text
     assert await balance(api, buyer, account_id) < 100_000
+
+
+async def test_landing_page_has_the_api_public_limit_and_recovers(api: Api, app: Any) -> None:
+    with limited(app, rate_limit_public_ip="2 per 2 seconds"):
+        async with browser(app) as b:
+            assert (await b.get("/")).status_code == 200
+            assert (await b.get("/console/catalogue?q=x")).status_code == 200
+            over = await b.get("/")
+            assert over.status_code == 429 and int(over.headers["Retry-After"]) >= 1
+            assert "Try again in" in over.text
+            await asyncio.sleep(2.1)
+            assert (await b.get("/")).status_code == 200
