@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from market.catalog import products
 from market.common.clock import now
 from market.common.vocabulary import KNOWN_PURPOSES
-from market.console.participant_pages import not_found, participant, refuse
+from market.console.participant_pages import not_found, participant, private, refuse
 from market.console.web import Console
 from market.db.session import Session
 from market.errors import MarketError, NotFound
@@ -93,13 +93,15 @@ async def quote_page(v: Console, session: Session, quote_id: uuid.UUID) -> HTMLR
     except NotFound as exc:
         return not_found(v, exc)
     product = await products.find(session, quote.product_id)
-    return v.render(
-        "quote.html",
-        quote=quote,
-        product=product,
-        lines=quote.body.get("lines", []),
-        expired=now() >= quote.expires_at,
-        own=quote.buyer_id == principal.participant_id,
+    return private(
+        v.render(
+            "quote.html",
+            quote=quote,
+            product=product,
+            lines=quote.body.get("lines", []),
+            expired=now() >= quote.expires_at,
+            own=quote.buyer_id == principal.participant_id,
+        )
     )
 
 

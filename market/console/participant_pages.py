@@ -47,6 +47,12 @@ def participant(v: Visitor, *roles: str) -> Principal:
     return principal
 
 
+def private(page: HTMLResponse) -> HTMLResponse:
+    """A page of one participant's own data: no cache keeps it (a shared computer's browser)."""
+    page.headers["Cache-Control"] = "private, no-store"
+    return page
+
+
 def not_found(v: Visitor, exc: MarketError) -> HTMLResponse:
     return v.render("error.html", status_code=exc.status, heading=v.t("not_found"), message=exc.message)
 
@@ -88,19 +94,21 @@ async def my_exchange(v: Console, session: Session) -> HTMLResponse:
     api_licences = [lic for lic, product in licences if product.delivery_mode == "api"]
     for lic in api_licences[:USAGE_LICENCES]:
         add_usage(usage, await gateway.usage(session, principal, lic.id))
-    return v.render(
-        "me.html",
-        participant=caller,
-        resources=await registry.resources_page(session, principal, None, 100),
-        registrations=await repository.registrations_of_participant(session, principal.participant_id),
-        products=await products.page(session, principal, None, 100),
-        orders=await orders.page(session, principal, role=None, status=None, cursor=None, limit=100),
-        licences=licences,
-        endpoints=await notifications.list_endpoints(session, principal),
-        keys=await participants.list_api_keys(session, principal),
-        usage_json=script_json(usage_chart(usage)) if usage else None,
-        has_api_licences=bool(api_licences),
-        roles=sorted(principal.roles),
+    return private(
+        v.render(
+            "me.html",
+            participant=caller,
+            resources=await registry.resources_page(session, principal, None, 100),
+            registrations=await repository.registrations_of_participant(session, principal.participant_id),
+            products=await products.page(session, principal, None, 100),
+            orders=await orders.page(session, principal, role=None, status=None, cursor=None, limit=100),
+            licences=licences,
+            endpoints=await notifications.list_endpoints(session, principal),
+            keys=await participants.list_api_keys(session, principal),
+            usage_json=script_json(usage_chart(usage)) if usage else None,
+            has_api_licences=bool(api_licences),
+            roles=sorted(principal.roles),
+        )
     )
 
 
@@ -112,7 +120,7 @@ async def my_order(v: Console, session: Session, order_id: uuid.UUID) -> HTMLRes
     except NotFound as exc:
         return not_found(v, exc)
     product = await products.find(session, order.product_id)
-    return v.render("my_order.html", order=order, product=product)
+    return private(v.render("my_order.html", order=order, product=product))
 
 
 @router.get("/console/me/licences/{licence_id}", response_class=HTMLResponse)
@@ -138,15 +146,17 @@ async def my_licence(v: Console, session: Session, licence_id: uuid.UUID) -> HTM
         days: dict[date, tuple[int, int]] = {}
         add_usage(days, usage)
         usage_json = script_json(usage_chart(days)) if days else None
-    return v.render(
-        "my_licence.html",
-        licence=licence,
-        product=product,
-        files=files,
-        completed=await downloads.completed_downloads(session, licence.id) if files else 0,
-        unusable=unusable,
-        usage=usage,
-        usage_json=usage_json,
+    return private(
+        v.render(
+            "my_licence.html",
+            licence=licence,
+            product=product,
+            files=files,
+            completed=await downloads.completed_downloads(session, licence.id) if files else 0,
+            unusable=unusable,
+            usage=usage,
+            usage_json=usage_json,
+        )
     )
 
 

@@ -99,7 +99,9 @@ async def test_buyer_quotes_orders_from_balance_and_downloads_the_file(api: Api,
         assert hop.status_code == 303 and "sig=" in hop.headers["location"]
         downloaded = await b.get(link.group(1))
         assert downloaded.status_code == 200 and downloaded.content == sale.content
-        mine = (await b.get("/console/me")).text
+        overview = await b.get("/console/me")
+        assert "no-store" in overview.headers["cache-control"]  # one participant's own data
+        mine = overview.text
         assert licence_link.group(1) in mine and f"/console/me/orders/{order_id}" in mine
     # Another participant learns nothing of it: each page is "not found", as in the API.
     other = await api.org()
