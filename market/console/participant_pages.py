@@ -54,7 +54,10 @@ def private(page: HTMLResponse) -> HTMLResponse:
 
 
 def not_found(v: Visitor, exc: MarketError) -> HTMLResponse:
-    return v.render("error.html", status_code=exc.status, heading=v.t("not_found"), message=exc.message)
+    """The refusal of a read as a page with the API's status: "not found" (not theirs, or not
+    there), or why a licence cannot be used now (410: revoked, expired, suspended)."""
+    heading = v.t("not_found") if exc.status == 404 else v.t("licence_unusable")
+    return v.render("error.html", status_code=exc.status, heading=heading, message=exc.message)
 
 
 async def refuse(v: Visitor, session: AsyncSession, exc: MarketError, back: str) -> Response:
