@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from market.console.participant_words import PARTICIPANT_WORDS
+
 LANGUAGES = {"zh": "中文", "en": "English"}
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -245,6 +247,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_needs_review": ("需人工审核", "needs review"),
     "case_not_decided_here": ("此类决定不在此处审核", "This kind of decision is not reviewed here"),
 }
+
+WORDS.update(PARTICIPANT_WORDS)
 
 
 def translate(lang: str, key: str, **values: Any) -> str:

@@ -13,7 +13,9 @@ from market.auth.tokens import STAFF_ROLES
 from market.console import (
     alert_pages,
     audit_pages,
+    buying_pages,
     case_pages,
+    credential_pages,
     operator_pages,
     oversight_pages,
     participant_pages,
@@ -29,6 +31,8 @@ ROUTERS = [
     alert_pages.router,
     oversight_pages.router,
     participant_pages.router,
+    buying_pages.router,
+    credential_pages.router,
     case_pages.router,
 ]
 

@@ -20,6 +20,7 @@ from market.console.web import Console, Visitor
 from market.db.session import Session
 from market.errors import MarketError, NotFound, Unauthenticated
 from market.participants import service as participants
+from market.ratelimits import Limits, RateLimits, TooManyRequests
 from market.registry import public_register
 from market.registry.certificates import verify_certificate
 from market.registry.schemas import RegistryEntry
@@ -55,13 +56,38 @@ async def _head(v: Visitor, session: Session) -> TreeHeadOut | None:
         return None
 
 
+def rate_limited(v: Visitor, exc: TooManyRequests) -> HTMLResponse:
+    """A limit's refusal as a page: 429, Retry-After, and how long to wait in the page's words."""
+    page = v.render(
+        "error.html",
+        status_code=429,
+        heading=v.t("rate_limited_heading"),
+        message=v.t("rate_limited", seconds=exc.retry_after),
+    )
+    page.headers["Retry-After"] = str(exc.retry_after)
+    return page
+
+
+async def over_public_limit(v: Visitor, limits: Limits) -> HTMLResponse | None:
+    """The API's per-IP limit on its public reads (catalogue search, register, tree head), which
+    the landing page makes too; the page that says so when it is reached."""
+    try:
+        await limits.per_ip("public", limits.settings.rate_limit_public_ip)
+    except TooManyRequests as exc:
+        return rate_limited(v, exc)
+    return None
+
+
 @router.get("/", response_class=HTMLResponse)
 async def landing(
     v: Console,
     session: Session,
+    limits: RateLimits,
     q: Annotated[str | None, Query(max_length=200)] = None,
     number: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
+    if refused := await over_public_limit(v, limits):
+        return refused
     entry: RegistryEntry | None = None
     verification = None
     if number:
@@ -85,9 +111,11 @@ async def landing(
 
 @router.get("/console/catalogue", response_class=HTMLResponse)
 async def catalogue_results(
-    v: Console, session: Session, q: Annotated[str | None, Query(max_length=200)] = None
+    v: Console, session: Session, limits: RateLimits, q: Annotated[str | None, Query(max_length=200)] = None
 ) -> HTMLResponse:
     """The results table alone, for htmx to swap in."""
+    if refused := await over_public_limit(v, limits):
+        return refused
     return v.render("catalogue_results.html", products=await _products(session, q))
 
 
@@ -110,11 +138,30 @@ async def login(
     password: Annotated[str, Form(max_length=1000)],
     csrf: Annotated[str, Form(max_length=200)],
     session: Session,
+    limits: RateLimits,
     next: Annotated[str, Form(max_length=500)] = "/console",
 ) -> Response:
     v.check_csrf(csrf)
+    if "\x00" in email or "\x00" in password:  # as the API: no address or password holds one
+        return v.render(
+            "login.html", status_code=422, next=_safe_next(next), email=None, error=v.t("login_failed")
+        )
     try:
-        user = await participants.authenticate(session, email, password)
+        # The API's sign-in, so its limits (per IP, per account backoff and lock) hold here too.
+        user = await participants.sign_in(session, limits, email, password)
+    except TooManyRequests as exc:
+        if exc.keeps_changes:  # a staff account's lock keeps its alert
+            await session.commit()
+        key = "login_locked" if exc.code == "account-locked" else "login_rate_limited"
+        page = v.render(
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            email=email,
+            error=v.t(key, seconds=exc.retry_after),
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except Unauthenticated:
         return v.render(
             "login.html", status_code=401, next=_safe_next(next), email=email, error=v.t("login_failed")

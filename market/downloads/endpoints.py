@@ -16,7 +16,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from market.auth.principal import Authenticated, MaybeAuthenticated
-from market.common.clock import now
 from market.db.session import Session
 from market.delivery.service import DeliveryRevoked, check_download_token
 from market.downloads import ranges, service
@@ -57,8 +56,7 @@ def _token_for(settings: Settings, licence_id: uuid.UUID, token: str | None) -> 
     return True
 
 
-def _path(licence_id: uuid.UUID, file_id: uuid.UUID) -> str:
-    return f"/v1/deliveries/{licence_id}/files/{file_id}"
+_path = service.download_path
 
 
 @router.get(
@@ -123,9 +121,7 @@ async def signed_url(
     settings: AppSettings,
 ) -> SignedUrl:
     (await service.delivered(session, principal, licence_id)).file(file_id)
-    expires = int(now().timestamp()) + settings.signed_url_ttl_seconds
-    sig = service.signature(settings, licence_id, file_id, expires)
-    path = f"{_path(licence_id, file_id)}?exp={expires}&sig={sig}"
+    path, expires = service.signed_path(settings, licence_id, file_id)
     base = settings.public_base_url or str(request.base_url)
     return SignedUrl(url=base.rstrip("/") + path, path=path, expires_at=expires)
 

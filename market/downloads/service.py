@@ -41,6 +41,17 @@ def signature(settings: Settings, licence_id: uuid.UUID, file_id: uuid.UUID, exp
     return _mac(key, licence_id, file_id, expires)
 
 
+def download_path(licence_id: uuid.UUID, file_id: uuid.UUID) -> str:
+    return f"/v1/deliveries/{licence_id}/files/{file_id}"
+
+
+def signed_path(settings: Settings, licence_id: uuid.UUID, file_id: uuid.UUID) -> tuple[str, int]:
+    """A download path that needs no credentials until it expires, and its expiry (Unix time)."""
+    expires = int(now().timestamp()) + settings.signed_url_ttl_seconds
+    sig = signature(settings, licence_id, file_id, expires)
+    return f"{download_path(licence_id, file_id)}?exp={expires}&sig={sig}", expires
+
+
 def _mac(key: bytes, licence_id: uuid.UUID, file_id: uuid.UUID, expires: int) -> str:
     message = f"download\n{licence_id}\n{file_id}\n{expires}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -231,6 +231,17 @@ CONSOLE_ROUTES = [
     ("POST", "/console/price-catalogue"),
     ("POST", "/console/price-catalogue/{entry_key}/withdrawal"),
     ("GET", "/console/me"),
+    ("GET", "/console/me/orders/{order_id}"),
+    ("GET", "/console/me/licences/{licence_id}"),
+    ("GET", "/console/me/licences/{licence_id}/files/{file_id}"),
+    ("GET", "/console/products/{product_id}"),
+    ("POST", "/console/products/{product_id}/quote"),
+    ("GET", "/console/me/quotes/{quote_id}"),
+    ("POST", "/console/me/quotes/{quote_id}/order"),
+    ("POST", "/console/me/api-keys"),
+    ("POST", "/console/me/api-keys/{key_id}/revocation"),
+    ("POST", "/console/me/webhooks"),
+    ("POST", "/console/me/webhooks/{endpoint_id}/deletion"),
 ]
 ROUTES |= dict.fromkeys(CONSOLE_ROUTES, "console")
 # The operators' case pages (market/console/case_pages.py; tests/api/test_console_cases.py).

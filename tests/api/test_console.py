@@ -315,7 +315,7 @@ async def test_participants_see_their_own_trades_and_nobody_else_s(api: Api, cli
         await b.log_in(buyer.email)
         mine = (await b.get("/console/me")).text
         assert "nightly-sync" in mine and "¥123.00" in mine
-        assert re.search(r'id="my-licences">.*?<td>buyer</td><td>active</td>', mine, re.S)
+        assert re.search(r'id="my-licences">.*?<td>Buyer</td><td>active</td>', mine, re.S)
     other = await api.org()
     async with browser(app) as b:
         await b.log_in(other.email)
@@ -324,4 +324,4 @@ async def test_participants_see_their_own_trades_and_nobody_else_s(api: Api, cli
     async with browser(app) as b:
         await b.log_in(seller.email)
         sold = (await b.get("/console/me")).text
-        assert "¥123.00" in sold and re.search(r'id="my-orders">.*?<td>seller</td>', sold, re.S)
+        assert "¥123.00" in sold and re.search(r'id="my-orders">.*?<td>Seller</td>', sold, re.S)
