@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db.base import Base, IdMixin, utcnow
 
@@ -46,3 +47,6 @@ class LicenceRevision(Base):
 
     licence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("licences.id"), primary_key=True)
     revision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    # Never loaded (set `licence_id`): it tells the unit of work to write the licence first when
+    # both are written in one flush (issue 21). Named, not imported: licences are a layer above.
+    licence: Mapped[Any] = relationship("LicenceRow", lazy="raise")
