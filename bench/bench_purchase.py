@@ -65,6 +65,12 @@ CHECKLIST = {
     "fingerprint": True,
     "rights_evidence": True,
 }
+VERIFICATION = {
+    "identity_documents": True,
+    "legal_representative": True,
+    "contact": True,
+    "intended_use": True,
+}
 
 
 def credit_code(rng: random.Random) -> str:
@@ -136,6 +142,9 @@ class Server:
             "MARKET_MODE": "embedded",
             "MARKET_PAYMENT_PROVIDER": "offline",
             "MARKET_LOG_JSON": "false",
+            # The seed signs up a seller and every buyer from one address, more than the
+            # sign-up limit per address allows in an hour.
+            "MARKET_RATE_LIMIT_SIGNUP_IP": "1000/hour",
             # The installed `market` script must import this checkout's packages.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
@@ -200,10 +209,14 @@ async def login(c: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r['access_token']}"}
 
 
-async def sign_up(c: httpx.AsyncClient, rng: random.Random, roles: list[str]) -> dict[str, str]:
+async def sign_up(
+    c: httpx.AsyncClient, rng: random.Random, roles: list[str], operator: dict[str, str]
+) -> dict[str, str]:
+    """An organisation signed up, verified by the operator (only a verified participant lists
+    or buys, issue 18), and its user signed in."""
     n = secrets.token_hex(4)
     email = f"bench-{n}@org{n}.example.cn"
-    ok(
+    signed_up = ok(
         await c.post(
             "/v1/participants",
             json={
@@ -215,6 +228,15 @@ async def sign_up(c: httpx.AsyncClient, rng: random.Random, roles: list[str]) ->
             },
         )
     )
+    participant = signed_up["participant"]
+    if participant["verification_status"] != "verified":
+        ok(
+            await c.post(
+                f"/v1/participants/{participant['id']}/verification",
+                headers=operator,
+                json={"decision": "verify", "checklist": VERIFICATION, "reason": "bench participant"},
+            )
+        )
     return await login(c, email)
 
 
@@ -224,7 +246,7 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
     server.create_staff("operator@bench.example.cn", "operator")
     async with httpx.AsyncClient(base_url=server.base, timeout=60) as c:
         operator = await login(c, "operator@bench.example.cn")
-        seller = await sign_up(c, rng, ["seller"])
+        seller = await sign_up(c, rng, ["seller"], operator)
         resource = ok(
             await c.post(
                 "/v1/resources",
@@ -319,7 +341,7 @@ async def seed(server: Server, db: Any, db_name: str, products: int, buyers: int
                     )
                 )
             product_ids.append(p["id"])
-        buyer_headers = [await sign_up(c, rng, ["buyer"]) for _ in range(buyers)]
+        buyer_headers = [await sign_up(c, rng, ["buyer"], operator) for _ in range(buyers)]
         for headers in buyer_headers:  # each buyer's prepaid account, opened and topped up
             me = ok(await c.get("/v1/auth/me", headers=headers))
             account = ok(

@@ -69,7 +69,11 @@ async def move(
     if reason is not None:
         order.status_reason = reason
     if target in ENDS_CLAIMS:
-        await repository.release_claims(session, order.id, now())
+        if unwritten := _unwritten_claims(session, order):
+            for claim in unwritten:
+                claim.released_at = now()
+        else:
+            await repository.release_claims(session, order.id, now())
     if target in RELEASES_WINDOW_UNITS:
         await windows.release_units(session, order)
     await record(
@@ -105,13 +109,19 @@ async def mark_delivered(
     await move(session, order, OrderStatus.DELIVERED, actor=actor, action="licence.issued", payload=payload)
 
 
+def _unwritten_claims(session: AsyncSession, order: Order) -> list[OrderClaim]:
+    """The order's claims made in this transaction and not written yet (an order placed and paid
+    in one request): a change to them is written with their INSERT, not by an UPDATE after it.
+    An order's claims are added together, so they are all written or none are."""
+    return [c for c in session.new if isinstance(c, OrderClaim) and c.order_id == order.id]
+
+
 async def claims_end(session: AsyncSession, order: Order, ends_at: datetime) -> None:
-    """The order's live claims last until `ends_at`: claims made in this transaction and not yet
-    written are written so (no UPDATE after their INSERT), written ones are updated."""
-    unwritten = [c for c in session.new if isinstance(c, OrderClaim) and c.order_id == order.id]
-    for claim in unwritten:
-        claim.ends_at = ends_at
-    if not unwritten:
+    """The order's live claims last until `ends_at`."""
+    if unwritten := _unwritten_claims(session, order):
+        for claim in unwritten:
+            claim.ends_at = ends_at
+    else:
         await repository.set_claims_end(session, order.id, ends_at)
 
 

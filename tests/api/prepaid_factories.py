@@ -5,6 +5,7 @@ balance is its ledger lines', every movement balances)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -24,6 +25,34 @@ async def quotable_product(api: Api, seller: Party, unit_price: str = "100.00") 
         assert row is not None
         row.price_plan = {"kind": "fixed", "unit_price": unit_price, "currency": "CNY", "plan_version": 1}
     return product_id
+
+
+def quote_request(product_id: str) -> dict[str, Any]:
+    """The body of a quote for one unit of `product_id`, for the purpose and scenario that
+    `quotable_product`'s products are listed with."""
+    return {
+        "product_id": product_id,
+        "quantity": 1,
+        "purpose": "risk_control",
+        "scenario": "credit risk scoring",
+    }
+
+
+async def quote(api: Api, buyer: Party, product_id: str) -> dict[str, Any]:
+    r = await api.client.post("/v1/quotes", headers=buyer.headers, json=quote_request(product_id))
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def order_from_balance(
+    api: Api, buyer: Party, quote_id: str, headers: dict[str, str] | None = None
+) -> Any:
+    return await api.client.post(
+        "/v1/orders",
+        json={"quote_id": quote_id, "payment_method": "account"},
+        headers={**buyer.headers, **(headers or key("order"))},
+    )
 
 
 def key(prefix: str = "k") -> dict[str, str]:

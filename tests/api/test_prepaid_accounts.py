@@ -25,37 +25,13 @@ from tests.api.prepaid_factories import (
     funded_buyer,
     key,
     open_account,
+    order_from_balance,
     quotable_product,
+    quote,
     top_up,
 )
 from tests.api.settlement_factories import books_balance, payout_of
 from tests.api.stripe_fake import FakeStripe, signed_event
-
-
-async def quote(api: Api, buyer: Any, product_id: str) -> dict[str, Any]:
-    r = await api.client.post(
-        "/v1/quotes",
-        headers=buyer.headers,
-        json={
-            "product_id": product_id,
-            "quantity": 1,
-            "purpose": "risk_control",
-            "scenario": "credit risk scoring",
-        },
-    )
-    assert r.status_code == 201, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-async def order_from_balance(
-    api: Api, buyer: Any, quote_id: str, headers: dict[str, str] | None = None
-) -> Any:
-    return await api.client.post(
-        "/v1/orders",
-        json={"quote_id": quote_id, "payment_method": "account"},
-        headers={**buyer.headers, **(headers or key("order"))},
-    )
 
 
 async def test_a_prepaid_purchase_is_two_requests_and_delivers_at_once(api: Api) -> None:

@@ -1,16 +1,15 @@
 """A new-customer offer (Art. 70) is quoted to a buyer who has not bought from the seller, and
-not to one who has: the quote reads the buyer's history with the product, in one statement."""
+not to one who has: the quote reads the buyer's history with the seller together with the product."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from market.catalog.models import Product
 from market.common.clock import now
 from tests.api.factories import Api
-from tests.api.prepaid_factories import funded_buyer, key, quotable_product
+from tests.api.prepaid_factories import funded_buyer, order_from_balance, quotable_product, quote
 
 
 async def test_a_new_customer_offer_is_quoted_until_the_buyer_has_bought_from_the_seller(api: Api) -> None:
@@ -28,24 +27,8 @@ async def test_a_new_customer_offer_is_quoted_until_the_buyer_has_bought_from_th
         }
         row.price_plan = {**row.price_plan, "discounts": [offer]}
     buyer, _ = await funded_buyer(api, operator, 50_000)
-    body = {
-        "product_id": product_id,
-        "quantity": 1,
-        "purpose": "risk_control",
-        "scenario": "credit risk scoring",
-    }
-
-    async def quoted() -> dict[str, Any]:
-        r = await api.client.post("/v1/quotes", json=body, headers={**buyer.headers, **key("quote")})
-        assert r.status_code == 201, r.text
-        return dict(r.json())
-
-    first = await quoted()
+    first = await quote(api, buyer, product_id)
     assert first["total_minor"] == 9_000  # 100.00 less the 10 % new-customer offer
-    order = await api.client.post(
-        "/v1/orders",
-        json={"quote_id": first["id"], "payment_method": "account"},
-        headers={**buyer.headers, **key("order")},
-    )
+    order = await order_from_balance(api, buyer, first["id"])
     assert order.status_code == 201, order.text
-    assert (await quoted())["total_minor"] == 10_000  # a returning customer pays the plan's price
+    assert (await quote(api, buyer, product_id))["total_minor"] == 10_000  # returning: the plan's price

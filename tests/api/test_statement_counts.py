@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.factories import Api
-from tests.api.prepaid_factories import funded_buyer, key, quotable_product
+from tests.api.prepaid_factories import funded_buyer, key, quotable_product, quote_request
 from tests.api.statement_counter import counted
 
 # Ceilings per backend: SQLite's BEGIN IMMEDIATE is a statement of its own, twice (the
@@ -33,12 +33,7 @@ async def test_a_prepaid_purchase_in_few_round_trips(api: Api, app: Any, backend
     operator = await api.staff("operator")
     product_id = await quotable_product(api, await api.org())
     buyer, _account = await funded_buyer(api, operator, 50_000)
-    body = {
-        "product_id": product_id,
-        "quantity": 1,
-        "purpose": "risk_control",
-        "scenario": "credit risk scoring",
-    }
+    body = quote_request(product_id)
     await api.client.get("/readyz")  # the pool holds a connection, as on a warm server
     with counted(app) as quoting:
         quote = await api.client.post("/v1/quotes", json=body, headers={**buyer.headers, **key("quote")})
