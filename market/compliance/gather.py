@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Result, Select, null, select, union_all
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.compliance import repository
@@ -24,7 +24,7 @@ from market.compliance.facts import (
     RightFacts,
     TradeFacts,
 )
-from market.compliance.models import OpenApplication, OperationMandate, SecurityAssessment
+from market.compliance.models import OperationMandate
 from market.participants.models import Participant
 from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
@@ -189,42 +189,19 @@ class BuyerFiles:
     contracted: set[uuid.UUID]  # a standard contract or certification in force (PIPL Art. 38)
 
 
-async def buyer_files(
-    session: AsyncSession, buyer_id: uuid.UUID, resource_ids: list[uuid.UUID], at: datetime
-) -> BuyerFiles:
-    """Approved conditional-open applications (Art. 35) and cross-border filings in force, in
-    one query."""
-    approvals = select(
-        OpenApplication.resource_id, OpenApplication.id, OpenApplication.purposes, null()
-    ).where(
-        OpenApplication.applicant_id == buyer_id,
-        OpenApplication.status == "approved",
-        OpenApplication.resource_id.in_(resource_ids),
+def buyer_files(found: repository.RulesRead) -> BuyerFiles:
+    """The buyer's approved conditional-open applications (Art. 35) and cross-border filings in
+    force, as read with the resources."""
+    approvals = tuple(
+        ConditionalOpenApproval(
+            resource_id=str(a.resource_id), application_id=str(a.id), purposes=tuple(a.purposes or ())
+        )
+        for a in found.approvals
     )
-    filings = select(SecurityAssessment.resource_id, null(), null(), SecurityAssessment.kind).where(
-        SecurityAssessment.recipient_id == buyer_id,
-        SecurityAssessment.resource_id.in_(resource_ids),
-        SecurityAssessment.valid_until > at,
-    )
-    approved: list[ConditionalOpenApproval] = []
-    assessed: set[uuid.UUID] = set()
-    contracted: set[uuid.UUID] = set()
-    rows: Result[uuid.UUID, uuid.UUID | None, list[str] | None, str | None]
-    rows = await session.execute(union_all(approvals, filings))
-    for resource_id, application_id, purposes, filing in rows:
-        if filing == "security_assessment":
-            assessed.add(resource_id)
-        elif filing is not None:  # a standard contract or a certification
-            contracted.add(resource_id)
-        else:
-            approved.append(
-                ConditionalOpenApproval(
-                    resource_id=str(resource_id),
-                    application_id=str(application_id),
-                    purposes=tuple(purposes or ()),
-                )
-            )
-    return BuyerFiles(tuple(approved), assessed, contracted)
+    assessed = {f.resource_id for f in found.filings if f.kind == "security_assessment"}
+    # A standard contract or a certification.
+    contracted = {f.resource_id for f in found.filings if f.kind != "security_assessment"}
+    return BuyerFiles(approvals, assessed, contracted)
 
 
 async def trade_facts(
@@ -237,11 +214,12 @@ async def trade_facts(
     cross_border: bool | None,
     at: datetime,
 ) -> TradeFacts:
-    found = await repository.rules_read(session, [product.seller_id, buyer_id], product.resource_ids)
+    found = await repository.rules_read(
+        session, [product.seller_id, buyer_id], product.resource_ids, buyer_files_at=(buyer_id, at)
+    )
     listing = await _listing_facts(session, product, found, at)
     buyer = found.participants.get(buyer_id)
-    resource_ids = [uuid.UUID(r.resource_id) for r in listing.resources]
-    files = await buyer_files(session, buyer_id, resource_ids, at)
+    files = buyer_files(found)
     # The filings a trade needs are for the personal information in it (PIPL Art. 38).
     personal = {uuid.UUID(r.resource_id) for r in listing.resources if r.personal_info in PERSONAL_STATES}
     abroad = cross_border is True or (buyer is not None and buyer.jurisdiction == "foreign")

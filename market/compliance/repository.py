@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.pagination import keyset_page
-from market.compliance.models import ComplianceDecisionRow
+from market.compliance.models import ComplianceDecisionRow, OpenApplication, SecurityAssessment
 from market.participants.models import Participant
 from market.registry.models import ConsentRecord, DataResource, PersonalDataHold
 from market.rights.models import RightGrantRow
@@ -26,17 +27,24 @@ class RulesRead:
     grants: list[RightGrantRow]  # every grant in the resources' rights trees
     consent_records: dict[uuid.UUID, ConsentRecord]  # each resource's record in force
     on_hold: set[uuid.UUID]  # resources under a personal-data hold not yet released
+    # The buyer's approved conditional-open applications (Art. 35) and cross-border filings in
+    # force for these resources (empty when no buyer was named).
+    approvals: list[OpenApplication]
+    filings: list[SecurityAssessment]
 
 
 async def rules_read(
     session: AsyncSession,
     participant_ids: Sequence[uuid.UUID],
     resource_ids: Sequence[uuid.UUID] | Select[Any],
+    *,
+    buyer_files_at: tuple[uuid.UUID, datetime] | None = None,
 ) -> RulesRead:
-    """The parties and the resources with their rights trees, consent records in force and
-    holds, in one query (issue 21: the gate's facts in one round trip). Each party's row is
-    joined to every resource, so `participant_ids` must name one that exists (the seller: a
-    product's seller always does); `resource_ids` may be a subquery of the caller's."""
+    """The parties and the resources with their rights trees, consent records in force, holds
+    and (`buyer_files_at`: the buyer and the time) the buyer's files on them, in one query
+    (issue 21: the gate's facts in one round trip). Each party's row is joined to every
+    resource, so `participant_ids` must name one that exists (the seller: a product's seller
+    always does); `resource_ids` may be a subquery of the caller's."""
     on_hold = (
         exists()
         .where(PersonalDataHold.resource_id == DataResource.id, PersonalDataHold.released_at.is_(None))
@@ -52,13 +60,36 @@ async def rules_read(
         .where(Participant.id.in_(list(participant_ids)))
         .order_by(DataResource.id)
     )
+    if buyer_files_at is not None:
+        buyer_id, at = buyer_files_at
+        approved = and_(
+            OpenApplication.resource_id == DataResource.id,
+            OpenApplication.applicant_id == buyer_id,
+            OpenApplication.status == "approved",
+        )
+        filed = and_(
+            SecurityAssessment.resource_id == DataResource.id,
+            SecurityAssessment.recipient_id == buyer_id,
+            SecurityAssessment.valid_until > at,
+        )
+        stmt = (
+            stmt.add_columns(OpenApplication, SecurityAssessment)
+            .outerjoin(OpenApplication, approved)
+            .outerjoin(SecurityAssessment, filed)
+        )
     rows = (await session.execute(stmt)).all()
+
+    def found(entity: str) -> list[Any]:
+        return list(dict.fromkeys(v for row in rows if (v := getattr(row, entity, None)) is not None))
+
     return RulesRead(
-        participants={p.id: p for p, *_ in rows},
-        resources=list(dict.fromkeys(r for _, r, *_ in rows if r is not None)),
-        grants=list(dict.fromkeys(g for _, _, g, *_ in rows if g is not None)),
-        consent_records={c.resource_id: c for *_, c, _ in rows if c is not None},
-        on_hold={r.id for _, r, _, _, held in rows if r is not None and held},
+        participants={p.id: p for p in found("Participant")},
+        resources=found("DataResource"),
+        grants=found("RightGrantRow"),
+        consent_records={c.resource_id: c for c in found("ConsentRecord")},
+        on_hold={row.DataResource.id for row in rows if row.DataResource is not None and row.on_hold},
+        approvals=found("OpenApplication"),
+        filings=found("SecurityAssessment"),
     )
 
 
