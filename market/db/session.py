@@ -101,11 +101,16 @@ def _mark_dead_on_checkout(engine: AsyncEngine) -> None:
                 setattr(error, RETRY_SAFE, True)
 
 
+# A body up to this size is kept to be replayed; a larger one (a file upload) is not held in
+# memory for a retry that, on the rare dead connection, it forgoes: it gets the 503 instead.
+REPLAYABLE_BODY_BYTES = 1 << 20
+
+
 class RetryDroppedConnection:
     """ASGI middleware: a request whose pooled connection turned out dead on its first statement
     (the database restarted since it was pooled) is run once more, on a fresh connection, before
-    any response is sent; its body is replayed as received. A second failure is answered as any
-    (503, Retry-After)."""
+    any response is sent; its body (up to REPLAYABLE_BODY_BYTES) is replayed as received. A
+    second failure, or a larger body, is answered as any (503, Retry-After)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -115,19 +120,26 @@ class RetryDroppedConnection:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        received: list[Any] = []
+        received: list[Any] | None = []
+        kept_bytes = 0
 
         async def recording() -> Any:
+            nonlocal received, kept_bytes
             message = await receive()
-            received.append(message)
+            if received is not None:
+                kept_bytes += len(message.get("body", b""))
+                if kept_bytes <= REPLAYABLE_BODY_BYTES:
+                    received.append(message)
+                else:
+                    received = None
             return message
 
         async def holding(message: Any) -> None:
-            if not state.get(RETRY_SAFE):
+            if not state.get(RETRY_SAFE) or received is None:
                 await send(message)  # else: the 503 of the dead connection is never sent
 
         await self.app(scope, recording, holding)
-        if not state.pop(RETRY_SAFE, False):
+        if not state.pop(RETRY_SAFE, False) or received is None:
             return
         log.info("a pooled connection was dead; the request runs again", extra={"path": scope.get("path")})
         replay = iter(received)
