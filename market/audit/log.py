@@ -23,6 +23,7 @@ from market.audit.merkle import leaf_hash
 from market.audit.models import AuditEntry
 from market.audit.tiles import MAX_ENTRY_BYTES
 from market.common.clock import now as utcnow
+from market.db import together
 from market.db.pending import Deferred
 from market.errors import InvalidInput
 
@@ -127,7 +128,9 @@ def _insert_entries(session: SyncSession, rows: list[dict[str, Any]]) -> None:
 
 
 # The entries recorded and not yet written (market.db.pending).
-_ENTRIES = Deferred("audit_entries", _insert_entries)
+_ENTRIES = Deferred(
+    "audit_entries", _insert_entries, lambda batch, rows: together.insert_rows(batch, _TABLE, rows)
+)
 
 
 async def write_pending(session: AsyncSession) -> None:

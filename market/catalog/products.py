@@ -40,6 +40,7 @@ from market.participants import verification
 from market.registry import consents, lifecycle
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
+from market.rights import locked_reads
 from market.rights import service as rights
 from market.rights.models import RightGrantRow
 from market.rights.validity import grant_index
@@ -63,9 +64,9 @@ async def resource_ids_of_many(
     return await repository.resource_ids_of_many(session, product_ids)
 
 
-def compliance_subject(product: Product) -> ProductSubject:
+def compliance_subject(product: Product, *, lock_resources: bool = False) -> ProductSubject:
     """The product as the compliance rules see it; its resources are read by the rules' own
-    query (a subquery, not a round trip of ours)."""
+    query (a subquery, not a round trip of ours), their rows locked for an order."""
     return ProductSubject(
         product_id=product.id,
         seller_id=product.seller_id,
@@ -73,6 +74,7 @@ def compliance_subject(product: Product) -> ProductSubject:
         scenarios=tuple(product.scenarios or ()),
         price_plan=product.price_plan,
         licence_template=product.licence_template or {},
+        lock_resources=lock_resources,
     )
 
 
@@ -530,14 +532,21 @@ async def release_unit(session: AsyncSession, product_id: uuid.UUID) -> None:
 async def lock_resources(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
     """Lock the rows of the resources the product is built on (and return their ids): orders on
     any product over the same data queue here, so a claim on the data is checked and made by
-    one of them at a time."""
+    one of them at a time. An order's trade gate has locked them already (and read them)."""
+    if (read := locked_reads.recall(session, product_id)) is not None:
+        return read[0]
     return await repository.lock_resources_of(session, product_id)
 
 
 async def with_rights_trees(
     session: AsyncSession, product_id: uuid.UUID
 ) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:
-    """The product, its resource ids and every grant in their rights trees, in one query."""
+    """The product, its resource ids and every grant in their rights trees, in one query (none
+    when this transaction's trade gate read them under lock)."""
+    if (read := locked_reads.recall(session, product_id)) is not None and (
+        product := await session.get(Product, product_id)
+    ) is not None:
+        return product, read[0], read[1]
     return await repository.with_rights_trees(session, product_id)
 
 

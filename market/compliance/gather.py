@@ -28,6 +28,7 @@ from market.compliance.models import OperationMandate
 from market.participants.models import Participant
 from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
+from market.rights import locked_reads
 from market.rights.models import RightGrantRow
 from market.rights.validity import operating_right_among
 
@@ -44,6 +45,8 @@ class ProductSubject:
     scenarios: tuple[str, ...]
     price_plan: dict[str, Any]
     licence_template: dict[str, Any]
+    # An order: its gate locks the resources' rows and keeps their rights trees for the licence.
+    lock_resources: bool = False
 
 
 def plan_charges_fee(plan: dict[str, Any]) -> bool:
@@ -215,8 +218,14 @@ async def trade_facts(
     at: datetime,
 ) -> TradeFacts:
     found = await repository.rules_read(
-        session, [product.seller_id, buyer_id], product.resource_ids, buyer_files_at=(buyer_id, at)
+        session,
+        [product.seller_id, buyer_id],
+        product.resource_ids,
+        buyer_files_at=(buyer_id, at),
+        lock_resources=product.lock_resources,
     )
+    if product.lock_resources:
+        locked_reads.remember(session, product.product_id, [r.id for r in found.resources], found.grants)
     listing = await _listing_facts(session, product, found, at)
     buyer = found.participants.get(buyer_id)
     files = buyer_files(found)

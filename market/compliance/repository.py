@@ -39,12 +39,17 @@ async def rules_read(
     resource_ids: Sequence[uuid.UUID] | Select[Any],
     *,
     buyer_files_at: tuple[uuid.UUID, datetime] | None = None,
+    lock_resources: bool = False,
 ) -> RulesRead:
     """The parties and the resources with their rights trees, consent records in force, holds
     and (`buyer_files_at`: the buyer and the time) the buyer's files on them, in one query
     (issue 21: the gate's facts in one round trip). Each party's row is joined to every
     resource, so `participant_ids` must name one that exists (the seller: a product's seller
-    always does); `resource_ids` may be a subquery of the caller's."""
+    always does); `resource_ids` may be a subquery of the caller's.
+
+    `lock_resources` (an order): the resources' rows are locked too, in id order, as an order's
+    claims on them are checked and made next (market.orders.claims); a product with no resources
+    then reads no parties either, and its trade is refused for want of them."""
     on_hold = (
         exists()
         .where(PersonalDataHold.resource_id == DataResource.id, PersonalDataHold.released_at.is_(None))
@@ -54,7 +59,7 @@ async def rules_read(
     stmt = (
         select(Participant, DataResource, RightGrantRow, ConsentRecord, on_hold)
         .select_from(Participant)
-        .outerjoin(DataResource, DataResource.id.in_(resource_ids))
+        .join(DataResource, DataResource.id.in_(resource_ids), isouter=not lock_resources)
         .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
         .outerjoin(ConsentRecord, in_force)
         .where(Participant.id.in_(list(participant_ids)))
@@ -77,6 +82,8 @@ async def rules_read(
             .outerjoin(OpenApplication, approved)
             .outerjoin(SecurityAssessment, filed)
         )
+    if lock_resources:
+        stmt = stmt.with_for_update(of=DataResource)
     rows = (await session.execute(stmt)).all()
 
     def found(entity: str) -> list[Any]:

@@ -16,16 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.orm import SessionTransaction
 
+from market.db import together
+
 Writer = Callable[[SyncSession, list[Any]], None]
+# The rows as parts of the one statement that writes a flush on PostgreSQL (market.db.together).
+Renderer = Callable[[together.Batch, list[Any]], None]
 
 
 class Deferred:
     """One kind of deferred row: `record` keeps it with the (sub)transaction it was recorded in,
     `write` hands every row recorded so far to the kind's writer, in the order recorded."""
 
-    def __init__(self, name: str, writer: Writer) -> None:
+    def __init__(self, name: str, writer: Writer, renderer: Renderer | None = None) -> None:
         self.key = f"market.pending.{name}"
         self.writer = writer
+        self.renderer = renderer
         _KINDS.append(self)
 
     def record(self, session: AsyncSession, row: Any) -> None:
@@ -55,8 +60,48 @@ def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -
 
 
 def _write_all(session: SyncSession) -> None:
+    if not _write_together(session):
+        for kind in _KINDS:
+            kind.write(session)
+
+
+def _write_together(session: SyncSession) -> bool:
+    return write_together(session) is not None
+
+
+def write_together(session: SyncSession, extra: Renderer | None = None) -> list[int] | None:
+    """On PostgreSQL, the recorded rows and what the flush would write, as one statement, with
+    `extra`'s parts first; the counts of the counted parts, `extra`'s first. None (nothing
+    done) when some of it is left to the unit of work and the kinds' own writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    if any(kind.renderer is None and session.info.get(kind.key) for kind in _KINDS):
+        return None
+    work = together.plan(session)
+    if work is None:
+        return None
+    batch = together.Batch(session.get_bind().dialect)
+    if extra is not None:
+        extra(batch, [])
     for kind in _KINDS:
-        kind.write(session)
+        pending = session.info.get(kind.key)
+        if pending and kind.renderer is not None:
+            kind.renderer(batch, [row for _, row in pending])
+    together.render_plan(batch, work)
+    if len(batch.params.values) > together.MAX_PARAMETERS:
+        return None
+    for kind in _KINDS:
+        session.info.pop(kind.key, None)
+    counts = together.execute(session, batch) if batch.parts else []
+    together.settle(session, work)
+    return counts
+
+
+async def flush_with(session: AsyncSession, extra: Renderer) -> list[int] | None:
+    """Flush now, with `extra`'s parts in the same statement (PostgreSQL): the counts of the
+    counted parts, `extra`'s first; None when the flush could not be one statement (then
+    nothing was written and the caller sends its own statement)."""
+    return await session.run_sync(lambda sync: write_together(sync, extra))
 
 
 @event.listens_for(SyncSession, "before_flush")

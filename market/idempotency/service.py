@@ -8,18 +8,20 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.clock import now
+from market.db import together
+from market.db.pending import flush_with
 from market.errors import MarketError
 from market.idempotency.models import IdempotencyRecord
 
@@ -188,6 +190,16 @@ class IdempotentRequest:
             "created_at": now(),  # the business clock, which the purge job reads too
         }
         dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # The key is claimed in the statement that writes the request's work (one round
+            # trip, market.db.together); a conflict rolls it all back below.
+            counts = await flush_with(self.session, lambda batch, _: _claim_key(batch, values))
+            if counts is not None:
+                if counts[0] == 0:
+                    found = await self.first()
+                    assert found is not None
+                    raise AlreadyAnswered(_replayed(found))
+                return response
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
             insert(IdempotencyRecord)
@@ -201,6 +213,16 @@ class IdempotentRequest:
             assert found is not None
             raise AlreadyAnswered(_replayed(found))
         return response
+
+
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
+
+
+def _claim_key(batch: together.Batch, values: dict[str, Any]) -> None:
+    insert = together.insert_sql(batch, _RECORDS, [values])
+    batch.parts.append(
+        together.Part(f'{insert} ON CONFLICT (owner, "key") DO NOTHING RETURNING 1', counted=True)
+    )
 
 
 def idempotent(

@@ -22,6 +22,7 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as SyncSession
 
+from market.db import together
 from market.db.pending import Deferred
 from market.jobs.models import EmbeddedJob
 from market.jobs.registry import Job
@@ -67,7 +68,20 @@ def _defer_all(session: SyncSession, jobs: list[dict[str, Any]]) -> None:
     session.execute(text(f"SELECT procrastinate_defer_jobs_v1(ARRAY[{rows}])"), values)
 
 
-_JOBS = Deferred("jobs", _defer_all)
+def _render_jobs(batch: together.Batch, jobs: list[dict[str, Any]]) -> None:
+    """The jobs as a part of a flush's one statement (PostgreSQL; see `_defer_all`)."""
+    bind = batch.params.bind
+    rows = ", ".join(
+        f"ROW({bind(job['queue'])}, {bind(job['task_name'])}, 0, CAST({bind(job['lock'])} AS text), "
+        f"CAST(NULL AS text), CAST({bind(json.dumps(job['args']))} AS jsonb), "
+        f"CAST({bind(job['scheduled_at'])} AS timestamptz))::procrastinate_job_to_defer_v1"
+        for job in jobs
+    )
+    # Counted, so the statement's result refers to it: a SELECT in a WITH runs only if it is read.
+    batch.parts.append(together.Part(f"SELECT procrastinate_defer_jobs_v1(ARRAY[{rows}])", counted=True))
+
+
+_JOBS = Deferred("jobs", _defer_all, _render_jobs)
 
 
 async def enqueue(

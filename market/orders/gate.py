@@ -34,7 +34,7 @@ async def pass_trade_gate(
     subject of a refusal."""
     decision = await gate_trade(
         session,
-        product=products.compliance_subject(product),
+        product=products.compliance_subject(product, lock_resources=decided_for[0] == "order"),
         buyer_id=buyer_id,
         purpose=purpose,
         scenario=scenario,

@@ -14,19 +14,21 @@ from tests.api.statement_counter import counted
 # credential check ends its read-only transaction before the request's own begins; PostgreSQL's
 # BEGIN rides with the first query and is not counted by the cursor event). Issue 21 took them
 # from quote 16/14 and order 35/33 to:
-# - quote (PostgreSQL 7): the caller's user, participant and verification status (1); the
+# - quote (PostgreSQL 4): the caller's user, participant and verification status (1); the
 #   product and whether the buyer bought from its seller before (1); the trade rules' facts: both
 #   parties with the resources, their rights trees, consent records, holds and the buyer's
-#   filings on them (1); the INSERTs of the idempotency record, the audit entries, the
-#   compliance decision and the quote (4).
-# - prepaid order (PostgreSQL 21): the caller (1); the quote with its product row-locked (1); the
-#   trade rules' facts (1); the resources row-locked and the live claims on them (2); the balance
-#   taken (1); the product's rights trees for the licence (1); then one flush: the idempotency
-#   record, audit entries, jobs, stock count, compliance decision, notifications, order, claims,
-#   quote status, ledger lines, payment, payout, licence and entitlement, one statement per table.
-# Issue 21's goal of 6 each is not met yet.
-QUOTE_MAX = {"sqlite": 9, "postgres": 7}
-ORDER_MAX = {"sqlite": 23, "postgres": 21}
+#   filings on them (1); then every write in one statement (market.db.together): the
+#   idempotency key claimed (ON CONFLICT DO NOTHING), the audit entries, the compliance decision
+#   and the quote (1).
+# - prepaid order (PostgreSQL 6): the caller (1); the quote with its product row-locked (1); the
+#   trade rules' facts with the resources row-locked, whose rights trees the licence reuses (1);
+#   the live claims on the resources, read after the lock so a claim committed meanwhile is seen
+#   (1); the balance taken (1); then every write in one statement: the idempotency key, audit
+#   entries, jobs, stock count, compliance decision, notifications, order, claims, quote status,
+#   ledger lines, payment, payout, licence and entitlement (1).
+# SQLite keeps the unit of work's statement per table (no round trips in process).
+QUOTE_MAX = {"sqlite": 9, "postgres": 4}
+ORDER_MAX = {"sqlite": 21, "postgres": 6}
 
 
 async def test_a_prepaid_purchase_in_few_round_trips(api: Api, app: Any, backend: str) -> None:

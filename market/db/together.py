@@ -1,0 +1,327 @@
+"""A transaction's writes in one statement on PostgreSQL (issue 21: a purchase in few round
+trips). What a flush would send as one INSERT or UPDATE per table, together with the audit
+entries and jobs recorded for it (`market.db.pending`), is sent as one statement of
+data-modifying CTEs::
+
+    WITH w1 AS (INSERT INTO orders ...), w2 AS (UPDATE quotes ...), ... SELECT ...
+
+Why this is safe: every sub-statement of one statement sees the same snapshot and foreign keys
+are checked at the end of the statement, so the order of the parts does not matter; a row is
+never both inserted and updated in one flush (the new objects are inserted, the persistent
+ones updated); and the statement is atomic like any other.
+
+The unit of work is used when a flush holds anything this writer does not handle plainly
+(deletes, objects with database-generated keys, inheritance, version counters, changed
+relationships): then the flush is the ORM's, unchanged. SQLite, in process, has no round trip
+to save and keeps the ORM's flush.
+
+The rows are rendered by hand (`$n` parameters, each value through its column type's bind
+processor, as SQLAlchemy would) and sent with `exec_driver_sql`: the statement's text depends
+only on how many rows of which tables it writes, so the driver's prepared-statement cache serves
+the hot paths, and no SQLAlchemy compilation runs per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Column, Table, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.state import InstanceState
+from sqlalchemy.sql.elements import ColumnElement
+
+# PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
+# statements (chunked) are used.
+MAX_PARAMETERS = 30_000
+
+
+class Params:
+    """The statement's positional parameters, each value bound through its column's type."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.values: list[Any] = []
+
+    def bind(self, value: Any, column: Column[Any] | None = None) -> str:
+        if column is not None and value is not None:
+            processor = _processor(column, self.dialect)
+            if processor is not None:
+                value = processor(value)
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+_PROCESSORS: dict[tuple[int, str], Callable[[Any], Any] | None] = {}
+
+
+def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    key = (id(column), dialect.name)
+    if key not in _PROCESSORS:
+        _PROCESSORS[key] = column.type._cached_bind_processor(dialect)
+    return _PROCESSORS[key]
+
+
+@dataclass
+class Part:
+    """One sub-statement. `counted` parts (a SELECT, or DML with RETURNING) report how many
+    rows they produced; the others are only executed."""
+
+    sql: str
+    counted: bool = False
+
+
+@dataclass
+class Batch:
+    dialect: Dialect
+    params: Params = field(init=False)
+    parts: list[Part] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.params = Params(self.dialect)
+
+
+def _python_default(column: ColumnElement[Any]) -> tuple[bool, Any]:
+    default = column.default
+    if default is None or (
+        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
+    ):
+        return False, None
+    if default.is_callable:
+        return True, default.arg(None)
+    return True, default.arg
+
+
+def insert_rows(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A multi-row INSERT of `rows` (by column key) as a part of the batch."""
+    batch.parts.append(Part(insert_sql(batch, table, rows)))
+
+
+def insert_sql(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -> str:
+    """A multi-row INSERT of `rows` (by column key), Python-side column defaults filled in as
+    a Core INSERT would; columns the database numbers itself are left to it."""
+    columns = [
+        c
+        for c in table.columns
+        if any(c.key in row for row in rows)
+        or _python_default(c)[0]
+        or (c.default is None and not _generated(c))
+    ]
+    values = []
+    for row in rows:
+        bound = []
+        for column in columns:
+            value = row[column.key] if column.key in row else _python_default(column)[1]
+            bound.append(batch.params.bind(value, column))
+        values.append(f"({', '.join(bound)})")
+    quote = batch.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    # Names come from the models' tables and every value is a parameter.
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES {', '.join(values)}"  # noqa: S608
+
+
+def _generated(column: ColumnElement[Any]) -> bool:
+    """The database makes this column's value (an autoincrementing key, a server default)."""
+    table = column.table
+    return (
+        column.server_default is not None
+        or column.identity is not None
+        or (isinstance(table, Table) and table.autoincrement_column is column)
+    )
+
+
+# ---- the unit of work's objects -------------------------------------------------------------
+
+
+def _plain_mapper(mapper: Mapper[Any]) -> Table | None:
+    table = mapper.local_table
+    if (
+        mapper.inherits is not None
+        or mapper.polymorphic_on is not None
+        or mapper.version_id_col is not None
+        or not isinstance(table, Table)
+        or mapper.persist_selectable is not table
+    ):
+        return None
+    return table
+
+
+@dataclass
+class _Insert:
+    state: InstanceState[Any]
+    table: Table
+    values: dict[str, Any]
+
+
+@dataclass
+class _Update:
+    state: InstanceState[Any]
+    table: Table
+    changes: dict[str, Any]
+    key: dict[str, Any]
+
+
+def _planned_insert(state: InstanceState[Any]) -> _Insert | None:
+    mapper = state.mapper
+    table = _plain_mapper(mapper)
+    if table is None:
+        return None
+    for relationship in mapper.relationships:
+        if state.dict.get(relationship.key):
+            return None  # the unit of work syncs foreign keys from related objects
+    values: dict[str, Any] = {}
+    for prop in mapper.column_attrs:
+        if len(prop.columns) != 1:
+            return None
+        column = prop.columns[0]
+        if column.table is not table:
+            return None
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column.default is not None:
+            has, value = _python_default(column)
+            if not has:
+                return None
+            values[column.key] = value
+        elif _generated(column):
+            return None  # the database would make it; the object would need it read back
+        else:
+            values[column.key] = None
+    if any(values.get(c.key) is None for c in table.primary_key.columns):
+        return None
+    return _Insert(state, table, values)
+
+
+def _planned_update(state: InstanceState[Any]) -> _Update | bool | None:
+    """The UPDATE for a changed object; True when it has nothing to write; None when the unit
+    of work must write it."""
+    mapper = state.mapper
+    table = _plain_mapper(mapper)
+    if table is None:
+        return None
+    for relationship in mapper.relationships:
+        if state.attrs[relationship.key].history.has_changes():
+            return None
+    changes: dict[str, Any] = {}
+    for prop in mapper.column_attrs:
+        history = state.attrs[prop.key].history
+        if not history.has_changes():
+            continue
+        if len(prop.columns) != 1 or prop.columns[0].table is not table or not history.added:
+            return None
+        changes[prop.columns[0].key] = history.added[0]
+    if not changes:
+        return True
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.key not in changes and column.onupdate is not None:
+            onupdate = column.onupdate
+            if not getattr(onupdate, "is_callable", False) and not getattr(onupdate, "is_scalar", False):
+                return None
+            changes[column.key] = onupdate.arg(None) if onupdate.is_callable else onupdate.arg
+    key: dict[str, Any] = {}
+    for column in table.primary_key.columns:
+        key_prop = mapper.get_property_by_column(column)
+        if column.key in changes or (
+            key_prop.key not in state.committed_state and key_prop.key not in state.dict
+        ):
+            return None
+        key[column.key] = state.dict[key_prop.key]
+    return _Update(state, table, changes, key)
+
+
+def _update_sql(batch: Batch, update: _Update) -> None:
+    columns = {c.key: c for c in update.table.columns}
+    quote = batch.dialect.identifier_preparer.quote
+    sets = ", ".join(
+        f"{quote(columns[k].name)} = {batch.params.bind(v, columns[k])}" for k, v in update.changes.items()
+    )
+    where = " AND ".join(
+        f"{quote(columns[k].name)} = {batch.params.bind(v, columns[k])}" for k, v in update.key.items()
+    )
+    batch.parts.append(Part(f"UPDATE {quote(update.table.name)} SET {sets} WHERE {where}"))  # noqa: S608
+
+
+@dataclass
+class Plan:
+    inserts: list[_Insert]
+    updates: list[_Update]
+    unchanged: list[InstanceState[Any]]
+
+
+def plan(session: SyncSession) -> Plan | None:
+    """What the next flush would write, if this writer can write all of it; else None."""
+    if session.deleted:
+        return None
+    inserts, updates, unchanged = [], [], []
+    for obj in session.new:
+        planned = _planned_insert(inspect(obj))
+        if planned is None:
+            return None
+        inserts.append(planned)
+    for obj in session.dirty:
+        state = inspect(obj)
+        changed = _planned_update(state)
+        if changed is None:
+            return None
+        if changed is True:
+            unchanged.append(state)
+        elif isinstance(changed, _Update):
+            updates.append(changed)
+    return Plan(inserts, updates, unchanged)
+
+
+def render_plan(batch: Batch, work: Plan) -> None:
+    by_table: dict[Table, list[_Insert]] = {}
+    for insert in sorted(work.inserts, key=lambda i: (i.table.name, i.state.insert_order)):
+        by_table.setdefault(insert.table, []).append(insert)
+    for table, rows in by_table.items():
+        insert_rows(batch, table, [row.values for row in rows])
+    for update in sorted(work.updates, key=lambda u: (u.table.name, str(u.key))):
+        _update_sql(batch, update)
+
+
+def settle(session: SyncSession, work: Plan) -> None:
+    """The objects are written: make them persistent, as the unit of work would have."""
+    for insert in work.inserts:
+        obj = insert.state.obj()
+        for prop in insert.state.mapper.column_attrs:
+            set_committed_value(obj, prop.key, insert.values[prop.columns[0].key])
+        session.expunge(obj)
+        make_transient_to_detached(obj)
+        session.add(obj)
+    for update in work.updates:
+        obj = update.state.obj()
+        mapper = update.state.mapper
+        for column_key, value in update.changes.items():
+            set_committed_value(
+                obj, mapper.get_property_by_column(update.table.columns[column_key]).key, value
+            )
+        update.state._commit_all(update.state.dict, session.identity_map)
+    for state in work.unchanged:
+        state._commit_all(state.dict, session.identity_map)
+
+
+def statement(parts: Iterable[Part]) -> tuple[str, list[int]]:
+    """The parts as one statement, and the positions of the counted parts in its one row."""
+    parts = list(parts)
+    if len(parts) == 1 and not parts[0].counted:
+        return parts[0].sql, []
+    ctes = ", ".join(f"w{n} AS ({part.sql})" for n, part in enumerate(parts))
+    counted = [n for n, part in enumerate(parts) if part.counted]
+    select = ", ".join(f"(SELECT count(*) FROM w{n})" for n in counted) or "1"  # noqa: S608
+    return f"WITH {ctes} SELECT {select}", counted
+
+
+def execute(session: SyncSession, batch: Batch) -> list[int]:
+    """Send the batch as one statement; the counts of its counted parts, in order."""
+    sql, counted = statement(batch.parts)
+    result = session.connection().exec_driver_sql(sql, tuple(batch.params.values))
+    if not counted:
+        return []
+    row = result.one()
+    return [int(value) for value in row]
