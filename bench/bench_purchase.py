@@ -406,6 +406,16 @@ async def readyz(c: httpx.AsyncClient, world: dict[str, Any], rng: random.Random
     ok(await c.get("/readyz"), 200)
 
 
+async def catalogue_page(c: httpx.AsyncClient, world: dict[str, Any], rng: random.Random) -> None:
+    """An anonymous visitor's catalogue page of 50 products."""
+    page = ok(await c.get(f"/v1/catalog?limit={CATALOGUE_PAGE}"), 200)
+    if len(page["items"]) != CATALOGUE_PAGE:
+        raise RuntimeError(f"a catalogue page of {len(page['items'])}, not {CATALOGUE_PAGE}")
+
+
+CATALOGUE_PAGE = 50
+
+
 async def load(
     base: str,
     step: Callable[[httpx.AsyncClient, dict[str, Any], random.Random], Awaitable[None]],
@@ -517,7 +527,8 @@ async def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--buyers", type=int, default=20)
-    ap.add_argument("--products", type=int, default=5)
+    ap.add_argument("--products", type=int, default=CATALOGUE_PAGE, help="Listed (a catalogue page's worth).")
+    ap.add_argument("--catalogue-clients", type=int, default=50)
     ap.add_argument("--runs", type=int, default=3, help="Repetitions of the phases (min/median/max).")
     ap.add_argument("--pgbench-seconds", type=int, default=10)
     ap.add_argument("--no-readme", action="store_true")
@@ -549,9 +560,17 @@ async def measure(
         idle_rss = rss_mb(pid)
         for n in range(args.runs):
             run: Run = {}
-            for phase, step in (("prepaid", prepaid_purchase), ("offline", purchase), ("readyz", readyz)):
-                print(f"run {n + 1}/{args.runs} {phase}: {args.concurrency} clients for {args.seconds:g} s")
-                run[phase] = await load(server.base, step, world, args.concurrency, args.seconds, pid)
+            for phase, step, clients in (
+                ("prepaid", prepaid_purchase, args.concurrency),
+                ("offline", purchase, args.concurrency),
+                ("readyz", readyz, args.concurrency),
+                # Issue 21's catalogue goal: 50 anonymous clients, a page of 50, against /readyz
+                # at the same concurrency.
+                ("catalogue", catalogue_page, args.catalogue_clients),
+                ("readyz_catalogue", readyz, args.catalogue_clients),
+            ):
+                print(f"run {n + 1}/{args.runs} {phase}: {clients} clients for {args.seconds:g} s")
+                run[phase] = await load(server.base, step, world, clients, args.seconds, pid)
                 print(f"  {run[phase]}")
             runs.append(run)
     except Exception:
@@ -564,7 +583,7 @@ async def measure(
 
 
 def prepaid_round_trips() -> int:
-    """Statements (database round trips, BEGIN and COMMIT aside) of a prepaid purchase on
+    """Database round trips (statements, BEGIN and COMMIT included) of a prepaid purchase on
     PostgreSQL, quote + order: the ceilings tests/api/test_statement_counts.py pins."""
     from tests.api.test_statement_counts import ORDER_MAX, QUOTE_MAX
 
@@ -604,7 +623,8 @@ def figures(
             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
             f"PostgreSQL on {server_url.host}; one uvicorn worker; {args.concurrency} concurrent "
             f"clients, {args.seconds:g} s per phase, {len(runs)} runs (each: prepaid purchases, "
-            f"offline purchases, /readyz, one after the other); {args.products} products, "
+            f"offline purchases, /readyz, then catalogue pages and /readyz with "
+            f"{args.catalogue_clients} clients, one after the other); {args.products} products, "
             f"{args.buyers} buyers. Values are min / **median** / max over the runs; the verdict "
             "is the median's.",
             "",
@@ -619,12 +639,28 @@ def figures(
             row("server CPU per /readyz (ms)", of("readyz", "cpu_ms"), ".2f"),
             row("server CPU per prepaid purchase ÷ per /readyz", ratio("prepaid", "cpu_ms"), ".1f", ("≤", 5)),
             row("prepaid purchases/s ÷ /readyz req/s", ratio("prepaid", "rate"), ".3f", ("≥", 0.2)),
-            f"| **round trips per prepaid purchase** (statements, PostgreSQL, pinned by "
+            f"| **round trips per prepaid purchase** (with BEGIN and COMMIT, PostgreSQL, pinned by "
             f"tests/api/test_statement_counts.py) | {trips} | ≤ 12, {verdict(trips <= 12)} |",
             row(
                 "server CPU per offline purchase ÷ per /readyz", ratio("offline", "cpu_ms"), ".1f", ("≤", 12)
             ),
             row("offline purchases/s ÷ /readyz req/s", ratio("offline", "rate"), ".3f"),
+            row(
+                f"catalogue page of {CATALOGUE_PAGE} p50 (ms), {args.catalogue_clients} anonymous clients",
+                of("catalogue", "p50_ms"),
+                ".0f",
+            ),
+            row(
+                f"GET /readyz p50 (ms), {args.catalogue_clients} clients",
+                of("readyz_catalogue", "p50_ms"),
+                ".0f",
+            ),
+            row(
+                f"catalogue p50 ÷ /readyz p50 at {args.catalogue_clients} clients",
+                ratio("catalogue", "p50_ms", to=("readyz_catalogue", "p50_ms")),
+                ".2f",
+                ("≤", 5),
+            ),
             row(
                 "prepaid purchase p99 ÷ p50",
                 ratio("prepaid", "p99_ms", to=("prepaid", "p50_ms")),

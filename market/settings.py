@@ -18,7 +18,15 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from limits import parse as parse_rate_limit
-from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from market.common.iris import trusted_networks, valid_base_url
@@ -76,6 +84,7 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["embedded", "production", "test"] = "embedded"
+    _root_from_file: tuple[Path, bytes] | None = PrivateAttr(default=None)
     # The one data directory (MARKET_HOME): the embedded database, the signing key. Every command
     # resolves it the same way, so the server and the CLI agree wherever they are run from.
     data_dir: Path = Field(
@@ -400,7 +409,12 @@ class Settings(BaseSettings):
         elif self.mode == "production":
             raise RootSecretMissing("MARKET_ROOT_SECRET must be set in production")
         else:
-            current = decode_root_secret(read_or_create_secret(self.root_secret_file, create=create))
+            # Read once per settings: the file is written once and never changes (rotation goes
+            # through MARKET_ROOT_SECRET and the retired list); every audit entry asks for it.
+            path = self.root_secret_file
+            if self._root_from_file is None or self._root_from_file[0] != path:
+                self._root_from_file = (path, decode_root_secret(read_or_create_secret(path, create=create)))
+            current = self._root_from_file[1]
         return [current, *(decode_root_secret(text) for text in self.retired_root_secrets)]
 
     def has_signing_key(self) -> bool:

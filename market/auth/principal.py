@@ -152,6 +152,10 @@ async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing
     if claims.participant_id is not None:
         joined = _participants.c.id == claims.participant_id
         stmt = stmt.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(_participants, joined)
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        # One read, in no transaction of its own: no BEGIN and COMMIT round trips around it
+        # (issue 21). READ COMMITTED gives a lone statement the same snapshot either way.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     found = (await session.execute(stmt)).one_or_none()
     if found is None or not found.is_active or found.token_version != claims.version:
         raise Unauthenticated("this session has ended; sign in again")

@@ -9,6 +9,7 @@ The audit log's entries and the jobs a request enqueues are written this way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -51,6 +52,50 @@ class Deferred:
 _KINDS: list[Deferred] = []
 
 
+@dataclass(frozen=True)
+class Check:
+    """A condition the transaction's writes depend on, checked in the statement that writes
+    them (PostgreSQL): `part` builds a counted query, `verdict` refuses on what it produced."""
+
+    part: Callable[[together.Batch], together.Part]
+    verdict: together.Verdict
+
+
+def _render_checks(batch: together.Batch, checks: list[Check]) -> None:
+    for check in checks:
+        batch.check(check.part(batch), check.verdict)
+
+
+def _run_checks_alone(session: SyncSession, checks: list[Check]) -> None:
+    """Each check as a statement of its own, before the unit of work writes (its fallback)."""
+    for check in checks:
+        batch = together.Batch(session.get_bind().dialect)
+        batch.check(check.part(batch), check.verdict)
+        together.execute(session, batch)
+
+
+_CHECKS = Deferred("checks", _run_checks_alone, _render_checks)
+
+
+def check_with_writes(session: AsyncSession, check: Check) -> None:
+    """Check `check` in the next statement this transaction sends through `market.db.together`
+    (its writes, or a `run_now`), not in a round trip of its own (PostgreSQL only)."""
+    _CHECKS.record(session, check)
+
+
+def run_now(session: SyncSession, part: Callable[[together.Batch], together.Part]) -> together.Produced:
+    """Send `part` (a counted one) now, with the checks recorded so far in the same statement;
+    what it produced, once the checks' verdicts have passed."""
+    batch = together.Batch(session.get_bind().dialect)
+    batch.parts.append(part(batch))
+    pending = session.info.pop(_CHECKS.key, None)
+    if pending:
+        _render_checks(batch, [row for _, row in pending])
+    produced = together.execute(session, batch)[0]
+    assert produced is not None, "run_now sends a counted part"
+    return produced
+
+
 def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
     while transaction is not None:
         if transaction is ended:
@@ -69,9 +114,11 @@ def _write_together(session: SyncSession) -> bool:
     return write_together(session) is not None
 
 
-def write_together(session: SyncSession, extra: Renderer | None = None) -> list[int] | None:
+def write_together(
+    session: SyncSession, extra: Renderer | None = None
+) -> list[together.Produced | None] | None:
     """On PostgreSQL, the recorded rows and what the flush would write, as one statement, with
-    `extra`'s parts first; the counts of the counted parts, `extra`'s first. None (nothing
+    `extra`'s parts first; what each part produced, in order (`extra`'s first). None (nothing
     done) when some of it is left to the unit of work and the kinds' own writers."""
     if session.get_bind().dialect.name != "postgresql":
         return None
@@ -92,15 +139,15 @@ def write_together(session: SyncSession, extra: Renderer | None = None) -> list[
         return None
     for kind in _KINDS:
         session.info.pop(kind.key, None)
-    counts = together.execute(session, batch) if batch.parts else []
+    produced = together.execute(session, batch) if batch.parts else []
     together.settle(session, work)
-    return counts
+    return produced
 
 
-async def flush_with(session: AsyncSession, extra: Renderer) -> list[int] | None:
-    """Flush now, with `extra`'s parts in the same statement (PostgreSQL): the counts of the
-    counted parts, `extra`'s first; None when the flush could not be one statement (then
-    nothing was written and the caller sends its own statement)."""
+async def flush_with(session: AsyncSession, extra: Renderer) -> list[together.Produced | None] | None:
+    """Flush now, with `extra`'s parts in the same statement (PostgreSQL): what each part
+    produced, `extra`'s first; None when the flush could not be one statement (then nothing
+    was written and the caller sends its own statement)."""
     return await session.run_sync(lambda sync: write_together(sync, extra))
 
 

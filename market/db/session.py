@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -184,6 +185,22 @@ async def run_after_commit(session: AsyncSession, runtime: Runtime) -> None:
             log.exception("work queued after commit failed; it is retried by its job")
 
 
+# Reads only (GETs never write): on PostgreSQL their statements run in no transaction, so no
+# BEGIN and COMMIT round trips go with them (issue 21). Under READ COMMITTED each statement of a
+# transaction takes its own snapshot anyway, so the answers are the same.
+READ_METHODS = frozenset({"GET", "HEAD"})
+_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _reading_bind(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    engine = sessionmaker.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+        return {}
+    if engine not in _AUTOCOMMIT:
+        _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return {"bind": _AUTOCOMMIT[engine]}
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: commit on success, roll back on any error; then the work
     queued with `after_commit`, still before the response is sent.
@@ -191,7 +208,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Services never commit; they flush when they need ids.
     """
     runtime = get_runtime(request)
-    async with runtime.sessionmaker() as session:
+    reading = _reading_bind(runtime.sessionmaker) if request.method in READ_METHODS else {}
+    async with runtime.sessionmaker(**reading) as session:
         try:
             yield session
             await session.commit()

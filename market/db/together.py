@@ -69,10 +69,25 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | 
 @dataclass
 class Part:
     """One sub-statement. `counted` parts (a SELECT, or DML with RETURNING) report how many
-    rows they produced; the others are only executed."""
+    rows they produced, and the `returning` columns of their (one) row; the others are only
+    executed."""
 
     sql: str
     counted: bool = False
+    returning: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Produced:
+    """What a counted part produced: its row count, and its returned values (None: no row)."""
+
+    count: int
+    values: tuple[Any, ...] | None
+
+
+# Run on the part's result once the statement has run; raises to refuse (the transaction then
+# rolls back with everything the statement wrote).
+Verdict = Callable[[SyncSession, Produced], None]
 
 
 @dataclass
@@ -80,9 +95,15 @@ class Batch:
     dialect: Dialect
     params: Params = field(init=False)
     parts: list[Part] = field(default_factory=list)
+    verdicts: list[tuple[int, Verdict]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.params = Params(self.dialect)
+
+    def check(self, part: Part, verdict: Verdict) -> None:
+        """Add a counted part whose result `verdict` judges after the statement ran."""
+        self.verdicts.append((len(self.parts), verdict))
+        self.parts.append(part)
 
 
 def _python_default(column: ColumnElement[Any]) -> tuple[bool, Any]:
@@ -306,22 +327,39 @@ def settle(session: SyncSession, work: Plan) -> None:
         state._commit_all(state.dict, session.identity_map)
 
 
-def statement(parts: Iterable[Part]) -> tuple[str, list[int]]:
-    """The parts as one statement, and the positions of the counted parts in its one row."""
+def statement(parts: Iterable[Part]) -> str:
+    """The parts as one statement: for each counted part, its count and returned columns."""
     parts = list(parts)
     if len(parts) == 1 and not parts[0].counted:
-        return parts[0].sql, []
+        return parts[0].sql
     ctes = ", ".join(f"w{n} AS ({part.sql})" for n, part in enumerate(parts))
-    counted = [n for n, part in enumerate(parts) if part.counted]
-    select = ", ".join(f"(SELECT count(*) FROM w{n})" for n in counted) or "1"  # noqa: S608
-    return f"WITH {ctes} SELECT {select}", counted
+    selected: list[str] = []
+    for n, part in enumerate(parts):
+        if part.counted:
+            # The parts' own SQL, made by this package from the models' names; values are parameters.
+            selected.append(f"(SELECT count(*) FROM w{n})")  # noqa: S608
+            selected.extend(f"(SELECT {c} FROM w{n})" for c in part.returning)  # noqa: S608
+    return f"WITH {ctes} SELECT {', '.join(selected) or '1'}"
 
 
-def execute(session: SyncSession, batch: Batch) -> list[int]:
-    """Send the batch as one statement; the counts of its counted parts, in order."""
-    sql, counted = statement(batch.parts)
-    result = session.connection().exec_driver_sql(sql, tuple(batch.params.values))
-    if not counted:
-        return []
-    row = result.one()
-    return [int(value) for value in row]
+def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
+    """Send the batch as one statement, then its verdicts; what each part produced (None for
+    a part that is not counted), in the batch's order."""
+    result = session.connection().exec_driver_sql(statement(batch.parts), tuple(batch.params.values))
+    produced: list[Produced | None] = []
+    if any(part.counted for part in batch.parts):
+        row = list(result.one())
+        for part in batch.parts:
+            if not part.counted:
+                produced.append(None)
+                continue
+            count, values = int(row[0]), tuple(row[1 : 1 + len(part.returning)])
+            del row[: 1 + len(part.returning)]
+            produced.append(Produced(count, values if count else None))
+    else:
+        produced = [None] * len(batch.parts)
+    for position, verdict in batch.verdicts:
+        found = produced[position]
+        assert found is not None
+        verdict(session, found)
+    return produced

@@ -193,9 +193,9 @@ class IdempotentRequest:
         if dialect == "postgresql":
             # The key is claimed in the statement that writes the request's work (one round
             # trip, market.db.together); a conflict rolls it all back below.
-            counts = await flush_with(self.session, lambda batch, _: _claim_key(batch, values))
-            if counts is not None:
-                if counts[0] == 0:
+            produced = await flush_with(self.session, lambda batch, _: _claim_key(batch, values))
+            if produced is not None:
+                if produced[0] is None or produced[0].count == 0:
                     found = await self.first()
                     assert found is not None
                     raise AlreadyAnswered(_replayed(found))

@@ -10,10 +10,13 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
 from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
+from market.db import together
+from market.db.pending import Check, check_with_writes
 from market.errors import Conflict
 from market.orders import repository
 from market.orders.models import Order, OrderClaim, Quote
@@ -24,27 +27,41 @@ class SoldOut(Conflict):
 
 
 async def claim_resources(
-    session: AsyncSession, product: Product, quote: Quote, order_id: uuid.UUID
+    session: AsyncSession, product: Product, quote: Quote, order_id: uuid.UUID, *, check_later: bool = False
 ) -> list[OrderClaim]:
     """Check and make the order's claims on the product's resources, their rows locked: an
     exclusive licence reserves the data within its scope (purpose and term; territories always
-    share domestic use) against every product and seller over the same rights tree."""
+    share domestic use) against every product and seller over the same rights tree.
+
+    `check_later` (PostgreSQL): the clash is looked for in the next statement the transaction
+    sends through market.db.together (the balance taken, or the order's writes), not in a round
+    trip of its own; a clash then refuses the order the same way, and the transaction rolls
+    back. The resources stay locked from here, so that statement sees every claim made before."""
     resource_ids = await products.lock_resources(session, product.id)
     exclusive = product.exclusivity == "exclusive"
     at = now()
-    clash = await repository.conflicting_claim(
-        session, resource_ids, quote.purpose, exclusive=exclusive, at=at
-    )
-    if clash is not None:
-        if clash.exclusive:
-            raise SoldOut(
-                f"this data is licensed exclusively for {quote.purpose} until "
-                f"{clash.ends_at.date().isoformat()}, through this or another product on it"
-            )
-        raise SoldOut(
-            f"this data is already licensed for {quote.purpose}, so an exclusive licence over that "
-            "scope cannot be sold now"
+    purpose = quote.purpose
+    if check_later and session.get_bind().dialect.name == "postgresql":
+
+        def clash_found(sync: SyncSession, produced: together.Produced) -> None:
+            if produced.count:
+                query = repository.conflicting_claim_query(resource_ids, purpose, exclusive=exclusive, at=at)
+                clash = sync.execute(query).scalar_one_or_none()
+                raise _sold_out(clash, purpose)
+
+        check_with_writes(
+            session,
+            Check(
+                lambda batch: repository.conflicting_claim_part(
+                    batch, resource_ids, purpose, exclusive=exclusive, at=at
+                ),
+                clash_found,
+            ),
         )
+    else:
+        clash = await repository.conflicting_claim(session, resource_ids, purpose, exclusive=exclusive, at=at)
+        if clash is not None:
+            raise _sold_out(clash, purpose)
     term = timedelta(days=int((product.licence_template or {}).get("term_days", 365)))
     territory = "cross_border" if quote.cross_border else "domestic"
     return [
@@ -59,6 +76,18 @@ async def claim_resources(
         )
         for rid in resource_ids
     ]
+
+
+def _sold_out(clash: OrderClaim | None, purpose: str) -> SoldOut:
+    if clash is not None and clash.exclusive:
+        return SoldOut(
+            f"this data is licensed exclusively for {purpose} until "
+            f"{clash.ends_at.date().isoformat()}, through this or another product on it"
+        )
+    return SoldOut(
+        f"this data is already licensed for {purpose}, so an exclusive licence over that "
+        "scope cannot be sold now"
+    )
 
 
 async def licence_term_changed(session: AsyncSession, order: Order, term_ends: datetime) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, Table, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from market.catalog.models import Product, product_resources
 from market.common.clock import now
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
+from market.db import together
 from market.orders.models import Order, OrderClaim, Quote, WindowUsage
 from market.orders.schemas import TradeTotals
 from market.orders.states import EVER_PAID, SETTLED, OrderStatus
@@ -95,14 +97,9 @@ async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Q
     return (found[0], found[1], bool(found[2])) if found else None
 
 
-async def conflicting_claim(
-    session: AsyncSession,
-    resource_ids: Sequence[uuid.UUID],
-    purpose: str,
-    *,
-    exclusive: bool,
-    at: datetime,
-) -> OrderClaim | None:
+def conflicting_claim_query(
+    resource_ids: Sequence[uuid.UUID], purpose: str, *, exclusive: bool, at: datetime
+) -> Select[OrderClaim]:
     """A live claim that a new claim over these resources for `purpose` would clash with: an
     exclusive one, or any one when the new claim is exclusive. Territories are not compared:
     a cross-border licence includes domestic use, so any two territories share it."""
@@ -114,7 +111,38 @@ async def conflicting_claim(
     )
     if not exclusive:
         stmt = stmt.where(OrderClaim.exclusive.is_(True))
-    return (await session.execute(stmt.order_by(OrderClaim.ends_at.desc()).limit(1))).scalar_one_or_none()
+    return stmt.order_by(OrderClaim.ends_at.desc()).limit(1)
+
+
+async def conflicting_claim(
+    session: AsyncSession,
+    resource_ids: Sequence[uuid.UUID],
+    purpose: str,
+    *,
+    exclusive: bool,
+    at: datetime,
+) -> OrderClaim | None:
+    stmt = conflicting_claim_query(resource_ids, purpose, exclusive=exclusive, at=at)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+_CLAIMS = cast(Table, OrderClaim.__table__)
+
+
+def conflicting_claim_part(
+    batch: together.Batch, resource_ids: Sequence[uuid.UUID], purpose: str, *, exclusive: bool, at: datetime
+) -> together.Part:
+    """`conflicting_claim_query` as a part of a statement of `market.db.together` (PostgreSQL):
+    it counts 1 when there is a clash."""
+    bind, c = batch.params.bind, _CLAIMS.c
+    ids = ", ".join(bind(rid, c.resource_id) for rid in resource_ids) or "NULL"
+    # Only placeholders are formatted in; the values are parameters.
+    scope = (
+        f"purpose = {bind(purpose, c.purpose)} AND released_at IS NULL AND ends_at > {bind(at, c.ends_at)}"
+    )
+    clashing = "" if exclusive else ' AND "exclusive"'
+    sql = f"SELECT 1 FROM order_claims WHERE resource_id IN ({ids}) AND {scope}{clashing} LIMIT 1"  # noqa: S608
+    return together.Part(sql, counted=True)
 
 
 async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetime) -> None:

@@ -43,6 +43,7 @@ async def place_order(
         principal,
         payable,
         payment_provider=accounts.ACCOUNT if from_balance else provider.name,
+        paid_now=from_balance,
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         if from_balance:

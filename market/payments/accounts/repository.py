@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
 from market.common.clock import now
 from market.common.pagination import keyset_page
+from market.db import pending, together
 from market.payments.accounts.models import Account, TopUp
 from market.payments.accounts.states import AccountStatus
 from market.payments.ledger import PREPAID
@@ -52,7 +54,21 @@ async def debit(
 ) -> tuple[uuid.UUID, int] | None:
     """Take `amount_minor` from the buyer's open account in one conditional UPDATE: (account id,
     balance after), or None when there is no open account or the balance is short. Concurrent
-    debits queue on the row, and each re-checks the balance it finds (no overdraw)."""
+    debits queue on the row, and each re-checks the balance it finds (no overdraw).
+
+    On PostgreSQL the checks the transaction left for its next statement (an order's claims on
+    its data, market.db.pending) go with this UPDATE: one round trip for both."""
+    if session.get_bind().dialect.name == "postgresql":
+        at = now()
+        produced = await session.run_sync(
+            lambda sync: pending.run_now(
+                sync, lambda batch: _debit_part(batch, participant_id, currency, amount_minor, at)
+            )
+        )
+        if produced.values is None:
+            return None
+        account_id, balance = produced.values
+        return account_id, int(balance)
     stmt = (
         update(Account)
         .where(
@@ -67,6 +83,25 @@ async def debit(
     )
     found = (await session.execute(stmt)).one_or_none()
     return (found[0], int(found[1])) if found else None
+
+
+_ACCOUNTS = cast(Table, Account.__table__)
+
+
+def _debit_part(
+    batch: together.Batch, participant_id: uuid.UUID, currency: str, amount_minor: int, at: datetime
+) -> together.Part:
+    bind, c = batch.params.bind, _ACCOUNTS.c
+    amount = bind(amount_minor, c.balance_minor)
+    # Only placeholders are formatted in; the values are parameters.
+    changes = f"balance_minor = balance_minor - {amount}, updated_at = {bind(at, c.updated_at)}"
+    owner = f"participant_id = {bind(participant_id, c.participant_id)}"
+    which = (
+        f"{owner} AND currency = {bind(currency, c.currency)} "
+        f"AND status = {bind(AccountStatus.OPEN, c.status)} AND balance_minor >= {amount}"
+    )
+    sql = f"UPDATE prepaid_accounts SET {changes} WHERE {which} RETURNING id, balance_minor"  # noqa: S608
+    return together.Part(sql, counted=True, returning=("id", "balance_minor"))
 
 
 async def credit(session: AsyncSession, account_id: uuid.UUID, amount_minor: int) -> int:
