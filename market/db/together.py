@@ -125,24 +125,35 @@ def insert_rows(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -
 def insert_sql(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -> str:
     """A multi-row INSERT of `rows` (by column key), Python-side column defaults filled in as
     a Core INSERT would; columns the database numbers itself are left to it."""
+    described = _columns_of(table)
     columns = [
-        c
-        for c in table.columns
-        if any(c.key in row for row in rows)
-        or _python_default(c)[0]
-        or (c.default is None and not _generated(c))
+        (c, default)
+        for c, default in described
+        if default is not _GENERATED or any(c.key in row for row in rows)
     ]
     values = []
     for row in rows:
         bound = []
-        for column in columns:
-            value = row[column.key] if column.key in row else _python_default(column)[1]
+        for column, default in columns:
+            if column.key in row:
+                value = row[column.key]
+            else:
+                value = default() if callable(default) else None
             bound.append(batch.params.bind(value, column))
         values.append(f"({', '.join(bound)})")
     quote = batch.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c in columns)
+    names = ", ".join(quote(c.name) for c, _ in columns)
     # Names come from the models' tables and every value is a parameter.
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES {', '.join(values)}"  # noqa: S608
+
+
+_TABLE_COLUMNS: dict[Table, list[tuple[Column[Any], Default]]] = {}
+
+
+def _columns_of(table: Table) -> list[tuple[Column[Any], Default]]:
+    if table not in _TABLE_COLUMNS:
+        _TABLE_COLUMNS[table] = [(c, _default_of(c)) for c in table.columns]
+    return _TABLE_COLUMNS[table]
 
 
 def _generated(column: ColumnElement[Any]) -> bool:
@@ -186,35 +197,71 @@ class _Update:
     key: dict[str, Any]
 
 
-def _planned_insert(state: InstanceState[Any]) -> _Insert | None:
-    mapper = state.mapper
+# How a mapped attribute's value is found when the object does not hold one: a Python default
+# (called), NULL, or made by the database (the object would need it read back: not written here).
+_GENERATED = object()
+Default = Callable[[], Any] | None | object
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What writing a mapper's new objects takes, worked out once per mapper."""
+
+    table: Table
+    columns: tuple[tuple[str, str, Default], ...]  # (attribute, column key, default)
+    relationships: tuple[str, ...]
+    primary_key: tuple[str, ...]
+
+
+_SHAPES: dict[Mapper[Any], _Shape | None] = {}
+
+
+def _default_of(column: ColumnElement[Any]) -> Default:
+    has, _ = _python_default(column) if column.default is not None else (False, None)
+    if has:
+        return lambda: _python_default(column)[1]
+    if column.default is not None or _generated(column):
+        return _GENERATED
+    return None
+
+
+def _shape(mapper: Mapper[Any]) -> _Shape | None:
+    if mapper in _SHAPES:
+        return _SHAPES[mapper]
     table = _plain_mapper(mapper)
-    if table is None:
+    shape = None
+    props = list(mapper.column_attrs)
+    if table is not None and all(len(p.columns) == 1 and p.columns[0].table is table for p in props):
+        shape = _Shape(
+            table=table,
+            columns=tuple((p.key, p.columns[0].key, _default_of(p.columns[0])) for p in props),
+            relationships=tuple(r.key for r in mapper.relationships),
+            primary_key=tuple(c.key for c in table.primary_key.columns),
+        )
+    _SHAPES[mapper] = shape
+    return shape
+
+
+def _planned_insert(state: InstanceState[Any]) -> _Insert | None:
+    shape = _shape(state.mapper)
+    if shape is None:
         return None
-    for relationship in mapper.relationships:
-        if state.dict.get(relationship.key):
-            return None  # the unit of work syncs foreign keys from related objects
+    held = state.dict
+    if any(held.get(key) for key in shape.relationships):
+        return None  # the unit of work syncs foreign keys from related objects
     values: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        if len(prop.columns) != 1:
-            return None
-        column = prop.columns[0]
-        if column.table is not table:
-            return None
-        if prop.key in state.dict:
-            values[column.key] = state.dict[prop.key]
-        elif column.default is not None:
-            has, value = _python_default(column)
-            if not has:
-                return None
-            values[column.key] = value
-        elif _generated(column):
+    for attribute, column_key, default in shape.columns:
+        if attribute in held:
+            values[column_key] = held[attribute]
+        elif default is None:
+            values[column_key] = None
+        elif default is _GENERATED:
             return None  # the database would make it; the object would need it read back
         else:
-            values[column.key] = None
-    if any(values.get(c.key) is None for c in table.primary_key.columns):
+            values[column_key] = default()  # type: ignore[operator]
+    if any(values.get(key) is None for key in shape.primary_key):
         return None
-    return _Insert(state, table, values)
+    return _Insert(state, shape.table, values)
 
 
 def _planned_update(state: InstanceState[Any]) -> _Update | bool | None:
@@ -310,8 +357,12 @@ def settle(session: SyncSession, work: Plan) -> None:
     """The objects are written: make them persistent, as the unit of work would have."""
     for insert in work.inserts:
         obj = insert.state.obj()
-        for prop in insert.state.mapper.column_attrs:
-            set_committed_value(obj, prop.key, insert.values[prop.columns[0].key])
+        shape = _shape(insert.state.mapper)
+        assert shape is not None
+        held = insert.state.dict
+        for attribute, column_key, _ in shape.columns:
+            if attribute not in held:  # a default written: the object holds what was written
+                held[attribute] = insert.values[column_key]
         session.expunge(obj)
         make_transient_to_detached(obj)
         session.add(obj)
