@@ -200,6 +200,9 @@ class IdempotentRequest:
                     assert found is not None
                     raise AlreadyAnswered(_replayed(found))
                 return response
+            # Written by the unit of work: now, so that a check riding with the writes
+            # (market.db.pending) refuses in this request, before the answer is kept.
+            await self.session.flush()
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
             insert(IdempotencyRecord)

@@ -47,16 +47,22 @@ async def place_order(
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         if from_balance:
-            await pay_from_balance(session, settings, order, actor=principal.actor)
+            # The order's endpoint writes everything in one statement with its idempotency
+            # record before it answers: the money is taken there too.
+            await pay_from_balance(session, settings, order, actor=principal.actor, with_writes=True)
         else:
             await start_payment(session, settings, provider, order)
     return order
 
 
-async def pay_from_balance(session: AsyncSession, settings: Settings, order: Order, *, actor: str) -> None:
+async def pay_from_balance(
+    session: AsyncSession, settings: Settings, order: Order, *, actor: str, with_writes: bool = False
+) -> None:
     """Take the order's price from the buyer's balance and settle it now (paid, held in escrow,
     licence issued); raises 402 (nothing kept) when the balance is short."""
-    account_id = await accounts.debit(session, order.buyer_id, order.currency, order.total_minor)
+    account_id = await accounts.debit(
+        session, order.buyer_id, order.currency, order.total_minor, with_writes=with_writes
+    )
     payment = Payment(
         id=uuid.uuid4(),
         order_id=order.id,

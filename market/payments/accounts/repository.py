@@ -44,9 +44,47 @@ async def account(session: AsyncSession, account_id: uuid.UUID) -> Account | Non
     return await session.get(Account, account_id)
 
 
+def account_query(participant_id: uuid.UUID, currency: str) -> Select[Account]:
+    return select(Account).where(Account.participant_id == participant_id, Account.currency == currency)
+
+
 async def account_of(session: AsyncSession, participant_id: uuid.UUID, currency: str) -> Account | None:
-    stmt = select(Account).where(Account.participant_id == participant_id, Account.currency == currency)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(account_query(participant_id, currency))).scalar_one_or_none()
+
+
+# A participant's account in a currency keeps its id for good (accounts are closed, never
+# deleted), so once a debit found it this process knows it: a later debit of the same buyer can
+# then be written with the order's other writes (issue 21), as it needs no read first.
+_KNOWN_ACCOUNTS: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+_KNOWN_ACCOUNTS_MAX = 100_000
+
+
+def known_account(session: AsyncSession, participant_id: uuid.UUID, currency: str) -> uuid.UUID | None:
+    """The account id a debit found earlier (PostgreSQL only; None when not known)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return _KNOWN_ACCOUNTS.get((participant_id, currency))
+
+
+def forget_account(participant_id: uuid.UUID, currency: str) -> None:
+    _KNOWN_ACCOUNTS.pop((participant_id, currency), None)
+
+
+def _remember_account(participant_id: uuid.UUID, currency: str, account_id: uuid.UUID) -> None:
+    if len(_KNOWN_ACCOUNTS) >= _KNOWN_ACCOUNTS_MAX:
+        _KNOWN_ACCOUNTS.clear()
+    _KNOWN_ACCOUNTS[(participant_id, currency)] = account_id
+
+
+def debit_with_writes(
+    session: AsyncSession, account_id: uuid.UUID, amount_minor: int, verdict: together.Verdict
+) -> None:
+    """Take `amount_minor` from the open account `account_id` in the statement that writes the
+    transaction's changes (market.db.pending); `verdict` refuses when no row was taken."""
+    at = now()
+    pending.check_with_writes(
+        session, pending.Check(lambda batch: _debit_by_id_part(batch, account_id, amount_minor, at), verdict)
+    )
 
 
 async def debit(
@@ -68,6 +106,7 @@ async def debit(
         if produced.values is None:
             return None
         account_id, balance = produced.values
+        _remember_account(participant_id, currency, account_id)
         return account_id, int(balance)
     stmt = (
         update(Account)
@@ -83,6 +122,19 @@ async def debit(
     )
     found = (await session.execute(stmt)).one_or_none()
     return (found[0], int(found[1])) if found else None
+
+
+def _debit_by_id_part(
+    batch: together.Batch, account_id: uuid.UUID, amount_minor: int, at: datetime
+) -> together.Part:
+    bind, c = batch.params.bind, _ACCOUNTS.c
+    amount = bind(amount_minor, c.balance_minor)
+    # Only placeholders are formatted in; the values are parameters.
+    changes = f"balance_minor = balance_minor - {amount}, updated_at = {bind(at, c.updated_at)}"
+    status = bind(AccountStatus.OPEN, c.status)
+    which = f"id = {bind(account_id, c.id)} AND status = {status} AND balance_minor >= {amount}"
+    sql = f"UPDATE prepaid_accounts SET {changes} WHERE {which} RETURNING id"  # noqa: S608
+    return together.Part(sql, counted=True)
 
 
 _ACCOUNTS = cast(Table, Account.__table__)

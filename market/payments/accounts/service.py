@@ -16,10 +16,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
+from market.db import together
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
 from market.idempotency.service import IdempotencyKeyRequired
 from market.participants import service as participants
@@ -231,20 +233,44 @@ async def top_up_by_reference(session: AsyncSession, reference: str) -> TopUp | 
     return await repository.top_up_by_reference(session, reference)
 
 
-async def debit(session: AsyncSession, buyer_id: uuid.UUID, currency: str, amount_minor: int) -> uuid.UUID:
+async def debit(
+    session: AsyncSession, buyer_id: uuid.UUID, currency: str, amount_minor: int, *, with_writes: bool = False
+) -> uuid.UUID:
     """Take an order's price from the buyer's balance (the caller books the ledger lines);
     raises 402 when the balance is short and 403 without an open account in the currency.
-    Either way the request's transaction rolls back: nothing is kept."""
-    taken = await repository.debit(session, buyer_id, currency, amount_minor)
-    if taken is not None:
-        return taken[0]
-    account = await repository.account_of(session, buyer_id, currency)
+    Either way the request's transaction rolls back: nothing is kept.
+
+    `with_writes` (the caller flushes before it answers, as an order's idempotency record
+    does): when the account's id is known, the money is taken in the statement that writes the
+    order (PostgreSQL), and a refusal is raised there."""
+    if with_writes and (account_id := repository.known_account(session, buyer_id, currency)) is not None:
+
+        def taken(sync: SyncSession, produced: together.Produced) -> None:
+            if produced.count:
+                return
+            account = sync.execute(repository.account_query(buyer_id, currency)).scalar_one_or_none()
+            if account is not None and account.id != account_id:  # never, while accounts are kept
+                repository.forget_account(buyer_id, currency)
+                raise Conflict(
+                    "the prepaid account changed while ordering; order again", code="account-changed"
+                )
+            raise _refused(account, currency, amount_minor)
+
+        repository.debit_with_writes(session, account_id, amount_minor, taken)
+        return account_id
+    found = await repository.debit(session, buyer_id, currency, amount_minor)
+    if found is not None:
+        return found[0]
+    raise _refused(await repository.account_of(session, buyer_id, currency), currency, amount_minor)
+
+
+def _refused(account: Account | None, currency: str, amount_minor: int) -> MarketError:
     if account is None or account.status != "open":
-        raise PrepaidNotEnabled(
+        return PrepaidNotEnabled(
             f"no open prepaid {currency} account: an operator enables prepaid buying",
             fields=[("body.payment_method", f"no open {currency} account")],
         )
-    raise InsufficientBalance(
+    return InsufficientBalance(
         f"the balance is {account.balance_minor} fen, the order {amount_minor}; nothing was kept",
         fields=[("body.payment_method", "insufficient balance")],
         extra={"balance_minor": account.balance_minor, "required_minor": amount_minor},
