@@ -265,9 +265,16 @@ async def test_a_card_top_up_is_credited_when_stripe_reports_it(api: Api, fake_s
 
 
 @pytest.mark.postgres_only
-async def test_concurrent_orders_never_overdraw(api: Api, app: Any, backend: str) -> None:
+@pytest.mark.parametrize("returning", [False, True], ids=["first-orders", "returning-buyer"])
+async def test_concurrent_orders_never_overdraw(api: Api, app: Any, backend: str, returning: bool) -> None:
+    """`returning`: the buyer bought before, so each order takes the money in the statement that
+    writes it (issue 21) instead of a statement of its own."""
     operator = await api.staff("operator")
-    buyer, account_id = await funded_buyer(api, operator, 25_000)
+    buyer, account_id = await funded_buyer(api, operator, 35_000 if returning else 25_000)
+    if returning:
+        product = await listed_product(app, (await api.org()).participant_id)
+        first = await sealed_quote(app, product["product_id"], buyer.participant_id, total_minor=10_000)
+        assert (await order_from_balance(api, buyer, first)).status_code == 201
     quotes = []
     for _ in range(6):  # six sellers: the orders contend on the balance only
         seller = await api.org()

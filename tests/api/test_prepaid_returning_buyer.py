@@ -1,14 +1,11 @@
 """A returning prepaid buyer: once a debit found the buyer's account, a later order takes the
 money in the same statement that writes the order (issue 21, PostgreSQL). The refusals and the
-guarantees are the ones of a first order: a short balance is a 402 that keeps nothing, and
-concurrent orders never overdraw."""
+guarantees are the ones of a first order: a short balance is a 402 that keeps nothing (and
+concurrent orders never overdraw: test_prepaid_accounts.py, `returning`)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-
-import pytest
 
 from market.orders.models import Order
 from market.payments.models import Payment
@@ -16,7 +13,6 @@ from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, Party, row_count
 from tests.api.orders_factories import sealed_quote
 from tests.api.prepaid_factories import accounts_balance, balance, funded_buyer, key, order_from_balance
-from tests.api.settlement_factories import books_balance
 
 PRICE_MINOR = 10_000
 
@@ -45,20 +41,4 @@ async def test_a_returning_buyer_short_of_balance_gets_402_and_keeps_nothing(
     assert any(f["field"] == "body.payment_method" for f in problem["errors"]), problem
     assert (await row_count(app, Order), await row_count(app, Payment)) == (orders_before, payments_before)
     assert await balance(api, buyer, account_id) == 5_000
-    await accounts_balance(api)
-
-
-@pytest.mark.postgres_only
-async def test_a_returning_buyers_racing_orders_never_overdraw(api: Api, app: Any, backend: str) -> None:
-    operator = await api.staff("operator")
-    buyer, account_id = await funded_buyer(api, operator, 35_000)
-    first = await order_from_balance(api, buyer, await priced_quote(api, app, buyer))
-    assert first.status_code == 201, first.text
-    quotes = [await priced_quote(api, app, buyer) for _ in range(6)]
-
-    answers = await asyncio.gather(*(order_from_balance(api, buyer, q) for q in quotes))
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [201, 201, 402, 402, 402, 402], [a.text for a in answers]
-    assert await balance(api, buyer, account_id) == 5_000
-    await books_balance(api, operator)
     await accounts_balance(api)
