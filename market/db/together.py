@@ -106,15 +106,14 @@ class Batch:
         self.parts.append(part)
 
 
-def _python_default(column: ColumnElement[Any]) -> tuple[bool, Any]:
-    default = column.default
-    if default is None or (
-        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
-    ):
-        return False, None
-    if default.is_callable:
-        return True, default.arg(None)
-    return True, default.arg
+def _python_value(default: Any) -> Callable[[], Any] | None:
+    """What makes the value of a column's `default` or `onupdate` in Python (a scalar, or a
+    function SQLAlchemy wraps to take its context), or None (none, or SQL the database runs)."""
+    if getattr(default, "is_callable", False):
+        return lambda: default.arg(None)
+    if getattr(default, "is_scalar", False):
+        return lambda: default.arg
+    return None
 
 
 def insert_rows(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -217,9 +216,8 @@ _SHAPES: dict[Mapper[Any], _Shape | None] = {}
 
 
 def _default_of(column: ColumnElement[Any]) -> Default:
-    has, _ = _python_default(column) if column.default is not None else (False, None)
-    if has:
-        return lambda: _python_default(column)[1]
+    if (make := _python_value(column.default)) is not None:
+        return make
     if column.default is not None or _generated(column):
         return _GENERATED
     return None
@@ -287,10 +285,9 @@ def _planned_update(state: InstanceState[Any]) -> _Update | bool | None:
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if column.key not in changes and column.onupdate is not None:
-            onupdate = column.onupdate
-            if not getattr(onupdate, "is_callable", False) and not getattr(onupdate, "is_scalar", False):
+            if (make := _python_value(column.onupdate)) is None:
                 return None
-            changes[column.key] = onupdate.arg(None) if onupdate.is_callable else onupdate.arg
+            changes[column.key] = make()
     key: dict[str, Any] = {}
     for column in table.primary_key.columns:
         key_prop = mapper.get_property_by_column(column)
@@ -397,18 +394,15 @@ def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     """Send the batch as one statement, then its verdicts; what each part produced (None for
     a part that is not counted), in the batch's order."""
     result = session.connection().exec_driver_sql(statement(batch.parts), tuple(batch.params.values))
+    # The one row holds, for each counted part, its count and then its returned values.
+    row = iter(result.one() if any(part.counted for part in batch.parts) else ())
     produced: list[Produced | None] = []
-    if any(part.counted for part in batch.parts):
-        row = list(result.one())
-        for part in batch.parts:
-            if not part.counted:
-                produced.append(None)
-                continue
-            count, values = int(row[0]), tuple(row[1 : 1 + len(part.returning)])
-            del row[: 1 + len(part.returning)]
-            produced.append(Produced(count, values if count else None))
-    else:
-        produced = [None] * len(batch.parts)
+    for part in batch.parts:
+        if not part.counted:
+            produced.append(None)
+            continue
+        count, values = int(next(row)), tuple(next(row) for _ in part.returning)
+        produced.append(Produced(count, values if count else None))
     for position, verdict in batch.verdicts:
         found = produced[position]
         assert found is not None
