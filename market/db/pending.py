@@ -3,7 +3,10 @@ flush or its commit, each kind in one statement however many were recorded (issu
 trip per table, not per row). A row recorded inside a savepoint that rolls back is dropped with
 it; the rows of a transaction that ends without writing them (rolled back, closed) are gone.
 
-The audit log's entries and the jobs a request enqueues are written this way.
+The audit log's entries and the jobs a request enqueues are written this way, and the checks a
+transaction's writes depend on (`check_with_writes`). On PostgreSQL all of them and what the
+flush itself would write go in one statement (market.db.together); otherwise, or when the flush
+holds what that writer leaves to the unit of work, each kind has its own statement.
 """
 
 from __future__ import annotations
@@ -39,10 +42,14 @@ class Deferred:
         innermost = sync.get_nested_transaction() or sync.get_transaction()
         sync.info.setdefault(self.key, []).append((innermost, row))
 
+    def recorded(self, session: SyncSession) -> list[Any]:
+        """The rows recorded so far and not yet written, in the order recorded."""
+        return [row for _, row in session.info.get(self.key, ())]
+
     def write(self, session: SyncSession) -> None:
-        pending = session.info.pop(self.key, None)
-        if pending:
-            self.writer(session, [row for _, row in pending])
+        if rows := self.recorded(session):
+            session.info.pop(self.key)
+            self.writer(session, rows)
 
     async def write_now(self, session: AsyncSession) -> None:
         """Write the rows recorded so far now (a reader in the same transaction needs them)."""
@@ -88,9 +95,8 @@ def run_now(session: SyncSession, part: Callable[[together.Batch], together.Part
     what it produced, once the checks' verdicts have passed."""
     batch = together.Batch(session.get_bind().dialect)
     batch.parts.append(part(batch))
-    pending = session.info.pop(_CHECKS.key, None)
-    if pending:
-        _render_checks(batch, [row for _, row in pending])
+    _render_checks(batch, _CHECKS.recorded(session))
+    session.info.pop(_CHECKS.key, None)
     produced = together.execute(session, batch)[0]
     assert produced is not None, "run_now sends a counted part"
     return produced
@@ -105,18 +111,16 @@ def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -
 
 
 def _write_all(session: SyncSession) -> None:
-    if not _write_together(session):
+    if write_together(session) is None:
         for kind in _KINDS:
             kind.write(session)
 
 
-def _write_together(session: SyncSession) -> bool:
-    return write_together(session) is not None
+# Parts a caller puts first in the statement that writes a flush (an idempotency key claimed).
+Extra = Callable[[together.Batch], None]
 
 
-def write_together(
-    session: SyncSession, extra: Renderer | None = None
-) -> list[together.Produced | None] | None:
+def write_together(session: SyncSession, extra: Extra | None = None) -> list[together.Produced | None] | None:
     """On PostgreSQL, the recorded rows and what the flush would write, as one statement, with
     `extra`'s parts first; what each part produced, in order (`extra`'s first). None (nothing
     done) when some of it is left to the unit of work and the kinds' own writers."""
@@ -129,11 +133,10 @@ def write_together(
         return None
     batch = together.Batch(session.get_bind().dialect)
     if extra is not None:
-        extra(batch, [])
+        extra(batch)
     for kind in _KINDS:
-        pending = session.info.get(kind.key)
-        if pending and kind.renderer is not None:
-            kind.renderer(batch, [row for _, row in pending])
+        if kind.renderer is not None and (rows := kind.recorded(session)):
+            kind.renderer(batch, rows)
     together.render_plan(batch, work)
     if len(batch.params.values) > together.MAX_PARAMETERS:
         return None
@@ -144,7 +147,7 @@ def write_together(
     return produced
 
 
-async def flush_with(session: AsyncSession, extra: Renderer) -> list[together.Produced | None] | None:
+async def flush_with(session: AsyncSession, extra: Extra) -> list[together.Produced | None] | None:
     """Flush now, with `extra`'s parts in the same statement (PostgreSQL): what each part
     produced, `extra`'s first; None when the flush could not be one statement (then nothing
     was written and the caller sends its own statement)."""

@@ -193,7 +193,7 @@ class IdempotentRequest:
         if dialect == "postgresql":
             # The key is claimed in the statement that writes the request's work (one round
             # trip, market.db.together); a conflict rolls it all back below.
-            produced = await flush_with(self.session, lambda batch, _: _claim_key(batch, values))
+            produced = await flush_with(self.session, lambda batch: _claim_key(batch, values))
             if produced is not None:
                 if produced[0] is None or produced[0].count == 0:
                     found = await self.first()
