@@ -83,7 +83,7 @@ def debit_with_writes(
     transaction's changes (market.db.pending); `verdict` refuses when no row was taken."""
     at = now()
     pending.check_with_writes(
-        session, pending.Check(lambda batch: _debit_by_id_part(batch, account_id, amount_minor, at), verdict)
+        session, pending.Check(lambda batch: _debit_part(batch, amount_minor, at, id=account_id), verdict)
     )
 
 
@@ -100,7 +100,10 @@ async def debit(
         at = now()
         produced = await session.run_sync(
             lambda sync: pending.run_now(
-                sync, lambda batch: _debit_part(batch, participant_id, currency, amount_minor, at)
+                sync,
+                lambda batch: _debit_part(
+                    batch, amount_minor, at, participant_id=participant_id, currency=currency
+                ),
             )
         )
         if produced.values is None:
@@ -124,34 +127,18 @@ async def debit(
     return (found[0], int(found[1])) if found else None
 
 
-def _debit_by_id_part(
-    batch: together.Batch, account_id: uuid.UUID, amount_minor: int, at: datetime
-) -> together.Part:
-    bind, c = batch.params.bind, _ACCOUNTS.c
-    amount = bind(amount_minor, c.balance_minor)
-    # Only placeholders are formatted in; the values are parameters.
-    changes = f"balance_minor = balance_minor - {amount}, updated_at = {bind(at, c.updated_at)}"
-    status = bind(AccountStatus.OPEN, c.status)
-    which = f"id = {bind(account_id, c.id)} AND status = {status} AND balance_minor >= {amount}"
-    sql = f"UPDATE prepaid_accounts SET {changes} WHERE {which} RETURNING id"  # noqa: S608
-    return together.Part(sql, counted=True)
-
-
 _ACCOUNTS = cast(Table, Account.__table__)
 
 
-def _debit_part(
-    batch: together.Batch, participant_id: uuid.UUID, currency: str, amount_minor: int, at: datetime
-) -> together.Part:
+def _debit_part(batch: together.Batch, amount_minor: int, at: datetime, **account: Any) -> together.Part:
+    """The conditional UPDATE of `debit` as a part of a statement of market.db.together, the
+    account named by column values (its id, or its participant and currency)."""
     bind, c = batch.params.bind, _ACCOUNTS.c
     amount = bind(amount_minor, c.balance_minor)
-    # Only placeholders are formatted in; the values are parameters.
+    # Only placeholders are formatted in (the names are the table's); the values are parameters.
     changes = f"balance_minor = balance_minor - {amount}, updated_at = {bind(at, c.updated_at)}"
-    owner = f"participant_id = {bind(participant_id, c.participant_id)}"
-    which = (
-        f"{owner} AND currency = {bind(currency, c.currency)} "
-        f"AND status = {bind(AccountStatus.OPEN, c.status)} AND balance_minor >= {amount}"
-    )
+    named = " AND ".join(f"{key} = {bind(value, c[key])}" for key, value in account.items())
+    which = f"{named} AND status = {bind(AccountStatus.OPEN, c.status)} AND balance_minor >= {amount}"
     sql = f"UPDATE prepaid_accounts SET {changes} WHERE {which} RETURNING id, balance_minor"  # noqa: S608
     return together.Part(sql, counted=True, returning=("id", "balance_minor"))
 
