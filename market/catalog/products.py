@@ -32,6 +32,7 @@ from market.common.states import InvalidTransition
 from market.compliance.decision import Decision
 from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
+from market.compliance.repository import Subquery
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
@@ -70,7 +71,7 @@ def compliance_subject(product: Product, *, lock_resources: bool = False) -> Pro
     return ProductSubject(
         product_id=product.id,
         seller_id=product.seller_id,
-        resource_ids=repository.resource_ids_query(product.id),
+        resource_ids=Subquery(repository.RESOURCE_IDS, {"resource_ids_of": product.id}),
         scenarios=tuple(product.scenarios or ()),
         price_plan=product.price_plan,
         licence_template=product.licence_template or {},

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
@@ -31,6 +31,13 @@ async def page(session: AsyncSession, principal: Principal, cursor: str | None, 
 
 async def get(session: AsyncSession, product_id: uuid.UUID, *, lock: bool = False) -> Product | None:
     return await session.get(Product, product_id, with_for_update=lock)
+
+
+# A product's resource ids for the compliance rules' query (market.compliance.repository):
+# one statement for every product, its id bound when the query runs.
+RESOURCE_IDS = select(product_resources.c.resource_id).where(
+    product_resources.c.product_id == bindparam("resource_ids_of")
+)
 
 
 def resource_ids_query(product_id: uuid.UUID) -> Select[uuid.UUID]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.compliance import repository
@@ -36,12 +35,12 @@ from market.rights.validity import operating_right_among
 @dataclass(frozen=True)
 class ProductSubject:
     """What the rules need to know of a product (products live above compliance, in the
-    catalogue, which builds this). `resource_ids` may be a subquery, read in the same query as
-    the resources' rights trees."""
+    catalogue, which builds this). `resource_ids` is a subquery, read in the same query as the
+    resources' rights trees."""
 
     product_id: uuid.UUID
     seller_id: uuid.UUID
-    resource_ids: Sequence[uuid.UUID] | Select[Any]
+    resource_ids: repository.Subquery
     scenarios: tuple[str, ...]
     price_plan: dict[str, Any]
     licence_template: dict[str, Any]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, Table, and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.pagination import keyset_page
 from market.compliance.models import ComplianceDecisionRow, OpenApplication, SecurityAssessment
+from market.db.detached import columns_of, detached
 from market.participants.models import Participant
 from market.registry.models import ConsentRecord, DataResource, PersonalDataHold
 from market.rights.models import RightGrantRow
@@ -33,10 +35,19 @@ class RulesRead:
     filings: list[SecurityAssessment]
 
 
+@dataclass(frozen=True)
+class Subquery:
+    """A subquery naming rows by its bound parameters (a product's resource ids). The statement
+    is one object for every product, so the query embedding it is built and compiled once."""
+
+    statement: Select[Any]
+    params: Mapping[str, Any]
+
+
 async def rules_read(
     session: AsyncSession,
     participant_ids: Sequence[uuid.UUID],
-    resource_ids: Sequence[uuid.UUID] | Select[Any],
+    resource_ids: Subquery,
     *,
     buyer_files_at: tuple[uuid.UUID, datetime] | None = None,
     lock_resources: bool = False,
@@ -45,59 +56,106 @@ async def rules_read(
     and (`buyer_files_at`: the buyer and the time) the buyer's files on them, in one query
     (issue 21: the gate's facts in one round trip). Each party's row is joined to every
     resource, so `participant_ids` must name one that exists (the seller: a product's seller
-    always does); `resource_ids` may be a subquery of the caller's.
+    always does).
 
     `lock_resources` (an order): the resources' rows are locked too, in id order, as an order's
     claims on them are checked and made next (market.orders.claims); a product with no resources
     then reads no parties either, and its trade is refused for want of them."""
-    on_hold = (
-        exists()
-        .where(PersonalDataHold.resource_id == DataResource.id, PersonalDataHold.released_at.is_(None))
-        .label("on_hold")
+    shape = _RulesShape(
+        len(participant_ids), buyer_files_at is not None, lock_resources, resource_ids.statement
     )
-    in_force = and_(ConsentRecord.resource_id == DataResource.id, ConsentRecord.superseded_at.is_(None))
-    stmt = (
-        select(Participant, DataResource, RightGrantRow, ConsentRecord, on_hold)
-        .select_from(Participant)
-        .join(DataResource, DataResource.id.in_(resource_ids), isouter=not lock_resources)
-        .outerjoin(RightGrantRow, RightGrantRow.resource_id == DataResource.id)
-        .outerjoin(ConsentRecord, in_force)
-        .where(Participant.id.in_(list(participant_ids)))
-        .order_by(DataResource.id)
-    )
+    query = _rules_query(shape)
+    params = {f"party_{n}": pid for n, pid in enumerate(participant_ids)} | dict(resource_ids.params)
     if buyer_files_at is not None:
-        buyer_id, at = buyer_files_at
+        params |= {"files_of": buyer_files_at[0], "files_at": buyer_files_at[1]}
+    rows = (await session.execute(query.statement, params)).all()
+    found: list[dict[Any, Any]] = [{} for _ in query.entities]
+    start = 0
+    for cls, seen in zip(query.entities, found, strict=True):
+        attributes = columns_of(cls)[0]
+        key = start + attributes.index("id")
+        for row in rows:
+            if (ident := row[key]) is not None and ident not in seen:
+                seen[ident] = detached(cls, row[start : start + len(attributes)])
+        start += len(attributes)
+    held = {row[query.resource_key] for row in rows if row[query.resource_key] is not None and row[-1]}
+    participants, resources, grants, consents, *files = (list(f.values()) for f in found)
+    approvals, filings = files or ([], [])
+    return RulesRead(
+        participants={p.id: p for p in participants},
+        resources=resources,
+        grants=grants,
+        consent_records={c.resource_id: c for c in consents},
+        on_hold=held,
+        approvals=approvals,
+        filings=filings,
+    )
+
+
+@dataclass(frozen=True)
+class _RulesShape:
+    parties: int
+    buyer_files: bool
+    lock_resources: bool
+    resource_ids: Select[Any]
+
+
+@dataclass(frozen=True)
+class _RulesQuery:
+    statement: Select[Any]
+    entities: tuple[type[Any], ...]  # each one's columns (market.db.detached) in turn, then on_hold
+    resource_key: int  # where in a row the resource's id is
+
+
+def _table(cls: type[Any]) -> Table:
+    return cast(Table, cls.__table__)
+
+
+@cache
+def _rules_query(shape: _RulesShape) -> _RulesQuery:
+    """`rules_read`'s statement for one shape, its values bound as parameters: built once, so
+    its SQLAlchemy cache key and compilation are too (issue 21). The columns are the tables',
+    not the mapped entities: plain rows, with no ORM row loading set up per execution."""
+    entities: list[type[Any]] = [Participant, DataResource, RightGrantRow, ConsentRecord]
+    participant, resource, grant, consent, hold = map(
+        _table, (Participant, DataResource, RightGrantRow, ConsentRecord, PersonalDataHold)
+    )
+    on_hold = (
+        exists().where(hold.c.resource_id == resource.c.id, hold.c.released_at.is_(None)).label("on_hold")
+    )
+    in_force = and_(consent.c.resource_id == resource.c.id, consent.c.superseded_at.is_(None))
+    joins = (
+        participant.join(resource, resource.c.id.in_(shape.resource_ids), isouter=not shape.lock_resources)
+        .outerjoin(grant, grant.c.resource_id == resource.c.id)
+        .outerjoin(consent, in_force)
+    )
+    if shape.buyer_files:
+        application, assessment = _table(OpenApplication), _table(SecurityAssessment)
+        buyer = bindparam("files_of", type_=application.c.applicant_id.type)
+        at = bindparam("files_at", type_=assessment.c.valid_until.type)
         approved = and_(
-            OpenApplication.resource_id == DataResource.id,
-            OpenApplication.applicant_id == buyer_id,
-            OpenApplication.status == "approved",
+            application.c.resource_id == resource.c.id,
+            application.c.applicant_id == buyer,
+            application.c.status == "approved",
         )
         filed = and_(
-            SecurityAssessment.resource_id == DataResource.id,
-            SecurityAssessment.recipient_id == buyer_id,
-            SecurityAssessment.valid_until > at,
+            assessment.c.resource_id == resource.c.id,
+            assessment.c.recipient_id == buyer,
+            assessment.c.valid_until > at,
         )
-        stmt = (
-            stmt.add_columns(OpenApplication, SecurityAssessment)
-            .outerjoin(OpenApplication, approved)
-            .outerjoin(SecurityAssessment, filed)
-        )
-    if lock_resources:
-        stmt = stmt.with_for_update(of=DataResource)
-    rows = (await session.execute(stmt)).all()
-
-    def found(entity: str) -> list[Any]:
-        return list(dict.fromkeys(v for row in rows if (v := getattr(row, entity, None)) is not None))
-
-    return RulesRead(
-        participants={p.id: p for p in found("Participant")},
-        resources=found("DataResource"),
-        grants=found("RightGrantRow"),
-        consent_records={c.resource_id: c for c in found("ConsentRecord")},
-        on_hold={row.DataResource.id for row in rows if row.DataResource is not None and row.on_hold},
-        approvals=found("OpenApplication"),
-        filings=found("SecurityAssessment"),
+        joins = joins.outerjoin(application, approved).outerjoin(assessment, filed)
+        entities += [OpenApplication, SecurityAssessment]
+    parties = [bindparam(f"party_{n}", type_=participant.c.id.type) for n in range(shape.parties)]
+    stmt = (
+        select(*(c for cls in entities for c in columns_of(cls)[1]), on_hold)
+        .select_from(joins)
+        .where(participant.c.id.in_(parties))
+        .order_by(resource.c.id)
     )
+    if shape.lock_resources:
+        stmt = stmt.with_for_update(of=resource)
+    resource_key = len(columns_of(Participant)[0]) + columns_of(DataResource)[0].index("id")
+    return _RulesQuery(stmt, tuple(entities), resource_key)
 
 
 async def decision(session: AsyncSession, decision_id: uuid.UUID) -> ComplianceDecisionRow | None:

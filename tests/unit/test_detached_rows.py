@@ -1,0 +1,46 @@
+"""Mapped objects made from a Core query's row (market.db.detached): read like loaded ones,
+tracked by no session, and nothing unread is fetched behind the reader's back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import InvalidRequestError
+
+from market import all_models  # noqa: F401  (every mapper, for the relationships to resolve)
+from market.db.detached import columns_of, detached
+from market.revisions.models import LicenceRevision
+from market.rights.models import RightGrantRow
+
+
+def test_a_row_becomes_a_detached_object_with_its_identity() -> None:
+    attributes, columns = columns_of(RightGrantRow)
+    assert len(attributes) == len(columns) and "id" in attributes
+    grant_id = uuid.uuid4()
+    values = {name: None for name in attributes} | {
+        "id": grant_id,
+        "kind": "operating",
+        "purposes": ["risk_control"],
+        "valid_from": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    grant = detached(RightGrantRow, [values[name] for name in attributes])
+    assert (grant.id, grant.kind, grant.purposes) == (grant_id, "operating", ["risk_control"])
+    state = inspect(grant)
+    assert state.detached and state.identity == (grant_id,)
+    assert not state.modified
+
+
+def test_what_the_row_did_not_hold_is_not_loaded_behind_the_reader() -> None:
+    attributes, _ = columns_of(LicenceRevision)
+    revision = detached(LicenceRevision, [uuid.uuid4() if n.endswith("id") else None for n in attributes])
+    with pytest.raises(InvalidRequestError):
+        _ = revision.licence
+
+
+def test_a_row_of_the_wrong_width_is_refused() -> None:
+    attributes, _ = columns_of(RightGrantRow)
+    with pytest.raises(ValueError):
+        detached(RightGrantRow, [None] * (len(attributes) - 1))
