@@ -126,6 +126,13 @@ _PARTICIPANT_COLUMNS = (
 )
 
 
+# Every request's credential check, built once with its values bound as parameters (issue 21).
+_CURRENT_USER = sa.select(User.token_version, User.is_active).where(User.id == sa.bindparam("user_id"))
+_CURRENT_USER_AND_PARTICIPANT = _CURRENT_USER.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(
+    _participants, _participants.c.id == sa.bindparam("participant_id")
+)
+
+
 def _standing_of(row: Any) -> tuple[str, int | None, Standing | None]:
     """(credit status, token version, standing) of a participant row read with the credential's
     own; a blacklisted participant's credentials count for nothing (no version)."""
@@ -148,15 +155,14 @@ async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing
     read per request (the user and its participant together), and a raised version (logout,
     password change, blacklisting) ends every token issued before it. Returns the
     participant's standing as read."""
-    stmt = sa.select(User.token_version, User.is_active).where(User.id == claims.user_id)
+    stmt, params = _CURRENT_USER, {"user_id": claims.user_id}
     if claims.participant_id is not None:
-        joined = _participants.c.id == claims.participant_id
-        stmt = stmt.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(_participants, joined)
+        stmt, params = _CURRENT_USER_AND_PARTICIPANT, params | {"participant_id": claims.participant_id}
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         # One read, in no transaction of its own: no BEGIN and COMMIT round trips around it
         # (issue 21). READ COMMITTED gives a lone statement the same snapshot either way.
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    found = (await session.execute(stmt)).one_or_none()
+    found = (await session.execute(stmt, params)).one_or_none()
     if found is None or not found.is_active or found.token_version != claims.version:
         raise Unauthenticated("this session has ended; sign in again")
     if claims.participant_id is None:

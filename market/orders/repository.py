@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Select, Table, and_, exists, func, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,17 +83,28 @@ async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple
     return (found[0], found[1]) if found else None
 
 
+# The hot paths' reads (issue 21), built once with their values bound as parameters: no
+# statement construction, cache key or compilation per request.
+_QUOTE_FOR_ORDER = (
+    select(Quote, Product, exists().where(Order.quote_id == Quote.id))
+    .join(Product, Product.id == Quote.product_id)
+    .where(Quote.id == bindparam("quote_id"))
+    .with_for_update(of=Product)
+)
+_PRODUCT_FOR_QUOTE = select(
+    Product,
+    exists().where(
+        Order.buyer_id == bindparam("buyer_id"),
+        Order.seller_id == Product.seller_id,
+        Order.status.in_(list(EVER_PAID)),
+    ),
+).where(Product.id == bindparam("product_id"))
+
+
 async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, Product, bool] | None:
     """The quote, its product row-locked, and whether the quote was ordered already, in one
     statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
-    ordered = exists().where(Order.quote_id == Quote.id)
-    stmt = (
-        select(Quote, Product, ordered)
-        .join(Product, Product.id == Quote.product_id)
-        .where(Quote.id == quote_id)
-        .with_for_update(of=Product)
-    )
-    found = (await session.execute(stmt)).one_or_none()
+    found = (await session.execute(_QUOTE_FOR_ORDER, {"quote_id": quote_id})).one_or_none()
     return (found[0], found[1], bool(found[2])) if found else None
 
 
@@ -166,10 +177,8 @@ async def product_for_quote(
 ) -> tuple[Product | None, bool]:
     """The product and whether the buyer has bought from its seller before (a returning
     customer), in one statement."""
-    bought = exists().where(
-        Order.buyer_id == buyer_id, Order.seller_id == Product.seller_id, Order.status.in_(list(EVER_PAID))
-    )
-    found = (await session.execute(select(Product, bought).where(Product.id == product_id))).one_or_none()
+    params = {"product_id": product_id, "buyer_id": buyer_id}
+    found = (await session.execute(_PRODUCT_FOR_QUOTE, params)).one_or_none()
     return (found[0], bool(found[1])) if found else (None, False)
 
 
