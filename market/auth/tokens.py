@@ -8,6 +8,7 @@ ends every token issued before, at once."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,11 +51,50 @@ def issue_token(settings: Settings, claims: TokenClaims, now: datetime | None = 
     return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token that verified, and what its reuse must still hold to."""
+
+    kid: str
+    key: bytes
+    audience: str
+    issuer: str
+    not_before: float  # the later of nbf and iat
+    expires: float
+    claims: TokenClaims
+
+    def still_good(self, settings: Settings, now: float) -> bool:
+        return (
+            self.not_before <= now < self.expires
+            and self.audience == settings.jwt_audience
+            and self.issuer == settings.jwt_issuer
+            and accepted_keys(settings, ACCESS_TOKENS).get(self.kid) == self.key
+        )
+
+
+# Tokens verified before, by the token itself: a client sends the same one with every request
+# until it expires, and verifying it again costs more than the rest of a cheap request (issue
+# 21). A token's text is its signature, so a hit is that very token, verified under a key still
+# accepted for the same audience and issuer; its times are checked again at every use.
+_VERIFIED: dict[str, _Verified] = {}
+_VERIFIED_MAX = 10_000
+
+
 def decode_token(settings: Settings, token: str) -> TokenClaims:
     """Raises `jwt.InvalidTokenError` on anything short of a perfect token."""
+    if (seen := _VERIFIED.get(token)) is not None and seen.still_good(settings, time.time()):
+        return seen.claims
+    claims, verified = _verify(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        del _VERIFIED[next(iter(_VERIFIED))]  # the oldest
+    _VERIFIED[token] = verified
+    return claims
+
+
+def _verify(settings: Settings, token: str) -> tuple[TokenClaims, _Verified]:
     kid = jwt.get_unverified_header(token).get("kid")
     key = accepted_keys(settings, ACCESS_TOKENS).get(kid) if isinstance(kid, str) else None
-    if key is None:
+    if key is None or not isinstance(kid, str):
         raise jwt.InvalidTokenError("unknown signing key")
     body = jwt.decode(
         token,
@@ -71,10 +111,12 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
     versions = body.get("ver"), body.get("pver")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
         raise jwt.InvalidTokenError("token versions are not integers")
-    return TokenClaims(
+    claims = TokenClaims(
         user_id=uuid.UUID(body["sub"]),
         participant_id=uuid.UUID(pid) if pid else None,
         roles=frozenset(roles),
         version=int(body["ver"]),
         participant_version=int(body["pver"]),
     )
+    times = float(max(body["nbf"], body["iat"])), float(body["exp"])
+    return claims, _Verified(kid, key, settings.jwt_audience, settings.jwt_issuer, *times, claims)
