@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Table, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import Session as SyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -194,6 +194,7 @@ class _Update:
     table: Table
     changes: dict[str, Any]
     key: dict[str, Any]
+    made: dict[str, Any]  # attribute -> the value its column's onupdate made
 
 
 # How a mapped attribute's value is found when the object does not hold one: a Python default
@@ -262,41 +263,79 @@ def _planned_insert(state: InstanceState[Any]) -> _Insert | None:
     return _Insert(state, shape.table, values)
 
 
+@dataclass(frozen=True)
+class _Changing:
+    """What writing a mapper's changed objects takes, worked out once per mapper."""
+
+    table: Table
+    relationships: frozenset[str]
+    columns: dict[str, Column[Any] | None]  # attribute -> its one column of the table, or None
+    onupdate: tuple[tuple[str, str, Callable[[], Any] | None], ...]  # (attribute, column key, make)
+    primary_key: tuple[tuple[str, str], ...]  # (column key, attribute)
+
+
+_CHANGING: dict[Mapper[Any], _Changing | None] = {}
+
+
+def _changing(mapper: Mapper[Any]) -> _Changing | None:
+    if mapper in _CHANGING:
+        return _CHANGING[mapper]
+    table = _plain_mapper(mapper)
+    shape = None
+    if table is not None:
+        columns = {
+            p.key: p.columns[0] if len(p.columns) == 1 and p.columns[0].table is table else None
+            for p in mapper.column_attrs
+        }
+        shape = _Changing(
+            table=table,
+            relationships=frozenset(r.key for r in mapper.relationships),
+            columns=cast(dict[str, Column[Any] | None], columns),
+            onupdate=tuple(
+                (p.key, p.columns[0].key, _python_value(p.columns[0].onupdate))
+                for p in mapper.column_attrs
+                if p.columns[0].onupdate is not None
+            ),
+            primary_key=tuple(
+                (c.key, mapper.get_property_by_column(c).key) for c in table.primary_key.columns
+            ),
+        )
+    _CHANGING[mapper] = shape
+    return shape
+
+
 def _planned_update(state: InstanceState[Any]) -> _Update | bool | None:
     """The UPDATE for a changed object; True when it has nothing to write; None when the unit
-    of work must write it."""
-    mapper = state.mapper
-    table = _plain_mapper(mapper)
-    if table is None:
+    of work must write it. The attributes changed are those the object keeps the committed
+    values of, as the unit of work finds them."""
+    shape = _changing(state.mapper)
+    if shape is None:
         return None
-    for relationship in mapper.relationships:
-        if state.attrs[relationship.key].history.has_changes():
-            return None
     changes: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        history = state.attrs[prop.key].history
+    made: dict[str, Any] = {}
+    for attribute in state.committed_state:
+        history = state.get_history(attribute, PassiveFlag.PASSIVE_NO_INITIALIZE)
         if not history.has_changes():
             continue
-        if len(prop.columns) != 1 or prop.columns[0].table is not table or not history.added:
+        if attribute in shape.relationships:
             return None
-        changes[prop.columns[0].key] = history.added[0]
+        column = shape.columns.get(attribute)
+        if column is None or not history.added:
+            return None
+        changes[column.key] = history.added[0]
     if not changes:
         return True
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if column.key not in changes and column.onupdate is not None:
-            if (make := _python_value(column.onupdate)) is None:
+    for attribute, column_key, make in shape.onupdate:
+        if column_key not in changes:
+            if make is None:
                 return None
-            changes[column.key] = make()
+            changes[column_key] = made[attribute] = make()
     key: dict[str, Any] = {}
-    for column in table.primary_key.columns:
-        key_prop = mapper.get_property_by_column(column)
-        if column.key in changes or (
-            key_prop.key not in state.committed_state and key_prop.key not in state.dict
-        ):
+    for column_key, attribute in shape.primary_key:
+        if column_key in changes or (attribute not in state.committed_state and attribute not in state.dict):
             return None
-        key[column.key] = state.dict[key_prop.key]
-    return _Update(state, table, changes, key)
+        key[column_key] = state.dict[attribute]
+    return _Update(state, shape.table, changes, key, made)
 
 
 def _update_sql(batch: Batch, update: _Update) -> None:
@@ -351,28 +390,21 @@ def render_plan(batch: Batch, work: Plan) -> None:
 
 
 def settle(session: SyncSession, work: Plan) -> None:
-    """The objects are written: make them persistent, as the unit of work would have."""
+    """The objects are written: make them persistent, as the unit of work would have. Its own
+    last step does it (`Session._register_persistent`: identity keys, the identity map, the
+    committed values, and the transaction's record of them for a rollback), without the
+    cascades that taking each object out of the session and adding it back would walk."""
     for insert in work.inserts:
-        obj = insert.state.obj()
         shape = _shape(insert.state.mapper)
         assert shape is not None
         held = insert.state.dict
         for attribute, column_key, _ in shape.columns:
             if attribute not in held:  # a default written: the object holds what was written
                 held[attribute] = insert.values[column_key]
-        session.expunge(obj)
-        make_transient_to_detached(obj)
-        session.add(obj)
     for update in work.updates:
-        obj = update.state.obj()
-        mapper = update.state.mapper
-        for column_key, value in update.changes.items():
-            set_committed_value(
-                obj, mapper.get_property_by_column(update.table.columns[column_key]).key, value
-            )
-        update.state._commit_all(update.state.dict, session.identity_map)
-    for state in work.unchanged:
-        state._commit_all(state.dict, session.identity_map)
+        update.state.dict.update(update.made)
+    written = {i.state for i in work.inserts} | {u.state for u in work.updates} | set(work.unchanged)
+    session._register_persistent(written)
 
 
 def statement(parts: Iterable[Part]) -> str:
