@@ -100,8 +100,8 @@ async def record(
     subject_type: str,
     subject_id: str | uuid.UUID,
     payload: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Write one audit entry in the current transaction and return it (unsequenced).
+) -> None:
+    """Write one audit entry in the current transaction.
 
     The entry is written with the session's next flush or its commit, together with every other
     entry of the transaction, as one multi-row INSERT (one round trip, not one per entry); an
@@ -115,7 +115,6 @@ async def record(
         keys=writer_keys(session),
     )
     _ENTRIES.record(session, values)
-    return AuditEntry(**values)
 
 
 _TABLE = cast(Table, AuditEntry.__table__)

@@ -186,7 +186,7 @@ class IdempotentRequest:
             "operation": self.operation,
             "request_hash": self.fingerprint,
             "status_code": status_code,
-            "response_body": json.dumps(jsonable_encoder(response)),
+            "response_body": _as_json(response),
             "created_at": now(),  # the business clock, which the purge job reads too
         }
         dialect = self.session.get_bind().dialect.name
@@ -216,6 +216,14 @@ class IdempotentRequest:
             assert found is not None
             raise AlreadyAnswered(_replayed(found))
         return response
+
+
+def _as_json(response: object) -> str:
+    """The response as the JSON its replay parses: a model through its own serialiser (by alias,
+    as FastAPI answers), anything else as FastAPI's encoder makes it."""
+    if isinstance(response, BaseModel):
+        return response.model_dump_json(by_alias=True)
+    return json.dumps(jsonable_encoder(response))
 
 
 _RECORDS = cast(Table, IdempotencyRecord.__table__)
