@@ -566,10 +566,24 @@ async def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="Repetitions of the phases (min/median/max).")
     ap.add_argument("--pgbench-seconds", type=int, default=10)
     ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated phases to run (prepaid, offline, readyz, catalogue, readyz_catalogue) "
+        "for a quick look while profiling: prints each phase's figures and CPU over /readyz's, "
+        "writes nothing and skips pgbench.",
+    )
     args = ap.parse_args()
 
     async with scratch_database("market_bench") as (server_url, name, db_url):
         runs, idle_rss, tps = await measure(Server(db_url), server_url, name, args)
+    if args.only:
+        for run in runs:
+            readyz_cpu = run.get("readyz", {}).get("cpu_ms")
+            for phase, got in run.items():
+                over = f", CPU / readyz {got['cpu_ms'] / readyz_cpu:.2f}" if readyz_cpu else ""
+                print(f"{phase}: {got['rate']:.1f}/s, CPU {got['cpu_ms']:.2f} ms{over}")
+        return
     report = figures(args, server_url, runs, idle_rss, tps)
     print(report)
     if not args.no_readme:
@@ -603,6 +617,8 @@ async def measure(
                 ("catalogue", catalogue_page, args.catalogue_clients),
                 ("readyz_catalogue", readyz, args.catalogue_clients),
             ):
+                if args.only and phase not in args.only.split(","):
+                    continue
                 print(f"run {n + 1}/{args.runs} {phase}: {clients} clients for {args.seconds:g} s")
                 run[phase] = await load(server.base, step, world, clients, args.seconds, pid)
                 print(f"  {run[phase]}")
@@ -612,6 +628,8 @@ async def measure(
         raise
     finally:
         server.stop()
+    if args.only:
+        return runs, idle_rss, None
     tps = pgbench(server_url, name, args.concurrency, args.pgbench_seconds)
     return runs, idle_rss, tps
 
