@@ -124,35 +124,46 @@ def insert_rows(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -
 def insert_sql(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) -> str:
     """A multi-row INSERT of `rows` (by column key), Python-side column defaults filled in as
     a Core INSERT would; columns the database numbers itself are left to it."""
-    described = _columns_of(table)
-    columns = [
-        (c, default)
-        for c, default in described
-        if default is not _GENERATED or any(c.key in row for row in rows)
-    ]
-    values = []
+    quoted_table, described = _insertable(table, batch.dialect)
+    columns = [c for c in described if c.default is not _GENERATED or any(c.key in row for row in rows)]
+    params = batch.params.values
+    groups = []
     for row in rows:
-        bound = []
-        for column, default in columns:
-            if column.key in row:
-                value = row[column.key]
+        first = len(params) + 1
+        for c in columns:
+            if c.key in row:
+                value = row[c.key]
             else:
-                value = default() if callable(default) else None
-            bound.append(batch.params.bind(value, column))
-        values.append(f"({', '.join(bound)})")
-    quote = batch.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c, _ in columns)
+                value = c.default() if callable(c.default) else None
+            params.append(c.processor(value) if c.processor is not None and value is not None else value)
+        groups.append("(" + ", ".join(f"${n}" for n in range(first, len(params) + 1)) + ")")
+    names = ", ".join(c.quoted for c in columns)
     # Names come from the models' tables and every value is a parameter.
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES {', '.join(values)}"  # noqa: S608
+    return f"INSERT INTO {quoted_table} ({names}) VALUES {', '.join(groups)}"  # noqa: S608
 
 
-_TABLE_COLUMNS: dict[Table, list[tuple[Column[Any], Default]]] = {}
+@dataclass(frozen=True)
+class _Insertable:
+    """A column as `insert_sql` writes it, worked out once per table and dialect."""
+
+    key: str
+    default: Default
+    processor: Callable[[Any], Any] | None
+    quoted: str
 
 
-def _columns_of(table: Table) -> list[tuple[Column[Any], Default]]:
-    if table not in _TABLE_COLUMNS:
-        _TABLE_COLUMNS[table] = [(c, _default_of(c)) for c in table.columns]
-    return _TABLE_COLUMNS[table]
+_INSERTABLE: dict[tuple[Table, str], tuple[str, list[_Insertable]]] = {}
+
+
+def _insertable(table: Table, dialect: Dialect) -> tuple[str, list[_Insertable]]:
+    """The table's quoted name and its columns, as `insert_sql` writes them."""
+    if (known := _INSERTABLE.get((table, dialect.name))) is None:
+        quote = dialect.identifier_preparer.quote
+        columns = [
+            _Insertable(c.key, _default_of(c), _processor(c, dialect), quote(c.name)) for c in table.columns
+        ]
+        known = _INSERTABLE[(table, dialect.name)] = (quote(table.name), columns)
+    return known
 
 
 def _generated(column: ColumnElement[Any]) -> bool:
