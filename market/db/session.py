@@ -192,13 +192,18 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 _AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
+def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` with its statements in no transaction (PostgreSQL: reads only)."""
+    if engine not in _AUTOCOMMIT:
+        _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return _AUTOCOMMIT[engine]
+
+
 def _reading_bind(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
     engine = sessionmaker.kw.get("bind")
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
         return {}
-    if engine not in _AUTOCOMMIT:
-        _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return {"bind": _AUTOCOMMIT[engine]}
+    return {"bind": autocommit_engine(engine)}
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
