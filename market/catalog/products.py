@@ -41,8 +41,8 @@ from market.participants import verification
 from market.registry import consents, lifecycle
 from market.registry import resources as registry_resources
 from market.registry.models import DataResource
-from market.rights import locked_reads
 from market.rights import service as rights
+from market.rights import tree_reads
 from market.rights.models import RightGrantRow
 from market.rights.validity import grant_index
 from pricing import Money, lowest_price, parse_plan, validate_plan_against_entry
@@ -534,7 +534,7 @@ async def lock_resources(session: AsyncSession, product_id: uuid.UUID) -> list[u
     """Lock the rows of the resources the product is built on (and return their ids): orders on
     any product over the same data queue here, so a claim on the data is checked and made by
     one of them at a time. An order's trade gate has locked them already (and read them)."""
-    if (read := locked_reads.recall(session, product_id)) is not None:
+    if (read := tree_reads.recall(session, product_id, locked=True)) is not None:
         return read[0]
     return await repository.lock_resources_of(session, product_id)
 
@@ -543,8 +543,8 @@ async def with_rights_trees(
     session: AsyncSession, product_id: uuid.UUID
 ) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:
     """The product, its resource ids and every grant in their rights trees, in one query (none
-    when this transaction's trade gate read them under lock)."""
-    if (read := locked_reads.recall(session, product_id)) is not None and (
+    when this transaction's trade gate read them)."""
+    if (read := tree_reads.recall(session, product_id)) is not None and (
         product := await session.get(Product, product_id)
     ) is not None:
         return product, read[0], read[1]

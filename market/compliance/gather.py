@@ -27,7 +27,7 @@ from market.compliance.models import OperationMandate
 from market.participants.models import Participant
 from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
-from market.rights import locked_reads
+from market.rights import tree_reads
 from market.rights.models import RightGrantRow
 from market.rights.validity import operating_right_among
 
@@ -223,8 +223,10 @@ async def trade_facts(
         buyer_files_at=(buyer_id, at),
         lock_resources=product.lock_resources,
     )
-    if product.lock_resources:
-        locked_reads.remember(session, product.product_id, [r.id for r in found.resources], found.grants)
+    resource_ids = [r.id for r in found.resources]
+    tree_reads.remember(
+        session, product.product_id, resource_ids, found.grants, locked=product.lock_resources
+    )
     listing = await _listing_facts(session, product, found, at)
     buyer = found.participants.get(buyer_id)
     files = buyer_files(found)

@@ -10,6 +10,7 @@ from typing import cast
 from sqlalchemy import Select, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
 from market.auth.principal import Principal
 from market.catalog.models import Product, product_resources
@@ -17,6 +18,7 @@ from market.common.clock import now
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
 from market.db import together
+from market.db.pending import Deferred
 from market.orders.models import Order, OrderClaim, Quote, WindowUsage
 from market.orders.schemas import TradeTotals
 from market.orders.states import EVER_PAID, SETTLED, OrderStatus
@@ -157,6 +159,7 @@ def conflicting_claim_part(
 
 
 async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetime) -> None:
+    await _CLAIM_ENDS.write_now(session)  # a claim's end set earlier in this transaction first
     await session.execute(
         update(OrderClaim)
         .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
@@ -165,11 +168,37 @@ async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetim
 
 
 async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
-    await session.execute(
-        update(OrderClaim)
-        .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
-        .values(ends_at=ends_at)
-    )
+    await _CLAIM_ENDS.write_now(session)
+    await session.run_sync(_end_claims, [(order_id, ends_at)])
+
+
+def set_claims_end_with_writes(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
+    """`set_claims_end`, written with the transaction's next flush (market.db.pending): on
+    PostgreSQL in the statement that writes it, not in a round trip of its own (issue 21)."""
+    _CLAIM_ENDS.record(session, (order_id, ends_at))
+
+
+def _end_claims(session: SyncSession, ends: list[tuple[uuid.UUID, datetime]]) -> None:
+    for order_id, ends_at in ends:
+        session.execute(
+            update(OrderClaim)
+            .where(OrderClaim.order_id == order_id, OrderClaim.released_at.is_(None))
+            .values(ends_at=ends_at)
+        )
+
+
+def _render_claim_ends(batch: together.Batch, ends: list[tuple[uuid.UUID, datetime]]) -> None:
+    bind, c = batch.params.bind, _CLAIMS.c
+    for order_id, ends_at in ends:
+        # Only placeholders are formatted in; the values are parameters.
+        sql = (
+            f"UPDATE order_claims SET ends_at = {bind(ends_at, c.ends_at)} "  # noqa: S608
+            f"WHERE order_id = {bind(order_id, c.order_id)} AND released_at IS NULL"
+        )
+        batch.parts.append(together.Part(sql))
+
+
+_CLAIM_ENDS = Deferred("claim_ends", _end_claims, _render_claim_ends)
 
 
 async def product_for_quote(

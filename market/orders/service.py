@@ -117,12 +117,12 @@ def _unwritten_claims(session: AsyncSession, order: Order) -> list[OrderClaim]:
 
 
 async def claims_end(session: AsyncSession, order: Order, ends_at: datetime) -> None:
-    """The order's live claims last until `ends_at`."""
+    """The order's live claims last until `ends_at` (written with the transaction's writes)."""
     if unwritten := _unwritten_claims(session, order):
         for claim in unwritten:
             claim.ends_at = ends_at
     else:
-        await repository.set_claims_end(session, order.id, ends_at)
+        repository.set_claims_end_with_writes(session, order.id, ends_at)
 
 
 async def refuse(

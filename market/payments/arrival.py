@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.catalog import products
+from market.catalog.models import Product
+from market.common.clock import now
 from market.compliance.service import denial, gate_trade
 from market.delivery import service as delivery
 from market.errors import Conflict, NotFound
@@ -28,6 +30,30 @@ from market.revenue_caps import service as revenue_caps
 from market.settings import Settings
 
 
+def new_payment(
+    session: AsyncSession, order: Order, provider: str, reference: str, client_secret: str | None = None
+) -> Payment:
+    """The order's payment, waiting for its money, added to the session with every value it
+    starts with (written with the request's other writes, market.db.together)."""
+    at = now()
+    payment = Payment(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        provider=provider,
+        provider_ref=reference,
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        status=PaymentStatus.REQUIRES_PAYMENT,
+        refunded_minor=0,
+        client_secret=client_secret,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(payment)
+    orders.note_payment(order, reference)
+    return payment
+
+
 async def start_payment(
     session: AsyncSession, settings: Settings, provider: PaymentProvider, order: Order
 ) -> Payment:
@@ -38,17 +64,7 @@ async def start_payment(
             amount_minor=order.total_minor,
             currency=order.currency,
         )
-    payment = Payment(
-        order_id=order.id,
-        provider=provider.name,
-        provider_ref=created.reference,
-        amount_minor=order.total_minor,
-        currency=order.currency,
-        client_secret=created.client_secret,
-    )
-    session.add(payment)
-    orders.note_payment(order, created.reference)
-    await session.flush()
+    payment = new_payment(session, order, provider.name, created.reference, created.client_secret)
     await record(
         session,
         actor="system",
@@ -106,7 +122,13 @@ async def payment_succeeded(
         why = f"the payment arrived for an order that is {order.status}"
         refunds.queue(session, [await _refund_all(session, order, payment, actor=actor, why=why)])
         return order
-    refusal = None if account_id is not None else await _trade_refused_now(session, order, actor=actor)
+    # Held here until the licence is issued: the session keeps only a weak reference to an
+    # unchanged object, and the rules, the revenue cap and the licence all ask for it.
+    product = await products.find(session, order.product_id)
+    assert product is not None
+    refusal = (
+        None if account_id is not None else await _trade_refused_now(session, order, product, actor=actor)
+    )
     if refusal is not None:
         await _refuse(session, order, payment, actor=actor, why=refusal[0], decision_id=refusal[1])
         return order
@@ -121,8 +143,7 @@ async def payment_succeeded(
             "seller_proceeds_minor": order.total_minor - order.commission_minor,
         },
     )
-    product = await products.find(session, order.product_id)
-    if product is not None and order.paid_at is not None:
+    if order.paid_at is not None:
         # 发改价格〔2025〕65号: the product-year's revenue against its maximum permitted revenue.
         await revenue_caps.record_revenue(session, product, order.paid_at, order.total_minor, actor=actor)
     if await delivery.deliver(session, order, actor=actor) is None:
@@ -134,12 +155,12 @@ async def payment_succeeded(
     return order
 
 
-async def _trade_refused_now(session: AsyncSession, order: Order, *, actor: str) -> tuple[str, str] | None:
+async def _trade_refused_now(
+    session: AsyncSession, order: Order, product: Product, *, actor: str
+) -> tuple[str, str] | None:
     """The trade rules on the facts as they are when the money arrives (the buyer may have been
     blacklisted, the seller's chain broken, since the order): the refusal's reasons and decision,
     or None when the trade may go ahead (a review the order already passed is not asked again)."""
-    product = await products.find(session, order.product_id)
-    assert product is not None
     quote = await orders.trade_terms(session, order)
     decision = await gate_trade(
         session,

@@ -21,8 +21,7 @@ from market.orders.models import Order
 from market.orders.quotes import load_payable_quote
 from market.orders.states import OrderStatus
 from market.payments.accounts import service as accounts
-from market.payments.arrival import payment_succeeded, start_payment
-from market.payments.models import Payment
+from market.payments.arrival import new_payment, payment_succeeded, start_payment
 from market.payments.provider import PaymentProvider
 from market.settings import Settings
 
@@ -63,20 +62,7 @@ async def pay_from_balance(
     account_id = await accounts.debit(
         session, order.buyer_id, order.currency, order.total_minor, with_writes=with_writes
     )
-    payment = Payment(
-        id=uuid.uuid4(),
-        order_id=order.id,
-        provider=accounts.ACCOUNT,
-        provider_ref=f"account_{order.id}",
-        amount_minor=order.total_minor,
-        currency=order.currency,
-        status="requires_payment",
-        refunded_minor=0,
-        created_at=now(),
-        updated_at=now(),
-    )
-    session.add(payment)
-    orders.note_payment(order, payment.provider_ref)
+    payment = new_payment(session, order, accounts.ACCOUNT, f"account_{order.id}")
     await record(
         session,
         actor=actor,

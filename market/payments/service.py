@@ -88,7 +88,19 @@ async def payment_for_order(session: AsyncSession, order_id: uuid.UUID) -> Payme
 
 
 async def _client_secrets(session: AsyncSession, waiting: Sequence[Order]) -> dict[uuid.UUID, str]:
-    return await repository.client_secrets(session, [o.id for o in waiting])
+    """The client secrets of the orders' payments: those this session holds (an order placed in
+    this request) without a query, the others read."""
+    ids = {o.id for o in waiting}
+    held: dict[uuid.UUID, str | None] = {}
+    for obj in (*session.new, *session.identity_map.values()):
+        # Read from what the object holds (an expired one would load, and is left to the query).
+        values = obj.__dict__
+        if isinstance(obj, Payment) and values.get("order_id") in ids and "client_secret" in values:
+            held[values["order_id"]] = values["client_secret"]
+    found = {oid: secret for oid, secret in held.items() if secret}
+    if unknown := [oid for oid in ids if oid not in held]:
+        found |= await repository.client_secrets(session, unknown)
+    return found
 
 
 orders.register_client_secrets(_client_secrets)

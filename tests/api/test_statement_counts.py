@@ -31,6 +31,14 @@ from tests.api.statement_counter import counted
 #   finds the account (7).
 # SQLite keeps the unit of work's statement per table (in process, no network round trips).
 # Issue 21's goal: 6 each, 12 a purchase.
+# The four-request offline purchase's order and the operator's confirmation that the transfer
+# arrived (PostgreSQL): the order 7 (the caller, the quote with its product locked, BEGIN, the
+# trade rules' facts with the resources locked, the look for a clashing claim, every write in one
+# statement, COMMIT); the confirmation 8 (the caller, the payment with its order locked, BEGIN,
+# the product, the quote's terms, the trade rules' facts as they are when the money arrives, whose
+# rights trees the licence reuses, every write in one statement, COMMIT).
+OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 7}
+CONFIRMATION_MAX = {"sqlite": 18, "postgres": 8}
 QUOTE_MAX = {"sqlite": 9, "postgres": 6}
 ORDER_MAX = {"sqlite": 21, "postgres": 6}
 FIRST_ORDER_MAX = {"sqlite": 21, "postgres": 7}
@@ -68,3 +76,26 @@ async def test_a_prepaid_purchase_in_few_round_trips(api: Api, app: Any, backend
     assert len(first[1]) <= FIRST_ORDER_MAX[backend], first[1]
     assert len(again[0]) <= QUOTE_MAX[backend], again[0]
     assert len(again[1]) <= ORDER_MAX[backend], again[1]
+
+
+async def test_an_offline_purchase_in_few_round_trips(api: Api, app: Any, backend: str) -> None:
+    operator = await api.staff("operator")
+    product_id = await quotable_product(api, await api.org())
+    buyer, _account = await funded_buyer(api, operator, 50_000)
+    await api.client.get("/readyz")
+    quote = await api.client.post("/v1/quotes", json=quote_request(product_id), headers=buyer.headers)
+    assert quote.status_code == 201, quote.text
+    with counted(app) as ordering:
+        order = await api.client.post(
+            "/v1/orders", json={"quote_id": quote.json()["id"]}, headers={**buyer.headers, **key("order")}
+        )
+    assert order.status_code == 201, order.text
+    assert order.json()["status"] == "pending_payment"
+    with counted(app) as confirming:
+        paid = await api.client.post(f"/v1/payments/{order.json()['id']}/confirmation", headers=operator)
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "delivered" and paid.json()["licence_id"]
+    print(f"\n{backend} offline order: {len(ordering)}\n  " + "\n  ".join(ordering))
+    print(f"{backend} confirmation: {len(confirming)}\n  " + "\n  ".join(confirming))
+    assert len(ordering) <= OFFLINE_ORDER_MAX[backend], ordering
+    assert len(confirming) <= CONFIRMATION_MAX[backend], confirming
