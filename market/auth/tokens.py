@@ -93,8 +93,7 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
 
 def _verify(settings: Settings, token: str) -> tuple[TokenClaims, _Verified]:
     kid = jwt.get_unverified_header(token).get("kid")
-    key = accepted_keys(settings, ACCESS_TOKENS).get(kid) if isinstance(kid, str) else None
-    if key is None or not isinstance(kid, str):
+    if not isinstance(kid, str) or (key := accepted_keys(settings, ACCESS_TOKENS).get(kid)) is None:
         raise jwt.InvalidTokenError("unknown signing key")
     body = jwt.decode(
         token,

@@ -168,8 +168,9 @@ async def release_claims(session: AsyncSession, order_id: uuid.UUID, at: datetim
 
 
 async def set_claims_end(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
+    """The order's live claims end at `ends_at`, written now (after any end recorded before)."""
+    set_claims_end_with_writes(session, order_id, ends_at)
     await _CLAIM_ENDS.write_now(session)
-    await session.run_sync(_end_claims, [(order_id, ends_at)])
 
 
 def set_claims_end_with_writes(session: AsyncSession, order_id: uuid.UUID, ends_at: datetime) -> None:
