@@ -148,7 +148,7 @@ class Limits:
             await self.limiter.check(rule, name, *keys, message=message)
 
 
-def _limits(request: Request) -> Limits:
+async def _limits(request: Request) -> Limits:  # async: no worker-thread hand-off
     runtime = get_runtime(request)
     return Limits(runtime.port(RATE_LIMITER), runtime.settings, client_address(request))
 

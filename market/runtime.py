@@ -55,24 +55,26 @@ def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-def _settings(request: Request) -> Settings:
+# The dependencies below are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a hand-off that costs more than the look-up (issue 21).
+async def _settings(request: Request) -> Settings:
     return get_runtime(request).settings
 
 
-def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return get_runtime(request).sessionmaker
 
 
 def port(name: Port[T]) -> Any:
     """`Annotated[Kind, port(KIND_PORT)]`: the implementation of that port this process was given."""
 
-    def _lookup(request: Request) -> T:
+    async def _lookup(request: Request) -> T:
         return get_runtime(request).port(name)
 
     return Depends(_lookup)
 
 
-def _iris(request: Request) -> Iris:
+async def _iris(request: Request) -> Iris:
     """The identifier scheme under the configured public base URL, or the one this request used."""
     settings = get_runtime(request).settings
     if settings.public_base_url:
@@ -90,6 +92,11 @@ def _iris(request: Request) -> Iris:
     )
 
 
+async def _runtime(request: Request) -> Runtime:
+    return get_runtime(request)
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
+AppRuntime = Annotated[Runtime, Depends(_runtime)]
 PublicIris = Annotated[Iris, Depends(_iris)]
 SessionMaker = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]

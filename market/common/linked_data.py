@@ -75,14 +75,14 @@ def _vary(response: Response) -> None:
     response.headers["Vary"] = "Accept"
 
 
-def linked_data_wanted(request: Request, response: Response) -> str | None:
+async def linked_data_wanted(request: Request, response: Response) -> str | None:
     """For an API object: the linked-data media type the client prefers over JSON, or None."""
     _vary(response)
     chosen = preferred(request.headers.get("accept"), (JSON, LD_JSON, TURTLE))
     return chosen if chosen in LINKED_DATA_TYPES else None
 
 
-def linked_data_format(request: Request, response: Response) -> str:
+async def linked_data_format(request: Request, response: Response) -> str:
     """For a linked-data document: JSON-LD (also for plain JSON) or Turtle; 406 for neither."""
     _vary(response)
     chosen = preferred(request.headers.get("accept"), (LD_JSON, TURTLE, JSON))

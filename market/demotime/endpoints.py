@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from market.auth.principal import Operator
 from market.common import clock
 from market.demotime import service
 from market.demotime.schemas import ClockAdvance, ClockOut
 from market.errors import Forbidden, InvalidInput, problem_responses
-from market.runtime import AppSettings, Runtime, SessionMaker, get_runtime
+from market.runtime import AppRuntime, AppSettings, SessionMaker
 
 router = APIRouter(prefix="/v1/admin/clock", tags=["demo time"])
-AppRuntime = Annotated[Runtime, Depends(get_runtime)]
 
 
 @router.get(
