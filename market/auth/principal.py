@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import jwt
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from market.auth.models import ApiKey, User
 from market.auth.tokens import STAFF_ROLES, TokenClaims, decode_token
 from market.db.base import utcnow
+from market.db.direct import Direct
 from market.db.session import autocommit_engine, get_session
 from market.errors import Forbidden, NotFound, Unauthenticated
 from market.runtime import get_runtime
@@ -126,28 +127,35 @@ _PARTICIPANT_COLUMNS = (
 )
 
 
-# Every request's credential check, built once with its values bound as parameters (issue 21).
-_CURRENT_USER = sa.select(User.token_version, User.is_active).where(User.id == sa.bindparam("user_id"))
-_CURRENT_USER_AND_PARTICIPANT = _CURRENT_USER.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(
-    _participants, _participants.c.id == sa.bindparam("participant_id")
+# Every request's credential check, built once with its values bound as parameters and read
+# directly (market.db.direct; issue 21).
+_users = cast(sa.Table, User.__table__)
+_USER = sa.select(_users.c.token_version, _users.c.is_active).where(_users.c.id == sa.bindparam("user_id"))
+_CURRENT_USER = Direct(_USER)
+_CURRENT_USER_AND_PARTICIPANT = Direct(
+    _USER.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(
+        _participants, _participants.c.id == sa.bindparam("participant_id")
+    )
 )
 
 
-def _standing_of(row: Any) -> tuple[str, int | None, Standing | None]:
-    """(credit status, token version, standing) of a participant row read with the credential's
-    own; a blacklisted participant's credentials count for nothing (no version)."""
-    if row is None or row.participant_id is None:
+def _standing_of(row: Sequence[Any] | None) -> tuple[str, int | None, Standing | None]:
+    """(credit status, token version, standing) of a participant row (`_PARTICIPANT_COLUMNS`)
+    read with the credential's own; a blacklisted participant's credentials count for nothing
+    (no version)."""
+    if row is None or row[0] is None:
         return "missing", None, None
-    if row.credit_status == "blacklisted":
+    _, credit_status, version, verification_status = row
+    if credit_status == "blacklisted":
         return "blacklisted", None, None
-    return str(row.credit_status), int(row.participant_version), Standing(row.verification_status)
+    return str(credit_status), int(version), Standing(verification_status)
 
 
 async def _participant_status(
     session: AsyncSession, participant_id: uuid.UUID
 ) -> tuple[str, int | None, Standing | None]:
     stmt = sa.select(*_PARTICIPANT_COLUMNS).where(_participants.c.id == participant_id)
-    return _standing_of((await session.execute(stmt)).one_or_none())
+    return _standing_of((await session.execute(stmt)).tuples().one_or_none())
 
 
 async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing | None:
@@ -169,14 +177,14 @@ async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing
         # a session's connection in autocommit and its commit (issue 21). READ COMMITTED gives
         # a lone statement the same snapshot either way.
         async with autocommit_engine(engine).connect() as connection:
-            found = (await connection.execute(stmt, params)).one_or_none()
+            found = await stmt.first(connection, params)
     else:
-        found = (await session.execute(stmt, params)).one_or_none()
-    if found is None or not found.is_active or found.token_version != claims.version:
+        found = await stmt.first(session, params)
+    if found is None or not found[1] or found[0] != claims.version:
         raise Unauthenticated("this session has ended; sign in again")
     if claims.participant_id is None:
         return None
-    _, version, standing = _standing_of(found)
+    _, version, standing = _standing_of(found[2:])
     if version is None or version != claims.participant_version:
         raise Unauthenticated("this session has ended; sign in again")
     return standing

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.common.pagination import keyset_page
 from market.compliance.models import ComplianceDecisionRow, OpenApplication, SecurityAssessment
 from market.db.detached import columns_of, detached
+from market.db.direct import Direct
 from market.participants.models import Participant
 from market.registry.models import ConsentRecord, DataResource, PersonalDataHold
 from market.rights.models import RightGrantRow
@@ -68,7 +69,7 @@ async def rules_read(
     params = {f"party_{n}": pid for n, pid in enumerate(participant_ids)} | dict(resource_ids.params)
     if buyer_files_at is not None:
         params |= {"files_of": buyer_files_at[0], "files_at": buyer_files_at[1]}
-    rows = (await session.execute(query.statement, params)).all()
+    rows = await query.statement.rows(session, params)
     found: list[dict[Any, Any]] = [{} for _ in query.entities]
     start = 0
     for cls, seen in zip(query.entities, found, strict=True):
@@ -102,7 +103,7 @@ class _RulesShape:
 
 @dataclass(frozen=True)
 class _RulesQuery:
-    statement: Select[Any]
+    statement: Direct
     entities: tuple[type[Any], ...]  # each one's columns (market.db.detached) in turn, then on_hold
     resource_key: int  # where in a row the resource's id is
 
@@ -114,8 +115,9 @@ def _table(cls: type[Any]) -> Table:
 @cache
 def _rules_query(shape: _RulesShape) -> _RulesQuery:
     """`rules_read`'s statement for one shape, its values bound as parameters: built once, so
-    its SQLAlchemy cache key and compilation are too (issue 21). The columns are the tables',
-    not the mapped entities: plain rows, with no ORM row loading set up per execution."""
+    its compilation is too, and it is read directly (market.db.direct; issue 21). The columns are
+    the tables', not the mapped entities: plain rows, with no ORM row loading set up per
+    execution."""
     entities: list[type[Any]] = [Participant, DataResource, RightGrantRow, ConsentRecord]
     participant, resource, grant, consent, hold = map(
         _table, (Participant, DataResource, RightGrantRow, ConsentRecord, PersonalDataHold)
@@ -155,7 +157,7 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
     if shape.lock_resources:
         stmt = stmt.with_for_update(of=resource)
     resource_key = len(columns_of(Participant)[0]) + columns_of(DataResource)[0].index("id")
-    return _RulesQuery(stmt, tuple(entities), resource_key)
+    return _RulesQuery(Direct(stmt), tuple(entities), resource_key)
 
 
 async def decision(session: AsyncSession, decision_id: uuid.UUID) -> ComplianceDecisionRow | None:

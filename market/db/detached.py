@@ -9,7 +9,9 @@ elsewhere: the instance has its identity but no session, so it is read like any 
 and reaching for anything not read (a relationship) raises instead of loading.
 
 They are for reading. Adding one to a session makes it persistent again (it is a real row), but
-nothing here tracks it, so do not change one expecting the change to be written.
+nothing here tracks it, so do not change one expecting the change to be written. `attached`
+does that adding for a row read in the session's own transaction: the object is then the
+session's as a loaded one is, and its changes are written.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Column, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 T = TypeVar("T")
@@ -45,4 +48,16 @@ def detached(cls: type[T], values: Sequence[Any]) -> T:
     obj: T = inspect(cls).class_manager.new_instance()
     obj.__dict__.update(zip(attributes, values, strict=True))
     make_transient_to_detached(obj)
+    return obj
+
+
+def attached(session: AsyncSession, cls: type[T], values: Sequence[Any]) -> T:
+    """An instance of `cls` holding `values`, persistent in `session` as if loaded there: the
+    object the session already holds for that row if any (a load returns it, unchanged), else a
+    new one added to it (no statement: it is known to exist)."""
+    obj = detached(cls, values)
+    held = session.identity_map.get(inspect(obj).key)
+    if held is not None:
+        return cast(T, held)
+    session.add(obj)
     return obj

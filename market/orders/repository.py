@@ -18,6 +18,8 @@ from market.common.clock import now
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
 from market.db import together
+from market.db.detached import attached, columns_of
+from market.db.direct import Direct
 from market.db.pending import Deferred
 from market.orders.models import Order, OrderClaim, Quote, WindowUsage
 from market.orders.schemas import TradeTotals
@@ -87,27 +89,38 @@ async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple
 
 # The hot paths' reads (issue 21), built once with their values bound as parameters: no
 # statement construction, cache key or compilation per request.
-_QUOTE_FOR_ORDER = (
-    select(Quote, Product, exists().where(Order.quote_id == Quote.id))
+# Each selects the tables' columns (market.db.detached) and is read directly (market.db.direct).
+_QUOTE_COLUMNS, _PRODUCT_COLUMNS = columns_of(Quote)[1], columns_of(Product)[1]
+_QUOTE_FOR_ORDER = Direct(
+    select(*_QUOTE_COLUMNS, *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
     .join(Product, Product.id == Quote.product_id)
     .where(Quote.id == bindparam("quote_id"))
     .with_for_update(of=Product)
 )
-_PRODUCT_FOR_QUOTE = select(
-    Product,
-    exists().where(
-        Order.buyer_id == bindparam("buyer_id"),
-        Order.seller_id == Product.seller_id,
-        Order.status.in_(list(EVER_PAID)),
-    ),
-).where(Product.id == bindparam("product_id"))
+_PRODUCT_FOR_QUOTE = Direct(
+    select(
+        *_PRODUCT_COLUMNS,
+        exists().where(
+            Order.buyer_id == bindparam("buyer_id"),
+            Order.seller_id == Product.seller_id,
+            # Each status a constant of the statement (an IN list would be bound per execution).
+            or_(*(Order.status == status for status in sorted(EVER_PAID))),
+        ),
+    ).where(Product.id == bindparam("product_id"))
+)
 
 
 async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, Product, bool] | None:
     """The quote, its product row-locked, and whether the quote was ordered already, in one
-    statement: concurrent buyers queue on the product row, so stock cannot be oversold."""
-    found = (await session.execute(_QUOTE_FOR_ORDER, {"quote_id": quote_id})).one_or_none()
-    return (found[0], found[1], bool(found[2])) if found else None
+    statement: concurrent buyers queue on the product row, so stock cannot be oversold. Both
+    are the session's, as loaded objects (the order changes them)."""
+    found = await _QUOTE_FOR_ORDER.first(session, {"quote_id": quote_id})
+    if found is None:
+        return None
+    split = len(_QUOTE_COLUMNS)
+    quote = attached(session, Quote, found[:split])
+    product = attached(session, Product, found[split:-1])
+    return quote, product, bool(found[-1])
 
 
 def conflicting_claim_query(
@@ -208,8 +221,8 @@ async def product_for_quote(
     """The product and whether the buyer has bought from its seller before (a returning
     customer), in one statement."""
     params = {"product_id": product_id, "buyer_id": buyer_id}
-    found = (await session.execute(_PRODUCT_FOR_QUOTE, params)).one_or_none()
-    return (found[0], bool(found[1])) if found else (None, False)
+    found = await _PRODUCT_FOR_QUOTE.first(session, params)
+    return (attached(session, Product, found[:-1]), bool(found[-1])) if found else (None, False)
 
 
 def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:

@@ -1,0 +1,73 @@
+"""Hot reads sent straight through the driver (market.db.direct): the same rows as SQLAlchemy
+gives, in the session's transaction, seen by the engine's cursor events, and an error raised as
+SQLAlchemy raises it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, column, literal, select, table, text
+from sqlalchemy.exc import DBAPIError
+
+from market.catalog.models import Product
+from market.db.detached import columns_of
+from market.db.direct import Direct
+from market.participants.models import Participant
+from tests.api.factories import Api
+from tests.api.prepaid_factories import quotable_product
+from tests.api.statement_counter import counted
+
+_PRODUCTS = select(*columns_of(Product)[1], literal("listed").label("word")).where(
+    Product.__table__.c.id == bindparam("product_id")
+)
+
+
+async def test_the_rows_are_those_sqlalchemy_reads(api: Api, app: Any) -> None:
+    product_id = uuid.UUID(await quotable_product(api, await api.org()))
+    async with app.state.sessionmaker() as session:
+        expected = [tuple(row) for row in await session.execute(_PRODUCTS, {"product_id": product_id})]
+        got = await Direct(_PRODUCTS).rows(session, {"product_id": product_id})
+    assert len(expected) == 1
+    assert got == expected
+    # Typed as the columns are: JSON as objects, times aware, ids as UUIDs.
+    row = dict(zip([*columns_of(Product)[0], "word"], got[0], strict=True))
+    assert row["id"] == product_id and isinstance(row["price_plan"], dict)
+    assert row["created_at"].tzinfo is not None and row["word"] == "listed"
+
+
+async def test_a_read_is_in_the_sessions_transaction_and_counted(api: Api, app: Any) -> None:
+    participants = Direct(
+        select(Participant.__table__.c.name).where(Participant.__table__.c.id == bindparam("pid"))
+    )
+    async with app.state.sessionmaker() as session:
+        org = await api.org()
+        row = await session.get(Participant, uuid.UUID(org.participant_id))
+        assert row is not None
+        participant_id = row.id
+        row.name = "改名之后"
+        await session.flush()  # written in this transaction, not committed
+        with counted(app) as statements:
+            assert await participants.first(session, {"pid": participant_id}) == ("改名之后",)
+        assert any("FROM participants" in s for s in statements), statements
+        await session.rollback()
+        async with app.state.sessionmaker() as other:
+            assert await participants.first(other, {"pid": participant_id}) != ("改名之后",)
+
+
+async def test_an_error_is_raised_as_sqlalchemy_raises_it(app: Any) -> None:
+    failing = Direct(
+        select(column("x")).select_from(table("no_such_table")).where(column("x") == bindparam("x"))
+    )
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(DBAPIError):
+            await failing.rows(session, {"x": 0})
+        await session.rollback()
+        assert (await session.execute(text("SELECT 1"))).scalar() == 1  # the session goes on
+
+
+def test_a_list_bound_at_execution_cannot_be_compiled_once(app: Any) -> None:
+    expanding = Direct(select(Product.id).where(Product.id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="expanding"):
+        expanding._form(app.state.engine.dialect)
