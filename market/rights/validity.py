@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,24 +19,70 @@ from market.rights.models import RightGrantRow
 
 
 def to_contract_grant(row: RightGrantRow) -> RightGrant:
+    """The stored grant as a `contracts` grant, validated (a grant that breaks a rule raises)."""
+    values = (
+        row.id,
+        row.kind,
+        row.holder_id,
+        row.subject_kind,
+        row.subject_id,
+        row.parent_id,
+        row.registration_id,
+        tuple(row.purposes),
+        row.territory,
+        row.sublicensable,
+        tuple(row.field_limits) if row.field_limits is not None else None,
+        row.volume_limit,
+        row.valid_from,
+        row.valid_to,
+        row.revoked_at,
+    )
+    try:
+        return _contract_grant(*values)
+    except TypeError:  # a value that cannot be a cache key (a malformed purpose): validate it anyway
+        return _contract_grant.__wrapped__(*values)
+
+
+# Every trade gate walks the seller's chain, each grant of it validated into a (frozen) contract
+# grant: the same few grants, request after request. A grant whose stored values are the same
+# is the same contract grant, so it is validated once (issue 21); a changed grant (revoked,
+# say) has other values and is validated anew.
+@lru_cache(maxsize=4096)
+def _contract_grant(
+    grant_id: uuid.UUID,
+    kind: str,
+    holder_id: uuid.UUID,
+    subject_kind: str,
+    subject_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    registration_id: uuid.UUID | None,
+    purposes: tuple[str, ...],
+    territory: str,
+    sublicensable: bool,
+    field_limits: tuple[str, ...] | None,
+    volume_limit: int | None,
+    valid_from: datetime,
+    valid_to: datetime | None,
+    revoked_at: datetime | None,
+) -> RightGrant:
     return RightGrant(
-        grant_id=str(row.id),
-        kind=row.kind,
-        holder_id=str(row.holder_id),
-        subject_kind=row.subject_kind,
-        subject_id=str(row.subject_id),
-        parent_id=str(row.parent_id) if row.parent_id else None,
-        registration_id=str(row.registration_id) if row.registration_id else None,
+        grant_id=str(grant_id),
+        kind=kind,
+        holder_id=str(holder_id),
+        subject_kind=subject_kind,
+        subject_id=str(subject_id),
+        parent_id=str(parent_id) if parent_id else None,
+        registration_id=str(registration_id) if registration_id else None,
         scope=Scope(
-            purposes=frozenset(row.purposes),
-            territory=row.territory,
-            sublicensable=row.sublicensable,
-            field_limits=frozenset(row.field_limits) if row.field_limits is not None else None,
-            volume_limit=row.volume_limit,
+            purposes=frozenset(purposes),
+            territory=territory,
+            sublicensable=sublicensable,
+            field_limits=frozenset(field_limits) if field_limits is not None else None,
+            volume_limit=volume_limit,
         ),
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        revoked_at=row.revoked_at,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        revoked_at=revoked_at,
     )
 
 
