@@ -227,9 +227,12 @@ async def current_principal(
 
 
 def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    # On `optional_principal` itself, not through `current_principal`: each level of
+    # dependencies costs a resolution per request (issue 21); the caller is still read once.
     async def _dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
+        found: Annotated[Principal | None, Depends(optional_principal)],
     ) -> Principal:
+        principal = await current_principal(found)
         if not principal.has(*roles):
             raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
         return principal

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.auth.principal import Principal
 from market.catalog.models import PriceCatalogueEntryRow, Product, product_resources
 from market.common.pagination import keyset_page
+from market.db.direct import by_id
 from market.registry.models import DataResource
 from market.rights.models import RightGrantRow
 
@@ -30,7 +31,9 @@ async def page(session: AsyncSession, principal: Principal, cursor: str | None, 
 
 
 async def get(session: AsyncSession, product_id: uuid.UUID, *, lock: bool = False) -> Product | None:
-    return await session.get(Product, product_id, with_for_update=lock)
+    if lock:
+        return await session.get(Product, product_id, with_for_update=True)
+    return await by_id(session, Product, product_id)  # read by every order's settlement (issue 21)
 
 
 # A product's resource ids for the compliance rules' query (market.compliance.repository):

@@ -16,21 +16,27 @@ Other databases (the embedded SQLite default) read through `execute` as before: 
 the same values either way (tests/api/test_direct_reads.py compares them).
 
 Only statements without expanding parameters (an `IN` over a list bound at execution) can be
-compiled once; every parameter is bound by name.
+compiled once; every parameter is bound by name. The first execution of a statement in a
+process also asks the server for its columns' types (one prepare), from which the result
+processors are chosen, as SQLAlchemy chooses them from a cursor's description.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Select, Table, bindparam, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
+from market.db.detached import attached, columns_of
+
+T = TypeVar("T")
 Processor = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
 
@@ -153,3 +159,23 @@ def _raise_as_the_connection_would(
         adapted._handle_exception(error)
     except Exception as dbapi_error:
         connection._handle_dbapi_exception(dbapi_error, sql, tuple(values), None, None)
+
+
+_BY_ID: dict[type[Any], Direct] = {}
+
+
+async def by_id(session: AsyncSession, cls: type[T], ident: Any) -> T | None:
+    """`session.get(cls, ident)` for a hot path: the object the session holds, else the row read
+    directly and held by the session as if loaded (`market.db.detached.attached`). A class
+    with a single-column primary key named `id`; no lock (a locking read goes through
+    `session.get`, which refreshes what it locks)."""
+    held = session.identity_map.get(identity_key(cls, ident))
+    if held is not None and not inspect(held).expired_attributes:
+        return held
+    if held is not None:  # expired (a rollback): SQLAlchemy refreshes it
+        return await session.get(cls, ident)
+    if (read := _BY_ID.get(cls)) is None:
+        table = cast(Table, inspect(cls).local_table)
+        read = _BY_ID[cls] = Direct(select(*columns_of(cls)[1]).where(table.c.id == bindparam("id")))
+    found = await read.first(session, {"id": ident})
+    return None if found is None else attached(session, cls, found)

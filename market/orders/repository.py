@@ -19,7 +19,7 @@ from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
 from market.db import together
 from market.db.detached import attached, columns_of
-from market.db.direct import Direct
+from market.db.direct import Direct, by_id
 from market.db.pending import Deferred
 from market.orders.models import Order, OrderClaim, Quote, WindowUsage
 from market.orders.schemas import TradeTotals
@@ -61,7 +61,7 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False)
 
 
 async def quote(session: AsyncSession, quote_id: uuid.UUID) -> Quote | None:
-    return await session.get(Quote, quote_id)
+    return await by_id(session, Quote, quote_id)  # an order's terms, read when its money arrives
 
 
 async def quotes_to_expire(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
 from market.common.pagination import keyset_page
+from market.db.detached import attached, columns_of
+from market.db.direct import Direct
 from market.orders.models import Order
 from market.payments.models import Dispute, Payment, Refund
 from market.payments.states import DisputeStatus, RefundStatus
@@ -25,17 +27,29 @@ async def payment_of_order(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+_PAYMENT_COLUMNS = columns_of(Payment)[1]
+_PAYMENT_AND_ORDER = (
+    select(*_PAYMENT_COLUMNS, *columns_of(Order)[1])
+    .join(Order, Order.id == Payment.order_id)
+    .where(Payment.order_id == bindparam("order_id"))
+)
+# Read directly (market.db.direct): an operator's confirmation of a transfer starts here.
+_PAYMENT_AND_ORDER_READS = {
+    False: Direct(_PAYMENT_AND_ORDER),
+    True: Direct(_PAYMENT_AND_ORDER.with_for_update()),
+}
+
+
 async def payment_and_order(
     session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[Payment, Order] | None:
-    """The order's payment and the order, both row-locked by one statement when `lock`."""
-    stmt = (
-        select(Payment, Order).join(Order, Order.id == Payment.order_id).where(Payment.order_id == order_id)
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    found = (await session.execute(stmt)).one_or_none()
-    return (found[0], found[1]) if found else None
+    """The order's payment and the order, both row-locked by one statement when `lock`; both
+    the session's, as loaded objects."""
+    found = await _PAYMENT_AND_ORDER_READS[lock].first(session, {"order_id": order_id})
+    if found is None:
+        return None
+    split = len(_PAYMENT_COLUMNS)
+    return attached(session, Payment, found[:split]), attached(session, Order, found[split:])
 
 
 async def payment_by_reference(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from market.catalog.models import Product
 from market.db.detached import columns_of
-from market.db.direct import Direct
+from market.db.direct import Direct, by_id
 from market.participants.models import Participant
 from tests.api.factories import Api
 from tests.api.prepaid_factories import quotable_product
@@ -71,3 +71,20 @@ def test_a_list_bound_at_execution_cannot_be_compiled_once(app: Any) -> None:
     expanding = Direct(select(Product.id).where(Product.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding"):
         expanding._form(app.state.engine.dialect)
+
+
+async def test_by_id_is_the_sessions_object_and_its_changes_are_written(api: Api, app: Any) -> None:
+    product_id = uuid.UUID(await quotable_product(api, await api.org()))
+    async with app.state.sessionmaker() as session:
+        with counted(app) as statements:
+            product = await by_id(session, Product, product_id)
+            again = await by_id(session, Product, product_id)
+        assert product is not None and again is product
+        assert len([s for s in statements if s.startswith("SELECT products.")]) == 1  # then held
+        assert await session.get(Product, product_id) is product
+        assert await by_id(session, Product, uuid.uuid4()) is None
+        product.title = "改过的标题"
+        await session.commit()
+    async with app.state.sessionmaker() as session:
+        stored = await session.get(Product, product_id)
+        assert stored is not None and stored.title == "改过的标题"
