@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from market.db.detached import attached, columns_of
+from market.db.direct import Direct
 from market.delivery.models import Entitlement, LicenceRow
 from market.delivery.states import LicenceStatus
 from market.rights.models import RightGrantRow
@@ -40,19 +42,30 @@ async def active_under(
     return [(row, quota, int(used)) for row, quota, used in await session.execute(stmt)]
 
 
+_LICENCE_COLUMNS = columns_of(LicenceRow)[1]
+# Read directly (market.db.direct): every licence check of the gateway and the buyer's reads.
+_LICENCE_WITH_TREE = Direct(
+    select(*_LICENCE_COLUMNS, *columns_of(RightGrantRow)[1])
+    .outerjoin(_OPERATING_GRANT, _OPERATING_GRANT.id == LicenceRow.operating_grant_id)
+    .outerjoin(RightGrantRow, RightGrantRow.resource_id == _OPERATING_GRANT.resource_id)
+    .where(LicenceRow.id == bindparam("licence_id"))
+)
+
+
 async def licence_with_tree(
     session: AsyncSession, licence_id: uuid.UUID
 ) -> tuple[LicenceRow | None, list[RightGrantRow]]:
-    """The licence and, in the same query, every grant in the tree of its operating right."""
-    rows = (
-        await session.execute(
-            select(LicenceRow, RightGrantRow)
-            .outerjoin(_OPERATING_GRANT, _OPERATING_GRANT.id == LicenceRow.operating_grant_id)
-            .outerjoin(RightGrantRow, RightGrantRow.resource_id == _OPERATING_GRANT.resource_id)
-            .where(LicenceRow.id == licence_id)
-        )
-    ).all()
-    return (rows[0][0] if rows else None), [grant for _, grant in rows if grant is not None]
+    """The licence and, in the same query, every grant in the tree of its operating right (the
+    session's, as loaded objects)."""
+    rows = await _LICENCE_WITH_TREE.rows(session, {"licence_id": licence_id})
+    if not rows:
+        return None, []
+    split = len(_LICENCE_COLUMNS)
+    licence = attached(session, LicenceRow, rows[0][:split])
+    grant_id = split + columns_of(RightGrantRow)[0].index("id")
+    return licence, [
+        attached(session, RightGrantRow, row[split:]) for row in rows if row[grant_id] is not None
+    ]
 
 
 async def entitlement(

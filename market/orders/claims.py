@@ -45,7 +45,10 @@ async def claim_resources(
 
         def clash_found(sync: SyncSession, produced: together.Produced) -> None:
             if produced.count:
-                query = repository.conflicting_claim_query(resource_ids, purpose, exclusive=exclusive, at=at)
+                # Read after the statement, which may have written this order's own claims.
+                query = repository.conflicting_claim_query(
+                    resource_ids, purpose, exclusive=exclusive, at=at, other_than=order_id
+                )
                 clash = sync.execute(query).scalar_one_or_none()
                 raise _sold_out(clash, purpose)
 

@@ -124,17 +124,25 @@ async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Q
 
 
 def conflicting_claim_query(
-    resource_ids: Sequence[uuid.UUID], purpose: str, *, exclusive: bool, at: datetime
+    resource_ids: Sequence[uuid.UUID],
+    purpose: str,
+    *,
+    exclusive: bool,
+    at: datetime,
+    other_than: uuid.UUID | None = None,
 ) -> Select[OrderClaim]:
     """A live claim that a new claim over these resources for `purpose` would clash with: an
     exclusive one, or any one when the new claim is exclusive. Territories are not compared:
-    a cross-border licence includes domestic use, so any two territories share it."""
+    a cross-border licence includes domestic use, so any two territories share it.
+    `other_than`: an order whose own claims are already written, and do not count."""
     stmt = select(OrderClaim).where(
         OrderClaim.resource_id.in_(list(resource_ids)),
         OrderClaim.purpose == purpose,
         OrderClaim.released_at.is_(None),
         OrderClaim.ends_at > at,
     )
+    if other_than is not None:
+        stmt = stmt.where(OrderClaim.order_id != other_than)
     if not exclusive:
         stmt = stmt.where(OrderClaim.exclusive.is_(True))
     return stmt.order_by(OrderClaim.ends_at.desc()).limit(1)

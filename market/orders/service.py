@@ -198,7 +198,7 @@ async def create_order(
     payable: Payable,
     *,
     payment_provider: str,
-    paid_now: bool = False,
+    claims_with_writes: bool = False,
 ) -> Order:
     """The order for a payable quote (its product row-locked), after the trade rules run again
     now. A refusal raises `ComplianceDenied`, keeping the decision and its audit entry; no
@@ -227,9 +227,10 @@ async def create_order(
         decided_for=("order", str(order_id)),
         refused=("order.refused_by_compliance", "quote", str(quote.id)),
     )
-    # Paid in this request (from a balance, which asks no third party): the claims are checked
-    # in the statement that takes the money (issue 21: a round trip fewer).
-    claims = await claim_resources(session, product, quote, order_id, check_later=paid_now)
+    # `claims_with_writes`: nothing waits on a third party before this request's writes (paid
+    # from a balance, or by bank transfer): the claims are checked in the statement that writes
+    # them (issue 21: a round trip fewer).
+    claims = await claim_resources(session, product, quote, order_id, check_later=claims_with_writes)
     commission = commission_of(quote.total_minor, settings, quote.currency)
     order = Order(
         id=order_id,

@@ -42,7 +42,10 @@ async def place_order(
         principal,
         payable,
         payment_provider=accounts.ACCOUNT if from_balance else provider.name,
-        paid_now=from_balance,
+        # Nothing is asked of a third party before the order's writes (paid from a balance, or
+        # through a provider that asks no one): its claims are checked in the statement that
+        # writes them, not in a round trip of their own.
+        claims_with_writes=from_balance or not getattr(provider, "asks_a_third_party", True),
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         if from_balance:

@@ -59,6 +59,11 @@ class ProviderRefund:
 
 class PaymentProvider(Protocol):
     name: str
+    # Whether creating a payment asks a third party (a card processor). An order whose payment
+    # does not may have its claims checked in the statement that writes it (issue 21); one that
+    # does has them checked before the provider is asked, so no refused order leaves a payment
+    # behind at the provider.
+    asks_a_third_party: bool
 
     async def create_payment(
         self, *, order_id: str, quote_id: str, amount_minor: int, currency: str
@@ -79,6 +84,7 @@ class OfflineProvider:
     """
 
     name = "offline"
+    asks_a_third_party = False
 
     def __init__(self, auto_confirm: bool = False) -> None:
         self.auto_confirm = auto_confirm

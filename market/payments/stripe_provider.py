@@ -48,6 +48,7 @@ async def stripe_errors(what: str) -> AsyncIterator[None]:
 
 class StripeProvider:
     name = "stripe"
+    asks_a_third_party = True
 
     def __init__(self, api_key: str, http_client: stripe.HTTPClient | None = None) -> None:
         # The http_client seam is how tests talk to a fake Stripe; production uses the default.

@@ -32,12 +32,12 @@ from tests.api.statement_counter import counted
 # SQLite keeps the unit of work's statement per table (in process, no network round trips).
 # Issue 21's goal: 6 each, 12 a purchase.
 # The four-request offline purchase's order and the operator's confirmation that the transfer
-# arrived (PostgreSQL): the order 7 (the caller, the quote with its product locked, BEGIN, the
-# trade rules' facts with the resources locked, the look for a clashing claim, every write in one
-# statement, COMMIT); the confirmation 8 (the caller, the payment with its order locked, BEGIN,
+# arrived (PostgreSQL): the order 6 (the caller, the quote with its product locked, BEGIN, the
+# trade rules' facts with the resources locked, every write in one statement with the look for a
+# clashing claim, as a prepaid order's: a bank transfer asks no third party first; COMMIT); the confirmation 8 (the caller, the payment with its order locked, BEGIN,
 # the product, the quote's terms, the trade rules' facts as they are when the money arrives, whose
 # rights trees the licence reuses, every write in one statement, COMMIT).
-OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 7}
+OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 6}
 CONFIRMATION_MAX = {"sqlite": 18, "postgres": 8}
 QUOTE_MAX = {"sqlite": 9, "postgres": 6}
 ORDER_MAX = {"sqlite": 21, "postgres": 6}

@@ -292,6 +292,7 @@ class BalanceRefunds:
     confirmed at once and booked back to the balance (`refunds.complete_refund`)."""
 
     name = ACCOUNT
+    asks_a_third_party = False
 
     async def create_payment(self, **_: Any) -> Any:  # pragma: no cover - never asked
         raise AssertionError("orders paid from a balance are charged by `debit`")
