@@ -17,37 +17,65 @@ session's as a loaded one is, and its changes are written.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Column, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 T = TypeVar("T")
 
 
-_COLUMNS: dict[type[Any], tuple[tuple[str, ...], tuple[Column[Any], ...]]] = {}
+@dataclass(frozen=True)
+class _Shape:
+    attributes: tuple[str, ...]
+    columns: tuple[Column[Any], ...]
+    manager: Any  # the class's instrumentation (makes bare instances)
+    identity_class: type[Any]
+    key_positions: tuple[int, ...]  # where the primary key's values are among `attributes`
+
+
+_SHAPES: dict[type[Any], _Shape] = {}
+
+
+def _shape(cls: type[Any]) -> _Shape:
+    if (known := _SHAPES.get(cls)) is None:
+        mapper = inspect(cls)
+        attributes, columns = [], []
+        for prop in mapper.column_attrs:
+            (column,) = prop.columns
+            attributes.append(prop.key)
+            columns.append(cast(Column[Any], column))
+        keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
+        known = _SHAPES[cls] = _Shape(
+            tuple(attributes),
+            tuple(columns),
+            mapper.class_manager,
+            mapper._identity_class,
+            tuple(attributes.index(key) for key in keys),
+        )
+    return known
 
 
 def columns_of(cls: type[Any]) -> tuple[tuple[str, ...], tuple[Column[Any], ...]]:
     """The class's mapped attributes and their table columns, in one order: select the
     columns, and give `detached` the same slice of each row."""
-    if (known := _COLUMNS.get(cls)) is None:
-        attributes, columns = [], []
-        for prop in inspect(cls).column_attrs:
-            (column,) = prop.columns
-            attributes.append(prop.key)
-            columns.append(cast(Column[Any], column))
-        known = _COLUMNS[cls] = (tuple(attributes), tuple(columns))
-    return known
+    shape = _shape(cls)
+    return shape.attributes, shape.columns
 
 
 def detached(cls: type[T], values: Sequence[Any]) -> T:
-    """An instance of `cls` holding `values` (in `columns_of(cls)`'s order), detached."""
-    attributes, _ = columns_of(cls)
-    obj: T = inspect(cls).class_manager.new_instance()
-    obj.__dict__.update(zip(attributes, values, strict=True))
-    make_transient_to_detached(obj)
+    """An instance of `cls` holding `values` (in `columns_of(cls)`'s order), detached.
+
+    What `make_transient_to_detached` does to a new instance, done directly (issue 21: a fifth
+    of its cost): every column is set, so nothing is left to expire, and the instance gets its
+    identity key. Relationships are not loaded, as with a loaded object, and reaching for one
+    on a detached instance raises."""
+    shape = _shape(cls)
+    obj: T = shape.manager.new_instance()
+    obj.__dict__.update(zip(shape.attributes, values, strict=True))
+    instance_state(obj).key = (shape.identity_class, tuple(values[i] for i in shape.key_positions), None)
     return obj
 
 
