@@ -23,7 +23,7 @@ processors are chosen, as SQLAlchemy chooses them from a cursor's description.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -32,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_, greenlet_spawn
 
 from market.db.detached import attached, columns_of
 
@@ -100,8 +100,15 @@ class Direct:
             value = params[name] if name in params else form.constants[name]
             values.append(value if bind is None else bind(value))
         processors = self._results.get(connection.dialect)
-        records, processors = await _fetch(connection.sync_connection, form, values, processors)
-        self._results[connection.dialect] = processors
+        records, attributes = await _send(
+            connection.sync_connection, form.sql, values, describe=processors is None
+        )
+        if processors is None:
+            assert attributes is not None
+            processors = self._results[connection.dialect] = tuple(
+                kind._cached_result_processor(connection.dialect, attribute.type.oid)
+                for kind, attribute in zip(form.columns, attributes, strict=True)
+            )
         if not any(processors):
             return [tuple(record) for record in records]
         return [
@@ -117,14 +124,13 @@ class Direct:
         return found[0] if found else None
 
 
-async def _fetch(
-    connection: Connection | None, form: _Form, values: list[Any], processors: tuple[Processor, ...] | None
-) -> tuple[list[Any], tuple[Processor, ...]]:
-    """The records of `form` sent by asyncpg on `connection`'s driver connection, in its
+async def _send(
+    connection: Connection | None, sql: str, values: list[Any], *, describe: bool = False
+) -> tuple[list[Any], list[Any] | None]:
+    """The records of `sql` sent by asyncpg on `connection`'s driver connection, in its
     transaction (begun first, as the dialect's cursor would), with the engine's cursor events;
-    and the result processors (found from the statement's column types the first time)."""
+    and, when `describe`, the statement's columns as the server describes them."""
     assert connection is not None
-    sql = form.sql
     adapted: Any = connection.connection.dbapi_connection
     events = connection._has_events or connection.engine._has_events
     if events:
@@ -134,19 +140,22 @@ async def _fetch(
             if adapted._transaction is None:
                 await adapted._start_transaction()
             driver = adapted._connection
-            if processors is None:
-                attributes = (await driver.prepare(sql)).get_attributes()
-                processors = tuple(
-                    kind._cached_result_processor(connection.dialect, attribute.type.oid)
-                    for kind, attribute in zip(form.columns, attributes, strict=True)
-                )
+            attributes = list((await driver.prepare(sql)).get_attributes()) if describe else None
             records: list[Any] = await driver.fetch(sql, *values)
     except Exception as error:
         await greenlet_spawn(_raise_as_the_connection_would, connection, adapted, error, sql, values)
         raise  # not reached: the connection raised its own error
     if events:
         connection.dispatch.after_cursor_execute(connection, None, sql, values, None, False)
-    return records, processors
+    return records, attributes
+
+
+def send_in_flush(connection: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
+    """`sql` with its positional `values` sent straight through asyncpg on `connection`, as
+    `Direct` reads are, by code that runs in SQLAlchemy's greenlet (a flush: the one statement
+    of `market.db.together`); its records."""
+    records, _ = await_(_send(connection, sql, list(values)))
+    return records
 
 
 def _raise_as_the_connection_would(

@@ -35,6 +35,8 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
+from market.db.direct import send_in_flush
+
 # PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
 # statements (chunked) are used.
 MAX_PARAMETERS = 30_000
@@ -436,9 +438,18 @@ def statement(parts: Iterable[Part]) -> str:
 def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     """Send the batch as one statement, then its verdicts; what each part produced (None for
     a part that is not counted), in the batch's order."""
-    result = session.connection().exec_driver_sql(statement(batch.parts), tuple(batch.params.values))
+    connection, sql = session.connection(), statement(batch.parts)
+    counts = any(part.counted for part in batch.parts)
+    if connection.dialect.driver == "asyncpg":
+        # Straight through the driver (market.db.direct): SQLAlchemy's execution context and
+        # result metadata for a statement of this size cost more than its round trip (issue 21).
+        records = send_in_flush(connection, sql, batch.params.values)
+        one: Sequence[Any] = records[0] if counts else ()
+    else:
+        result = connection.exec_driver_sql(sql, tuple(batch.params.values))
+        one = result.one() if counts else ()
     # The one row holds, for each counted part, its count and then its returned values.
-    row = iter(result.one() if any(part.counted for part in batch.parts) else ())
+    row = iter(one)
     produced: list[Produced | None] = []
     for part in batch.parts:
         if not part.counted:

@@ -55,6 +55,8 @@ async def notify(
     skipped. `once` makes the event unique per recipient: a second notify with the same key
     writes nothing (deadline warnings)."""
     recipients = list(dict.fromkeys(r for r in to if r is not None))
+    # Made once for every recipient's event (nothing changes an event's data once written).
+    plain = _plain(dict(data or {}))
     written = []
     for recipient in recipients:
         key = f"{once}:{recipient}" if once else None
@@ -69,7 +71,7 @@ async def notify(
             type=event_type,
             subject_type=subject[0],
             subject_id=str(subject[1]),
-            data=_plain(dict(data or {})),
+            data=plain,
             dedupe_key=key,
             created_at=now(),
         )
