@@ -20,7 +20,7 @@ from market.auth.models import ApiKey, User
 from market.auth.tokens import STAFF_ROLES, TokenClaims, decode_token
 from market.db.base import utcnow
 from market.db.direct import Direct
-from market.db.session import autocommit_engine, get_session
+from market.db.session import get_session
 from market.errors import Forbidden, NotFound, Unauthenticated
 from market.runtime import get_runtime
 
@@ -158,6 +158,11 @@ async def _participant_status(
     return _standing_of((await session.execute(stmt)).tuples().one_or_none())
 
 
+def _on_postgresql(session: AsyncSession) -> bool:
+    engine = session.bind
+    return isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
+
+
 async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing | None:
     """The token was issued under the user's and participant's current token versions: one
     read per request (the user and its participant together), and a raised version (logout,
@@ -166,20 +171,11 @@ async def ensure_current(session: AsyncSession, claims: TokenClaims) -> Standing
     stmt, params = _CURRENT_USER, {"user_id": claims.user_id}
     if claims.participant_id is not None:
         stmt, params = _CURRENT_USER_AND_PARTICIPANT, params | {"participant_id": claims.participant_id}
-    engine = session.bind
-    if (
-        not session.in_transaction()
-        and isinstance(engine, AsyncEngine)
-        and engine.dialect.name == "postgresql"
-    ):
-        # One read, in no transaction: no BEGIN and COMMIT round trips around it, and on a
-        # connection of its own rather than the session's, which costs half as much CPU as
-        # a session's connection in autocommit and its commit (issue 21). READ COMMITTED gives
-        # a lone statement the same snapshot either way.
-        async with autocommit_engine(engine).connect() as connection:
-            found = await stmt.first(connection, params)
-    else:
-        found = await stmt.first(session, params)
+    # PostgreSQL, before the request's transaction: one read in no transaction (no BEGIN and
+    # COMMIT round trips around it), on the connection the request's work goes on to use (one
+    # checkout of the pool, not two: issue 21); the work's first statement begins the request's
+    # transaction. READ COMMITTED gives a lone statement the same snapshot either way.
+    found = await stmt.first(session, params, begin=session.in_transaction() or not _on_postgresql(session))
     if found is None or not found[1] or found[0] != claims.version:
         raise Unauthenticated("this session has ended; sign in again")
     if claims.participant_id is None:
@@ -210,10 +206,11 @@ async def optional_principal(
     except (jwt.InvalidTokenError, ValueError) as exc:
         raise Unauthenticated(f"invalid access token: {exc}") from exc
     standing = await ensure_current(session, claims)
-    if session.in_transaction():
+    if session.in_transaction() and not _on_postgresql(session):
         # The check only read: end its transaction, so that a route which works in sessions of
         # its own (a refund asked of the provider with no transaction open) finds no lock held
-        # here (SQLite takes its write lock when a transaction begins).
+        # here (SQLite takes its write lock when a transaction begins). On PostgreSQL the check
+        # began no transaction and holds no lock: the session keeps its connection.
         await session.commit()
     return Principal(claims.user_id, claims.participant_id, claims.roles, standing=standing)
 

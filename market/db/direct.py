@@ -52,7 +52,7 @@ class _Form:
     columns: tuple[Any, ...]  # each result column's type
 
 
-def _form_of(statement: Select[Any], dialect: Dialect) -> _Form:
+def _form_of(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Form:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     if compiled.literal_execute_params or compiled.post_compile_params:
@@ -76,7 +76,7 @@ class Direct:
     """`statement` (a constant Core statement with bound parameters), read directly on
     PostgreSQL."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._forms: dict[Dialect, _Form] = {}
         # Each column's result processor, known once the server has said the columns' types
@@ -88,9 +88,13 @@ class Direct:
             form = self._forms[dialect] = _form_of(self.statement, dialect)
         return form
 
-    async def rows(self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any]) -> list[Row]:
+    async def rows(
+        self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any], *, begin: bool = True
+    ) -> list[Row]:
         """Every row of the statement with `params`, on the session's connection (in its
-        transaction) or on `on` itself."""
+        transaction) or on `on` itself. `begin=False` (PostgreSQL): a read before the
+        connection's transaction has begun stays outside it, as a lone statement in
+        autocommit; the next statement begins the transaction."""
         connection = await on.connection() if isinstance(on, AsyncSession) else on
         if connection.dialect.driver != "asyncpg":
             return [tuple(row) for row in await connection.execute(self.statement, dict(params))]
@@ -101,7 +105,7 @@ class Direct:
             values.append(value if bind is None else bind(value))
         processors = self._results.get(connection.dialect)
         records, attributes = await _send(
-            connection.sync_connection, form.sql, values, describe=processors is None
+            connection.sync_connection, form.sql, values, describe=processors is None, begin=begin
         )
         if processors is None:
             assert attributes is not None
@@ -119,13 +123,15 @@ class Direct:
             for record in records
         ]
 
-    async def first(self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any]) -> Row | None:
-        found = await self.rows(on, params)
+    async def first(
+        self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any], *, begin: bool = True
+    ) -> Row | None:
+        found = await self.rows(on, params, begin=begin)
         return found[0] if found else None
 
 
 async def _send(
-    connection: Connection | None, sql: str, values: list[Any], *, describe: bool = False
+    connection: Connection | None, sql: str, values: list[Any], *, describe: bool = False, begin: bool = True
 ) -> tuple[list[Any], list[Any] | None]:
     """The records of `sql` sent by asyncpg on `connection`'s driver connection, in its
     transaction (begun first, as the dialect's cursor would), with the engine's cursor events;
@@ -137,7 +143,7 @@ async def _send(
         connection.dispatch.before_cursor_execute(connection, None, sql, values, None, False)
     try:
         async with adapted._execute_mutex:
-            if adapted._transaction is None:
+            if begin and adapted._transaction is None:
                 await adapted._start_transaction()
             driver = adapted._connection
             attributes = list((await driver.prepare(sql)).get_attributes()) if describe else None

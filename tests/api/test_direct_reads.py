@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, column, literal, select, table, text
+from sqlalchemy import Integer, bindparam, column, literal, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 from market.catalog.models import Product
@@ -88,3 +88,17 @@ async def test_by_id_is_the_sessions_object_and_its_changes_are_written(api: Api
     async with app.state.sessionmaker() as session:
         stored = await session.get(Product, product_id)
         assert stored is not None and stored.title == "改过的标题"
+
+
+@pytest.mark.postgres_only
+async def test_a_read_before_the_transaction_may_stay_outside_it(app: Any, backend: str) -> None:
+    """The credential check's read: on the connection the request goes on to use, in no
+    transaction; the next statement begins the request's."""
+    one = Direct(select(literal(1).label("one"), bindparam("x", type_=Integer).label("x")))
+    async with app.state.sessionmaker() as session:
+        assert await one.first(session, {"x": 2}, begin=False) == (1, 2)
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert driver is not None and not driver.is_in_transaction()
+        assert await one.first(session, {"x": 3}) == (1, 3)
+        assert driver.is_in_transaction()
+        await session.rollback()
