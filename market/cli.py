@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import json
 import os
@@ -136,9 +137,9 @@ def serve(
     # Forwarded headers count only from MARKET_TRUSTED_PROXIES, judged in one place
     # (market.common.iris), so uvicorn's own reading of them is off.
     if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
-        )
+        app = create_app(settings)
+        _freeze_what_lives_forever()
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
         return
     # Each worker process builds its own app (and engine, pool) from the same environment.
     uvicorn.run(
@@ -164,7 +165,17 @@ def worker_app() -> FastAPI:
     settings = load_settings()
     if settings.clock_offset:
         clock.advance(settings.clock_offset)
-    return create_app(settings)
+    app = create_app(settings)
+    _freeze_what_lives_forever()
+    return app
+
+
+def _freeze_what_lives_forever() -> None:
+    """What exists once the server's app is built (modules, mappers, routes, schemas) lives as
+    long as the process: kept out of the garbage collector's passes, which otherwise walk all
+    of it again and again under load (issue 21)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _start_clock(settings: Settings) -> None:
