@@ -79,9 +79,9 @@ class Direct:
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._forms: dict[Dialect, _Form] = {}
-        # Each column's result processor, known once the server has said the columns' types
-        # (some processors depend on them, as for a cursor's description).
-        self._results: dict[Dialect, tuple[Processor, ...]] = {}
+        # The result processors (by column position), known once the server has said the
+        # columns' types (some processors depend on them, as for a cursor's description).
+        self._results: dict[Dialect, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
 
     def _form(self, dialect: Dialect) -> _Form:
         if (form := self._forms.get(dialect)) is None:
@@ -109,19 +109,23 @@ class Direct:
         )
         if processors is None:
             assert attributes is not None
-            processors = self._results[connection.dialect] = tuple(
+            found = (
                 kind._cached_result_processor(connection.dialect, attribute.type.oid)
                 for kind, attribute in zip(form.columns, attributes, strict=True)
             )
-        if not any(processors):
-            return [tuple(record) for record in records]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, record, strict=True)
+            # Only the columns that have one (times, mostly): a row is wide, few need work.
+            processors = self._results[connection.dialect] = tuple(
+                (position, process) for position, process in enumerate(found) if process is not None
             )
-            for record in records
-        ]
+        if not processors:
+            return [tuple(record) for record in records]
+        rows = []
+        for record in records:
+            row = list(record)
+            for position, process in processors:
+                row[position] = process(row[position])
+            rows.append(tuple(row))
+        return rows
 
     async def first(
         self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any], *, begin: bool = True
