@@ -30,6 +30,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Select, Table, bindparam, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_, greenlet_spawn
@@ -95,6 +96,8 @@ class Direct:
         transaction) or on `on` itself. `begin=False` (PostgreSQL): a read before the
         connection's transaction has begun stays outside it, as a lone statement in
         autocommit; the next statement begins the transaction."""
+        if isinstance(on, AsyncSession):
+            begin = begin and not on.info.get(_NO_TRANSACTION, False)
         connection = await on.connection() if isinstance(on, AsyncSession) else on
         if connection.dialect.driver != "asyncpg":
             return [tuple(row) for row in await connection.execute(self.statement, dict(params))]
@@ -160,12 +163,33 @@ async def _send(
     return records, attributes
 
 
-def send_in_flush(connection: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
+def send_in_flush(
+    connection: Connection, sql: str, values: Sequence[Any], *, begin: bool = True
+) -> list[Any]:
     """`sql` with its positional `values` sent straight through asyncpg on `connection`, as
     `Direct` reads are, by code that runs in SQLAlchemy's greenlet (a flush: the one statement
     of `market.db.together`); its records."""
-    records, _ = await_(_send(connection, sql, list(values)))
+    records, _ = await_(_send(connection, sql, list(values), begin=begin))
     return records
+
+
+_NO_TRANSACTION = "market.db.no_transaction"
+
+
+def without_transaction(session: AsyncSession) -> None:
+    """This request's reads need no snapshot of their own and lock nothing, and what it writes
+    goes in one statement (`market.db.together`) that nothing rolls back once it is sent: on
+    PostgreSQL its direct reads and that statement then run as lone statements, each its own
+    transaction, with no BEGIN and COMMIT round trips (issue 21: an unkeyed quote). A
+    statement sent through SQLAlchemy still begins a transaction, which the rest then joins;
+    so does any write after the first."""
+    session.info[_NO_TRANSACTION] = True
+
+
+def first_write_alone(session: SyncSession) -> bool:
+    """Whether this write may be sent in no transaction (`without_transaction`); only the first
+    may, so the request's writes are never split over several lone statements."""
+    return bool(session.info.pop(_NO_TRANSACTION, False))
 
 
 def _raise_as_the_connection_would(

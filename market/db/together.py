@@ -35,7 +35,7 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
-from market.db.direct import send_in_flush
+from market.db.direct import first_write_alone, send_in_flush
 
 # PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
 # statements (chunked) are used.
@@ -443,7 +443,8 @@ def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     if connection.dialect.driver == "asyncpg":
         # Straight through the driver (market.db.direct): SQLAlchemy's execution context and
         # result metadata for a statement of this size cost more than its round trip (issue 21).
-        records = send_in_flush(connection, sql, batch.params.values)
+        alone = first_write_alone(session)
+        records = send_in_flush(connection, sql, batch.params.values, begin=not alone)
         one: Sequence[Any] = records[0] if counts else ()
     else:
         result = connection.exec_driver_sql(sql, tuple(batch.params.values))

@@ -16,6 +16,7 @@ from market.audit.schemas import EntryOut
 from market.auth.principal import Auditor, Authenticated, Buyer, Principal, require_roles
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.compliance.service import ComplianceDenied
+from market.db.direct import without_transaction
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
 from market.idempotency.service import IdempotencyKey, idempotent
@@ -77,6 +78,10 @@ async def create_quote(
     principal: Buyer,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    if idempotency_key is None:
+        # No key to claim, so nothing rolls back the quote's one statement once it is sent: its
+        # reads and that statement need no transaction of their own (issue 21).
+        without_transaction(session)
     call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data, optimistic=True)
     # A refusal raises (not remembered): the buyer may fix the cause and retry with the key.
     async with call.answering():

@@ -34,9 +34,15 @@ from tests.api.statement_counter import counted
 # The four-request offline purchase's order and the operator's confirmation that the transfer
 # arrived (PostgreSQL): the order 6 (the caller, the quote with its product locked, BEGIN, the
 # trade rules' facts with the resources locked, every write in one statement with the look for a
-# clashing claim, as a prepaid order's: a bank transfer asks no third party first; COMMIT); the confirmation 8 (the caller, the payment with its order locked, BEGIN,
-# the product, the quote's terms, the trade rules' facts as they are when the money arrives, whose
-# rights trees the licence reuses, every write in one statement, COMMIT).
+# clashing claim, as a prepaid order's: a bank transfer asks no third party first; COMMIT); the
+# confirmation 8 (the caller, the payment with its order locked, BEGIN, the product, the quote's
+# terms, the trade rules' facts as they are when the money arrives, whose rights trees the
+# licence reuses, every write in one statement, COMMIT).
+# A quote sent with no Idempotency-Key claims no key, so nothing rolls its one write statement
+# back once sent: its reads and that statement run in no transaction (market.db.direct
+# .without_transaction), with no BEGIN and COMMIT (PostgreSQL 4: the caller, the product, the
+# trade rules' facts, every write).
+UNKEYED_QUOTE_MAX = {"sqlite": 9, "postgres": 4}
 OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 6}
 CONFIRMATION_MAX = {"sqlite": 18, "postgres": 8}
 QUOTE_MAX = {"sqlite": 9, "postgres": 6}
@@ -99,3 +105,23 @@ async def test_an_offline_purchase_in_few_round_trips(api: Api, app: Any, backen
     print(f"{backend} confirmation: {len(confirming)}\n  " + "\n  ".join(confirming))
     assert len(ordering) <= OFFLINE_ORDER_MAX[backend], ordering
     assert len(confirming) <= CONFIRMATION_MAX[backend], confirming
+
+
+async def test_an_unkeyed_quote_needs_no_transaction(api: Api, app: Any, backend: str) -> None:
+    operator = await api.staff("operator")
+    product_id = await quotable_product(api, await api.org())
+    buyer, _account = await funded_buyer(api, operator, 50_000)
+    await api.client.get("/readyz")
+    with counted(app) as quoting:
+        quote = await api.client.post("/v1/quotes", json=quote_request(product_id), headers=buyer.headers)
+    assert quote.status_code == 201, quote.text
+    print(f"\n{backend} unkeyed quote: {len(quoting)}\n  " + "\n  ".join(quoting))
+    assert len(quoting) <= UNKEYED_QUOTE_MAX[backend], quoting
+    if backend == "postgres":
+        assert not [s for s in quoting if s.split()[0] in ("BEGIN", "COMMIT")], quoting
+    # Written whole: the quote, its compliance decision and its audit entries.
+    shown = await api.client.get(f"/v1/quotes/{quote.json()['id']}", headers=buyer.headers)
+    assert shown.status_code == 200 and shown.json()["digest"] == quote.json()["digest"]
+    history = await api.client.get(f"/v1/audit/entries?subject_id={quote.json()['id']}", headers=operator)
+    assert history.status_code == 200, history.text
+    assert {"quote.issued", "compliance.decided"} <= {e["action"] for e in history.json()["items"]}
