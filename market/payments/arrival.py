@@ -210,11 +210,12 @@ async def confirm_offline(
     session: AsyncSession, settings: Settings, principal: Principal, order_id: uuid.UUID
 ) -> Order:
     """An operator confirms a bank transfer arrived."""
-    # The payment and its order, both row-locked by one statement.
-    found = await repository.payment_and_order(session, order_id, lock=True)
+    # The payment and its order, both row-locked by one statement, with the product and the
+    # quote that the settlement reads (kept here, so the session finds them).
+    found = await repository.payment_with_trade(session, order_id)
     if found is None:
         raise NotFound("no payment for this order")
-    payment, order = found
+    payment, order, _product, _quote = found
     if payment.provider != "offline":
         raise Conflict("only offline payments are confirmed by hand")
     if await payment_succeeded(session, settings, payment, actor=principal.actor, order=order) is None:

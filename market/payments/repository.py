@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, Table, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal
+from market.catalog.models import Product
 from market.common.pagination import keyset_page
 from market.db.detached import attached, columns_of
 from market.db.direct import Direct
-from market.orders.models import Order
+from market.orders.models import Order, Quote
 from market.payments.models import Dispute, Payment, Refund
 from market.payments.states import DisputeStatus, RefundStatus
 
@@ -28,28 +30,37 @@ async def payment_of_order(
 
 
 _PAYMENT_COLUMNS = columns_of(Payment)[1]
-_PAYMENT_AND_ORDER = (
-    select(*_PAYMENT_COLUMNS, *columns_of(Order)[1])
+_ORDER_COLUMNS, _PRODUCT_COLUMNS = columns_of(Order)[1], columns_of(Product)[1]
+# The operator's confirmation that a transfer arrived: the payment and its order row-locked,
+# with the product and the quote the money settles (not locked), in one direct read.
+_PAYMENT_WITH_TRADE = Direct(
+    select(*_PAYMENT_COLUMNS, *_ORDER_COLUMNS, *_PRODUCT_COLUMNS, *columns_of(Quote)[1])
     .join(Order, Order.id == Payment.order_id)
+    .join(Product, Product.id == Order.product_id)
+    .join(Quote, Quote.id == Order.quote_id)
     .where(Payment.order_id == bindparam("order_id"))
+    .with_for_update(of=[cast(Table, Payment.__table__), cast(Table, Order.__table__)])
 )
-# Read directly (market.db.direct): an operator's confirmation of a transfer starts here.
-_PAYMENT_AND_ORDER_READS = {
-    False: Direct(_PAYMENT_AND_ORDER),
-    True: Direct(_PAYMENT_AND_ORDER.with_for_update()),
-}
 
 
-async def payment_and_order(
-    session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False
-) -> tuple[Payment, Order] | None:
-    """The order's payment and the order, both row-locked by one statement when `lock`; both
-    the session's, as loaded objects."""
-    found = await _PAYMENT_AND_ORDER_READS[lock].first(session, {"order_id": order_id})
+async def payment_with_trade(
+    session: AsyncSession, order_id: uuid.UUID
+) -> tuple[Payment, Order, Product, Quote] | None:
+    """The order's payment and the order, both row-locked, with its product and quote, all the
+    session's as loaded objects (issue 21: one round trip, not three). The session holds
+    unchanged objects weakly: keep the product and quote while their reads are to find them."""
+    found = await _PAYMENT_WITH_TRADE.first(session, {"order_id": order_id})
     if found is None:
         return None
-    split = len(_PAYMENT_COLUMNS)
-    return attached(session, Payment, found[:split]), attached(session, Order, found[split:])
+    order_at = len(_PAYMENT_COLUMNS)
+    product_at = order_at + len(_ORDER_COLUMNS)
+    quote_at = product_at + len(_PRODUCT_COLUMNS)
+    return (
+        attached(session, Payment, found[:order_at]),
+        attached(session, Order, found[order_at:product_at]),
+        attached(session, Product, found[product_at:quote_at]),
+        attached(session, Quote, found[quote_at:]),
+    )
 
 
 async def payment_by_reference(

@@ -35,16 +35,16 @@ from tests.api.statement_counter import counted
 # arrived (PostgreSQL): the order 6 (the caller, the quote with its product locked, BEGIN, the
 # trade rules' facts with the resources locked, every write in one statement with the look for a
 # clashing claim, as a prepaid order's: a bank transfer asks no third party first; COMMIT); the
-# confirmation 8 (the caller, the payment with its order locked, BEGIN, the product, the quote's
-# terms, the trade rules' facts as they are when the money arrives, whose rights trees the
-# licence reuses, every write in one statement, COMMIT).
+# confirmation 6 (the caller, BEGIN, the payment with its order locked and the product and the
+# quote's terms read with them, the trade rules' facts as they are when the money arrives, whose
+# rights trees the licence reuses, every write in one statement, COMMIT).
 # A quote sent with no Idempotency-Key claims no key, so nothing rolls its one write statement
 # back once sent: its reads and that statement run in no transaction (market.db.direct
 # .without_transaction), with no BEGIN and COMMIT (PostgreSQL 4: the caller, the product, the
 # trade rules' facts, every write).
 UNKEYED_QUOTE_MAX = {"sqlite": 9, "postgres": 4}
 OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 6}
-CONFIRMATION_MAX = {"sqlite": 18, "postgres": 8}
+CONFIRMATION_MAX = {"sqlite": 16, "postgres": 6}
 QUOTE_MAX = {"sqlite": 9, "postgres": 6}
 ORDER_MAX = {"sqlite": 21, "postgres": 6}
 FIRST_ORDER_MAX = {"sqlite": 21, "postgres": 7}
