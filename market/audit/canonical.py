@@ -42,7 +42,24 @@ def rfc3339_utc(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+# What JSON takes as it is, by exact type: checked first, as nearly every value is one of these
+# (issue 21: every audit entry and quote digest is canonical JSON). Subclasses (a StrEnum, say)
+# take the general path below.
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _normalise(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_normalise(v) for v in value]
+    return _normalise_other(value)
+
+
+def _normalise_other(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     if isinstance(value, float):
