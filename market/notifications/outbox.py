@@ -14,12 +14,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
 from market.common.clock import now
+from market.db import together
+from market.db.pending import Deferred
 from market.jobs import enqueue
 from market.notifications.models import NotificationEvent
 
@@ -50,10 +53,13 @@ async def notify(
     subject: tuple[str, uuid.UUID | str],
     data: Mapping[str, Any] | None = None,
     once: str | None = None,
-) -> list[NotificationEvent]:
+) -> list[uuid.UUID]:
     """Write one event per recipient (participant ids, or OPERATORS); None recipients are
-    skipped. `once` makes the event unique per recipient: a second notify with the same key
-    writes nothing (deadline warnings)."""
+    skipped; the ids of the events written. `once` makes the event unique per recipient: a
+    second notify with the same key writes nothing (deadline warnings).
+
+    The events are rows recorded for the transaction's next flush or its commit, as audit
+    entries are (market.db.pending: all of them in one INSERT, no mapped objects to track)."""
     recipients = list(dict.fromkeys(r for r in to if r is not None))
     # Made once for every recipient's event (nothing changes an event's data once written).
     plain = _plain(dict(data or {}))
@@ -64,19 +70,23 @@ async def notify(
             select(NotificationEvent.id).where(NotificationEvent.dedupe_key == key)
         ):
             continue
-        event = NotificationEvent(
-            id=uuid.uuid4(),
-            recipient_id=None if recipient == OPERATORS else uuid.UUID(str(recipient)),
-            audience="operators" if recipient == OPERATORS else "participant",
-            type=event_type,
-            subject_type=subject[0],
-            subject_id=str(subject[1]),
-            data=plain,
-            dedupe_key=key,
-            created_at=now(),
+        event_id = uuid.uuid4()
+        _EVENTS.record(
+            session,
+            {
+                "id": event_id,
+                "seq": None,
+                "recipient_id": None if recipient == OPERATORS else uuid.UUID(str(recipient)),
+                "audience": "operators" if recipient == OPERATORS else "participant",
+                "type": event_type,
+                "subject_type": subject[0],
+                "subject_id": str(subject[1]),
+                "data": plain,
+                "dedupe_key": key,
+                "created_at": now(),
+            },
         )
-        session.add(event)
-        written.append(event)
+        written.append(event_id)
     transaction = session.get_transaction()
     if written and session.info.get(_ENQUEUED) is not transaction:
         from market.notifications.jobs import deliver_notifications
@@ -84,3 +94,16 @@ async def notify(
         session.info[_ENQUEUED] = transaction  # one delivery job per transaction is enough
         await enqueue(session, deliver_notifications)
     return written
+
+
+_TABLE = cast(Table, NotificationEvent.__table__)
+
+
+def _insert_events(session: SyncSession, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(_TABLE).values(rows))
+
+
+# The events recorded and not yet written (market.db.pending).
+_EVENTS = Deferred(
+    "notification_events", _insert_events, lambda batch, rows: together.insert_rows(batch, _TABLE, rows)
+)
