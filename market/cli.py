@@ -170,12 +170,24 @@ def worker_app() -> FastAPI:
     return app
 
 
+# Container allocations between two young-generation collections (Python's default is 700).
+# A purchase allocates tens of thousands of short-lived objects, almost all freed by reference
+# counting at once: collecting every 700 walked the survivors over and over and promoted them
+# to the older generations, whose passes are dearer still. Measured under bench_purchase's
+# prepaid load: 0.48 ms of the collector's CPU per purchase at 700, 0.17 ms at 10,000; the
+# memory held meanwhile is a few megabytes (issue 21).
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
 def _freeze_what_lives_forever() -> None:
     """What exists once the server's app is built (modules, mappers, routes, schemas) lives as
     long as the process: kept out of the garbage collector's passes, which otherwise walk all
-    of it again and again under load (issue 21)."""
+    of it again and again under load; and the young generation is collected less often
+    (YOUNG_COLLECTION_THRESHOLD) (issue 21)."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
 def _start_clock(settings: Settings) -> None:
