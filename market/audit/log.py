@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session as SyncSession
 
 from market.audit.canonical import entry_leaf
 from market.audit.macs import WRITER_KEY, EntryKeyring
@@ -23,8 +22,7 @@ from market.audit.merkle import leaf_hash
 from market.audit.models import AuditEntry
 from market.audit.tiles import MAX_ENTRY_BYTES
 from market.common.clock import now as utcnow
-from market.db import together
-from market.db.pending import Deferred
+from market.db.pending import table_rows
 from market.errors import InvalidInput
 
 SYSTEM_ACTOR = "system"
@@ -117,19 +115,8 @@ async def record(
     _ENTRIES.record(session, values)
 
 
-_TABLE = cast(Table, AuditEntry.__table__)
-_ROWS_PER_INSERT = 1000  # well under both databases' limit on bound parameters per statement
-
-
-def _insert_entries(session: SyncSession, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        session.execute(insert(_TABLE).values(rows[start : start + _ROWS_PER_INSERT]))
-
-
 # The entries recorded and not yet written (market.db.pending).
-_ENTRIES = Deferred(
-    "audit_entries", _insert_entries, lambda batch, rows: together.insert_rows(batch, _TABLE, rows)
-)
+_ENTRIES = table_rows("audit_entries", cast(Table, AuditEntry.__table__))
 
 
 async def write_pending(session: AsyncSession) -> None:

@@ -65,6 +65,10 @@ def columns_of(cls: type[Any]) -> tuple[tuple[str, ...], tuple[Column[Any], ...]
     return shape.attributes, shape.columns
 
 
+def _identity(shape: _Shape, values: Sequence[Any]) -> tuple[Any, ...]:
+    return (shape.identity_class, tuple(values[i] for i in shape.key_positions), None)
+
+
 def detached(cls: type[T], values: Sequence[Any]) -> T:
     """An instance of `cls` holding `values` (in `columns_of(cls)`'s order), detached.
 
@@ -75,7 +79,7 @@ def detached(cls: type[T], values: Sequence[Any]) -> T:
     shape = _shape(cls)
     obj: T = shape.manager.new_instance()
     obj.__dict__.update(zip(shape.attributes, values, strict=True))
-    instance_state(obj).key = (shape.identity_class, tuple(values[i] for i in shape.key_positions), None)
+    instance_state(obj).key = _identity(shape, values)
     return obj
 
 
@@ -83,9 +87,21 @@ def attached(session: AsyncSession, cls: type[T], values: Sequence[Any]) -> T:
     """An instance of `cls` holding `values`, persistent in `session` as if loaded there: the
     object the session already holds for that row if any (a load returns it, unchanged), else a
     new one added to it (no statement: it is known to exist)."""
-    obj = detached(cls, values)
-    held = session.identity_map.get(inspect(obj).key)
+    held = session.identity_map.get(_identity(_shape(cls), values))
     if held is not None:
         return cast(T, held)
+    obj = detached(cls, values)
     session.add(obj)
     return obj
+
+
+def attached_row(session: AsyncSession, row: Sequence[Any], *classes: type[Any]) -> list[Any]:
+    """Each class's slice of a row that selected their columns in turn (`columns_of`), as
+    `attached` objects, then the row's remaining values, one by one."""
+    found: list[Any] = []
+    start = 0
+    for cls in classes:
+        end = start + len(_shape(cls).attributes)
+        found.append(attached(session, cls, row[start:end]))
+        start = end
+    return [*found, *row[start:]]

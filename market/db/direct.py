@@ -98,7 +98,9 @@ class Direct:
         autocommit; the next statement begins the transaction."""
         if isinstance(on, AsyncSession):
             begin = begin and not on.info.get(_NO_TRANSACTION, False)
-        connection = await on.connection() if isinstance(on, AsyncSession) else on
+            connection = await on.connection()
+        else:
+            connection = on
         if connection.dialect.driver != "asyncpg":
             return [tuple(row) for row in await connection.execute(self.statement, dict(params))]
         form = self._form(connection.dialect)

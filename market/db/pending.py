@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.orm import SessionTransaction
@@ -57,6 +57,21 @@ class Deferred:
 
 
 _KINDS: list[Deferred] = []
+
+# Rows per INSERT when a kind's rows are written by its own statements: well under both
+# databases' limit on bound parameters per statement.
+_ROWS_PER_INSERT = 1000
+
+
+def table_rows(name: str, table: Table) -> Deferred:
+    """A kind of deferred row that is a row of `table` (by column key): written as multi-row
+    INSERTs of its own, or as a part of the one statement of `market.db.together`."""
+
+    def insert_all(session: SyncSession, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            session.execute(insert(table).values(rows[start : start + _ROWS_PER_INSERT]))
+
+    return Deferred(name, insert_all, lambda batch, rows: together.insert_rows(batch, table, rows))
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,9 @@ async def licence_with_tree(
     if not rows:
         return None, []
     split = len(_LICENCE_COLUMNS)
-    licence = attached(session, LicenceRow, rows[0][:split])
     grant_id = split + columns_of(RightGrantRow)[0].index("id")
-    return licence, [
-        attached(session, RightGrantRow, row[split:]) for row in rows if row[grant_id] is not None
-    ]
+    tree = [attached(session, RightGrantRow, row[split:]) for row in rows if row[grant_id] is not None]
+    return attached(session, LicenceRow, rows[0][:split]), tree
 
 
 async def entitlement(

@@ -16,13 +16,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session as SyncSession
 
 from market.common.clock import now
-from market.db import together
-from market.db.pending import Deferred
+from market.db.pending import table_rows
 from market.jobs import enqueue
 from market.notifications.models import NotificationEvent
 
@@ -96,14 +94,5 @@ async def notify(
     return written
 
 
-_TABLE = cast(Table, NotificationEvent.__table__)
-
-
-def _insert_events(session: SyncSession, rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(_TABLE).values(rows))
-
-
 # The events recorded and not yet written (market.db.pending).
-_EVENTS = Deferred(
-    "notification_events", _insert_events, lambda batch, rows: together.insert_rows(batch, _TABLE, rows)
-)
+_EVENTS = table_rows("notification_events", cast(Table, NotificationEvent.__table__))

@@ -18,7 +18,7 @@ from market.common.clock import now
 from market.common.pagination import keyset_page
 from market.common.periods import beijing_period
 from market.db import together
-from market.db.detached import attached, columns_of
+from market.db.detached import attached_row, columns_of
 from market.db.direct import Direct, by_id
 from market.db.pending import Deferred
 from market.orders.models import Order, OrderClaim, Quote, WindowUsage
@@ -90,9 +90,9 @@ async def quote_with_seller(session: AsyncSession, quote_id: uuid.UUID) -> tuple
 # The hot paths' reads (issue 21), built once with their values bound as parameters: no
 # statement construction, cache key or compilation per request.
 # Each selects the tables' columns (market.db.detached) and is read directly (market.db.direct).
-_QUOTE_COLUMNS, _PRODUCT_COLUMNS = columns_of(Quote)[1], columns_of(Product)[1]
+_PRODUCT_COLUMNS = columns_of(Product)[1]
 _QUOTE_FOR_ORDER = Direct(
-    select(*_QUOTE_COLUMNS, *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
+    select(*columns_of(Quote)[1], *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
     .join(Product, Product.id == Quote.product_id)
     .where(Quote.id == bindparam("quote_id"))
     .with_for_update(of=Product)
@@ -117,10 +117,8 @@ async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Q
     found = await _QUOTE_FOR_ORDER.first(session, {"quote_id": quote_id})
     if found is None:
         return None
-    split = len(_QUOTE_COLUMNS)
-    quote = attached(session, Quote, found[:split])
-    product = attached(session, Product, found[split:-1])
-    return quote, product, bool(found[-1])
+    quote, product, ordered = attached_row(session, found, Quote, Product)
+    return quote, product, bool(ordered)
 
 
 def conflicting_claim_query(
@@ -230,7 +228,10 @@ async def product_for_quote(
     customer), in one statement."""
     params = {"product_id": product_id, "buyer_id": buyer_id}
     found = await _PRODUCT_FOR_QUOTE.first(session, params)
-    return (attached(session, Product, found[:-1]), bool(found[-1])) if found else (None, False)
+    if found is None:
+        return None, False
+    product, returning = attached_row(session, found, Product)
+    return product, bool(returning)
 
 
 def product_history(product_id: uuid.UUID, before: datetime, window: int) -> Select[int]:

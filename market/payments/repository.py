@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.auth.principal import Principal
 from market.catalog.models import Product
 from market.common.pagination import keyset_page
-from market.db.detached import attached, columns_of
+from market.db.detached import attached_row, columns_of
 from market.db.direct import Direct
 from market.orders.models import Order, Quote
 from market.payments.models import Dispute, Payment, Refund
@@ -29,12 +29,10 @@ async def payment_of_order(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-_PAYMENT_COLUMNS = columns_of(Payment)[1]
-_ORDER_COLUMNS, _PRODUCT_COLUMNS = columns_of(Order)[1], columns_of(Product)[1]
 # The operator's confirmation that a transfer arrived: the payment and its order row-locked,
 # with the product and the quote the money settles (not locked), in one direct read.
 _PAYMENT_WITH_TRADE = Direct(
-    select(*_PAYMENT_COLUMNS, *_ORDER_COLUMNS, *_PRODUCT_COLUMNS, *columns_of(Quote)[1])
+    select(*columns_of(Payment)[1], *columns_of(Order)[1], *columns_of(Product)[1], *columns_of(Quote)[1])
     .join(Order, Order.id == Payment.order_id)
     .join(Product, Product.id == Order.product_id)
     .join(Quote, Quote.id == Order.quote_id)
@@ -52,15 +50,8 @@ async def payment_with_trade(
     found = await _PAYMENT_WITH_TRADE.first(session, {"order_id": order_id})
     if found is None:
         return None
-    order_at = len(_PAYMENT_COLUMNS)
-    product_at = order_at + len(_ORDER_COLUMNS)
-    quote_at = product_at + len(_PRODUCT_COLUMNS)
-    return (
-        attached(session, Payment, found[:order_at]),
-        attached(session, Order, found[order_at:product_at]),
-        attached(session, Product, found[product_at:quote_at]),
-        attached(session, Quote, found[quote_at:]),
-    )
+    payment, order, product, quote = attached_row(session, found, Payment, Order, Product, Quote)
+    return payment, order, product, quote
 
 
 async def payment_by_reference(
