@@ -12,6 +12,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from market.common import clock
 from market.errors import problem_response
 
 REQUEST_ID = "request_id"
@@ -59,7 +60,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            with structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}):
+            with (
+                structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}),
+                clock.offset_per_request(),
+            ):
                 await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
