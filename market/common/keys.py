@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -81,6 +82,7 @@ def derive_key(root: bytes, purpose: str, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=_SALT, info=purpose.encode()).derive(root)
 
 
+@lru_cache(maxsize=256)
 def key_id(key: bytes) -> str:
     """16 hex characters naming `key` (a hash of it, not the key)."""
     return hashlib.sha256(b"market-key-id\n" + key).hexdigest()[:16]
@@ -89,8 +91,13 @@ def key_id(key: bytes) -> str:
 def keyring(roots: Sequence[bytes], purpose: str, length: int = 32) -> Mapping[str, bytes]:
     """Every key of `purpose` still accepted, by key id: the current root's first, then those
     of the retired roots (so what was made before a rotation still checks)."""
+    return _keyring(tuple(roots), purpose, length)
+
+
+@lru_cache(maxsize=256)
+def _keyring(roots: tuple[bytes, ...], purpose: str, length: int) -> Mapping[str, bytes]:
     ring: dict[str, bytes] = {}
     for root in roots:
         key = derive_key(root, purpose, length)
         ring.setdefault(key_id(key), key)
-    return ring
+    return MappingProxyType(ring)  # shared by every caller: read-only
