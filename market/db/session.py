@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
@@ -41,7 +42,15 @@ def _translate_connect_errors(engine: AsyncEngine) -> None:
             ) from error
 
 
+def _json_text(value: Any) -> str:
+    return pydantic_core.to_json(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # JSON columns are written and read by pydantic's JSON (Rust), not the json module: a
+    # purchase writes and reads some thirty JSON values, at a third of the cost (issue 21).
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", pydantic_core.from_json)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
