@@ -31,12 +31,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
+
 LEAF_VERSION = 3
 NONCE_BYTES = 12
 
 
 def rfc3339_utc(value: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.ffffffZ`, always with microseconds; refuses naive datetimes."""
+    if value.tzinfo is UTC:
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"  # less its "+00:00"
     if value.tzinfo is None or value.utcoffset() is None:
         raise TypeError("naive datetime in canonical JSON: use timezone-aware UTC")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -48,12 +52,17 @@ def rfc3339_utc(value: datetime) -> str:
 _AS_IS = frozenset({str, int, bool, type(None)})
 
 
+def _sorted(value: dict[str, Any]) -> dict[str, Any]:
+    return {key: value[key] for key in sorted(value)}
+
+
 def _normalise(value: Any) -> Any:
+    """`value` as JSON's own types, every object's keys in sorted order."""
     kind = type(value)
     if kind in _AS_IS:
         return value
     if kind is dict:
-        return {str(k): _normalise(v) for k, v in value.items()}
+        return _sorted({str(k): _normalise(v) for k, v in value.items()})
     if kind is list or kind is tuple:
         return [_normalise(v) for v in value]
     return _normalise_other(value)
@@ -75,7 +84,7 @@ def _normalise_other(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return _normalise(value.value)
     if isinstance(value, dict):
-        return {str(k): _normalise(v) for k, v in value.items()}
+        return _sorted({str(k): _normalise(v) for k, v in value.items()})
     if isinstance(value, set | frozenset):
         return sorted(_normalise(v) for v in value)
     if isinstance(value, list | tuple):
@@ -87,9 +96,19 @@ def _normalise_other(value: Any) -> Any:
 
 def canonical_json(obj: Any) -> bytes:
     """The one canonical serialisation (see the module docstring); raises TypeError on floats."""
-    return json.dumps(_normalise(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    normalised = _normalise(obj)
+    try:
+        # pydantic's serialiser (Rust) writes the same bytes as `json_reference` four times faster
+        # (issue 21: a purchase writes ten leaves and two quote digests): compact, UTF-8, control
+        # characters escaped alike, keys in the order _normalise sorted them into.
+        return pydantic_core.to_json(normalised)
+    except pydantic_core.PydanticSerializationError:
+        return json_reference(normalised)  # what it cannot write (a lone surrogate) fails as ever
+
+
+def json_reference(normalised: Any) -> bytes:
+    """The canonical form's definition in the json module's terms."""
+    return json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def entry_leaf(

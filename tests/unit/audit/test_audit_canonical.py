@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market.audit.canonical import LeafFields, canonical_json, entry_leaf, parse_leaf, rfc3339_utc
+from market.audit.canonical import (
+    LeafFields,
+    canonical_json,
+    entry_leaf,
+    json_reference,
+    parse_leaf,
+    rfc3339_utc,
+)
 
 WHEN = datetime(2026, 11, 22, 10, 5, 7, 42, tzinfo=UTC)
 
@@ -152,6 +159,44 @@ def test_a_leaf_reads_back_exactly_what_was_written(
 def test_canonical_text_survives_a_json_round_trip(value: object) -> None:
     once = canonical_json(value)
     assert canonical_json(json.loads(once)) == once
+
+
+any_text = st.text(st.characters(exclude_categories=()))  # lone surrogates too
+
+
+def reference_form(value: object) -> object:
+    """What canonical JSON was first defined as: the json module's sorted, compact output."""
+    if isinstance(value, dict):
+        return {str(k): reference_form(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reference_form(v) for v in value]
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | any_text
+        | st.decimals(allow_nan=False, allow_infinity=False),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(any_text | st.integers(), children, max_size=4)
+        ),
+        max_leaves=16,
+    )
+)
+def test_the_fast_writer_writes_the_reference_bytes(value: object) -> None:
+    # Leaves are stored, but a quote's digest is recomputed at order from its row: the bytes of
+    # canonical JSON may never change, whichever serialiser writes them (control characters,
+    # non-ASCII, big integers, keys that are numbers, text that is not UTF-8).
+    try:
+        reference = json_reference(reference_form(value))
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == reference
 
 
 @given(
