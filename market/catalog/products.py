@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import validate_chain
+from contracts import LicenceTemplate, validate_chain
 from market.audit.log import record
 from market.audit.queries import register_party_check
 from market.auth.principal import Principal, ensure_visible
@@ -29,6 +29,7 @@ from market.catalog.states import (
 )
 from market.common.clock import now
 from market.common.states import InvalidTransition
+from market.common.validated import ValidatedOnce
 from market.compliance.decision import Decision
 from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
@@ -53,6 +54,11 @@ GRADE_ORDER = {"general": 0, "important": 1, "core": 2}
 InvalidListingTransition = InvalidTransition  # the 409 a listing change out of turn answers
 # A suspended product stays visible, with its reason, to buyers who look for it.
 PUBLIC_STATUSES = frozenset({ListingStatus.LISTED, ListingStatus.SUSPENDED})
+
+# A listing's plan and licence template as stored, validated once per distinct value: every
+# quote prices with the plan and every delivery derives a licence from the template (issue 21).
+stored_plan = ValidatedOnce(parse_plan)
+stored_template = ValidatedOnce(LicenceTemplate.model_validate)
 
 
 async def resource_ids_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import ContractError, Licence, LicenceTemplate, derive_licence
+from contracts import ContractError, Licence, derive_licence
 from market import keyring
 from market.audit.log import record
 from market.audit.queries import register_party_check
@@ -67,7 +67,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
                 "the seller holds no operating right for this product (Art. 22)",
             )
         grant_row, validity = found
-        template = LicenceTemplate.model_validate(product.licence_template)
+        template = products.stored_template(product.licence_template)
         bought = bought_calls(product.price_plan, order.quantity) if product.delivery_mode == "api" else None
         if bought is not None:  # the quota is what was bought (market.delivery.quota)
             template = template.model_copy(update={"quota": bought})

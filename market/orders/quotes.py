@@ -29,7 +29,7 @@ from market.orders.schemas import QuoteCreate
 from market.orders.states import QUOTES, QuoteStatus
 from market.participants import verification
 from market.settings import Settings
-from pricing import BuyerFacts, PricingError, parse_plan, quote
+from pricing import BuyerFacts, PricingError, quote
 
 
 class QuoteExpired(MarketError):
@@ -181,7 +181,7 @@ async def issue_quote(
         else None
     )
     try:
-        plan = parse_plan(product.price_plan)
+        plan = products.stored_plan(product.price_plan)
         # Units are priced after the buyer's units already counted in the window (issue 20).
         window = await windows.pricing_window(session, product, plan, entry, principal.participant_id, issued)
         priced = quote(
