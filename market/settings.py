@@ -78,6 +78,12 @@ class WitnessEndpoint(BaseModel):
     )
 
 
+# The decoded roots by what they were decoded from (the configured secrets, or the data dir whose
+# file is written once): every token check, quote seal and audit entry asks for them, and
+# decoding them each time was 1.6 % of a purchase's CPU (issue 21).
+_ROOTS_DECODED: dict[tuple[Any, ...], tuple[bytes, ...]] = {}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MARKET_", env_file=None, extra="ignore", populate_by_name=True
@@ -85,9 +91,6 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "production", "test"] = "embedded"
     _root_from_file: tuple[Path, bytes] | None = PrivateAttr(default=None)
-    # The decoded roots, and what they were decoded from: every audit entry, token and quote seal
-    # asks for them, and decoding them each time was 1.6 % of a purchase's CPU (issue 21).
-    _roots_decoded: tuple[tuple[Any, ...], tuple[bytes, ...]] | None = PrivateAttr(default=None)
     # The one data directory (MARKET_HOME): the embedded database, the signing key. Every command
     # resolves it the same way, so the server and the CLI agree wherever they are run from.
     data_dir: Path = Field(
@@ -408,8 +411,8 @@ class Settings(BaseSettings):
         retired ones. Unset outside production: generated once into the data dir, unless
         `create` is False (read-only tools), when RootSecretMissing says there is none yet."""
         source = (self.root_secret, self.mode, self.data_dir, tuple(self.retired_root_secrets))
-        if self._roots_decoded is not None and self._roots_decoded[0] == source:
-            return list(self._roots_decoded[1])
+        if (known := _ROOTS_DECODED.get(source)) is not None:
+            return list(known)
         if self.root_secret:
             current = decode_root_secret(self.root_secret)
         elif self.mode == "production":
@@ -422,7 +425,9 @@ class Settings(BaseSettings):
                 self._root_from_file = (path, decode_root_secret(read_or_create_secret(path, create=create)))
             current = self._root_from_file[1]
         roots = (current, *(decode_root_secret(text) for text in self.retired_root_secrets))
-        self._roots_decoded = (source, roots)
+        if len(_ROOTS_DECODED) >= 64:
+            _ROOTS_DECODED.clear()
+        _ROOTS_DECODED[source] = roots
         return list(roots)
 
     def has_signing_key(self) -> bool:
