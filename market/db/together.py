@@ -35,7 +35,7 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
-from market.db.direct import first_write_alone, send_in_flush
+from market.db.direct import first_write_alone, held_connection, send_in_flush
 
 # PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
 # statements (chunked) are used.
@@ -438,7 +438,7 @@ def statement(parts: Iterable[Part]) -> str:
 def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     """Send the batch as one statement, then its verdicts; what each part produced (None for
     a part that is not counted), in the batch's order."""
-    connection, sql = session.connection(), statement(batch.parts)
+    connection, sql = held_connection(session) or session.connection(), statement(batch.parts)
     counts = any(part.counted for part in batch.parts)
     if connection.dialect.driver == "asyncpg":
         # Straight through the driver (market.db.direct): SQLAlchemy's execution context and

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Integer, bindparam, column, literal, select, table, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from market.catalog.models import Product
 from market.db.detached import columns_of
-from market.db.direct import Direct, by_id
+from market.db.direct import Direct, by_id, held_connection
 from market.participants.models import Participant
 from tests.api.factories import Api
 from tests.api.prepaid_factories import quotable_product
@@ -102,3 +102,28 @@ async def test_a_read_before_the_transaction_may_stay_outside_it(app: Any, backe
         assert await one.first(session, {"x": 3}) == (1, 3)
         assert driver.is_in_transaction()
         await session.rollback()
+
+
+async def test_the_held_connection_is_the_one_the_session_would_give(app: Any) -> None:
+    # Direct reads and the one-statement writer find it without SQLAlchemy's greenlet; it must be
+    # exactly what `connection()` returns while the transaction is active, and nothing otherwise.
+    async with app.state.sessionmaker() as session:
+        assert held_connection(session.sync_session) is None  # no transaction yet
+        given = await session.connection()
+        assert held_connection(session.sync_session) is given.sync_connection
+        await session.commit()
+        assert held_connection(session.sync_session) is None  # given back to the pool
+        session.add(Participant())  # required columns missing: the flush fails
+        with pytest.raises(DBAPIError):
+            await session.flush()
+        # After the failure the fast path still agrees with connection(): the same connection,
+        # or none where connection() refuses a deactivated transaction until it is rolled back.
+        held = held_connection(session.sync_session)
+        try:
+            given = await session.connection()
+        except PendingRollbackError:
+            assert held is None
+        else:
+            assert held is given.sync_connection
+        await session.rollback()
+        assert await Direct(select(literal(1).label("one"))).rows(session, {}) == [(1,)]
