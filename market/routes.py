@@ -32,14 +32,18 @@ from market.revisions.endpoints import router as revisions_router
 from market.rights.endpoints import router as rights_router
 from market.stats.endpoints import router as stats_router
 
+# FastAPI matches a request against each router in turn, a regular expression per route, until
+# one matches: a purchase's (quotes and orders) come first, as every machine buyer's calls go
+# there; at the list's end a match cost about 0.3 ms (issue 21). No two routers serve one path and
+# method, so their order decides nothing else (tests/api/test_route_order.py).
 ROUTERS = [
+    orders_router,
+    payments_router,
     participants_router,
     catalog_router,
     compliance_router,
-    orders_router,
     allocation_router,
     revenue_caps_router,
-    payments_router,
     accounts_router,
     settlement_router,
     delivery_router,
