@@ -7,9 +7,10 @@ same facts always give the same decision (不合规不挂牌，无场景不交�
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
@@ -19,6 +20,8 @@ from market.compliance.decision import Decision, evaluate
 from market.compliance.facts import ListingFacts, TradeFacts
 from market.compliance.gather import ProductSubject, listing_facts, trade_facts
 from market.compliance.models import ComplianceDecisionRow
+from market.db.detached import columns_of, detached
+from market.db.pending import table_rows
 from market.errors import (
     Conflict,
     InvalidInput,
@@ -84,23 +87,35 @@ async def build_trade_facts(
         raise invalid_facts(exc) from exc
 
 
+# Decisions are only written by the request that makes them (an operator's review later loads
+# its row): recorded rows, written with the request's other writes, not mapped objects the session
+# tracks (issue 21: two a purchase).
+_DECISIONS = table_rows("compliance_decisions", cast(Table, ComplianceDecisionRow.__table__))
+
+
 async def store_decision(
     session: AsyncSession, decision: Decision, *, subject_type: str, subject_id: str, actor: str
 ) -> ComplianceDecisionRow:
-    row = ComplianceDecisionRow(
-        id=uuid.uuid4(),  # ours, so the row needs no flush of its own: it is written with the request
-        kind=decision.kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        outcome=decision.outcome,
-        findings=findings_json(decision),
-        ruleset_version=decision.ruleset_version,
-        facts=decision.facts,
-        actor=actor,
-        created_at=now(),
-        review_status="pending" if decision.outcome == "needs_review" else None,
-    )
-    session.add(row)
+    """The decision, written with the request's other writes; the object returned is for reading
+    (detached: a change to it is not written)."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),  # ours, so the row needs no flush of its own
+        "kind": decision.kind,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "outcome": decision.outcome,
+        "findings": findings_json(decision),
+        "ruleset_version": decision.ruleset_version,
+        "facts": decision.facts,
+        "actor": actor,
+        "created_at": now(),
+        "review_status": "pending" if decision.outcome == "needs_review" else None,
+        "review_reason": None,
+        "reviewed_by": None,
+        "reviewed_at": None,
+    }
+    _DECISIONS.record(session, values)
+    row = detached(ComplianceDecisionRow, [values[name] for name in columns_of(ComplianceDecisionRow)[0]])
     await record(
         session,
         actor=actor,
