@@ -36,6 +36,7 @@ from market.compliance.models import ComplianceDecisionRow
 from market.compliance.repository import Subquery
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
+from market.db.direct import by_id
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.notifications.outbox import notify
 from market.participants import verification
@@ -551,7 +552,7 @@ async def with_rights_trees(
     """The product, its resource ids and every grant in their rights trees, in one query (none
     when this transaction's trade gate read them)."""
     if (read := tree_reads.recall(session, product_id)) is not None and (
-        product := await session.get(Product, product_id)
+        product := await by_id(session, Product, product_id)
     ) is not None:
         return product, read[0], read[1]
     return await repository.with_rights_trees(session, product_id)
