@@ -438,7 +438,9 @@ def statement(parts: Iterable[Part]) -> str:
 def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     """Send the batch as one statement, then its verdicts; what each part produced (None for
     a part that is not counted), in the batch's order."""
-    connection, sql = held_connection(session) or session.connection(), statement(batch.parts)
+    held = held_connection(session)
+    connection = held if held is not None else session.connection()
+    sql = statement(batch.parts)
     counts = any(part.counted for part in batch.parts)
     if connection.dialect.driver == "asyncpg":
         # Straight through the driver (market.db.direct): SQLAlchemy's execution context and
