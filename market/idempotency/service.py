@@ -251,4 +251,6 @@ def idempotent(
 
     Positional-only, so a path parameter may be called `key` or `body` like any other.
     """
-    return IdempotentRequest(session, owner, key, operation, request_fingerprint(body, path), optimistic)
+    # Without a key nothing is looked up or kept, so the request is not hashed (an unkeyed quote).
+    fingerprint = request_fingerprint(body, path) if key is not None else ""
+    return IdempotentRequest(session, owner, key, operation, fingerprint, optimistic)
