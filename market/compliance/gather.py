@@ -29,6 +29,7 @@ from market.registry.consents import PERSONAL_STATES
 from market.registry.models import ConsentRecord, DataResource
 from market.rights import tree_reads
 from market.rights.models import RightGrantRow
+from market.rights.tree_reads import OperatingRight
 from market.rights.validity import operating_right_among
 
 
@@ -126,13 +127,11 @@ async def resource_facts(
 
 
 def right_facts(
-    product: ProductSubject, resources: list[DataResource], grants: list[RightGrantRow], at: datetime
+    product: ProductSubject, resources: list[DataResource], grants: list[RightGrantRow], found: OperatingRight
 ) -> RightFacts:
-    """What the rights trees of `resources` (all of `grants`) say about the seller now."""
+    """What the rights trees of `resources` (all of `grants`) say about the seller, given the
+    seller's operating right `operating_right_among` found among them."""
     resource_ids = [r.id for r in resources]
-    found = operating_right_among(
-        grants, holder_id=product.seller_id, product_id=product.product_id, resource_ids=resource_ids, at=at
-    )
     held = {
         g.resource_id
         for g in grants
@@ -165,6 +164,15 @@ async def _listing_facts(
     session: AsyncSession, product: ProductSubject, found: repository.RulesRead, at: datetime
 ) -> ListingFacts:
     resources, grants = found.resources, found.grants
+    operating = operating_right_among(
+        grants,
+        holder_id=product.seller_id,
+        product_id=product.product_id,
+        resource_ids=[r.id for r in resources],
+        at=at,
+    )
+    # A trade's licence, issued in this transaction on the same trees, takes it from here.
+    tree_reads.note_operating(session, product.product_id, product.seller_id, operating)
     return ListingFacts(
         product_id=str(product.product_id),
         seller=participant_facts(found.participants.get(product.seller_id), product.seller_id),
@@ -176,7 +184,7 @@ async def _listing_facts(
                 for r in resources
             ]
         ),
-        rights=right_facts(product, resources, grants, at),
+        rights=right_facts(product, resources, grants, operating),
         declared_scenarios=tuple(product.scenarios),
         charges_fee=plan_charges_fee(product.price_plan),
     )

@@ -30,6 +30,7 @@ from market.errors import MarketError, NotFound, Unauthenticated
 from market.orders import service as orders
 from market.orders.models import Order
 from market.revisions import service as revisions
+from market.rights import tree_reads
 from market.rights.models import RightGrantRow
 from market.rights.validity import (
     chain_validity,
@@ -56,9 +57,17 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
     if order.licence_id is not None:
         return await repository.licence(session, order.licence_id)
     product, resource_ids, grants = await products.with_rights_trees(session, order.product_id)
-    found = operating_right_among(
-        grants, holder_id=order.seller_id, product_id=order.product_id, resource_ids=resource_ids, at=now()
-    )
+    if (noted := tree_reads.noted_operating(session, order.product_id, order.seller_id, grants)) is not None:
+        # The trade gate found it among these very trees in this transaction, moments ago.
+        (found,) = noted
+    else:
+        found = operating_right_among(
+            grants,
+            holder_id=order.seller_id,
+            product_id=order.product_id,
+            resource_ids=resource_ids,
+            at=now(),
+        )
     try:
         if found is None:
             raise ContractError(

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts import ChainValidity
 from market.rights.models import RightGrantRow
+
+# A holder's operating right among a tree read's grants, as `operating_right_among` found it.
+OperatingRight = tuple[RightGrantRow, ChainValidity] | None
 
 _KEY = "market.rights.tree_reads"
 
@@ -30,6 +34,8 @@ class TreeRead:
     resource_ids: list[uuid.UUID]  # in id order
     grants: list[RightGrantRow]  # every grant in their trees
     locked: bool  # read with the resources' rows locked
+    # By holder: the operating right the gate found among these grants, at the gate's instant.
+    operating: dict[uuid.UUID, OperatingRight] = field(default_factory=dict)
 
 
 def remember(
@@ -45,15 +51,43 @@ def remember(
     reads[product_id] = TreeRead(sync.get_transaction(), list(resource_ids), list(grants), locked)
 
 
+def note_operating(
+    session: AsyncSession, product_id: uuid.UUID, holder_id: uuid.UUID, found: OperatingRight
+) -> None:
+    """Keep the operating right the trade gate found among this transaction's read of the
+    product's trees, so the licence issued on them does not validate the chain again (a no-op
+    when the trees were not read in this transaction)."""
+    if (read := _current(session, product_id)) is not None:
+        read.operating[holder_id] = found
+
+
+def noted_operating(
+    session: AsyncSession, product_id: uuid.UUID, holder_id: uuid.UUID, grants: Sequence[RightGrantRow]
+) -> tuple[OperatingRight] | None:
+    """(the operating right noted for this transaction's read,) when `grants` are that read's
+    (as `recall` gave them), or None when none was noted for them."""
+    read = _current(session, product_id)
+    if read is None or read.grants is not grants or holder_id not in read.operating:
+        return None
+    return (read.operating[holder_id],)
+
+
+def _current(session: AsyncSession, product_id: uuid.UUID) -> TreeRead | None:
+    sync = session.sync_session
+    found: TreeRead | None = sync.info.get(_KEY, {}).get(product_id)
+    transaction = sync.get_transaction()
+    if found is None or transaction is None or found.transaction is not transaction:
+        return None
+    return found
+
+
 def recall(
     session: AsyncSession, product_id: uuid.UUID, *, locked: bool = False
 ) -> tuple[list[uuid.UUID], list[RightGrantRow]] | None:
     """The product's resource ids (in id order) and their trees' grants, if this transaction
     read them (`locked`: under lock)."""
-    sync = session.sync_session
-    found: TreeRead | None = sync.info.get(_KEY, {}).get(product_id)
-    transaction = sync.get_transaction()
-    if found is None or transaction is None or found.transaction is not transaction:
+    found = _current(session, product_id)
+    if found is None:
         return None
     if locked and not found.locked:
         return None
