@@ -172,7 +172,7 @@ async def _listing_facts(
         at=at,
     )
     # A trade's licence, issued in this transaction on the same trees, takes it from here.
-    tree_reads.note_operating(session, product.product_id, product.seller_id, operating)
+    tree_reads.note_operating(session, product.product_id, product.seller_id, grants, operating)
     return ListingFacts(
         product_id=str(product.product_id),
         seller=participant_facts(found.participants.get(product.seller_id), product.seller_id),

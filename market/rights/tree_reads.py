@@ -52,12 +52,16 @@ def remember(
 
 
 def note_operating(
-    session: AsyncSession, product_id: uuid.UUID, holder_id: uuid.UUID, found: OperatingRight
+    session: AsyncSession,
+    product_id: uuid.UUID,
+    holder_id: uuid.UUID,
+    grants: Sequence[RightGrantRow],
+    found: OperatingRight,
 ) -> None:
-    """Keep the operating right the trade gate found among this transaction's read of the
-    product's trees, so the licence issued on them does not validate the chain again (a no-op
-    when the trees were not read in this transaction)."""
-    if (read := _current(session, product_id)) is not None:
+    """Keep the operating right the trade gate found among `grants`, when they are this
+    transaction's read of the product's trees (the very rows `remember` kept), so the licence
+    issued on them does not validate the chain again; otherwise nothing is kept."""
+    if (read := _current(session, product_id)) is not None and read.grants == list(grants):
         read.operating[holder_id] = found
 
 
