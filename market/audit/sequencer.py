@@ -151,7 +151,10 @@ async def quarantine(session: AsyncSession, refused: dict[int, str]) -> list[int
     """Move refused entries out of the log's queue and record, in the log, that they were."""
     at = now()
     columns = [getattr(AuditEntry, name) for name in COPIED]
-    entries = (await session.execute(select(*columns).where(AuditEntry.id.in_(refused)))).all()
+    # In id order, the log's own: the quarantines are recorded in the order the entries came.
+    entries = (
+        await session.execute(select(*columns).where(AuditEntry.id.in_(refused)).order_by(AuditEntry.id))
+    ).all()
     rows = [{**e._asdict(), "reason": refused[e.id], "quarantined_at": at} for e in entries]
     ids = [e.id for e in entries]
     await session.execute(insert(QuarantinedEntry), rows)
