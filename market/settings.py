@@ -22,7 +22,6 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -90,7 +89,6 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["embedded", "production", "test"] = "embedded"
-    _root_from_file: tuple[Path, bytes] | None = PrivateAttr(default=None)
     # The one data directory (MARKET_HOME): the embedded database, the signing key. Every command
     # resolves it the same way, so the server and the CLI agree wherever they are run from.
     data_dir: Path = Field(
@@ -418,12 +416,9 @@ class Settings(BaseSettings):
         elif self.mode == "production":
             raise RootSecretMissing("MARKET_ROOT_SECRET must be set in production")
         else:
-            # Read once per settings: the file is written once and never changes (rotation goes
-            # through MARKET_ROOT_SECRET and the retired list); every audit entry asks for it.
-            path = self.root_secret_file
-            if self._root_from_file is None or self._root_from_file[0] != path:
-                self._root_from_file = (path, decode_root_secret(read_or_create_secret(path, create=create)))
-            current = self._root_from_file[1]
+            # Read once (kept in _ROOTS_DECODED by its data dir): the file is written once and
+            # never changes (rotation goes through MARKET_ROOT_SECRET and the retired list).
+            current = decode_root_secret(read_or_create_secret(self.root_secret_file, create=create))
         roots = (current, *(decode_root_secret(text) for text in self.retired_root_secrets))
         if len(_ROOTS_DECODED) >= 64:
             _ROOTS_DECODED.clear()

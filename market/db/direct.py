@@ -96,16 +96,20 @@ class Direct:
         transaction) or on `on` itself. `begin=False` (PostgreSQL): a read before the
         connection's transaction has begun stays outside it, as a lone statement in
         autocommit; the next statement begins the transaction."""
+        connection: AsyncConnection | None = None
         if isinstance(on, AsyncSession):
             begin = begin and not on.info.get(_NO_TRANSACTION, False)
-            held = held_connection(on.sync_session)
-            sync = held if held is not None else (await on.connection()).sync_connection
+            sync = held_connection(on.sync_session)
+            if sync is None:
+                connection = await on.connection()
+                sync = connection.sync_connection
         else:
-            sync = on.sync_connection
+            connection, sync = on, on.sync_connection
         assert sync is not None
         dialect = sync.dialect
         if dialect.driver != "asyncpg":
-            connection = on if isinstance(on, AsyncConnection) else await on.connection()
+            if connection is None:  # the held one, as SQLAlchemy hands it out
+                connection = await cast(AsyncSession, on).connection()
             return [tuple(row) for row in await connection.execute(self.statement, dict(params))]
         form = self._form(dialect)
         values = []

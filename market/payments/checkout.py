@@ -45,7 +45,7 @@ async def place_order(
         # Nothing is asked of a third party before the order's writes (paid from a balance, or
         # through a provider that asks no one): its claims are checked in the statement that
         # writes them, not in a round trip of their own.
-        claims_with_writes=from_balance or not getattr(provider, "asks_a_third_party", True),
+        claims_with_writes=from_balance or not provider.asks_a_third_party,
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         if from_balance:
