@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Connection, Select, Table, bindparam, inspect, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, bindparam, inspect, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_session
 from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -73,20 +73,64 @@ def _form_of(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Form:
     )
 
 
+class Rider(Protocol):
+    """A check that rides along with the first read of a request that can carry it, in the same
+    statement, instead of a round trip of its own (issue 21: the caller's credential). Until it
+    has been taken, nothing is written: every write and commit, and an error's answer, settle it
+    alone first (`settle_rider`)."""
+
+    # Extra result columns (constant: each statement's variant is compiled once), bound by name.
+    columns: tuple[ColumnElement[Any], ...]
+
+    def params(self) -> Mapping[str, Any]: ...
+
+    def take(self, values: Row) -> None:
+        """Judge the columns' values as read with the first row; raise to refuse."""
+
+    async def settle(self, session: AsyncSession) -> None:
+        """Check alone (the read that carries it found no row, or none came)."""
+
+
+_RIDER = "market.db.rider"
+
+
+def add_rider(session: AsyncSession, rider: Rider) -> None:
+    session.info[_RIDER] = rider
+
+
+async def settle_rider(session: AsyncSession) -> None:
+    """Check the session's rider alone now, if no read has carried it."""
+    rider: Rider | None = session.info.pop(_RIDER, None)
+    if rider is not None:
+        await rider.settle(session)
+
+
+def settle_rider_in_flush(session: SyncSession) -> None:
+    """`settle_rider` from code that runs in SQLAlchemy's greenlet (a flush, a commit)."""
+    if _RIDER in session.info:
+        found = async_session(session)
+        assert found is not None, "a rider is only added to an AsyncSession"
+        await_(settle_rider(found))
+
+
 class Direct:
     """`statement` (a constant Core statement with bound parameters), read directly on
-    PostgreSQL."""
+    PostgreSQL. `carries_riders`: the first request read that may take a pending `Rider` along
+    (its columns are added to the statement's, for the first row)."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], *, carries_riders: bool = False) -> None:
         self.statement = statement
-        self._forms: dict[Dialect, _Form] = {}
+        self.carries_riders = carries_riders
+        self._forms: dict[tuple[Dialect, Any], _Form] = {}
         # The result processors (by column position), known once the server has said the
         # columns' types (some processors depend on them, as for a cursor's description).
-        self._results: dict[Dialect, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self._results: dict[tuple[Dialect, Any], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
 
-    def _form(self, dialect: Dialect) -> _Form:
-        if (form := self._forms.get(dialect)) is None:
-            form = self._forms[dialect] = _form_of(self.statement, dialect)
+    def _form(self, dialect: Dialect, extra: tuple[ColumnElement[Any], ...] | None = None) -> _Form:
+        """The statement compiled for `dialect`, with a rider's `extra` columns if any."""
+        if (form := self._forms.get((dialect, extra))) is None:
+            statement = self.statement if extra is None else self.statement.add_columns(*extra)
+            form = self._forms[dialect, extra] = _form_of(statement, dialect)
         return form
 
     async def rows(
@@ -97,8 +141,11 @@ class Direct:
         connection's transaction has begun stays outside it, as a lone statement in
         autocommit; the next statement begins the transaction."""
         connection: AsyncConnection | None = None
+        rider: Rider | None = None
         if isinstance(on, AsyncSession):
             begin = begin and not on.info.get(_NO_TRANSACTION, False)
+            if self.carries_riders:
+                rider = on.info.get(_RIDER)
             sync = held_connection(on.sync_session)
             if sync is None:
                 connection = await on.connection()
@@ -111,12 +158,15 @@ class Direct:
             if connection is None:  # the held one, as SQLAlchemy hands it out
                 connection = await cast(AsyncSession, on).connection()
             return [tuple(row) for row in await connection.execute(self.statement, dict(params))]
-        form = self._form(dialect)
+        key = (dialect, None if rider is None else rider.columns)
+        form = self._form(*key)
+        if rider is not None:
+            params = {**params, **rider.params()}
         values = []
         for name, bind in zip(form.names, form.binds, strict=True):
             value = params[name] if name in params else form.constants[name]
             values.append(value if bind is None else bind(value))
-        processors = self._results.get(dialect)
+        processors = self._results.get(key)
         records, attributes = await _send(sync, form.sql, values, describe=processors is None, begin=begin)
         if processors is None:
             assert attributes is not None
@@ -125,24 +175,33 @@ class Direct:
                 for kind, attribute in zip(form.columns, attributes, strict=True)
             )
             # Only the columns that have one (times, mostly): a row is wide, few need work.
-            processors = self._results[dialect] = tuple(
+            processors = self._results[key] = tuple(
                 (position, process) for position, process in enumerate(found) if process is not None
             )
-        if not processors:
-            return [tuple(record) for record in records]
-        rows = []
-        for record in records:
-            row = list(record)
-            for position, process in processors:
-                row[position] = process(row[position])
-            rows.append(tuple(row))
-        return rows
+        rows = [tuple(record) for record in records] if not processors else _processed(records, processors)
+        if rider is None or not rows:
+            return rows  # no row: the rider waits to be settled alone
+        assert isinstance(on, AsyncSession)
+        del on.info[_RIDER]
+        extra = len(rider.columns)
+        rider.take(rows[0][-extra:])
+        return [row[:-extra] for row in rows]
 
     async def first(
         self, on: AsyncSession | AsyncConnection, params: Mapping[str, Any], *, begin: bool = True
     ) -> Row | None:
         found = await self.rows(on, params, begin=begin)
         return found[0] if found else None
+
+
+def _processed(records: list[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> list[Row]:
+    rows = []
+    for record in records:
+        row = list(record)
+        for position, process in processors:
+            row[position] = process(row[position])
+        rows.append(tuple(row))
+    return rows
 
 
 def held_connection(session: SyncSession) -> Connection | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.orm import SessionTransaction
 
 from market.db import together
+from market.db.direct import settle_rider_in_flush
 
 Writer = Callable[[SyncSession, list[Any]], None]
 # The rows as parts of the one statement that writes a flush on PostgreSQL (market.db.together).
@@ -126,6 +127,8 @@ def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -
 
 
 def _write_all(session: SyncSession) -> None:
+    # Nothing is written for a caller whose credential no read has checked yet.
+    settle_rider_in_flush(session)
     if write_together(session) is None:
         for kind in _KINDS:
             kind.write(session)

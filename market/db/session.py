@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from market.db.direct import settle_rider
 from market.errors import RETRY_SAFE, MarketError
 from market.runtime import Runtime, get_runtime
 
@@ -234,14 +235,29 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await session.commit()
                 await run_after_commit(session, runtime)
             else:
-                discard_after_commit(session)
-                await session.rollback()
+                await _undo(session)
             raise
-        except BaseException:
+        except Exception:
+            await _undo(session)
+            raise
+        except BaseException:  # cancelled: nothing more is sent to the database
             discard_after_commit(session)
             await session.rollback()
             raise
         await run_after_commit(session, runtime)
+
+
+async def _undo(session: AsyncSession) -> None:
+    """Roll back a failed request's work; a caller whose credential no read checked yet is then
+    checked alone, so an unauthenticated caller is told that (401), not why its request failed."""
+    discard_after_commit(session)
+    await session.rollback()
+    try:
+        await settle_rider(session)
+    except MarketError:
+        raise  # the caller's refusal (401) is the answer
+    except Exception:  # the database failed again: the first error is the one answered
+        log.warning("a caller's credential could not be checked after a failed request", exc_info=True)
 
 
 # scope="function": commit before the response is sent, so a failed commit never answers 2xx.

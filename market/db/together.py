@@ -35,7 +35,7 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
-from market.db.direct import first_write_alone, held_connection, send_in_flush
+from market.db.direct import first_write_alone, held_connection, send_in_flush, settle_rider_in_flush
 
 # PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
 # statements (chunked) are used.
@@ -438,6 +438,7 @@ def statement(parts: Iterable[Part]) -> str:
 def execute(session: SyncSession, batch: Batch) -> list[Produced | None]:
     """Send the batch as one statement, then its verdicts; what each part produced (None for
     a part that is not counted), in the batch's order."""
+    settle_rider_in_flush(session)  # nothing is written for a caller not yet checked
     held = held_connection(session)
     connection = held if held is not None else session.connection()
     sql = statement(batch.parts)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.audit import queries as audit
 from market.audit.endpoints import entry_out
 from market.audit.schemas import EntryOut
-from market.auth.principal import Auditor, Authenticated, Buyer, Principal, require_roles
+from market.auth.principal import Auditor, Authenticated, BuyerCheckedInFirstRead, Principal, require_roles
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.compliance.service import ComplianceDenied
 from market.db.direct import without_transaction
@@ -75,7 +75,7 @@ async def create_quote(
     data: QuoteCreate,
     settings: AppSettings,
     session: Session,
-    principal: Buyer,
+    principal: BuyerCheckedInFirstRead,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     if idempotency_key is None:

@@ -116,10 +116,12 @@ async def issue_quote(
 ) -> Quote:
     """The stored quote. A refusal of the trade rules raises `ComplianceDenied`, keeping the
     decision and its audit entry (no quote exists)."""
-    await verification.ensure_caller_verified(session, principal, "buy")
     if principal.participant_id is None:
+        await verification.ensure_caller_verified(session, principal, "buy")
         raise Forbidden("quotes are for participants")
+    # The first read (the caller's credential is checked with it), then the refusals in turn.
     found, returning = await repository.product_for_quote(session, data.product_id, principal.participant_id)
+    await verification.ensure_caller_verified(session, principal, "buy")
     product = products.visible_product(principal, found)
     if product.listing_status != "listed":
         why = f": {product.listing_reason}" if product.listing_reason else ""

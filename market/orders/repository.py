@@ -95,7 +95,8 @@ _QUOTE_FOR_ORDER = Direct(
     select(*columns_of(Quote)[1], *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
     .join(Product, Product.id == Quote.product_id)
     .where(Quote.id == bindparam("quote_id"))
-    .with_for_update(of=Product)
+    .with_for_update(of=Product),
+    carries_riders=True,  # an order's first read: its caller's credential is checked with it
 )
 _PRODUCT_FOR_QUOTE = Direct(
     select(
@@ -106,7 +107,8 @@ _PRODUCT_FOR_QUOTE = Direct(
             # Each status a constant of the statement (an IN list would be bound per execution).
             or_(*(Order.status == status for status in sorted(EVER_PAID))),
         ),
-    ).where(Product.id == bindparam("product_id"))
+    ).where(Product.id == bindparam("product_id")),
+    carries_riders=True,  # a quote's first read: its caller's credential is checked with it
 )
 
 

@@ -23,7 +23,7 @@ from market.alerts.findings import Finding
 from market.alerts.service import raise_alert
 from market.audit.log import record
 from market.auth.models import User
-from market.auth.principal import Principal
+from market.auth.principal import Principal, standing_of
 from market.common.clock import now
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.participants.models import Participant
@@ -143,10 +143,11 @@ async def ensure_verified(session: AsyncSession, participant_id: uuid.UUID | Non
 async def ensure_caller_verified(session: AsyncSession, principal: Principal, action: str) -> None:
     """`ensure_verified` for the caller: its status as read with its credential when it was
     (no second read of the same row in the request), else read now."""
-    if principal.standing is None or principal.participant_id is None:
+    standing = await standing_of(session, principal)
+    if standing is None or principal.participant_id is None:
         await ensure_verified(session, principal.participant_id, action)
     else:
-        _refuse_unverified(principal.standing.verification_status, action)
+        _refuse_unverified(standing.verification_status, action)
 
 
 def _refuse_unverified(status: str | None, action: str) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import stripe
 from fastapi import APIRouter, Header, Request, status
 
-from market.auth.principal import Authenticated, Buyer, Operator
+from market.auth.principal import Authenticated, BuyerCheckedInFirstRead, Operator
 from market.compliance.service import ComplianceDenied
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
@@ -79,7 +79,7 @@ async def create_order(
     settings: AppSettings,
     provider: Provider,
     session: Session,
-    principal: Buyer,
+    principal: BuyerCheckedInFirstRead,
     idempotency_key: RequiredIdempotencyKey = None,
 ) -> Any:
     if idempotency_key is None:

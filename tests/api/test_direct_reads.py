@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, column, literal, select, table, text
+from sqlalchemy import ColumnElement, Integer, bindparam, column, literal, select, table, text
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from market.catalog.models import Product
 from market.db.detached import columns_of
-from market.db.direct import Direct, by_id, held_connection
+from market.db.direct import Direct, add_rider, by_id, held_connection, settle_rider
 from market.participants.models import Participant
 from tests.api.factories import Api
 from tests.api.prepaid_factories import quotable_product
@@ -127,3 +127,61 @@ async def test_the_held_connection_is_the_one_the_session_would_give(app: Any) -
             assert held is given.sync_connection
         await session.rollback()
         assert await Direct(select(literal(1).label("one"))).rows(session, {}) == [(1,)]
+
+
+class _Refusing:
+    """A rider that refuses when checked alone, and says what it was given when carried."""
+
+    columns: tuple[ColumnElement[Any], ...] = (literal(7).label("rider_seven"),)
+
+    def __init__(self) -> None:
+        self.taken: list[Any] = []
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def take(self, values: Any) -> None:
+        self.taken.append(tuple(values))
+
+    async def settle(self, session: Any) -> None:
+        raise PermissionError("checked alone, and refused")
+
+
+async def test_a_rider_goes_with_the_first_read_that_carries_it(api: Api, app: Any) -> None:
+    product_id = uuid.UUID(await quotable_product(api, await api.org()))
+    carrying = Direct(_PRODUCTS, carries_riders=True)
+    async with app.state.sessionmaker() as session:
+        expected = await Direct(_PRODUCTS).rows(session, {"product_id": product_id})
+        rider = _Refusing()
+        add_rider(session, rider)
+        # A statement that does not carry riders leaves it waiting; no row leaves it waiting too.
+        assert await Direct(_PRODUCTS).rows(session, {"product_id": product_id}) == expected
+        assert await carrying.rows(session, {"product_id": uuid.uuid4()}) == []
+        got = await carrying.rows(session, {"product_id": product_id})
+        again = await carrying.rows(session, {"product_id": product_id})
+        if app.state.engine.dialect.name == "postgresql":
+            await settle_rider(session)  # taken: nothing is left to check alone
+            assert rider.taken == [(7,)]
+        else:  # read through SQLAlchemy, a read carries nothing: the rider is checked alone
+            with pytest.raises(PermissionError):
+                await settle_rider(session)
+            assert rider.taken == []
+    assert got == again == expected  # its columns are not the statement's
+
+
+async def test_nothing_is_written_before_a_rider_is_checked(api: Api, app: Any) -> None:
+    org = await api.org()
+    async with app.state.sessionmaker() as session:
+        row = await session.get(Participant, uuid.UUID(org.participant_id))
+        assert row is not None
+        add_rider(session, _Refusing())
+        row.name = "未经核验"
+        with pytest.raises(PermissionError):
+            await session.flush()
+        await session.rollback()
+        add_rider(session, _Refusing())
+        with pytest.raises(PermissionError):
+            await session.commit()
+    async with app.state.sessionmaker() as session:
+        kept = await session.get(Participant, uuid.UUID(org.participant_id))
+        assert kept is not None and kept.name != "未经核验"

@@ -14,25 +14,28 @@ from tests.api.statement_counter import counted
 # COMMIT too (asyncpg sends each as a query of its own); SQLite's BEGIN IMMEDIATE, twice (the
 # credential check ends its read-only transaction before the request's own begins). Issue 21
 # took them from quote 16 and order 35 statements (BEGIN and COMMIT aside) to:
-# - quote (PostgreSQL 6): the caller's user, participant and verification status, read in no
-#   transaction (1); BEGIN (1); the product and whether the buyer bought from its seller before
-#   (1); the trade rules' facts: both parties with the resources, their rights trees, consent
-#   records, holds and the buyer's filings on them (1); then every write in one statement
-#   (market.db.together): the idempotency key claimed (ON CONFLICT DO NOTHING), the audit
-#   entries, the compliance decision and the quote (1); COMMIT (1).
-# - prepaid order (PostgreSQL 6, a returning buyer): the caller (1); BEGIN (1); the quote with
-#   its product row-locked (1); the trade rules' facts with the resources row-locked, whose
+# - quote (PostgreSQL 5): BEGIN (1); the product and whether the buyer bought from its seller
+#   before, with the caller's user, participant and verification status (the bearer token's
+#   currency check rides with the request's first read: market.auth.principal
+#   .require_roles_checked_in_first_read) (1); the trade rules' facts: both parties with the
+#   resources, their rights trees, consent records, holds and the buyer's filings on them (1);
+#   then every write in one statement (market.db.together): the idempotency key claimed (ON
+#   CONFLICT DO NOTHING), the audit entries, the compliance decision and the quote (1); COMMIT
+#   (1).
+# - prepaid order (PostgreSQL 5, a returning buyer): BEGIN (1); the quote with its product
+#   row-locked, and the caller (1); the trade rules' facts with the resources row-locked, whose
 #   rights trees the licence reuses (1); then every write in one statement (1): the idempotency
 #   key, the balance taken (the account's id is known from the buyer's earlier debit), the look
 #   for a live claim clashing with the order's (after the lock, so that a claim committed
 #   meanwhile is seen), audit entries, jobs, stock count, compliance decision, notifications,
 #   order, claims, quote status, ledger lines, payment, payout, licence and entitlement; COMMIT
 #   (1). A buyer's first order in a process takes the balance in a statement of its own, which
-#   finds the account (7).
+#   finds the account (6).
 # SQLite keeps the unit of work's statement per table (in process, no network round trips).
-# Issue 21's goal: 6 each, 12 a purchase.
+# Issue 21's goal: 6 each, 12 a purchase (an API key's caller is read in a statement of its
+# own, one more each).
 # The four-request offline purchase's order and the operator's confirmation that the transfer
-# arrived (PostgreSQL): the order 6 (the caller, the quote with its product locked, BEGIN, the
+# arrived (PostgreSQL): the order 5 (BEGIN, the quote with its product locked and the caller, the
 # trade rules' facts with the resources locked, every write in one statement with the look for a
 # clashing claim, as a prepaid order's: a bank transfer asks no third party first; COMMIT); the
 # confirmation 6 (the caller, BEGIN, the payment with its order locked and the product and the
@@ -40,14 +43,14 @@ from tests.api.statement_counter import counted
 # rights trees the licence reuses, every write in one statement, COMMIT).
 # A quote sent with no Idempotency-Key claims no key, so nothing rolls its one write statement
 # back once sent: its reads and that statement run in no transaction (market.db.direct
-# .without_transaction), with no BEGIN and COMMIT (PostgreSQL 4: the caller, the product, the
-# trade rules' facts, every write).
-UNKEYED_QUOTE_MAX = {"sqlite": 9, "postgres": 4}
-OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 6}
+# .without_transaction), with no BEGIN and COMMIT (PostgreSQL 3: the product with the caller,
+# the trade rules' facts, every write).
+UNKEYED_QUOTE_MAX = {"sqlite": 9, "postgres": 3}
+OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 5}
 CONFIRMATION_MAX = {"sqlite": 16, "postgres": 6}
-QUOTE_MAX = {"sqlite": 9, "postgres": 6}
-ORDER_MAX = {"sqlite": 21, "postgres": 6}
-FIRST_ORDER_MAX = {"sqlite": 21, "postgres": 7}
+QUOTE_MAX = {"sqlite": 9, "postgres": 5}
+ORDER_MAX = {"sqlite": 21, "postgres": 5}
+FIRST_ORDER_MAX = {"sqlite": 21, "postgres": 6}
 
 
 async def _purchase(api: Api, app: Any, buyer: Party, product_id: str) -> tuple[list[str], list[str]]:
