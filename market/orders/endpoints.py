@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,8 +31,11 @@ router = APIRouter(prefix="/v1", tags=["orders"])
 Overseer = Annotated[Principal, Depends(require_roles("operator", "price_authority"))]
 
 
-def _order_out(order: Order, client_secret: str | None) -> OrderOut:
-    return OrderOut(
+Shown = TypeVar("Shown", bound=OrderOut)
+
+
+def _order_out(order: Order, client_secret: str | None, shown: type[Shown]) -> Shown:
+    return shown(
         **{
             k: getattr(order, k)
             for k in OrderOut.model_fields
@@ -46,11 +49,17 @@ def _order_out(order: Order, client_secret: str | None) -> OrderOut:
 async def orders_out(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
     """Orders as the API shows them, their payments' client secrets read in one query."""
     secrets = await service.client_secrets(session, orders)
-    return [_order_out(o, secrets.get(o.id)) for o in orders]
+    return [_order_out(o, secrets.get(o.id), OrderOut) for o in orders]
 
 
 async def order_out(session: AsyncSession, order: Order) -> OrderOut:
-    return (await orders_out(session, [order]))[0]
+    return await order_out_as(session, order, OrderOut)
+
+
+async def order_out_as(session: AsyncSession, order: Order, shown: type[Shown]) -> Shown:
+    """The order as the API shows it, as `shown` (a model that adds to OrderOut), in one pass."""
+    secrets = await service.client_secrets(session, [order])
+    return _order_out(order, secrets.get(order.id), shown)
 
 
 def quote_out(q: Quote) -> QuoteOut:

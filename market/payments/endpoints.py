@@ -23,7 +23,7 @@ from market.idempotency.service import (
     idempotent,
 )
 from market.orders import service as orders
-from market.orders.endpoints import order_out
+from market.orders.endpoints import order_out, order_out_as
 from market.orders.quotes import QuoteAltered, QuoteExpired
 from market.orders.schemas import OrderCreate, OrderOut, ReviewDecision
 from market.payments import arrival, checkout, escrow, ledger, operator_refunds, refunds
@@ -92,7 +92,7 @@ async def create_order(
         order = await checkout.place_order(
             session, settings, provider, principal, data.quote_id, from_balance=from_balance
         )
-    out = PlacedOrderOut(**(await order_out(session, order)).model_dump())
+    out = await order_out_as(session, order, PlacedOrderOut)
     if (
         not from_balance
         or (shown := await checkout.delivery_now(session, settings, principal, order)) is None
