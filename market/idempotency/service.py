@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.clock import now
 from market.db import together
+from market.db.direct import settle_rider
 from market.db.pending import flush_with
-from market.errors import MarketError
+from market.errors import MarketError, Unauthenticated
 from market.idempotency.models import IdempotencyRecord
 
 IdempotencyKey = Annotated[
@@ -165,8 +166,12 @@ class IdempotentRequest:
         response when it has one (the refusal came from finding the work done already)."""
         try:
             yield
+        except Unauthenticated:
+            raise  # a caller whose credential no longer counts is shown nothing, first answers too
         except MarketError as refusal:
             if self.optimistic and not isinstance(refusal, AlreadyAnswered):
+                # Only once the caller's credential has been checked (market.db.direct.Rider).
+                await settle_rider(self.session)
                 if (found := await self.first()) is not None:
                     raise AlreadyAnswered(_replayed(found)) from refusal
             raise

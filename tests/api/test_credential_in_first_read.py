@@ -106,3 +106,20 @@ async def test_a_blacklisted_buyers_token_buys_nothing(api: Api) -> None:
     _ended(await api.client.post("/v1/quotes", headers=buyer.headers, json=quote_request(product_id)))
     _ended(await order_from_balance(api, buyer, quoted["id"]))
     assert await _counts(api) == before
+
+
+async def test_a_signed_out_buyer_is_not_shown_an_answered_request_again(api: Api) -> None:
+    _, product_id, buyer, _, quoted = await _quoted_buyer(api)
+    again = key("order")
+    ordered = await order_from_balance(api, buyer, quoted["id"], again)
+    assert ordered.status_code == 201, ordered.text
+    keyed_quote = {**buyer.headers, **key("quote")}
+    assert (
+        await api.client.post("/v1/quotes", headers=keyed_quote, json=quote_request(product_id))
+    ).status_code == 201
+    replayed = await order_from_balance(api, buyer, quoted["id"], again)
+    assert replayed.status_code == 201 and replayed.headers.get("Idempotent-Replayed") == "true"
+    assert (await api.client.post("/v1/auth/logout", headers=buyer.headers)).status_code == 204
+
+    _ended(await order_from_balance(api, buyer, quoted["id"], again))
+    _ended(await api.client.post("/v1/quotes", headers=keyed_quote, json=quote_request(product_id)))
