@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.type_api import _ResultProcessorType
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,10 +35,19 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: use timezone-aware UTC")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:  # nearly every value is UTC already (utcnow, read rows)
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored: use timezone-aware UTC")
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> _ResultProcessorType[datetime] | None:
+        # asyncpg reads a timestamptz as an aware datetime in UTC already: no call per value (a
+        # purchase reads some 400; issue 21). Every such column is a timestamptz
+        # (tests/api/test_utc_times.py); other drivers go through process_result_value.
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
