@@ -6,6 +6,8 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given
@@ -209,3 +211,41 @@ def test_the_fast_writer_writes_the_reference_bytes(value: object) -> None:
 def test_rfc3339_equals_the_strftime_definition(when: datetime) -> None:
     # strftime is the plain statement of the format.
     assert rfc3339_utc(when) == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Action(StrEnum):
+    ORDERED = "order.created"
+
+
+def test_the_leaf_writer_writes_what_canonical_json_writes_of_the_same_object() -> None:
+    # entry_leaf puts its own keys in order itself and normalises only the values (issue 21).
+    payload = MappingProxyType(
+        {
+            "z": [uuid.UUID(int=7), Decimal("1.50"), WHEN.astimezone(timezone(timedelta(hours=8)))],
+            "a": {"b": ("tuple", 2), 3: {"set"}, "c": None},
+            "中文": "数据",
+        }
+    )
+    leaf = entry_leaf(
+        created_at=WHEN,
+        actor="user:1",
+        action=_Action.ORDERED,
+        subject_type="order",
+        subject_id="o-1",
+        payload=payload,
+        nonce="ab" * 12,
+    )
+    documented = {
+        "v": 3,
+        "created_at": WHEN,
+        "actor": "user:1",
+        "action": "order.created",
+        "subject_type": "order",
+        "subject_id": "o-1",
+        "nonce": "ab" * 12,
+        "payload": dict(payload),
+    }
+    assert leaf == canonical_json(documented).decode()
+    assert leaf.startswith(
+        '{"action":"order.created","actor":"user:1","created_at":"2026-11-22T10:05:07.000042Z"'
+    )
