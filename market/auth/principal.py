@@ -133,13 +133,17 @@ _PARTICIPANT_COLUMNS = (
 # Every request's credential check, built once with its values bound as parameters and read
 # directly (market.db.direct; issue 21).
 _users = cast(sa.Table, User.__table__)
-_USER = sa.select(_users.c.token_version, _users.c.is_active).where(_users.c.id == sa.bindparam("user_id"))
-_CURRENT_USER = Direct(_USER)
-_CURRENT_USER_AND_PARTICIPANT = Direct(
-    _USER.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(
-        _participants, _participants.c.id == sa.bindparam("participant_id")
-    )
-)
+
+
+def _credential_reads(user_id: str, participant_id: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The user's token version and whether it is active; and the same with its participant's
+    columns (`_PARTICIPANT_COLUMNS`). The ids are bound as the parameters named."""
+    user = sa.select(_users.c.token_version, _users.c.is_active).where(_users.c.id == sa.bindparam(user_id))
+    participant = _participants.c.id == sa.bindparam(participant_id)
+    return user, user.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(_participants, participant)
+
+
+_CURRENT_USER, _CURRENT_USER_AND_PARTICIPANT = map(Direct, _credential_reads("user_id", "participant_id"))
 
 
 def _standing_of(row: Sequence[Any] | None) -> tuple[str, int | None, Standing | None]:
@@ -204,15 +208,13 @@ def _as_one_column(stmt: sa.Select[Any], name: str) -> tuple[sa.ColumnElement[An
 
 
 # The same reads, their parameters named apart from those of the statement they ride with.
-_RIDING_USER_STATEMENT = sa.select(_users.c.token_version, _users.c.is_active).where(
-    _users.c.id == sa.bindparam("credential_user_id")
-)
-_RIDING_USER = _as_one_column(_RIDING_USER_STATEMENT, "credential_user")
-_RIDING_USER_AND_PARTICIPANT = _as_one_column(
-    _RIDING_USER_STATEMENT.add_columns(*_PARTICIPANT_COLUMNS).outerjoin(
-        _participants, _participants.c.id == sa.bindparam("credential_participant_id")
-    ),
-    "credential_user_and_participant",
+_RIDING_USER, _RIDING_USER_AND_PARTICIPANT = (
+    _as_one_column(read, name)
+    for read, name in zip(
+        _credential_reads("credential_user_id", "credential_participant_id"),
+        ("credential_user", "credential_user_and_participant"),
+        strict=True,
+    )
 )
 
 
