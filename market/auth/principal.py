@@ -244,7 +244,7 @@ class CredentialCheck:
 
 async def optional_principal(
     request: Request,
-    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+    session: Annotated[AsyncSession, Depends(get_session)],
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
@@ -307,7 +307,7 @@ def require_roles_checked_in_first_read(*roles: str) -> Callable[..., Awaitable[
 
     async def _dependency(
         request: Request,
-        session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+        session: Annotated[AsyncSession, Depends(get_session)],
         token: Annotated[str | None, Depends(oauth2_scheme)],
         api_key: Annotated[str | None, Depends(api_key_scheme)],
     ) -> Principal:

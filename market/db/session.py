@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from functools import partial
 from typing import Annotated, Any
 
 import pydantic_core
+from anyio import CancelScope
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
@@ -216,35 +219,67 @@ def _reading_bind(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, A
     return {"bind": autocommit_engine(engine)}
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: commit on success, roll back on any error; then the work
+# FastAPI's stack of what ends with the endpoint, before its response is sent: a dependency's
+# `scope="function"` exit is pushed there. FastAPI makes one for every request.
+_ENDPOINT_EXITS = "fastapi_function_astack"
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """One transaction per request: committed when the endpoint returns (its response built, not
+    yet sent, so a failed commit never answers 2xx), rolled back on any error; then the work
     queued with `after_commit`, still before the response is sent.
 
     Services never commit; they flush when they need ids.
+
+    Not a `yield` dependency: FastAPI runs one inside two context managers and a cancel scope of
+    its own, a tenth of a purchase's dependency resolution (issue 21). The transaction's end is
+    pushed on the endpoint's exit stack instead, as FastAPI does with such a dependency's exit.
     """
     runtime = get_runtime(request)
+    exits = request.scope.get(_ENDPOINT_EXITS)
+    if not isinstance(exits, AsyncExitStack):
+        raise RuntimeError(
+            "the request session is a FastAPI route's dependency, and FastAPI gave no exit stack"
+        )
     reading = _reading_bind(runtime.sessionmaker) if request.method in READ_METHODS else {}
-    async with runtime.sessionmaker(**reading) as session:
+    session = runtime.sessionmaker(**reading)
+    exits.push_async_exit(partial(_end_transaction, session, runtime))
+    return session
+
+
+async def _end_transaction(
+    session: AsyncSession, runtime: Runtime, _type: object, error: BaseException | None, _trace: object
+) -> bool:
+    """The request's transaction ended as its endpoint did (`error`: what it raised, if it did);
+    never suppresses the error. Shielded, as FastAPI shields a dependency's exit: a cancelled
+    request still rolls back and gives its connection back."""
+    with CancelScope(shield=True):
         try:
-            yield session
-            await session.commit()
-        except MarketError as refusal:
-            # A refusal that keeps its record (a compliance decision and its audit entry)
-            # commits it before the problem is rendered; any other error changes nothing.
-            if refusal.keeps_changes:
-                await session.commit()
+            if error is None:
+                try:
+                    await session.commit()
+                except BaseException as failed:
+                    await _failed(session, runtime, failed)
+                    raise
                 await run_after_commit(session, runtime)
             else:
-                await _undo(session)
-            raise
-        except Exception:
-            await _undo(session)
-            raise
-        except BaseException:  # cancelled: nothing more is sent to the database
-            discard_after_commit(session)
-            await session.rollback()
-            raise
+                await _failed(session, runtime, error)
+        finally:
+            await session.close()
+    return False
+
+
+async def _failed(session: AsyncSession, runtime: Runtime, error: BaseException) -> None:
+    if isinstance(error, MarketError) and error.keeps_changes:
+        # A refusal that keeps its record (a compliance decision and its audit entry) commits it
+        # before the problem is rendered; any other error changes nothing.
+        await session.commit()
         await run_after_commit(session, runtime)
+    elif isinstance(error, Exception):
+        await _undo(session)
+    else:  # cancelled: nothing more is sent to the database
+        discard_after_commit(session)
+        await session.rollback()
 
 
 async def _undo(session: AsyncSession) -> None:
@@ -260,5 +295,4 @@ async def _undo(session: AsyncSession) -> None:
         log.warning("a caller's credential could not be checked after a failed request", exc_info=True)
 
 
-# scope="function": commit before the response is sent, so a failed commit never answers 2xx.
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Session = Annotated[AsyncSession, Depends(get_session)]
