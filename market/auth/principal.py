@@ -46,7 +46,7 @@ class Principal:
     # None: not read with the credential (a use case that needs it reads it itself).
     standing: Standing | None = None
     # A bearer token whose currency is checked with the request's first read
-    # (`BuyerCheckedInFirstRead`), not yet or already: its standing is known once it has been.
+    # (`checked_in_first_read`), not yet or already: its standing is known once it has been.
     check: CredentialCheck | None = None
 
     @property
@@ -299,31 +299,32 @@ def _require(principal: Principal, roles: tuple[str, ...]) -> Principal:
     return principal
 
 
-def require_roles_checked_in_first_read(*roles: str) -> Callable[..., Awaitable[Principal]]:
-    """`require_roles` for a route whose first read carries the bearer token's currency check
-    (market.db.direct.Rider: `Direct(..., carries_riders=True)`) on PostgreSQL: one round trip
-    fewer (issue 21: the purchase's quote and order). Nothing is written, and no error is
-    answered, before the token has been checked; an API key, and SQLite, are checked at once."""
+async def checked_in_first_read(request: Request, session: AsyncSession, *roles: str) -> Principal:
+    """The caller, with one of `roles`, for a route whose first read carries the bearer token's
+    currency check (market.db.direct.Rider: `Direct(..., carries_riders=True)`) on PostgreSQL:
+    one round trip fewer (issue 21: the purchase's quote and order). Nothing is written, and no
+    error is answered, before the token has been checked; an API key, and SQLite, are checked at
+    once. The credentials are read here, not as dependencies of their own (each costs a
+    resolution per request): such a route declares them with `openapi_extra=SIGNED_IN_OPENAPI`."""
+    token, api_key = await oauth2_scheme(request), await api_key_scheme(request)
+    if api_key or not token or not _on_postgresql(session):
+        return _require(
+            await current_principal(await optional_principal(request, session, token, api_key)), roles
+        )
+    claims = _claims(request, token)
+    check = CredentialCheck(claims)
+    add_rider(session, check)
+    principal = Principal(claims.user_id, claims.participant_id, claims.roles, check=check)
+    if not principal.has(*roles):
+        await settle_rider(session)  # an ended session is told so (401) before a missing role
+    return _require(principal, roles)
 
-    async def _dependency(
-        request: Request,
-        session: Annotated[AsyncSession, Depends(get_session)],
-        token: Annotated[str | None, Depends(oauth2_scheme)],
-        api_key: Annotated[str | None, Depends(api_key_scheme)],
-    ) -> Principal:
-        if api_key or not token or not _on_postgresql(session):
-            return _require(
-                await current_principal(await optional_principal(request, session, token, api_key)), roles
-            )
-        claims = _claims(request, token)
-        check = CredentialCheck(claims)
-        add_rider(session, check)
-        principal = Principal(claims.user_id, claims.participant_id, claims.roles, check=check)
-        if not principal.has(*roles):
-            await settle_rider(session)  # an ended session is told so (401) before a missing role
-        return _require(principal, roles)
 
-    return _dependency
+# What the OpenAPI document says of a route that reads its caller's credentials itself: either
+# scheme, as FastAPI writes it for a route that takes them as dependencies.
+SIGNED_IN_OPENAPI: dict[str, Any] = {
+    "security": [{oauth2_scheme.scheme_name: []}, {api_key_scheme.scheme_name: []}]
+}
 
 
 async def standing_of(session: AsyncSession, principal: Principal) -> Standing | None:
@@ -342,7 +343,6 @@ Auditor = Annotated[Principal, Depends(require_roles("operator", "auditor"))]
 PriceAuthority = Annotated[Principal, Depends(require_roles("price_authority"))]
 Seller = Annotated[Principal, Depends(require_roles("seller"))]
 Buyer = Annotated[Principal, Depends(require_roles("buyer"))]
-BuyerCheckedInFirstRead = Annotated[Principal, Depends(require_roles_checked_in_first_read("buyer"))]
 
 
 async def principal_before_body(

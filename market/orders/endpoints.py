@@ -13,18 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.audit import queries as audit
 from market.audit.endpoints import entry_out
 from market.audit.schemas import EntryOut
-from market.auth.principal import Auditor, Authenticated, BuyerCheckedInFirstRead, Principal, require_roles
+from market.auth.principal import SIGNED_IN_OPENAPI, Auditor, Authenticated, Principal, require_roles
 from market.common.pagination import Cursor, Limit, Page, page_of
 from market.compliance.service import ComplianceDenied
 from market.db.direct import without_transaction
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, NotFound, problem_responses
-from market.idempotency.service import IdempotencyKey, idempotent
-from market.orders import quotes, service
+from market.idempotency.service import OPTIONAL_KEY_OPENAPI, idempotent
+from market.orders import buyer_call, quotes, service
 from market.orders.fairness import product_fairness
 from market.orders.models import Order, Quote
 from market.orders.schemas import OrderOut, QuoteCreate, QuoteOut, Reason
-from market.runtime import AppSettings
 from pricing import FairnessFinding
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -79,22 +78,18 @@ def quote_out(q: Quote) -> QuoteOut:
     response_model=QuoteOut,
     summary="Itemised, explained, expiring quote (trade rules run first)",
     responses=problem_responses(NotFound, Conflict, Forbidden, ComplianceDenied),
+    openapi_extra=SIGNED_IN_OPENAPI | OPTIONAL_KEY_OPENAPI,
 )
-async def create_quote(
-    data: QuoteCreate,
-    settings: AppSettings,
-    session: Session,
-    principal: BuyerCheckedInFirstRead,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
-    if idempotency_key is None:
+async def create_quote(data: QuoteCreate, buyer: buyer_call.Buyer) -> Any:
+    session, principal = buyer.session, buyer.principal
+    if buyer.idempotency_key is None:
         # No key to claim, so nothing rolls back the quote's one statement once it is sent: its
         # reads and that statement need no transaction of their own (issue 21).
         without_transaction(session)
-    call = idempotent(session, principal.actor, idempotency_key, "quotes.create", data, optimistic=True)
+    call = idempotent(session, principal.actor, buyer.idempotency_key, "quotes.create", data, optimistic=True)
     # A refusal raises (not remembered): the buyer may fix the cause and retry with the key.
     async with call.answering():
-        quote = await quotes.issue_quote(session, settings, principal, data)
+        quote = await quotes.issue_quote(session, buyer.runtime.settings, principal, data)
     return await call.remember(quote_out(quote))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import stripe
 from fastapi import APIRouter, Header, Request, status
 
-from market.auth.principal import Authenticated, BuyerCheckedInFirstRead, Operator
+from market.auth.principal import SIGNED_IN_OPENAPI, Authenticated, Operator
 from market.compliance.service import ComplianceDenied
 from market.db.session import Session
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, problem_responses
@@ -22,6 +22,7 @@ from market.idempotency.service import (
     RequiredIdempotencyKey,
     idempotent,
 )
+from market.orders import buyer_call
 from market.orders import service as orders
 from market.orders.endpoints import order_out, order_out_as
 from market.orders.quotes import QuoteAltered, QuoteExpired
@@ -59,7 +60,7 @@ class BadSignature(InvalidInput):
     status_code=status.HTTP_201_CREATED,
     response_model=PlacedOrderOut,
     summary="Order from a stored, unexpired quote; compliance is re-checked now",
-    openapi_extra=REQUIRED_KEY_OPENAPI,
+    openapi_extra=SIGNED_IN_OPENAPI | REQUIRED_KEY_OPENAPI,
     responses=problem_responses(
         InsufficientBalance,
         PrepaidNotEnabled,
@@ -74,16 +75,11 @@ class BadSignature(InvalidInput):
         PaymentProviderRefused,
     ),
 )
-async def create_order(
-    data: OrderPlace,
-    settings: AppSettings,
-    provider: Provider,
-    session: Session,
-    principal: BuyerCheckedInFirstRead,
-    idempotency_key: RequiredIdempotencyKey = None,
-) -> Any:
-    if idempotency_key is None:
+async def create_order(data: OrderPlace, buyer: buyer_call.Buyer) -> Any:
+    if (idempotency_key := buyer.idempotency_key) is None:
         raise IdempotencyKeyRequired("orders")
+    session, principal, settings = buyer.session, buyer.principal, buyer.runtime.settings
+    provider = buyer.runtime.port(PAYMENT_PROVIDER)
     # The fingerprint of an order paid through the provider is what it always was.
     body = data if data.payment_method == "account" else OrderCreate(quote_id=data.quote_id)
     call = idempotent(session, principal.actor, idempotency_key, "orders.create", body, optimistic=True)
