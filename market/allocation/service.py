@@ -34,7 +34,6 @@ from pricing import (
     RandomAllocationDiscount,
     announce,
     new_seed,
-    parse_plan,
     reveal,
 )
 
@@ -50,7 +49,7 @@ async def announce_draw(session: AsyncSession, principal: Principal, data: DrawC
     product = await products.find(session, data.product_id)
     if product is None:
         raise NotFound("product not found", fields=[("body.product_id", "no such product")])
-    discount = _discount(parse_plan(product.price_plan))
+    discount = _discount(products.stored_plan(product.price_plan))
     if discount is None:
         raise InvalidInput(
             "the product's plan has no random-allocation discount to draw for (Art. 70)",
@@ -182,7 +181,7 @@ async def _wins(
     session: AsyncSession, product: Product, buyer_id: uuid.UUID, *, lock: bool
 ) -> list[tuple[AllocationWin, AllocationEntry]]:
     try:
-        discount = _discount(parse_plan(product.price_plan))
+        discount = _discount(products.stored_plan(product.price_plan))
     except (PricingError, ValidationError):
         return []
     if discount is None:
