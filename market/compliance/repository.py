@@ -73,11 +73,12 @@ async def rules_read(
     found: list[dict[Any, Any]] = [{} for _ in query.entities]
     start = 0
     for cls, seen in zip(query.entities, found, strict=True):
-        attributes = columns_of(cls)[0]
+        names = _READ[cls]
+        attributes = columns_of(cls, names)[0]
         key = start + attributes.index("id")
         for row in rows:
             if (ident := row[key]) is not None and ident not in seen:
-                seen[ident] = detached(cls, row[start : start + len(attributes)])
+                seen[ident] = detached(cls, row[start : start + len(attributes)], names)
         start += len(attributes)
     held = {row[query.resource_key] for row in rows if row[query.resource_key] is not None and row[-1]}
     participants, resources, grants, consents, *files = (list(f.values()) for f in found)
@@ -91,6 +92,30 @@ async def rules_read(
         approvals=approvals,
         filings=filings,
     )
+
+
+# What the rules read of each: the columns their facts are made of (market.compliance.gather),
+# not every column (issue 21: the rows join the parties to every grant, so each column read is
+# decoded a dozen times). Reading one not named here raises. The grants are read whole: the
+# licence issued in the same transaction is derived from them (market.rights.tree_reads).
+_READ: dict[type[Any], tuple[str, ...] | None] = {
+    Participant: ("id", "credit_status", "jurisdiction"),
+    DataResource: (
+        "id",
+        "category",
+        "grade",
+        "open_class",
+        "personal_info",
+        "sensitive_personal",
+        "consent",
+        "trade_secret",
+        "security_tags",
+    ),
+    RightGrantRow: None,
+    ConsentRecord: ("id", "resource_id", "people_covered", "sensitive_people_covered"),
+    OpenApplication: ("id", "resource_id", "applicant_id", "purposes", "status"),
+    SecurityAssessment: ("id", "resource_id", "recipient_id", "kind", "valid_until"),
+}
 
 
 @dataclass(frozen=True)
@@ -149,14 +174,16 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
         entities += [OpenApplication, SecurityAssessment]
     parties = [bindparam(f"party_{n}", type_=participant.c.id.type) for n in range(shape.parties)]
     stmt = (
-        select(*(c for cls in entities for c in columns_of(cls)[1]), on_hold)
+        select(*(c for cls in entities for c in columns_of(cls, _READ[cls])[1]), on_hold)
         .select_from(joins)
         .where(participant.c.id.in_(parties))
         .order_by(resource.c.id)
     )
     if shape.lock_resources:
         stmt = stmt.with_for_update(of=resource)
-    resource_key = len(columns_of(Participant)[0]) + columns_of(DataResource)[0].index("id")
+    resource_key = len(columns_of(Participant, _READ[Participant])[0]) + columns_of(
+        DataResource, _READ[DataResource]
+    )[0].index("id")
     return _RulesQuery(Direct(stmt), tuple(entities), resource_key)
 
 

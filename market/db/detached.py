@@ -34,34 +34,46 @@ class _Shape:
     manager: Any  # the class's instrumentation (makes bare instances)
     identity_class: type[Any]
     key_positions: tuple[int, ...]  # where the primary key's values are among `attributes`
+    unread: frozenset[str]  # mapped columns not among `attributes`
 
 
-_SHAPES: dict[type[Any], _Shape] = {}
+_SHAPES: dict[tuple[type[Any], tuple[str, ...] | None], _Shape] = {}
 
 
-def _shape(cls: type[Any]) -> _Shape:
-    if (known := _SHAPES.get(cls)) is None:
+def _shape(cls: type[Any], names: tuple[str, ...] | None = None) -> _Shape:
+    """The class's mapped attributes and columns, all of them, or those `names` (with its
+    primary key): a query that reads only what its use needs decodes fewer values."""
+    if (known := _SHAPES.get((cls, names))) is None:
         mapper = inspect(cls)
         attributes, columns = [], []
         for prop in mapper.column_attrs:
+            if names is not None and prop.key not in names:
+                continue
             (column,) = prop.columns
             attributes.append(prop.key)
             columns.append(cast(Column[Any], column))
         keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
-        known = _SHAPES[cls] = _Shape(
+        if names is not None and (unknown := set(names) - set(attributes) or set(keys) - set(names)):
+            raise ValueError(
+                f"{cls.__name__}: {sorted(unknown)} are not mapped columns, or the key is missing"
+            )
+        known = _SHAPES[(cls, names)] = _Shape(
             tuple(attributes),
             tuple(columns),
             mapper.class_manager,
             mapper._identity_class,
             tuple(attributes.index(key) for key in keys),
+            frozenset(p.key for p in mapper.column_attrs) - set(attributes),
         )
     return known
 
 
-def columns_of(cls: type[Any]) -> tuple[tuple[str, ...], tuple[Column[Any], ...]]:
-    """The class's mapped attributes and their table columns, in one order: select the
-    columns, and give `detached` the same slice of each row."""
-    shape = _shape(cls)
+def columns_of(
+    cls: type[Any], names: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], tuple[Column[Any], ...]]:
+    """The class's mapped attributes (all, or those `names`) and their table columns, in one
+    order: select the columns, and give `detached` the same slice of each row."""
+    shape = _shape(cls, names)
     return shape.attributes, shape.columns
 
 
@@ -69,17 +81,21 @@ def _identity(shape: _Shape, values: Sequence[Any]) -> tuple[Any, ...]:
     return (shape.identity_class, tuple(values[i] for i in shape.key_positions), None)
 
 
-def detached(cls: type[T], values: Sequence[Any]) -> T:
-    """An instance of `cls` holding `values` (in `columns_of(cls)`'s order), detached.
+def detached(cls: type[T], values: Sequence[Any], names: tuple[str, ...] | None = None) -> T:
+    """An instance of `cls` holding `values` (in `columns_of(cls, names)`'s order), detached.
 
     What `make_transient_to_detached` does to a new instance, done directly (issue 21: a fifth
-    of its cost): every column is set, so nothing is left to expire, and the instance gets its
-    identity key. Relationships are not loaded, as with a loaded object, and reaching for one
-    on a detached instance raises."""
-    shape = _shape(cls)
+    of its cost): the columns read are set, and the instance gets its identity key.
+    Relationships are not loaded, as with a loaded object; reaching for one, or for a column
+    not read (`names`), on a detached instance raises."""
+    shape = _shape(cls, names)
     obj: T = shape.manager.new_instance()
     obj.__dict__.update(zip(shape.attributes, values, strict=True))
-    instance_state(obj).key = _identity(shape, values)
+    state = instance_state(obj)
+    state.key = _identity(shape, values)
+    if shape.unread:
+        # Expired on an instance with no session: reading one raises, it does not give None.
+        state.expired_attributes = set(shape.unread)
     return obj
 
 

@@ -42,7 +42,9 @@ async def test_a_malformed_key_is_refused_naming_the_header_and_nothing_is_kept(
     reason = "at least 8" if len(sent) < 8 else "at most 200"
 
     headers = {**buyer.headers, "Idempotency-Key": sent}
-    _names_the_key(await api.client.post("/v1/quotes", headers=headers, json=quote_request(product_id)), reason)
+    _names_the_key(
+        await api.client.post("/v1/quotes", headers=headers, json=quote_request(product_id)), reason
+    )
     order = {"quote_id": quoted["id"], "payment_method": "account"}
     _names_the_key(await api.client.post("/v1/orders", headers=headers, json=order), reason)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from market import all_models  # noqa: F401  (every mapper, for the relationships to resolve)
 from market.db.detached import columns_of, detached
@@ -44,3 +45,23 @@ def test_a_row_of_the_wrong_width_is_refused() -> None:
     attributes, _ = columns_of(RightGrantRow)
     with pytest.raises(ValueError):
         detached(RightGrantRow, [None] * (len(attributes) - 1))
+
+
+def test_a_row_of_some_columns_holds_them_and_refuses_the_others() -> None:
+    names = ("id", "kind", "holder_id")
+    attributes, columns = columns_of(RightGrantRow, names)
+    assert sorted(attributes) == sorted(names) and [c.key for c in columns] == list(attributes)
+    values = {"id": uuid.uuid4(), "kind": "holding", "holder_id": uuid.uuid4()}
+    grant = detached(RightGrantRow, [values[n] for n in attributes], names)
+    assert (grant.id, grant.kind, grant.holder_id) == (values["id"], "holding", values["holder_id"])
+    assert inspect(grant).identity == (values["id"],)
+    # A column the query did not read raises: it is not taken for a NULL.
+    with pytest.raises(DetachedInstanceError):
+        _ = grant.purposes
+
+
+def test_some_columns_must_be_mapped_ones_with_the_key() -> None:
+    with pytest.raises(ValueError):
+        columns_of(RightGrantRow, ("kind", "holder_id"))
+    with pytest.raises(ValueError):
+        columns_of(RightGrantRow, ("id", "no_such_column"))
