@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Column, Table, inspect
@@ -127,18 +128,28 @@ def insert_sql(batch: Batch, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     """A multi-row INSERT of `rows` (by column key), Python-side column defaults filled in as
     a Core INSERT would; columns the database numbers itself are left to it."""
     quoted_table, described = _insertable(table, batch.dialect)
-    columns = [c for c in described if c.default is not _GENERATED or any(c.key in row for row in rows)]
+    columns = tuple(c for c in described if c.default is not _GENERATED or any(c.key in row for row in rows))
     params = batch.params.values
-    groups = []
+    first = len(params) + 1
     for row in rows:
-        first = len(params) + 1
         for c in columns:
             if c.key in row:
                 value = row[c.key]
             else:
                 value = c.default() if callable(c.default) else None
             params.append(c.processor(value) if c.processor is not None and value is not None else value)
-        groups.append("(" + ", ".join(f"${n}" for n in range(first, len(params) + 1)) + ")")
+    return _insert_text(quoted_table, columns, len(rows), first)
+
+
+@lru_cache(maxsize=1024)
+def _insert_text(quoted_table: str, columns: tuple[_Insertable, ...], rows: int, first: int) -> str:
+    """The INSERT's text: it depends only on the table, the columns, how many rows and where its
+    parameters start, which the hot paths repeat request after request (issue 21)."""
+    width = len(columns)
+    groups = (
+        "(" + ", ".join(f"${n}" for n in range(start, start + width)) + ")"
+        for start in range(first, first + rows * width, width)
+    )
     names = ", ".join(c.quoted for c in columns)
     # Names come from the models' tables and every value is a parameter.
     return f"INSERT INTO {quoted_table} ({names}) VALUES {', '.join(groups)}"  # noqa: S608
