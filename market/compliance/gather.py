@@ -223,14 +223,18 @@ async def trade_facts(
     scenario: str | None,
     cross_border: bool | None,
     at: datetime,
+    found: repository.RulesRead | None = None,
 ) -> TradeFacts:
-    found = await repository.rules_read(
-        session,
-        [product.seller_id, buyer_id],
-        product.resource_ids,
-        buyer_files_at=(buyer_id, at),
-        lock_resources=product.lock_resources,
-    )
+    """The facts of a trade, as read now, or as `found` already (read for this product and
+    buyer by the caller's first statement, at `at`)."""
+    if found is None:
+        found = await repository.rules_read(
+            session,
+            [product.seller_id, buyer_id],
+            product.resource_ids,
+            buyer_files_at=(buyer_id, at),
+            lock_resources=product.lock_resources,
+        )
     resource_ids = [r.id for r in found.resources]
     tree_reads.remember(
         session, product.product_id, resource_ids, found.grants, locked=product.lock_resources

@@ -9,8 +9,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, exists, select
+import sqlalchemy as sa
+from sqlalchemy import Select, Table, and_, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from market.common.pagination import keyset_page
 from market.compliance.models import ComplianceDecisionRow, OpenApplication, SecurityAssessment
@@ -34,6 +36,10 @@ class RulesRead:
     # force for these resources (empty when no buyer was named).
     approvals: list[OpenApplication]
     filings: list[SecurityAssessment]
+    # The row of a read sent in the same statement (`Leading`), or None (not asked, or no row).
+    leading: tuple[Any, ...] | None = None
+    # The instant the buyer's files were read in force at, when they were read.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,24 @@ class Subquery:
     params: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class Leading:
+    """A read of the caller's sent in the same statement as the rules' facts, one round trip
+    instead of two (issue 21: a quote's product): its row, if any, is `RulesRead.leading`. It
+    is that statement's first read, so it carries the request's rider (market.db.direct)."""
+
+    statement: Select[Any]
+    params: Mapping[str, Any]
+
+
 async def rules_read(
     session: AsyncSession,
-    participant_ids: Sequence[uuid.UUID],
+    participant_ids: Sequence[uuid.UUID | Subquery],
     resource_ids: Subquery,
     *,
     buyer_files_at: tuple[uuid.UUID, datetime] | None = None,
     lock_resources: bool = False,
+    leading: Leading | None = None,
 ) -> RulesRead:
     """The parties and the resources with their rights trees, consent records in force, holds
     and (`buyer_files_at`: the buyer and the time) the buyer's files on them, in one query
@@ -61,15 +78,34 @@ async def rules_read(
 
     `lock_resources` (an order): the resources' rows are locked too, in id order, as an order's
     claims on them are checked and made next (market.orders.claims); a product with no resources
-    then reads no parties either, and its trade is refused for want of them."""
+    then reads no parties either, and its trade is refused for want of them.
+
+    A party may be named by a subquery (a product's seller, when the product is the `leading`
+    read), which must then find one."""
+    assert leading is None or not lock_resources, "a locking read is not sent with another"
     shape = _RulesShape(
-        len(participant_ids), buyer_files_at is not None, lock_resources, resource_ids.statement
+        tuple(p.statement if isinstance(p, Subquery) else None for p in participant_ids),
+        buyer_files_at is not None,
+        lock_resources,
+        resource_ids.statement,
+        None if leading is None else leading.statement,
     )
     query = _rules_query(shape)
-    params = {f"party_{n}": pid for n, pid in enumerate(participant_ids)} | dict(resource_ids.params)
+    params = dict(resource_ids.params)
+    for n, party in enumerate(participant_ids):
+        params |= party.params if isinstance(party, Subquery) else {f"party_{n}": party}
     if buyer_files_at is not None:
         params |= {"files_of": buyer_files_at[0], "files_at": buyer_files_at[1]}
+    if leading is not None:
+        params |= leading.params
     rows = await query.statement.rows(session, params)
+    first: tuple[Any, ...] | None = None
+    if leading is not None:
+        # Its row first (part 0), then the rules' (part 1); each part's columns in turn.
+        width = len(leading.statement.selected_columns)
+        if rows and rows[0][-1] == 0:
+            first = rows[0][:width]
+        rows = [row[width:-1] for row in rows if row[-1] == 1]
     found: list[dict[Any, Any]] = [{} for _ in query.entities]
     start = 0
     for cls, seen in zip(query.entities, found, strict=True):
@@ -91,6 +127,8 @@ async def rules_read(
         on_hold=held,
         approvals=approvals,
         filings=filings,
+        leading=first,
+        at=None if buyer_files_at is None else buyer_files_at[1],
     )
 
 
@@ -120,10 +158,11 @@ _READ: dict[type[Any], tuple[str, ...] | None] = {
 
 @dataclass(frozen=True)
 class _RulesShape:
-    parties: int
+    parties: tuple[Select[Any] | None, ...]  # each a subquery naming it, or None: a bound id
     buyer_files: bool
     lock_resources: bool
     resource_ids: Select[Any]
+    leading: Select[Any] | None
 
 
 @dataclass(frozen=True)
@@ -172,7 +211,10 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
         )
         joins = joins.outerjoin(application, approved).outerjoin(assessment, filed)
         entities += [OpenApplication, SecurityAssessment]
-    parties = [bindparam(f"party_{n}", type_=participant.c.id.type) for n in range(shape.parties)]
+    parties = [
+        bindparam(f"party_{n}", type_=participant.c.id.type) if named is None else named.scalar_subquery()
+        for n, named in enumerate(shape.parties)
+    ]
     stmt = (
         select(*(c for cls in entities for c in columns_of(cls, _READ[cls])[1]), on_hold)
         .select_from(joins)
@@ -181,10 +223,32 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
     )
     if shape.lock_resources:
         stmt = stmt.with_for_update(of=resource)
+    if shape.leading is not None:
+        stmt = _after(shape.leading, stmt, resource.c.id)
     resource_key = len(columns_of(Participant, _READ[Participant])[0]) + columns_of(
         DataResource, _READ[DataResource]
     )[0].index("id")
-    return _RulesQuery(Direct(stmt), tuple(entities), resource_key)
+    # Sent with a leading read, it is the request's first: the caller's credential rides on it.
+    return _RulesQuery(Direct(stmt, carries_riders=shape.leading is not None), tuple(entities), resource_key)
+
+
+def _after(leading: Select[Any], rules: Select[Any], order_by: ColumnElement[Any]) -> Select[Any]:
+    """One statement of both reads: `leading`'s row (part 0, the rules' columns NULL), then the
+    rules' rows (part 1, `leading`'s columns NULL) in `order_by`'s order; part last."""
+    lead, rest = list(leading.selected_columns), list(rules.selected_columns)
+    position = next(n for n, c in enumerate(rest) if c is order_by)
+
+    def labelled(columns: Sequence[ColumnElement[Any]], part: int) -> list[Label[Any]]:
+        return [c.label(f"c{n}") for n, c in enumerate(columns)] + [literal(part).label("part")]
+
+    first = leading.with_only_columns(
+        *labelled([*lead, *(sa.cast(null(), c.type) for c in rest)], 0), maintain_column_froms=True
+    )
+    second = rules.order_by(None).with_only_columns(
+        *labelled([*(sa.cast(null(), c.type) for c in lead), *rest], 1), maintain_column_froms=True
+    )
+    both = union_all(first, second).subquery("facts")
+    return select(*both.c).order_by(both.c.part, both.c[f"c{len(lead) + position}"])
 
 
 async def decision(session: AsyncSession, decision_id: uuid.UUID) -> ComplianceDecisionRow | None:

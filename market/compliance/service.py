@@ -20,6 +20,7 @@ from market.compliance.decision import Decision, evaluate
 from market.compliance.facts import ListingFacts, TradeFacts
 from market.compliance.gather import ProductSubject, listing_facts, trade_facts
 from market.compliance.models import ComplianceDecisionRow
+from market.compliance.repository import RulesRead
 from market.db.detached import columns_of, detached
 from market.db.pending import table_rows
 from market.errors import (
@@ -72,7 +73,11 @@ async def build_trade_facts(
     purpose: str | None,
     scenario: str | None,
     cross_border: bool | None,
+    found: RulesRead | None = None,
 ) -> TradeFacts:
+    """The trade's facts as they are now; or as `found`, read with the caller's first statement
+    (a quote's: one round trip fewer), then as of the instant it was read at."""
+    at = found.at if found is not None and found.at is not None else now()
     try:
         return await trade_facts(
             session,
@@ -81,7 +86,8 @@ async def build_trade_facts(
             purpose=purpose,
             scenario=scenario,
             cross_border=cross_border,
-            at=now(),
+            at=at,
+            found=found,
         )
     except ValidationError as exc:
         raise invalid_facts(exc) from exc
@@ -154,8 +160,10 @@ async def gate_trade(
     actor: str,
     subject_type: str,
     subject_id: str,
+    found: RulesRead | None = None,
 ) -> ComplianceDecisionRow:
-    """Run the trade rules at quote or order time, on the facts as they are now."""
+    """Run the trade rules at quote or order time, on the facts as they are now (`found`: as the
+    request's first statement read them)."""
     facts = await build_trade_facts(
         session,
         product,
@@ -163,6 +171,7 @@ async def gate_trade(
         purpose=purpose,
         scenario=scenario,
         cross_border=cross_border,
+        found=found,
     )
     return await store_decision(
         session, evaluate(facts), subject_type=subject_type, subject_id=subject_id, actor=actor

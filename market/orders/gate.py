@@ -12,6 +12,7 @@ from market.audit.log import record
 from market.catalog import products
 from market.catalog.models import Product
 from market.compliance.models import ComplianceDecisionRow
+from market.compliance.repository import RulesRead
 from market.compliance.service import denial, gate_trade
 from market.jobs import enqueue
 from market.orders import scan_jobs
@@ -28,10 +29,11 @@ async def pass_trade_gate(
     cross_border: bool,
     decided_for: tuple[str, str],
     refused: tuple[str, str, str],
+    found: RulesRead | None = None,
 ) -> ComplianceDecisionRow:
     """The stored decision (allow or needs_review) on a trade of `product` by `buyer_id`;
     `decided_for` names the quote or order it is taken for, `refused` the audit action and
-    subject of a refusal."""
+    subject of a refusal; `found`: the facts, when the request's first statement read them."""
     decision = await gate_trade(
         session,
         product=products.compliance_subject(product, lock_resources=decided_for[0] == "order"),
@@ -42,6 +44,7 @@ async def pass_trade_gate(
         actor=actor,
         subject_type=decided_for[0],
         subject_id=decided_for[1],
+        found=found,
     )
     if decision.outcome == "deny":
         action, subject_type, subject_id = refused

@@ -120,7 +120,9 @@ async def issue_quote(
         await verification.ensure_caller_verified(session, principal, "buy")
         raise Forbidden("quotes are for participants")
     # The first read (the caller's credential is checked with it), then the refusals in turn.
-    found, returning = await repository.product_for_quote(session, data.product_id, principal.participant_id)
+    found, returning, facts = await repository.product_for_quote(
+        session, data.product_id, principal.participant_id, now()
+    )
     await verification.ensure_caller_verified(session, principal, "buy")
     product = products.visible_product(principal, found)
     if product.listing_status != "listed":
@@ -176,6 +178,7 @@ async def issue_quote(
         cross_border=data.cross_border,
         decided_for=("quote", str(quote_row.id)),
         refused=("quote.refused_by_compliance", "product", str(product.id)),
+        found=facts,
     )
     entry = (
         await price_catalogue.guided_entry_at(session, product.price_catalogue_class, issued)

@@ -14,14 +14,14 @@ from tests.api.statement_counter import counted
 # COMMIT too (asyncpg sends each as a query of its own); SQLite's BEGIN IMMEDIATE, twice (the
 # credential check ends its read-only transaction before the request's own begins). Issue 21
 # took them from quote 16 and order 35 statements (BEGIN and COMMIT aside) to:
-# - quote (PostgreSQL 5): BEGIN (1); the product and whether the buyer bought from its seller
-#   before, with the caller's user, participant and verification status (the bearer token's
-#   currency check rides with the request's first read: market.auth.principal
-#   .require_roles_checked_in_first_read) (1); the trade rules' facts: both parties with the
-#   resources, their rights trees, consent records, holds and the buyer's filings on them (1);
-#   then every write in one statement (market.db.together): the idempotency key claimed (ON
-#   CONFLICT DO NOTHING), the audit entries, the compliance decision and the quote (1); COMMIT
-#   (1).
+# - quote (PostgreSQL 4): BEGIN (1); in one statement, the product and whether the buyer bought
+#   from its seller before, then the trade rules' facts: both parties with the resources, their
+#   rights trees, consent records, holds and the buyer's filings on them
+#   (market.compliance.repository.Leading), with the caller's user, participant and
+#   verification status (the bearer token's currency check rides with the request's first
+#   read: market.auth.principal.checked_in_first_read) (1); then every write in one statement
+#   (market.db.together): the idempotency key claimed (ON CONFLICT DO NOTHING), the audit
+#   entries, the compliance decision and the quote (1); COMMIT (1).
 # - prepaid order (PostgreSQL 5, a returning buyer): BEGIN (1); the quote with its product
 #   row-locked, and the caller (1); the trade rules' facts with the resources row-locked, whose
 #   rights trees the licence reuses (1); then every write in one statement (1): the idempotency
@@ -43,12 +43,12 @@ from tests.api.statement_counter import counted
 # rights trees the licence reuses, every write in one statement, COMMIT).
 # A quote sent with no Idempotency-Key claims no key, so nothing rolls its one write statement
 # back once sent: its reads and that statement run in no transaction (market.db.direct
-# .without_transaction), with no BEGIN and COMMIT (PostgreSQL 3: the product with the caller,
-# the trade rules' facts, every write).
-UNKEYED_QUOTE_MAX = {"sqlite": 9, "postgres": 3}
+# .without_transaction), with no BEGIN and COMMIT (PostgreSQL 2: the product with the trade
+# rules' facts and the caller, every write).
+UNKEYED_QUOTE_MAX = {"sqlite": 8, "postgres": 2}
 OFFLINE_ORDER_MAX = {"sqlite": 15, "postgres": 5}
 CONFIRMATION_MAX = {"sqlite": 16, "postgres": 6}
-QUOTE_MAX = {"sqlite": 9, "postgres": 5}
+QUOTE_MAX = {"sqlite": 8, "postgres": 4}
 ORDER_MAX = {"sqlite": 21, "postgres": 5}
 FIRST_ORDER_MAX = {"sqlite": 21, "postgres": 6}
 
