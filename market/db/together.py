@@ -155,7 +155,9 @@ def _insert_text(quoted_table: str, columns: tuple[_Insertable, ...], rows: int,
     return f"INSERT INTO {quoted_table} ({names}) VALUES {', '.join(groups)}"  # noqa: S608
 
 
-@dataclass(frozen=True)
+# Compared and hashed as themselves (made once per table and dialect): `_insert_text`'s cache
+# key is a tuple of them, hashed on every INSERT.
+@dataclass(frozen=True, eq=False)
 class _Insertable:
     """A column as `insert_sql` writes it, worked out once per table and dialect."""
 
