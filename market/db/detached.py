@@ -99,6 +99,28 @@ def detached(cls: type[T], values: Sequence[Any], names: tuple[str, ...] | None 
     return obj
 
 
+_RELATIONSHIPS: dict[Any, tuple[str, ...]] = {}
+
+
+def added(session: AsyncSession, obj: T) -> T:
+    """`session.add(obj)`; when the object holds no related object, without the walk of its
+    relationships for others to add (issue 21: most of an add's cost, a dozen adds a purchase).
+    An object that holds one is added as `add` does, cascading."""
+    state = instance_state(obj)
+    mapper = state.mapper
+    if (keys := _RELATIONSHIPS.get(mapper)) is None:
+        keys = _RELATIONSHIPS[mapper] = tuple(r.key for r in mapper.relationships)
+    sync = session.sync_session
+    held = state.dict
+    if sync._warn_on_events or any(held.get(key) for key in keys):
+        session.add(obj)  # inside a flush SQLAlchemy warns; related objects are cascaded to
+        return obj
+    # What `Session.add` does before its cascade (`Session._save_or_update_state`).
+    state._orphaned_outside_of_session = False
+    sync._save_or_update_impl(state)
+    return obj
+
+
 def attached(session: AsyncSession, cls: type[T], values: Sequence[Any]) -> T:
     """An instance of `cls` holding `values`, persistent in `session` as if loaded there: the
     object the session already holds for that row if any (a load returns it, unchanged), else a
@@ -106,9 +128,7 @@ def attached(session: AsyncSession, cls: type[T], values: Sequence[Any]) -> T:
     held = session.identity_map.get(_identity(_shape(cls), values))
     if held is not None:
         return cast(T, held)
-    obj = detached(cls, values)
-    session.add(obj)
-    return obj
+    return added(session, detached(cls, values))
 
 
 def attached_row(session: AsyncSession, row: Sequence[Any], *classes: type[Any]) -> list[Any]:

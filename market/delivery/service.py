@@ -22,6 +22,7 @@ from market.audit.queries import register_party_check
 from market.auth.principal import Principal, hash_api_secret
 from market.catalog import products
 from market.common.clock import now
+from market.db.detached import added
 from market.delivery import repository
 from market.delivery.models import Entitlement, LicenceRow, UsageRecord
 from market.delivery.quota import bought_calls, period_index, quota_period
@@ -115,7 +116,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         valid_to=licence.valid_to,
         created_at=now(),
     )
-    session.add(row)
+    added(session, row)
     session.info.setdefault(_ISSUED, {})[row.id] = row  # see first_delivery
     await orders.mark_delivered(
         session,
@@ -135,7 +136,8 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
         },
     )
     # Written with the transaction's next flush, after the licence (`Entitlement.licence`).
-    session.add(
+    added(
+        session,
         Entitlement(
             licence_id=row.id,
             delivery_mode=product.delivery_mode,
@@ -143,7 +145,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             quota_period=quota_period(product.price_plan) if product.delivery_mode == "api" else None,
             calls_used=0,  # set now: a first delivery in this transaction reads it unwritten
             credential_revealed=False,
-        )
+        ),
     )
     if product.delivery_mode == "file":  # a one-off purchase gets the revisions current now
         await revisions.record_purchase(session, row.id, resource_ids)

@@ -21,6 +21,7 @@ from market.auth.principal import Principal
 from market.catalog import price_catalogue, products
 from market.catalog.models import Product
 from market.common.clock import now
+from market.db.detached import added
 from market.errors import Conflict, Forbidden, InvalidInput, MarketError, NotFound
 from market.orders import repository, windows
 from market.orders.gate import pass_trade_gate
@@ -215,7 +216,7 @@ async def issue_quote(
     quote_row.price_entry_version = priced.entry_version
     quote_row.compliance_outcome = decision.outcome
     seal(settings, quote_row)
-    session.add(quote_row)
+    added(session, quote_row)
     await record(
         session,
         actor=principal.actor,

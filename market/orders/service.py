@@ -28,6 +28,7 @@ from market.common.clock import now
 from market.common.states import InvalidTransition
 from market.compliance.exports import register_resources_sold_abroad
 from market.compliance.service import resolve_review
+from market.db.detached import added
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.jobs import enqueue
 from market.notifications.outbox import notify
@@ -259,8 +260,9 @@ async def create_order(
         )
     # Written with the transaction's next flush, the order before its claims (the unit of work
     # orders mappers by name when no relationship says otherwise: Order < OrderClaim).
-    session.add(order)
-    session.add_all(claims)
+    added(session, order)
+    for claim in claims:
+        added(session, claim)
     products.reserve_unit(product)  # released on cancellation, rejection or refusal
     QUOTES.check(quote.status, QuoteStatus.ORDERED)
     quote.status = QuoteStatus.ORDERED

@@ -16,6 +16,7 @@ from market.catalog import products
 from market.catalog.models import Product
 from market.common.clock import now
 from market.compliance.service import denial, gate_trade
+from market.db.detached import added
 from market.delivery import service as delivery
 from market.errors import Conflict, NotFound
 from market.orders import service as orders
@@ -49,7 +50,7 @@ def new_payment(
         created_at=at,
         updated_at=at,
     )
-    session.add(payment)
+    added(session, payment)
     orders.note_payment(order, reference)
     return payment
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.audit.log import record
 from market.auth.principal import Principal
 from market.common.clock import now
+from market.db.detached import added
 from market.errors import Forbidden, NotFound
 from market.orders import service as orders
 from market.orders.models import Order
@@ -62,7 +63,7 @@ async def open_payout(session: AsyncSession, order: Order, *, window_days: int, 
         created_at=at,
         updated_at=at,
     )
-    session.add(payout)
+    added(session, payout)
     await record(
         session,
         actor=actor,

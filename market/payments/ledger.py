@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.common.clock import now
+from market.db.detached import added
 from market.payments.models import LedgerEntry
 from pricing.money import Money
 
@@ -121,7 +122,8 @@ async def post(
     for line in lines:
         if line.amount_minor == 0:
             continue
-        session.add(
+        added(
+            session,
             LedgerEntry(
                 order_id=order_id,
                 account_id=account_id,
@@ -131,7 +133,7 @@ async def post(
                 amount_minor=line.amount_minor,
                 currency=currency,
                 created_at=at,
-            )
+            ),
         )
     return movement  # written with the transaction's next flush; the readers below flush first
 

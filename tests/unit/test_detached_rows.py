@@ -65,3 +65,20 @@ def test_some_columns_must_be_mapped_ones_with_the_key() -> None:
         columns_of(RightGrantRow, ("kind", "holder_id"))
     with pytest.raises(ValueError):
         columns_of(RightGrantRow, ("id", "no_such_column"))
+
+
+def test_an_object_holding_no_related_one_is_added_alone_and_one_holding_some_cascades() -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from market.db.detached import added
+    from market.delivery.models import Entitlement, LicenceRow
+
+    session = AsyncSession()
+    alone = added(session, Entitlement(licence_id=uuid.uuid4(), delivery_mode="file"))
+    assert inspect(alone).pending and list(session.new) == [alone]
+
+    licence = LicenceRow(id=uuid.uuid4())
+    holding = added(session, Entitlement(licence=licence, delivery_mode="file"))
+    # The licence it holds is added with it, as `Session.add` would.
+    assert inspect(holding).pending and inspect(licence).pending
+    assert set(session.new) == {alone, holding, licence}
