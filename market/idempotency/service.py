@@ -27,27 +27,26 @@ from market.db.pending import flush_with
 from market.errors import MarketError, Unauthenticated
 from market.idempotency.models import IdempotencyRecord
 
+KEY_TEXT = "Client-chosen unique key; a retry with the same key and body replays the first response."
+# A key's bounds, wherever it is read or documented.
+KEY_MIN_LENGTH, KEY_MAX_LENGTH = 8, 200
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        description=(
-            "Client-chosen unique key; a retry with the same key and body replays the first response."
-        ),
+        alias="Idempotency-Key", min_length=KEY_MIN_LENGTH, max_length=KEY_MAX_LENGTH, description=KEY_TEXT
     ),
 ]
 
-KEY_TEXT = "Client-chosen unique key; a retry with the same key and body replays the first response."
 # Where the key is required (a retry would move money twice), the OpenAPI document says so
 # (`openapi_extra=REQUIRED_KEY_OPENAPI`), while the endpoint itself answers a missing key with
 # its 428 (IdempotencyKeyRequired), not with FastAPI's generic 422.
 RequiredIdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=8, max_length=200, include_in_schema=False),
+    Header(
+        alias="Idempotency-Key", min_length=KEY_MIN_LENGTH, max_length=KEY_MAX_LENGTH, include_in_schema=False
+    ),
 ]
-KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 8, "maxLength": 200}
+KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": KEY_MIN_LENGTH, "maxLength": KEY_MAX_LENGTH}
 REQUIRED_KEY_OPENAPI: dict[str, Any] = {
     "parameters": [
         {
@@ -72,7 +71,9 @@ OPTIONAL_KEY_OPENAPI: dict[str, Any] = {
         }
     ]
 }
-_KEY_TEXT = TypeAdapter(Annotated[str, StringConstraints(min_length=8, max_length=200)])
+_KEY_VALUE = TypeAdapter(
+    Annotated[str, StringConstraints(min_length=KEY_MIN_LENGTH, max_length=KEY_MAX_LENGTH)]
+)
 
 
 def idempotency_key_of(request: Request) -> str | None:
@@ -84,7 +85,7 @@ def idempotency_key_of(request: Request) -> str | None:
     if sent is None:
         return None
     try:
-        return _KEY_TEXT.validate_python(sent)
+        return _KEY_VALUE.validate_python(sent)
     except ValidationError as invalid:
         raise RequestValidationError(
             [{**error, "loc": ("header", "Idempotency-Key", *error["loc"])} for error in invalid.errors()]
