@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Column, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.state import InstanceState
 
 T = TypeVar("T")
 
@@ -102,17 +103,23 @@ def detached(cls: type[T], values: Sequence[Any], names: tuple[str, ...] | None 
 _RELATIONSHIPS: dict[Any, tuple[str, ...]] = {}
 
 
+def holds_related(state: InstanceState[Any]) -> bool:
+    """The object holds a related object (or a collection of some): adding it cascades to them,
+    and writing it needs the unit of work to sync their keys."""
+    mapper = state.mapper
+    if (keys := _RELATIONSHIPS.get(mapper)) is None:
+        keys = _RELATIONSHIPS[mapper] = tuple(r.key for r in mapper.relationships)
+    held = state.dict
+    return any(held.get(key) for key in keys)
+
+
 def added(session: AsyncSession, obj: T) -> T:
     """`session.add(obj)`; when the object holds no related object, without the walk of its
     relationships for others to add (issue 21: most of an add's cost, a dozen adds a purchase).
     An object that holds one is added as `add` does, cascading."""
     state = instance_state(obj)
-    mapper = state.mapper
-    if (keys := _RELATIONSHIPS.get(mapper)) is None:
-        keys = _RELATIONSHIPS[mapper] = tuple(r.key for r in mapper.relationships)
     sync = session.sync_session
-    held = state.dict
-    if sync._warn_on_events or any(held.get(key) for key in keys):
+    if sync._warn_on_events or holds_related(state):
         session.add(obj)  # inside a flush SQLAlchemy warns; related objects are cascaded to
         return obj
     # What `Session.add` does before its cascade (`Session._save_or_update_state`).

@@ -36,6 +36,7 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql.elements import ColumnElement
 
+from market.db.detached import holds_related
 from market.db.direct import first_write_alone, held_connection, send_in_flush, settle_rider_in_flush
 
 # PostgreSQL's wire protocol numbers parameters with 16 bits; past this the unit of work's own
@@ -235,7 +236,6 @@ class _Shape:
 
     table: Table
     columns: tuple[tuple[str, str, Default], ...]  # (attribute, column key, default)
-    relationships: tuple[str, ...]
     primary_key: tuple[str, ...]
 
 
@@ -260,7 +260,6 @@ def _shape(mapper: Mapper[Any]) -> _Shape | None:
         shape = _Shape(
             table=table,
             columns=tuple((p.key, p.columns[0].key, _default_of(p.columns[0])) for p in props),
-            relationships=tuple(r.key for r in mapper.relationships),
             primary_key=tuple(c.key for c in table.primary_key.columns),
         )
     _SHAPES[mapper] = shape
@@ -271,9 +270,9 @@ def _planned_insert(state: InstanceState[Any]) -> _Insert | None:
     shape = _shape(state.mapper)
     if shape is None:
         return None
-    held = state.dict
-    if any(held.get(key) for key in shape.relationships):
+    if holds_related(state):
         return None  # the unit of work syncs foreign keys from related objects
+    held = state.dict
     values: dict[str, Any] = {}
     for attribute, column_key, default in shape.columns:
         if attribute in held:
