@@ -56,10 +56,11 @@ async def _head(v: Visitor, session: Session) -> TreeHeadOut | None:
         return None
 
 
-def rate_limited(v: Visitor, exc: TooManyRequests) -> HTMLResponse:
-    """A limit's refusal as a page: 429, Retry-After, and how long to wait in the page's words."""
+def rate_limited(v: Visitor, exc: TooManyRequests, *, fragment: bool = False) -> HTMLResponse:
+    """A limit's refusal as a page: 429, Retry-After, and how long to wait in the page's words;
+    as the notice alone (`fragment`) where htmx swaps it into a page already shown."""
     page = v.render(
-        "error.html",
+        "limit_notice.html" if fragment else "error.html",
         status_code=429,
         heading=v.t("rate_limited_heading"),
         message=v.t("rate_limited", seconds=exc.retry_after),
@@ -68,13 +69,14 @@ def rate_limited(v: Visitor, exc: TooManyRequests) -> HTMLResponse:
     return page
 
 
-async def over_public_limit(v: Visitor, limits: Limits) -> HTMLResponse | None:
+async def over_public_limit(v: Visitor, limits: Limits, *, fragment: bool = False) -> HTMLResponse | None:
     """The API's per-IP limit on its public reads (catalogue search, register, tree head), which
-    the landing page makes too; the page that says so when it is reached."""
+    the landing page makes too; the page (or, `fragment`, the notice) that says so when it is
+    reached."""
     try:
         await limits.per_ip("public", limits.settings.rate_limit_public_ip)
     except TooManyRequests as exc:
-        return rate_limited(v, exc)
+        return rate_limited(v, exc, fragment=fragment)
     return None
 
 
@@ -113,8 +115,8 @@ async def landing(
 async def catalogue_results(
     v: Console, session: Session, limits: RateLimits, q: Annotated[str | None, Query(max_length=200)] = None
 ) -> HTMLResponse:
-    """The results table alone, for htmx to swap in."""
-    if refused := await over_public_limit(v, limits):
+    """The results table alone, for htmx to swap in (a refusal too: see base.html's htmx-config)."""
+    if refused := await over_public_limit(v, limits, fragment=True):
         return refused
     return v.render("catalogue_results.html", products=await _products(session, q))
 

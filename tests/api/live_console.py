@@ -61,8 +61,11 @@ async def screenshot(page: Any, name: str, full_page: bool = True) -> None:
 
 
 @asynccontextmanager
-async def live_server(app: Any) -> AsyncIterator[str]:
-    live = create_app(app.state.settings)
+async def live_server(app: Any, **settings: Any) -> AsyncIterator[str]:
+    """A server of the app's settings, with `settings` changed (validated as the environment's
+    would be), on a free loopback port."""
+    base = app.state.settings
+    live = create_app(type(base).model_validate({**base.model_dump(), **settings}) if settings else base)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(live, host="127.0.0.1", port=port, lifespan="on", log_config=None))
     thread = threading.Thread(target=server.run, name="live-console", daemon=True)

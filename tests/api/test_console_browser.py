@@ -193,6 +193,30 @@ async def test_api_docs_render_from_vendored_assets_offline(app: Any) -> None:
         assert elsewhere == [], f"the docs reached other hosts: {elsewhere}"
 
 
+async def test_a_limit_reached_while_searching_says_how_long_to_wait(api: Api, app: Any) -> None:
+    """htmx swaps only 2xx answers by default: without the page's htmx-config, the search's 429
+    would leave the old results standing and the visitor clicking a button that does nothing."""
+    seller = await api.org()
+    await listed_product(app, seller.participant_id)
+    limit = {"rate_limits_enabled": True, "rate_limit_public_ip": "3 per 60 seconds"}
+    async with live_server(app, **limit) as base, chromium(base) as context:
+        page = await context.new_page()
+        await page.goto("/")  # the landing page is a public read of its own
+        assert await page.locator("#catalogue-results tbody tr").count() == 1
+        await page.get_by_label("Search terms").fill("no such data")
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_text("No results").wait_for()
+        notice = page.locator("#catalogue-results [role=alert]")
+        for _ in range(3):  # the limit allows one more search at most
+            await page.get_by_role("button", name="Search").click()
+            if await notice.count():
+                break
+            await page.wait_for_load_state("networkidle")
+        await notice.wait_for()
+        assert re.fullmatch(r"Try again in \d+ seconds", (await notice.inner_text()).strip())
+        await screenshot(page, "search-rate-limited")
+
+
 async def test_statistics_chart_and_participant_page_in_both_languages(
     api: Api, client: Any, app: Any
 ) -> None:
