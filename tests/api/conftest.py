@@ -161,7 +161,7 @@ def backend(backend_app: Any) -> str:
     return str(backend_app.state.backend)
 
 
-PROCRASTINATE_TABLES = (
+PROCRASTINATE_TABLES = (  # children first
     "procrastinate_events",
     "procrastinate_periodic_defers",
     "procrastinate_jobs",
@@ -170,12 +170,24 @@ PROCRASTINATE_TABLES = (
 
 
 async def _wipe(app: Any) -> None:
+    """Every table emptied and every PostgreSQL sequence back at its start, before each test.
+
+    DELETE, children first, not TRUNCATE: a TRUNCATE gives each of the hundred-odd tables and
+    indexes a new file, a third of a second per test on PostgreSQL, where a DELETE of the few
+    rows a test wrote costs milliseconds (the whole suite was minutes slower)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with app.state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            await conn.execute(text(f"TRUNCATE {', '.join(PROCRASTINATE_TABLES)} RESTART IDENTITY CASCADE"))
-            await conn.execute(text("ALTER SEQUENCE registration_numbers RESTART WITH 1"))
+            sequences = await conn.execute(
+                text("SELECT schemaname, sequencename, start_value FROM pg_sequences")
+            )
+            wipe = [f"DELETE FROM {table}" for table in [*tables, *PROCRASTINATE_TABLES]]
+            wipe += [f"SELECT setval('{schema}.{name}', {start}, false)" for schema, name, start in sequences]
+            # One round trip: asyncpg sends a statement without arguments as a simple query,
+            # which may hold several.
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute(";\n".join(wipe))
         else:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
