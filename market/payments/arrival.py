@@ -7,6 +7,7 @@ the order is refused and the payment refunded. No path leaves a buyer paid witho
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from market.orders.models import Order
 from market.orders.states import OrderStatus
 from market.payments import escrow, ledger, refunds, repository
 from market.payments.models import Payment, Refund
-from market.payments.provider import PaymentProvider, provider_call
+from market.payments.provider import PaymentProvider, ProviderPayment, provider_call
 from market.payments.service import move_payment
 from market.payments.states import PAYMENTS, PaymentStatus
 from market.revenue_caps import service as revenue_caps
@@ -55,16 +56,42 @@ def new_payment(
     return payment
 
 
-async def start_payment(
-    session: AsyncSession, settings: Settings, provider: PaymentProvider, order: Order
-) -> Payment:
+@dataclass(frozen=True)
+class Charge:
+    """What the provider is asked to collect for an order, read off the order so that the
+    provider can be asked once the order's transaction has ended (its objects expired)."""
+
+    order_id: uuid.UUID
+    quote_id: uuid.UUID
+    amount_minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, order: Order) -> Charge:
+        return cls(order.id, order.quote_id, order.total_minor, order.currency)
+
+
+async def ask_for_payment(provider: PaymentProvider, charge: Charge) -> ProviderPayment:
+    """The provider's payment for the charge (a card provider keys it by the order's id, so
+    asking again gives back the same payment); nothing is written."""
     async with provider_call(provider.name, "create the payment"):
-        created = await provider.create_payment(
-            order_id=str(order.id),
-            quote_id=str(order.quote_id),
-            amount_minor=order.total_minor,
-            currency=order.currency,
+        return await provider.create_payment(
+            order_id=str(charge.order_id),
+            quote_id=str(charge.quote_id),
+            amount_minor=charge.amount_minor,
+            currency=charge.currency,
         )
+
+
+async def book_payment(
+    session: AsyncSession,
+    settings: Settings,
+    provider: PaymentProvider,
+    order: Order,
+    created: ProviderPayment,
+) -> Payment:
+    """The payment the provider created for the order (`ask_for_payment`), kept with its audit
+    entry; settled now when the provider says it succeeded already."""
     payment = new_payment(session, order, provider.name, created.reference, created.client_secret)
     await record(
         session,
@@ -81,6 +108,15 @@ async def start_payment(
     if created.status == "succeeded":
         await payment_succeeded(session, settings, payment, actor="system", order=order)
     return payment
+
+
+async def start_payment(
+    session: AsyncSession, settings: Settings, provider: PaymentProvider, order: Order
+) -> Payment:
+    """The order's payment asked of the provider and booked, in the caller's transaction: for a
+    provider that asks no third party (market.payments.checkout asks one with none open)."""
+    created = await ask_for_payment(provider, Charge.of(order))
+    return await book_payment(session, settings, provider, order, created)
 
 
 async def payment_succeeded(
