@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,3 +35,13 @@ async def live_holdings(session: AsyncSession, resource_id: uuid.UUID) -> list[R
         RightGrantRow.revoked_at.is_(None),
     )
     return list((await session.execute(stmt)).scalars())
+
+
+# The resources' table as this layer may know it (the registry sits above rights): only its key.
+_resources = sa.table("data_resources", sa.column("id", sa.Uuid()))
+
+
+async def lock_resource(session: AsyncSession, resource_id: uuid.UUID) -> None:
+    """Lock the resource's row, which every trade over its data locks before it reads the rights
+    (market.rights.tree_reads says why)."""
+    await session.execute(select(_resources.c.id).where(_resources.c.id == resource_id).with_for_update())

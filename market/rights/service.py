@@ -199,6 +199,7 @@ async def revoke_holding_rights(
     """Revoke the resource's live holding rights (its registration was transferred or
     cancelled); everything granted beneath them becomes invalid by computation. A forced
     revocation: the licences sold under them are refunded by rule or disputed."""
+    await repository.lock_resource(session, resource_id)  # after the trades over it (tree_reads)
     holdings = await repository.live_holdings(session, resource_id)
     index = await grant_index(session, resource_id)
     invalidated: set[str] = set()
@@ -242,6 +243,10 @@ async def revoke_grant(
     refused (409) while paid licences rest on it, unless `refund_licences`; an operator's is
     forced. Either way no buyer stays paid and cut off (see `RevokedRights`)."""
     grant = await visible_grant(session, principal, grant_id)
+    # After the trades over its data (market.rights.tree_reads); then as it is now, since another
+    # revocation may have been waiting on the row too.
+    await repository.lock_resource(session, grant.resource_id)
+    await session.refresh(grant)
     grantor = principal.participant_id is not None and principal.participant_id == grant.granted_by_id
     if not (principal.has("operator") or grantor):
         raise Forbidden("only the grantor or an operator revokes a grant")

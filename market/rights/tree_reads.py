@@ -4,22 +4,32 @@ derives from the same trees instead of reading them again).
 
 An order's gate reads them with the resources' rows locked: while the rows are locked no other
 order can claim the same resources, so the claims made next rely on that read too
-(`locked=True`). A payment's gate reads them without a lock; the licence issued on it may still
-reuse them. A grant revoked by another transaction between the gate's read and the licence (a
-few milliseconds of one request) is not seen here; reading again would not close that race
-either, as one committed between the licence and this transaction's commit is not seen by the
-revocation's sweep of live licences (a known race, in the notes)."""
+(`locked=True`). A payment's gate reads them with the rows locked too.
+
+A grant revoked meanwhile (Art. 22: no sale without the operating right) is seen either way:
+- a revocation locks its resource's row first (market.rights.service), so one that begins while
+  a trade holds the row waits for it to commit, and its sweep of live licences finds the
+  licence issued;
+- one that held the row while the trade's read waited for it committed before that read was
+  handed back, but the read's snapshot was taken before (PostgreSQL reads a statement's other
+  rows as they were when it began): the licence's chain is checked again in the statement that
+  writes it (`unrevoked_with_writes`), and the trade is refused (409), nothing kept."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
 
 from contracts import ChainValidity
+from market.db import together
+from market.db.pending import Check, check_with_writes
+from market.errors import Conflict
 from market.rights.models import RightGrantRow
 
 # A holder's operating right among a tree read's grants, as `operating_right_among` found it.
@@ -96,3 +106,41 @@ def recall(
     if locked and not found.locked:
         return None
     return found.resource_ids, found.grants
+
+
+class RightsRevokedMeanwhile(Conflict):
+    code = "rights-revoked-meanwhile"
+
+
+_GRANTS = cast(Table, RightGrantRow.__table__)
+
+
+def unrevoked_with_writes(
+    session: AsyncSession, grant: RightGrantRow, grants: Sequence[RightGrantRow]
+) -> None:
+    """`grant` and the grants above it (among `grants`, the trees read) are still unrevoked when
+    this transaction's writes are sent: checked in that statement, on PostgreSQL (SQLite runs
+    one writing transaction at a time, so nothing is revoked meanwhile there)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    by_id = {g.id: g for g in grants}
+    chain: list[uuid.UUID] = []
+    above: RightGrantRow | None = grant
+    while above is not None and above.id not in chain:
+        chain.append(above.id)
+        above = by_id.get(above.parent_id) if above.parent_id is not None else None
+
+    def part(batch: together.Batch) -> together.Part:
+        ids = ", ".join(batch.params.bind(gid, _GRANTS.c.id) for gid in chain)
+        # Only placeholders are formatted in; the ids are parameters.
+        sql = f"SELECT 1 FROM right_grants WHERE id IN ({ids}) AND revoked_at IS NOT NULL LIMIT 1"  # noqa: S608
+        return together.Part(sql, counted=True)
+
+    def verdict(_sync: SyncSession, produced: together.Produced) -> None:
+        if produced.count:
+            raise RightsRevokedMeanwhile(
+                "the seller's right over this data was revoked while this trade was being made "
+                "(Art. 22); nothing was kept or charged"
+            )
+
+    check_with_writes(session, Check(part, verdict))
