@@ -168,6 +168,18 @@ def problem_responses(*errors: type[MarketError]) -> dict[int | str, dict[str, A
     return out
 
 
+# A request's validation errors found by a dependency before FastAPI validates the body (the
+# hot routes' `Idempotency-Key`, market.orders.buyer_call): answered with the body's, if it has
+# any, in one 422, as FastAPI names every parameter's and the body's errors together.
+_FOUND_FIRST = "market.validation_errors_found_first"
+
+
+def defer_validation_errors(request: Request, invalid: RequestValidationError) -> None:
+    """Keep `invalid` for the request's 422, should its body be invalid too (otherwise the
+    caller raises `invalid` itself)."""
+    request.scope[_FOUND_FIRST] = invalid
+
+
 def _validation_fields(exc: RequestValidationError) -> tuple[list[tuple[str, str]], bool]:
     fields = []
     malformed = False
@@ -247,6 +259,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found_first = request.scope.get(_FOUND_FIRST)
+        if isinstance(found_first, RequestValidationError) and found_first is not exc:
+            exc = RequestValidationError([*found_first.errors(), *exc.errors()], body=exc.body)
         fields, malformed = _validation_fields(exc)
         if malformed:
             return problem_response(

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.auth.principal import Principal, checked_in_first_read
 from market.db.session import get_session
+from market.errors import defer_validation_errors
 from market.idempotency.service import idempotency_key_of
 from market.runtime import Runtime, get_runtime
 
@@ -27,14 +29,30 @@ class BuyerCall:
     session: AsyncSession  # the request's, whose transaction ends with the endpoint
     principal: Principal  # a buyer, its bearer token checked with the first read
     runtime: Runtime
-    idempotency_key: str | None  # as sent (validated); a route that needs one refuses its absence
+    sent_key: str | None
+    malformed_key: RequestValidationError | None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The `Idempotency-Key` as sent (validated); a route that needs one refuses its absence.
+        A malformed one is refused (422 naming the header) here, before the route does anything."""
+        if self.malformed_key is not None:
+            raise self.malformed_key
+        return self.sent_key
 
 
 async def _buyer_call(request: Request) -> BuyerCall:
     session = await get_session(request)
     # The caller first: a signed-out caller is told so (401) before a malformed key (422).
     principal = await checked_in_first_read(request, session, "buyer")
-    return BuyerCall(session, principal, get_runtime(request), idempotency_key_of(request))
+    try:
+        key, malformed = idempotency_key_of(request), None
+    except RequestValidationError as invalid:
+        # FastAPI validates the body after this dependency: a malformed key is named with the
+        # body's errors when it has some, as a header parameter's would be.
+        key, malformed = None, invalid
+        defer_validation_errors(request, invalid)
+    return BuyerCall(session, principal, get_runtime(request), key, malformed)
 
 
 Buyer = Annotated[BuyerCall, Depends(_buyer_call)]

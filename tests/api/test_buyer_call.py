@@ -1,8 +1,8 @@
 """The quote and the order read their caller, session and `Idempotency-Key` in one dependency
 (market.orders.buyer_call, issue 21). What a client sees is what it saw when each was a
-dependency or header parameter of its own: a malformed key is a 422 naming the header, with
-nothing kept; no credentials is a 401 before any other refusal; the OpenAPI document still names
-the credentials and the header."""
+dependency or header parameter of its own: a malformed key is a 422 naming the header (and the
+body's errors with it), with nothing kept; no credentials is a 401 before any other refusal;
+the OpenAPI document still names the credentials and the header."""
 
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ async def test_a_malformed_key_is_refused_naming_the_header_and_nothing_is_kept(
         "/v1/orders", headers={**buyer.headers, "Idempotency-Key": "k" * 200}, json=order
     )
     assert fine.status_code == 201 and fine.json()["status"] == "delivered", fine.text
+
+
+async def test_a_malformed_key_and_an_invalid_body_are_named_together(api: Api) -> None:
+    """As FastAPI names a header parameter's errors with the body's: the client fixes both at once."""
+    buyer = await api.org(roles=("buyer",))
+    before = await _counts(api)
+    headers = {**buyer.headers, "Idempotency-Key": "short"}
+    for path, body, field in (
+        ("/v1/quotes", {"product_id": "not-a-uuid"}, "body.product_id"),
+        ("/v1/orders", {"quote_id": "not-a-uuid", "payment_method": "account"}, "body.quote_id"),
+    ):
+        r = await api.client.post(path, headers=headers, json=body)
+        assert r.status_code == 422, r.text
+        fields = [e["field"] for e in r.json()["errors"]]
+        assert fields[0] == "header.Idempotency-Key" and field in fields, fields
+        assert "at least 8" in r.json()["errors"][0]["reason"]
+    assert await _counts(api) == before
 
 
 async def test_no_credentials_is_a_401_before_a_malformed_key_or_body(api: Api) -> None:
