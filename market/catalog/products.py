@@ -33,7 +33,7 @@ from market.common.validated import ValidatedOnce
 from market.compliance.decision import Decision
 from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
-from market.compliance.repository import Subquery
+from market.compliance.repository import ResourceLock, Subquery
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.db.direct import by_id
@@ -72,7 +72,7 @@ async def resource_ids_of_many(
     return await repository.resource_ids_of_many(session, product_ids)
 
 
-def compliance_subject(product: Product, *, lock_resources: bool = False) -> ProductSubject:
+def compliance_subject(product: Product, *, lock_resources: ResourceLock | None = None) -> ProductSubject:
     """The product as the compliance rules see it; its resources are read by the rules' own
     query (a subquery, not a round trip of ours), their rows locked for an order."""
     return ProductSubject(

@@ -75,13 +75,14 @@ async def is_built_on(session: AsyncSession, product_id: uuid.UUID, resource_id:
 
 async def lock_resources_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
     """The product's resources' ids, their rows locked in id order (so two products sharing a
-    resource always queue on it in the same order, never deadlock)."""
+    resource always queue on it in the same order, never deadlock), as an order's trade gate
+    locks them (compliance.repository.ResourceLock "claim")."""
     stmt = (
         select(DataResource.id)
         .join(product_resources, product_resources.c.resource_id == DataResource.id)
         .where(product_resources.c.product_id == product_id)
         .order_by(DataResource.id)
-        .with_for_update(of=DataResource)
+        .with_for_update(of=DataResource, key_share=True)
     )
     return list((await session.execute(stmt)).scalars())
 

@@ -45,8 +45,9 @@ class ProductSubject:
     scenarios: tuple[str, ...]
     price_plan: dict[str, Any]
     licence_template: dict[str, Any]
-    # An order: its gate locks the resources' rows and keeps their rights trees for the licence.
-    lock_resources: bool = False
+    # An order's gate, or a payment's, locks the resources' rows (repository.ResourceLock); the
+    # rights trees read are kept for the licence, as read under an order's lock for its claims.
+    lock_resources: repository.ResourceLock | None = None
 
 
 def plan_charges_fee(plan: dict[str, Any]) -> bool:
@@ -237,7 +238,7 @@ async def trade_facts(
         )
     resource_ids = [r.id for r in found.resources]
     tree_reads.remember(
-        session, product.product_id, resource_ids, found.grants, locked=product.lock_resources
+        session, product.product_id, resource_ids, found.grants, locked=product.lock_resources == "claim"
     )
     listing = await _listing_facts(session, product, found, at)
     buyer = found.participants.get(buyer_id)

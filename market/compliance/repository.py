@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Select, Table, and_, bindparam, exists, literal, null, select, union_all
@@ -61,13 +61,21 @@ class Leading:
     params: Mapping[str, Any]
 
 
+# How a trade's facts read locks its resources' rows (PostgreSQL), against a revocation of a
+# right over them, which locks them FOR UPDATE first (market.rights.tree_reads):
+# - "claim", an order's: FOR NO KEY UPDATE, so orders over the same data queue on the rows and
+#   claim the data one at a time (market.orders.claims);
+# - "settle", a payment's: FOR KEY SHARE, which waits for a revocation only, never for an order.
+ResourceLock = Literal["claim", "settle"]
+
+
 async def rules_read(
     session: AsyncSession,
     participant_ids: Sequence[uuid.UUID | Subquery],
     resource_ids: Subquery,
     *,
     buyer_files_at: tuple[uuid.UUID, datetime] | None = None,
-    lock_resources: bool = False,
+    lock_resources: ResourceLock | None = None,
     leading: Leading | None = None,
 ) -> RulesRead:
     """The parties and the resources with their rights trees, consent records in force, holds
@@ -76,13 +84,12 @@ async def rules_read(
     resource, so `participant_ids` must name one that exists (the seller: a product's seller
     always does).
 
-    `lock_resources` (an order): the resources' rows are locked too, in id order, as an order's
-    claims on them are checked and made next (market.orders.claims); a product with no resources
-    then reads no parties either, and its trade is refused for want of them.
+    `lock_resources`: the resources' rows are locked too, in id order (`ResourceLock`); a product
+    with no resources then reads no parties either, and its trade is refused for want of them.
 
     A party may be named by a subquery (a product's seller, when the product is the `leading`
     read), which must then find one."""
-    assert leading is None or not lock_resources, "a locking read is not sent with another"
+    assert leading is None or lock_resources is None, "a locking read is not sent with another"
     shape = _RulesShape(
         tuple(p.statement if isinstance(p, Subquery) else None for p in participant_ids),
         buyer_files_at is not None,
@@ -160,7 +167,7 @@ _READ: dict[type[Any], tuple[str, ...] | None] = {
 class _RulesShape:
     parties: tuple[Select[Any] | None, ...]  # each a subquery naming it, or None: a bound id
     buyer_files: bool
-    lock_resources: bool
+    lock_resources: ResourceLock | None
     resource_ids: Select[Any]
     leading: Select[Any] | None
 
@@ -191,7 +198,9 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
     )
     in_force = and_(consent.c.resource_id == resource.c.id, consent.c.superseded_at.is_(None))
     joins = (
-        participant.join(resource, resource.c.id.in_(shape.resource_ids), isouter=not shape.lock_resources)
+        participant.join(
+            resource, resource.c.id.in_(shape.resource_ids), isouter=shape.lock_resources is None
+        )
         .outerjoin(grant, grant.c.resource_id == resource.c.id)
         .outerjoin(consent, in_force)
     )
@@ -221,8 +230,8 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
         .where(participant.c.id.in_(parties))
         .order_by(resource.c.id)
     )
-    if shape.lock_resources:
-        stmt = stmt.with_for_update(of=resource)
+    if shape.lock_resources is not None:
+        stmt = stmt.with_for_update(of=resource, read=shape.lock_resources == "settle", key_share=True)
     if shape.leading is not None:
         stmt = _after(shape.leading, stmt, resource.c.id)
     resource_key = len(columns_of(Participant, _READ[Participant])[0]) + columns_of(

@@ -36,7 +36,9 @@ async def pass_trade_gate(
     subject of a refusal; `found`: the facts, when the request's first statement read them."""
     decision = await gate_trade(
         session,
-        product=products.compliance_subject(product, lock_resources=decided_for[0] == "order"),
+        product=products.compliance_subject(
+            product, lock_resources="claim" if decided_for[0] == "order" else None
+        ),
         buyer_id=buyer_id,
         purpose=purpose,
         scenario=scenario,

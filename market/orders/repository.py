@@ -97,7 +97,9 @@ _QUOTE_FOR_ORDER = Direct(
     select(*columns_of(Quote)[1], *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
     .join(Product, Product.id == Quote.product_id)
     .where(Quote.id == bindparam("quote_id"))
-    .with_for_update(of=Product),
+    # NO KEY UPDATE: orders of the product queue here, while a row that merely refers to it (a
+    # licence written as a payment arrives) is not held up by the foreign key's KEY SHARE lock.
+    .with_for_update(of=Product, key_share=True),
     carries_riders=True,  # an order's first read: its caller's credential is checked with it
 )
 # A quote's product, read in the trade rules' statement (compliance.repository.Leading): that

@@ -198,12 +198,12 @@ async def _trade_refused_now(
     """The trade rules on the facts as they are when the money arrives (the buyer may have been
     blacklisted, the seller's chain broken, since the order): the refusal's reasons and decision,
     or None when the trade may go ahead (a review the order already passed is not asked again).
-    The resources' rows are locked, as an order's gate locks them: a revocation of a right over
-    them waits for the licence issued next, and then finds it (market.rights.tree_reads)."""
+    The resources' rows are share-locked: a revocation of a right over them waits for the licence
+    issued next, and then finds it (market.rights.tree_reads); orders over them do not wait."""
     quote = await orders.trade_terms(session, order)
     decision = await gate_trade(
         session,
-        product=products.compliance_subject(product, lock_resources=True),
+        product=products.compliance_subject(product, lock_resources="settle"),
         buyer_id=order.buyer_id,
         purpose=order.purpose,
         scenario=order.scenario,

@@ -4,7 +4,7 @@ derives from the same trees instead of reading them again).
 
 An order's gate reads them with the resources' rows locked: while the rows are locked no other
 order can claim the same resources, so the claims made next rely on that read too
-(`locked=True`). A payment's gate reads them with the rows locked too.
+(`locked=True`). A payment's gate reads them with the rows share-locked.
 
 A grant revoked meanwhile (Art. 22: no sale without the operating right) is seen either way:
 - a revocation locks its resource's row first (market.rights.service), so one that begins while
