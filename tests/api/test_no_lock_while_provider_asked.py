@@ -1,6 +1,6 @@
-"""Nothing waits on a third party while holding a row lock: an order paid by card, and an
-operator's approval of a parked one, ask the provider with no transaction open and no
-connection taken, then decide again under their locks (market.payments.checkout). Whatever
+"""Nothing waits on a third party while holding a row lock: an order paid by card, an
+operator's approval of a parked one, and a card top-up ask the provider with no transaction
+open and no connection taken, then decide again under their locks (market.payments.checkout). Whatever
 happened meanwhile (the quote ordered, the last unit sold) is answered as it would have been."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from tests.api import runtime_swaps as swaps
 from tests.api.compliance_factories import listed_product
 from tests.api.factories import Api, Party
 from tests.api.orders_factories import sealed_quote
+from tests.api.prepaid_factories import open_account
 from tests.api.stripe_fake import FakeStripe
 
 # Another process of the exchange gives up on a lock after this long instead of queueing: what
@@ -290,3 +291,33 @@ async def test_what_happened_while_stripe_was_asked_is_answered_and_no_second_or
         assert stripe_payments == 0
         product = await s.get(Product, product_id)
         assert product is not None and product.sold_count == 1
+
+
+async def test_a_card_top_up_asks_stripe_holding_no_connection_and_a_retry_gets_the_same_intent(
+    api: Api, app: Any, backend: str
+) -> None:
+    operator = await api.staff("operator")
+    buyer = await api.org(roles=("buyer",))
+    account_id = await open_account(api, operator, buyer)
+    url, body = f"/v1/accounts/{account_id}/top-ups", {"amount_minor": 30_000, "method": "card"}
+    headers = {**buyer.headers, "Idempotency-Key": "top-up-card-0001"}
+    async with stripe_asked_while(app, lambda elsewhere: held_back(app, elsewhere, {})) as stripe:
+        stripe.fake.fault = "answer lost"  # Stripe makes the PaymentIntent; we never hear of it
+        lost = await api.client.post(url, json=body, headers=headers)
+        assert lost.status_code == 503, lost.text
+        stripe.fake.fault = None
+        made = await api.client.post(url, json=body, headers=headers)
+    assert stripe.failures == [] and all(found == [] for found in stripe.found), (
+        stripe.failures,
+        stripe.found,
+    )
+    assert made.status_code == 201, made.text
+    # Asked twice (and the SDK retried the lost answer), Stripe made one PaymentIntent, keyed by
+    # the top-up, which the retry named again.
+    assert [m for m in stripe.fake.made if m.startswith("pi_")] == [made.json()["reference"]]
+    assert {r["key"] for r in stripe.fake.created("payment_intents")} == {
+        f"market:order:top-up-{made.json()['id']}"
+    }
+    again = await api.client.post(url, json=body, headers=headers)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == made.json()

@@ -166,7 +166,7 @@ async def top_up(
         account_id,
         amount_minor=data.amount_minor,
         method=data.method,
-        keyed=idempotency_key is not None,
+        idempotency_key=idempotency_key,
     )
     return await call.remember(top_up_out(made))
 

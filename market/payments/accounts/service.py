@@ -108,6 +108,9 @@ async def statement(
     return await repository.statement(session, account.id, cursor=cursor, limit=limit)
 
 
+TOP_UP_IDS = uuid.UUID("6f1c2b7e-4d3a-4c8e-9b5f-2a7d1e0c3f94")  # uuid5 namespace of top-up ids
+
+
 async def request_top_up(
     session: AsyncSession,
     provider: PaymentProvider,
@@ -116,19 +119,23 @@ async def request_top_up(
     *,
     amount_minor: int,
     method: str,
-    keyed: bool,
+    idempotency_key: str | None,
 ) -> TopUp:
     """The buyer asks to top up its own account: by bank transfer (quoting the reference shown;
     an operator confirms it arrived), or by card through Stripe (the webhook credits it). A
-    top-up moves money, so it needs an Idempotency-Key (`keyed`), asked once the caller is
-    known to own the account."""
+    top-up moves money, so it needs an Idempotency-Key, asked once the caller is known to own
+    the account.
+
+    By card, Stripe is asked with no transaction open (what the request read is let go first),
+    under a key that follows from the caller's Idempotency-Key: a retry after Stripe's answer
+    was lost is given the same PaymentIntent, not a second one."""
     account = await visible_account(session, principal, account_id)
     if principal.participant_id != account.participant_id:
         raise Forbidden("only the account's buyer tops it up")
-    if not keyed:
+    if idempotency_key is None:
         raise IdempotencyKeyRequired("top-ups")
     top_up = TopUp(
-        id=uuid.uuid4(),
+        id=uuid.uuid5(TOP_UP_IDS, f"{principal.actor}\n{idempotency_key}"),
         account_id=account.id,
         method=method,
         amount_minor=amount_minor,
@@ -146,6 +153,7 @@ async def request_top_up(
                 "card top-ups need the Stripe provider, which this exchange does not use",
                 fields=[("body.method", "card is not available; use bank_transfer")],
             )
+        await session.commit()  # nothing of the top-up yet; a read's lock, an API key's last use
         async with provider_call(provider.name, "create the payment"):
             created = await provider.create_payment(
                 order_id=f"top-up-{top_up.id}",
