@@ -334,6 +334,8 @@ async def cancel_order(
         payload={"reason": reason},
         reason=reason,
     )
+    for let_go in _ENDED_UNPAID:
+        await let_go(session, order)
     return order
 
 
@@ -401,6 +403,16 @@ _CLIENT_SECRETS: list[ClientSecrets] = []
 
 def register_client_secrets(reader: ClientSecrets) -> None:
     _CLIENT_SECRETS[:] = [reader]
+
+
+# An order cancelled before it was paid may have a payment waiting at a provider, whose client
+# secret was shown: payments (above orders) let go of it once the cancellation commits.
+EndedUnpaid = Callable[[AsyncSession, Order], Awaitable[None]]
+_ENDED_UNPAID: list[EndedUnpaid] = []
+
+
+def register_ended_unpaid(let_go: EndedUnpaid) -> None:
+    _ENDED_UNPAID[:] = [let_go]
 
 
 async def client_secrets(session: AsyncSession, orders: Sequence[Order]) -> dict[uuid.UUID, str]:

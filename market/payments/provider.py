@@ -73,6 +73,9 @@ class PaymentProvider(Protocol):
         self, *, payment_reference: str, refund_id: str, amount_minor: int
     ) -> ProviderRefund: ...
 
+    async def cancel_payment(self, *, payment_reference: str) -> None:
+        """Let go of a payment that waits for the buyer (its order ended unpaid)."""
+
 
 PAYMENT_PROVIDER: Port[PaymentProvider] = Port("payment provider")
 
@@ -97,3 +100,6 @@ class OfflineProvider:
 
     async def refund(self, *, payment_reference: str, refund_id: str, amount_minor: int) -> ProviderRefund:
         return ProviderRefund(reference=f"offline_refund_{refund_id}", status="succeeded")
+
+    async def cancel_payment(self, *, payment_reference: str) -> None:
+        return None  # a bank transfer not yet made is simply not made

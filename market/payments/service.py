@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -11,14 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market.audit.log import record
 from market.common.states import StateMachine
-from market.errors import NotFound
+from market.db.session import after_commit
+from market.errors import MarketError, NotFound
 from market.orders import service as orders
 from market.orders.models import Order
 from market.payments import repository
 from market.payments.models import Payment
+from market.payments.provider import PAYMENT_PROVIDER, provider_call
 from market.payments.states import PAYMENTS, PaymentStatus
+from market.runtime import Runtime
 
 S = TypeVar("S", bound=StrEnum)
+log = logging.getLogger("market.payments.service")
 
 
 class HasStatus(Protocol):
@@ -104,3 +109,30 @@ async def _client_secrets(session: AsyncSession, waiting: Sequence[Order]) -> di
 
 
 orders.register_client_secrets(_client_secrets)
+
+
+async def _let_go_of_payment(session: AsyncSession, order: Order) -> None:
+    """The payment waiting for a cancelled order is cancelled at its provider once the
+    cancellation commits, with no transaction open: left open, its client secret (shown with the
+    order) could still pay it, and the money would then be refunded at the exchange's cost.
+    Best effort: a payment that arrives all the same is refunded, as it always was
+    (market.payments.arrival), so a provider that cannot be reached is only logged."""
+    payment = await repository.payment_of_order(session, order.id)
+    if payment is None or payment.status != PaymentStatus.REQUIRES_PAYMENT:
+        return
+    provider_name, reference = payment.provider, payment.provider_ref
+
+    async def cancel(runtime: Runtime) -> None:
+        provider = runtime.port(PAYMENT_PROVIDER)
+        if provider.name != provider_name or not provider.asks_a_third_party:
+            return
+        try:
+            async with provider_call(provider.name, "cancel the payment"):
+                await provider.cancel_payment(payment_reference=reference)
+        except MarketError as refused:
+            log.warning("the payment %s of a cancelled order was left open: %s", reference, refused.message)
+
+    after_commit(session, cancel)
+
+
+orders.register_ended_unpaid(_let_go_of_payment)

@@ -87,6 +87,12 @@ class StripeProvider:
             reference=refund.id, status="succeeded" if refund.status == "succeeded" else "pending"
         )
 
+    async def cancel_payment(self, *, payment_reference: str) -> None:
+        # Once cancelled, the PaymentIntent's client secret (shown with the order) pays nothing.
+        params: Any = {"cancellation_reason": "abandoned"}
+        async with stripe_errors("cancel the payment"):
+            await self.client.v1.payment_intents.cancel_async(payment_reference, params)
+
 
 def verify_webhook(payload: bytes, signature: str | None, secret: str) -> None:
     """Verify the `Stripe-Signature` header over the raw body; raises on a forgery."""

@@ -30,6 +30,7 @@ class FakeStripe(stripe.HTTPClient):
         self._ids = itertools.count(1)
         self.made: list[str] = []  # ids of the objects Stripe really created, once each
         self.refunded: dict[str, int] = {}  # PaymentIntent id -> amount refunded so far
+        self.cancelled: list[str] = []  # PaymentIntent ids cancelled
         self.fault: str | None = None  # "unreachable" | "answer lost" | "500" | "400"
 
     def _answer(self, method: str, url: str, headers: Mapping[str, str], post_data: Any) -> Any:
@@ -72,6 +73,11 @@ class FakeStripe(stripe.HTTPClient):
         if key and key in self._by_key:
             content, status, headers = self._by_key[key]
             return content, status, {**headers, "Idempotent-Replayed": "true"}
+        if "/v1/payment_intents/" in url and url.endswith("/cancel"):
+            intent = url.rsplit("/", 2)[1]
+            self.cancelled.append(intent)
+            cancelled = {"id": intent, "object": "payment_intent", "status": "canceled"}
+            return json.dumps(cancelled).encode(), 200, {}
         n = next(self._ids)
         if url.endswith("/v1/payment_intents"):
             obj = {

@@ -332,3 +332,33 @@ async def test_refund_without_idempotency_key_is_428_and_changes_nothing(
     assert first.status_code == 201, first.text
     assert second.status_code == 422 and second.json()["type"].endswith("/idempotency-key-reused")
     assert await row_count(app, Refund) == 1
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["stripe-answers", "stripe-unreachable"])
+async def test_a_card_order_cancelled_before_it_is_paid_lets_go_of_its_payment_intent(
+    api: Api, client: Any, app: Any, fake_stripe: FakeStripe, reachable: bool
+) -> None:
+    """Its client secret was shown with the order: left open, the PaymentIntent could still be
+    paid, and the money would come back only as a refund. Stripe is asked to cancel it once the
+    cancellation has committed; if Stripe cannot be reached, the order is cancelled all the same
+    (a payment that arrives anyway is refunded, as it always was)."""
+    _seller, buyer, order = await ordered(api, client, app)
+    fake_stripe.fault = None if reachable else "unreachable"
+    cancelled = await client.post(
+        f"/v1/orders/{order['id']}/cancellation",
+        json={"reason": "bought the wrong data"},
+        headers=buyer.headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert fake_stripe.cancelled == ([order["payment_reference"]] if reachable else [])
+    if not reachable:
+        fake_stripe.fault = None
+        paid_anyway = await post_event(
+            client,
+            "payment_intent.succeeded",
+            {"id": order["payment_reference"], "amount": 20_000, "amount_received": 20_000},
+            "evt_paid_after_cancel",
+        )
+        assert paid_anyway.status_code == 200, paid_anyway.text
+        assert [r["key"] for r in fake_stripe.created("refunds")], "a late payment is refunded"

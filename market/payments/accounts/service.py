@@ -307,3 +307,6 @@ class BalanceRefunds:
 
     async def refund(self, *, payment_reference: str, refund_id: str, amount_minor: int) -> ProviderRefund:
         return ProviderRefund(reference=f"account_refund_{refund_id}", status="succeeded")
+
+    async def cancel_payment(self, *, payment_reference: str) -> None:  # pragma: no cover - never asked
+        raise AssertionError("an order paid from a balance is paid as it is placed")
