@@ -74,7 +74,8 @@ async def resource_ids_of_many(
 
 def compliance_subject(product: Product, *, lock_resources: ResourceLock | None = None) -> ProductSubject:
     """The product as the compliance rules see it; its resources are read by the rules' own
-    query (a subquery, not a round trip of ours), their rows locked for an order."""
+    query (a subquery, not a round trip of ours), their rows locked as `lock_resources` says
+    (an order's gate, a payment's)."""
     return ProductSubject(
         product_id=product.id,
         seller_id=product.seller_id,

@@ -78,7 +78,7 @@ async def deliver(session: AsyncSession, order: Order, *, actor: str) -> Licence
             )
         grant_row, validity = found
         # The trees may have been read before a revocation committed: checked again as written.
-        tree_reads.unrevoked_with_writes(session, grant_row, grants)
+        tree_reads.unrevoked_with_writes(session, validity)
         template = products.stored_template(product.licence_template)
         bought = bought_calls(product.price_plan, order.quantity) if product.delivery_mode == "api" else None
         if bought is not None:  # the quota is what was bought (market.delivery.quota)

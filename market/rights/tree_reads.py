@@ -115,20 +115,14 @@ class RightsRevokedMeanwhile(Conflict):
 _GRANTS = cast(Table, RightGrantRow.__table__)
 
 
-def unrevoked_with_writes(
-    session: AsyncSession, grant: RightGrantRow, grants: Sequence[RightGrantRow]
-) -> None:
-    """`grant` and the grants above it (among `grants`, the trees read) are still unrevoked when
-    this transaction's writes are sent: checked in that statement, on PostgreSQL (SQLite runs
-    one writing transaction at a time, so nothing is revoked meanwhile there)."""
+def unrevoked_with_writes(session: AsyncSession, validity: ChainValidity) -> None:
+    """The grants of `validity`'s chain (a right and those above it, as the trees read showed
+    them) are still unrevoked when this transaction's writes are sent: checked in that statement,
+    on PostgreSQL (SQLite runs one writing transaction at a time, so nothing is revoked
+    meanwhile there)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    by_id = {g.id: g for g in grants}
-    chain: list[uuid.UUID] = []
-    above: RightGrantRow | None = grant
-    while above is not None and above.id not in chain:
-        chain.append(above.id)
-        above = by_id.get(above.parent_id) if above.parent_id is not None else None
+    chain = [uuid.UUID(grant_id) for grant_id in validity.chain]
 
     def part(batch: together.Batch) -> together.Part:
         ids = ", ".join(batch.params.bind(gid, _GRANTS.c.id) for gid in chain)
