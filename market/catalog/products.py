@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts import LicenceTemplate, validate_chain
 from market.audit.log import record
@@ -34,9 +38,12 @@ from market.compliance.decision import Decision
 from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
 from market.compliance.repository import ResourceLock, Subquery
+from market.compliance.repository import claim_lock as claim_lock_for
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
+from market.db import together
 from market.db.direct import by_id
+from market.db.pending import Check, check_with_writes
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound, invalid_from_validation
 from market.notifications.outbox import notify
 from market.participants import verification
@@ -526,9 +533,57 @@ async def compliance_dry_run(session: AsyncSession, principal: Principal, data: 
     return decision
 
 
-def reserve_unit(product: Product) -> None:
-    """Count a unit of the (row-locked) product as sold to a pending order."""
-    product.sold_count += 1
+def claim_lock(product: Product) -> ResourceLock:
+    """How an order of the product locks its resources' rows while it claims them."""
+    return claim_lock_for(product.exclusivity == "exclusive")
+
+
+_PRODUCTS = cast(Table, Product.__table__)
+
+
+def reserve_unit(session: AsyncSession, product: Product, refuse: Callable[[Product], None]) -> None:
+    """Count a unit of the product as sold to a pending order, if it is still listed and in
+    stock: `refuse(product)` raises, with the product as it is now, when it is not.
+
+    On PostgreSQL the count is one conditional `UPDATE ... SET sold_count = sold_count + 1` in
+    the statement that writes the order (market.db.pending.check_with_writes): a concurrent
+    delisting or the last unit sold meanwhile is seen by the UPDATE itself (it waits for the
+    other writer and judges the row as committed), so an order does not hold the product's row
+    from its first read, and orders of one product queue only from their writes to their
+    commits. SQLite runs one writer at a time: the counter the order read is current."""
+    if session.get_bind().dialect.name != "postgresql":
+        refuse(product)
+        product.sold_count += 1
+        return
+
+    def counted(sync: SyncSession, produced: together.Produced) -> None:
+        if produced.values is not None:
+            set_committed_value(product, "sold_count", produced.values[0])
+            return
+        now_row = sync.execute(
+            select(Product.listing_status, Product.stock_limit, Product.sold_count).where(
+                Product.id == product.id
+            )
+        ).one()
+        for name, value in now_row._mapping.items():
+            set_committed_value(product, name, value)
+        refuse(product)
+        raise Conflict(
+            "the product changed while it was ordered; ask for a new quote", code="product-changed"
+        )
+
+    def part(batch: together.Batch) -> together.Part:
+        c = _PRODUCTS.c
+        # Only placeholders are formatted in; the values are parameters.
+        sql = (
+            "UPDATE products SET sold_count = sold_count + 1 "  # noqa: S608
+            f"WHERE id = {batch.params.bind(product.id, c.id)} AND listing_status = "
+            f"{batch.params.bind(ListingStatus.LISTED, c.listing_status)} "
+            "AND (stock_limit IS NULL OR sold_count < stock_limit) RETURNING sold_count"
+        )
+        return together.Part(sql, counted=True, returning=("sold_count",))
+
+    check_with_writes(session, Check(part, counted))
 
 
 async def release_unit(session: AsyncSession, product_id: uuid.UUID) -> None:
@@ -538,13 +593,14 @@ async def release_unit(session: AsyncSession, product_id: uuid.UUID) -> None:
         product.sold_count -= 1
 
 
-async def lock_resources(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
-    """Lock the rows of the resources the product is built on (and return their ids): orders on
-    any product over the same data queue here, so a claim on the data is checked and made by
-    one of them at a time. An order's trade gate has locked them already (and read them)."""
-    if (read := tree_reads.recall(session, product_id, locked=True)) is not None:
+async def lock_resources(session: AsyncSession, product: Product) -> list[uuid.UUID]:
+    """Lock the rows of the resources the product is built on (and return their ids), as
+    `claim_lock` says: an exclusive order over the same data waits for every other order, and
+    they for it, so a claim that could clash is made by one of them at a time. An order's
+    trade gate has locked them already (and read them)."""
+    if (read := tree_reads.recall(session, product.id, locked=True)) is not None:
         return read[0]
-    return await repository.lock_resources_of(session, product_id)
+    return await repository.lock_resources_of(session, product.id, claim_lock(product))
 
 
 async def with_rights_trees(

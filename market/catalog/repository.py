@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.auth.principal import Principal
 from market.catalog.models import PriceCatalogueEntryRow, Product, product_resources
 from market.common.pagination import keyset_page
+from market.compliance.repository import ResourceLock, lock_resource_rows
 from market.db.direct import by_id
 from market.registry.models import DataResource
 from market.rights.models import RightGrantRow
@@ -73,18 +74,19 @@ async def is_built_on(session: AsyncSession, product_id: uuid.UUID, resource_id:
     return await session.scalar(stmt) is not None
 
 
-async def lock_resources_of(session: AsyncSession, product_id: uuid.UUID) -> list[uuid.UUID]:
+async def lock_resources_of(
+    session: AsyncSession, product_id: uuid.UUID, lock: ResourceLock
+) -> list[uuid.UUID]:
     """The product's resources' ids, their rows locked in id order (so two products sharing a
     resource always queue on it in the same order, never deadlock), as an order's trade gate
-    locks them (compliance.repository.ResourceLock "claim")."""
+    locks them (`lock`, one of compliance.repository.CLAIM_LOCKS)."""
     stmt = (
         select(DataResource.id)
         .join(product_resources, product_resources.c.resource_id == DataResource.id)
         .where(product_resources.c.product_id == product_id)
         .order_by(DataResource.id)
-        .with_for_update(of=DataResource, key_share=True)
     )
-    return list((await session.execute(stmt)).scalars())
+    return list((await session.execute(lock_resource_rows(stmt, DataResource, lock))).scalars())
 
 
 async def link_resources(

@@ -238,7 +238,11 @@ async def trade_facts(
         )
     resource_ids = [r.id for r in found.resources]
     tree_reads.remember(
-        session, product.product_id, resource_ids, found.grants, locked=product.lock_resources == "claim"
+        session,
+        product.product_id,
+        resource_ids,
+        found.grants,
+        locked=product.lock_resources in repository.CLAIM_LOCKS,
     )
     listing = await _listing_facts(session, product, found, at)
     buyer = found.participants.get(buyer_id)

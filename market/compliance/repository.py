@@ -63,10 +63,28 @@ class Leading:
 
 # How a trade's facts read locks its resources' rows (PostgreSQL), against a revocation of a
 # right over them, which locks them FOR UPDATE first (market.rights.tree_reads):
-# - "claim", an order's: FOR NO KEY UPDATE, so orders over the same data queue on the rows and
-#   claim the data one at a time (market.orders.claims);
+# - "exclusive_claim", an exclusive order's: FOR NO KEY UPDATE, so it waits for every order
+#   over the same data and they for it (an exclusive claim clashes with any other claim);
+# - "shared_claim", a non-exclusive order's: FOR SHARE, which other non-exclusive orders share
+#   (their claims never clash with each other) and an exclusive order or a revocation waits for;
 # - "settle", a payment's: FOR KEY SHARE, which waits for a revocation only, never for an order.
-ResourceLock = Literal["claim", "settle"]
+# Whichever claim lock is held, every claim that could clash with the new one was committed
+# before the next statement's snapshot (market.orders.claims).
+ResourceLock = Literal["exclusive_claim", "shared_claim", "settle"]
+CLAIM_LOCKS: frozenset[ResourceLock] = frozenset({"exclusive_claim", "shared_claim"})
+
+
+def claim_lock(exclusive: bool) -> ResourceLock:
+    return "exclusive_claim" if exclusive else "shared_claim"
+
+
+def lock_resource_rows(stmt: Select[Any], resource: Any, lock: ResourceLock) -> Select[Any]:
+    """`stmt` locking `resource`'s rows as `lock` says."""
+    if lock == "exclusive_claim":
+        return stmt.with_for_update(of=resource, key_share=True)  # FOR NO KEY UPDATE
+    if lock == "shared_claim":
+        return stmt.with_for_update(of=resource, read=True)  # FOR SHARE
+    return stmt.with_for_update(of=resource, read=True, key_share=True)  # FOR KEY SHARE
 
 
 async def rules_read(
@@ -231,7 +249,7 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
         .order_by(resource.c.id)
     )
     if shape.lock_resources is not None:
-        stmt = stmt.with_for_update(of=resource, read=shape.lock_resources == "settle", key_share=True)
+        stmt = lock_resource_rows(stmt, resource, shape.lock_resources)
     if shape.leading is not None:
         stmt = _after(shape.leading, stmt, resource.c.id)
     resource_key = len(columns_of(Participant, _READ[Participant])[0]) + columns_of(

@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, inspect
+from sqlalchemy import Column, event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.state import InstanceState
 
@@ -148,3 +150,20 @@ def attached_row(session: AsyncSession, row: Sequence[Any], *classes: type[Any])
         found.append(attached(session, cls, row[start:end]))
         start = end
     return [*found, *row[start:]]
+
+
+_KEPT = "market.detached.kept"
+
+
+def kept(session: AsyncSession, obj: T) -> T:
+    """Hold `obj` for the rest of the transaction: the session's identity map holds an object
+    with no pending change only weakly, so a later read of the same row in this transaction
+    would otherwise go back to the database once the caller lets go of it."""
+    session.sync_session.info.setdefault(_KEPT, []).append(obj)
+    return obj
+
+
+@event.listens_for(SyncSession, "after_transaction_end")
+def _let_go(session: SyncSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_KEPT, None)

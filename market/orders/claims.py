@@ -2,7 +2,8 @@
 territory and term. Exclusivity belongs to the data, not the listing: an exclusive claim reserves
 the resource within its scope against every order through any product or seller over it (its
 rights tree), and any claim stops a later exclusive one. The resources' rows are locked while a
-claim is checked and made, so orders over the same data queue on them."""
+claim is checked and made: an exclusive order's exclusively, so it queues with every order
+over the same data; a non-exclusive order's shared, since two of them never clash."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def claim_resources(
     sends through market.db.together (the balance taken, or the order's writes), not in a round
     trip of its own; a clash then refuses the order the same way, and the transaction rolls
     back. The resources stay locked from here, so that statement sees every claim made before."""
-    resource_ids = await products.lock_resources(session, product.id)
+    resource_ids = await products.lock_resources(session, product)
     exclusive = product.exclusivity == "exclusive"
     at = now()
     purpose = quote.purpose

@@ -37,7 +37,7 @@ async def pass_trade_gate(
     decision = await gate_trade(
         session,
         product=products.compliance_subject(
-            product, lock_resources="claim" if decided_for[0] == "order" else None
+            product, lock_resources=products.claim_lock(product) if decided_for[0] == "order" else None
         ),
         buyer_id=buyer_id,
         purpose=purpose,

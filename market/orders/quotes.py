@@ -84,7 +84,7 @@ def _sealed(settings: Settings, quote: Quote) -> bool:
 
 @dataclass(frozen=True)
 class Payable:
-    """A quote that may be ordered now, with its product row-locked (read together: one round
+    """A quote that may be ordered now, row-locked, with its product (read together: one round
     trip) and whether the quote was ordered already."""
 
     quote: Quote

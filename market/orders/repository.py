@@ -97,9 +97,11 @@ _QUOTE_FOR_ORDER = Direct(
     select(*columns_of(Quote)[1], *_PRODUCT_COLUMNS, exists().where(Order.quote_id == Quote.id))
     .join(Product, Product.id == Quote.product_id)
     .where(Quote.id == bindparam("quote_id"))
-    # NO KEY UPDATE: orders of the product queue here, while a row that merely refers to it (a
-    # licence written as a payment arrives) is not held up by the foreign key's KEY SHARE lock.
-    .with_for_update(of=Product, key_share=True),
+    # The quote's row (NO KEY UPDATE): two orders of one quote queue here, and the second finds
+    # it ordered. The product's row is not locked: its unit is counted by a conditional UPDATE
+    # with the order's writes (catalog.products.reserve_unit), so orders of one product do not
+    # queue from their first reads.
+    .with_for_update(of=Quote, key_share=True),
     carries_riders=True,  # an order's first read: its caller's credential is checked with it
 )
 # A quote's product, read in the trade rules' statement (compliance.repository.Leading): that
@@ -117,9 +119,8 @@ _SELLER_OF = select(Product.seller_id).where(Product.id == bindparam("product_id
 
 
 async def quote_for_order(session: AsyncSession, quote_id: uuid.UUID) -> tuple[Quote, Product, bool] | None:
-    """The quote, its product row-locked, and whether the quote was ordered already, in one
-    statement: concurrent buyers queue on the product row, so stock cannot be oversold. Both
-    are the session's, as loaded objects (the order changes them)."""
+    """The quote, row-locked, its product, and whether the quote was ordered already, in one
+    statement. Both are the session's, as loaded objects (the order changes them)."""
     found = await _QUOTE_FOR_ORDER.first(session, {"quote_id": quote_id})
     if found is None:
         return None

@@ -2,11 +2,12 @@
 goes through `move`, which checks the table in `states.py` and writes the audit entry; payments
 and delivery ask this service for the transitions they cause (paid, delivered, refunded).
 
-Oversell is impossible by construction: the product row is locked (SELECT ... FOR UPDATE) while
-stock is checked and the reservation is counted, so concurrent buyers queue on that one row and
-only as many succeed as there is stock. Exclusivity belongs to the data: the rows of the
-product's resources are locked too while the order's claims on them are checked and made, so
-orders through any product or seller over the same resource queue on the same rows.
+Oversell is impossible by construction: the unit is counted by one conditional UPDATE of the
+product's row (still listed, stock left), so concurrent buyers queue on that row from their
+writes to their commits and only as many succeed as there is stock
+(`catalog.products.reserve_unit`). Exclusivity belongs to the data: the rows of the product's
+resources are locked while the order's claims on them are checked and made, so an exclusive
+order through any product or seller over the same resource queues with every other order.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from market.common.clock import now
 from market.common.states import InvalidTransition
 from market.compliance.exports import register_resources_sold_abroad
 from market.compliance.service import resolve_review
-from market.db.detached import added
+from market.db.detached import added, kept
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.jobs import enqueue
 from market.notifications.outbox import notify
@@ -201,7 +202,7 @@ async def create_order(
     payment_provider: str,
     claims_with_writes: bool = False,
 ) -> Order:
-    """The order for a payable quote (its product row-locked), after the trade rules run again
+    """The order for a payable quote (the quote row-locked), after the trade rules run again
     now. A refusal raises `ComplianceDenied`, keeping the decision and its audit entry; no
     order exists then."""
     quote, product = payable.quote, payable.product
@@ -263,7 +264,9 @@ async def create_order(
     added(session, order)
     for claim in claims:
         added(session, claim)
-    products.reserve_unit(product)  # released on cancellation, rejection or refusal
+    products.reserve_unit(session, product, _check_availability)  # released when it ends unpaid
+    # Its settlement in this transaction (paid from a balance) reads it again.
+    kept(session, product)
     QUOTES.check(quote.status, QuoteStatus.ORDERED)
     quote.status = QuoteStatus.ORDERED
     await record(

@@ -1,6 +1,7 @@
 """Concurrent buyers can never oversell an exclusive or stock-limited product.
 
-PostgreSQL locks the product row; the embedded SQLite default serialises writers. Both hold.
+PostgreSQL locks the data for an exclusive claim and counts stock in one conditional UPDATE;
+the embedded SQLite default serialises writers. Both hold.
 """
 
 from __future__ import annotations

@@ -128,9 +128,9 @@ async def test_payments_arriving_while_orders_are_placed_never_deadlock(
     api: Api, app: Any, backend: str
 ) -> None:
     """A payment's trade rules share-lock the resources (against a revocation), and its licence's
-    foreign key share-locks the product, while an order of the same product locks the product
-    and then the resources: with exclusive locks both ways round, the two deadlocked and one
-    was answered 503 (the purchase benchmark found it)."""
+    foreign key share-locks the product, while an order of the same product locks the resources
+    and, with its writes, the product: with exclusive locks both ways round, the two deadlocked
+    and one was answered 503 (the purchase benchmark found it)."""
     operator = await api.staff("operator")
     listed = await listed_product(app, (await api.org()).participant_id)
     buyers = [await api.org(roles=("buyer",)) for _ in range(8)]
