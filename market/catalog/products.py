@@ -606,8 +606,9 @@ async def lock_resources(session: AsyncSession, product: Product) -> list[uuid.U
 async def with_rights_trees(
     session: AsyncSession, product_id: uuid.UUID
 ) -> tuple[Product, list[uuid.UUID], list[RightGrantRow]]:
-    """The product, its resource ids and every grant in their rights trees, in one query (none
-    when this transaction's trade gate read them)."""
+    """The product, its resource ids and grants of their rights trees, among them the product's
+    operating rights and every grant above them: every grant, in one query, or what this
+    transaction's trade gate read of them (compliance.repository.RulesRead.grants)."""
     if (read := tree_reads.recall(session, product_id)) is not None and (
         product := await by_id(session, Product, product_id)
     ) is not None:

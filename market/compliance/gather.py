@@ -130,8 +130,9 @@ async def resource_facts(
 def right_facts(
     product: ProductSubject, resources: list[DataResource], grants: list[RightGrantRow], found: OperatingRight
 ) -> RightFacts:
-    """What the rights trees of `resources` (all of `grants`) say about the seller, given the
-    seller's operating right `operating_right_among` found among them."""
+    """What the rights trees of `resources` (their holding rights and the product's operating
+    rights with the grants above them, among `grants`) say about the seller, given the seller's
+    operating right `operating_right_among` found among them."""
     resource_ids = [r.id for r in resources]
     held = {
         g.resource_id
@@ -157,7 +158,10 @@ def right_facts(
 
 async def listing_facts(session: AsyncSession, product: ProductSubject, at: datetime) -> ListingFacts:
     return await _listing_facts(
-        session, product, await repository.rules_read(session, [product.seller_id], product.resource_ids), at
+        session,
+        product,
+        await repository.rules_read(session, product.product_id, [product.seller_id], product.resource_ids),
+        at,
     )
 
 
@@ -231,6 +235,7 @@ async def trade_facts(
     if found is None:
         found = await repository.rules_read(
             session,
+            product.product_id,
             [product.seller_id, buyer_id],
             product.resource_ids,
             buyer_files_at=(buyer_id, at),

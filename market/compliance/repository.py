@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
-from sqlalchemy import Select, Table, and_, bindparam, exists, literal, null, select, union_all
+from sqlalchemy import Select, Table, and_, bindparam, exists, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, Label
 
@@ -29,7 +29,9 @@ class RulesRead:
 
     participants: dict[uuid.UUID, Participant]
     resources: list[DataResource]
-    grants: list[RightGrantRow]  # every grant in the resources' rights trees
+    # The grants a trade of the product stands on, in the resources' rights trees: their
+    # holding rights, and the product's operating rights with every grant above them.
+    grants: list[RightGrantRow]
     consent_records: dict[uuid.UUID, ConsentRecord]  # each resource's record in force
     on_hold: set[uuid.UUID]  # resources under a personal-data hold not yet released
     # The buyer's approved conditional-open applications (Art. 35) and cross-border filings in
@@ -89,6 +91,7 @@ def lock_resource_rows(stmt: Select[Any], resource: Any, lock: ResourceLock) -> 
 
 async def rules_read(
     session: AsyncSession,
+    product_id: uuid.UUID,
     participant_ids: Sequence[uuid.UUID | Subquery],
     resource_ids: Subquery,
     *,
@@ -96,7 +99,9 @@ async def rules_read(
     lock_resources: ResourceLock | None = None,
     leading: Leading | None = None,
 ) -> RulesRead:
-    """The parties and the resources with their rights trees, consent records in force, holds
+    """The parties and the resources of `product_id`'s listing or trade with what it stands on
+    in their rights trees (`RulesRead.grants`: not the rest of the trees, so a resource sold
+    through many products or resellers costs a trade no more), consent records in force, holds
     and (`buyer_files_at`: the buyer and the time) the buyer's files on them, in one query
     (issue 21: the gate's facts in one round trip). Each party's row is joined to every
     resource, so `participant_ids` must name one that exists (the seller: a product's seller
@@ -116,7 +121,7 @@ async def rules_read(
         None if leading is None else leading.statement,
     )
     query = _rules_query(shape)
-    params = dict(resource_ids.params)
+    params = dict(resource_ids.params) | {"chains_of": product_id}
     for n, party in enumerate(participant_ids):
         params |= party.params if isinstance(party, Subquery) else {f"party_{n}": party}
     if buyer_files_at is not None:
@@ -215,11 +220,15 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
         exists().where(hold.c.resource_id == resource.c.id, hold.c.released_at.is_(None)).label("on_hold")
     )
     in_force = and_(consent.c.resource_id == resource.c.id, consent.c.superseded_at.is_(None))
+    stands_on = and_(
+        grant.c.resource_id == resource.c.id,
+        or_(grant.c.kind == "holding", grant.c.id.in_(_operating_chains(grant))),
+    )
     joins = (
         participant.join(
             resource, resource.c.id.in_(shape.resource_ids), isouter=shape.lock_resources is None
         )
-        .outerjoin(grant, grant.c.resource_id == resource.c.id)
+        .outerjoin(grant, stands_on)
         .outerjoin(consent, in_force)
     )
     if shape.buyer_files:
@@ -257,6 +266,25 @@ def _rules_query(shape: _RulesShape) -> _RulesQuery:
     )[0].index("id")
     # Sent with a leading read, it is the request's first: the caller's credential rides on it.
     return _RulesQuery(Direct(stmt, carries_riders=shape.leading is not None), tuple(entities), resource_key)
+
+
+def _operating_chains(grant: Table) -> Select[Any]:
+    """The ids of the operating rights over the product bound as `chains_of`, and of every grant
+    above them (a cycle ends the walk: the chain's validation reports it)."""
+    above = grant.alias("above")
+    chains = (
+        select(grant.c.id, grant.c.parent_id)
+        .where(
+            grant.c.kind == "operating",
+            grant.c.subject_kind == "product",
+            grant.c.subject_id == bindparam("chains_of", type_=grant.c.subject_id.type),
+        )
+        .cte("operating_chains", recursive=True)
+    )
+    chains = chains.union(
+        select(above.c.id, above.c.parent_id).join(chains, above.c.id == chains.c.parent_id)
+    )
+    return select(chains.c.id)
 
 
 def _after(leading: Select[Any], rules: Select[Any], order_by: ColumnElement[Any]) -> Select[Any]:

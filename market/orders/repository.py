@@ -238,6 +238,7 @@ async def product_for_quote(
     params = {"product_id": product_id, "buyer_id": buyer_id}
     read = await rules_read(
         session,
+        product_id,
         [Subquery(_SELLER_OF, params), buyer_id],
         Subquery(RESOURCE_IDS, {"resource_ids_of": product_id}),
         buyer_files_at=(buyer_id, at),

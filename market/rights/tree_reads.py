@@ -42,7 +42,7 @@ _KEY = "market.rights.tree_reads"
 class TreeRead:
     transaction: Any
     resource_ids: list[uuid.UUID]  # in id order
-    grants: list[RightGrantRow]  # every grant in their trees
+    grants: list[RightGrantRow]  # what a trade stands on in their trees (compliance RulesRead)
     locked: bool  # read with the resources' rows locked
     # By holder: the operating right the gate found among these grants, at the gate's instant.
     operating: dict[uuid.UUID, OperatingRight] = field(default_factory=dict)

@@ -140,8 +140,9 @@ def operating_right_among(
     resource_ids: Sequence[uuid.UUID],
     at: datetime,
 ) -> tuple[RightGrantRow, ChainValidity] | None:
-    """The holder's operating right over the product among `grants` (every grant in the trees of
-    `resource_ids`), preferring one whose chain is valid now.
+    """The holder's operating right over the product among `grants` (of the trees of
+    `resource_ids`: at least the product's operating rights and every grant above them),
+    preferring one whose chain is valid now.
 
     Operating rights are over data products (数据产品经营权); a product built on several
     resources needs one over the product in each resource's tree, and the first failing
