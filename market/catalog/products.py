@@ -38,7 +38,6 @@ from market.compliance.decision import Decision
 from market.compliance.gather import ProductSubject, plan_charges_fee
 from market.compliance.models import ComplianceDecisionRow
 from market.compliance.repository import ResourceLock, Subquery
-from market.compliance.repository import claim_lock as claim_lock_for
 from market.compliance.schemas import CheckRequest
 from market.compliance.service import dry_run, gate_listing, resolve_review
 from market.db import together
@@ -535,7 +534,7 @@ async def compliance_dry_run(session: AsyncSession, principal: Principal, data: 
 
 def claim_lock(product: Product) -> ResourceLock:
     """How an order of the product locks its resources' rows while it claims them."""
-    return claim_lock_for(product.exclusivity == "exclusive")
+    return "exclusive_claim" if product.exclusivity == "exclusive" else "shared_claim"
 
 
 _PRODUCTS = cast(Table, Product.__table__)

@@ -76,10 +76,6 @@ ResourceLock = Literal["exclusive_claim", "shared_claim", "settle"]
 CLAIM_LOCKS: frozenset[ResourceLock] = frozenset({"exclusive_claim", "shared_claim"})
 
 
-def claim_lock(exclusive: bool) -> ResourceLock:
-    return "exclusive_claim" if exclusive else "shared_claim"
-
-
 def lock_resource_rows(stmt: Select[Any], resource: Any, lock: ResourceLock) -> Select[Any]:
     """`stmt` locking `resource`'s rows as `lock` says."""
     if lock == "exclusive_claim":
